@@ -1,0 +1,38 @@
+"""The runtime switches of the twin's API and store.
+
+A healthy twin runs with ``Behaviour()``. Drifts (see ``drifts``) flip these switches;
+the API (``app``) and the store loops (``store``) read them on every request / tick,
+so a running twin can be re-driven without a restart.
+"""
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from typing import Literal
+
+Endpoint = Literal["status", "health", "recommendation"]
+
+
+@dataclasses.dataclass
+class Behaviour:
+    # --- the split read contracts -------------------------------------------------
+    drop_keys: dict[str, set[str]] = dataclasses.field(default_factory=dict)      # endpoint -> keys removed
+    add_keys: dict[str, dict] = dataclasses.field(default_factory=dict)           # endpoint -> extra keys
+    rename_keys: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)  # endpoint -> old -> new
+    override_values: dict[str, dict] = dataclasses.field(default_factory=dict)    # endpoint -> key -> value
+    naive_timestamps: bool = False            # timestamps rendered without a zone
+    health_status_lag: timedelta | None = None  # health/recommendation based on a status this much older
+    unknown_table: Literal["json404", "500", "html"] = "json404"
+    openapi_hidden_paths: set[str] = dataclasses.field(default_factory=set)  # paths dropped from /openapi.json
+    api_cached_collected_at: timedelta | None = None  # /status serves a collected_at this much older than the DB row
+
+    # --- readiness, jobs, drain ------------------------------------------------------
+    readyz_status: int = 200
+    dry_run: Literal["ok", "reject", "hang"] = "ok"
+    drain: bool = False
+
+    # --- the snapshot tables -----------------------------------------------------------
+    health_sync_running: bool = True          # the CronJob's work: refresh both snapshot tables
+    last_refresh_age: timedelta | None = None  # seed the newest rows this old (health-sync stopped long ago)
+    health_missing_tables: set[str] = dataclasses.field(default_factory=set)  # "db.table" with no health row
+    empty_tables: bool = False                # both snapshot tables empty
