@@ -1,0 +1,1 @@
+"""icepack-verify: post-deploy verification and contract tests for Icepack environments."""

@@ -1,0 +1,280 @@
+"""Models of environments.toml: loading, per-environment overrides, env-var overrides.
+
+Every environment-specific number the suite checks comes from here. Each leaf of an
+environment remembers where it came from (chart default, values-file override, or an
+environment variable) so that a failure can name the source of its expectation.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from croniter import croniter
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+ENV_VARS = {
+    "ICEPACK_API_URL": "api_url",
+    "ICEPACK_UI_URL": "ui_url",
+    "ICEPACK_KUBE_CONTEXT": "kube_context",
+}
+
+
+class ConfigError(Exception):
+    """Bad input the operator must fix; its message is one sentence, shown without traceback."""
+
+
+# --- field types --------------------------------------------------------------------
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a duration like '90s', '5m', '2h' or '1d'")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match[2]]
+    return timedelta(**{unit: float(match[1])})
+
+
+def _cron(value: str) -> str:
+    if not croniter.is_valid(value):
+        raise ValueError(f"{value!r} is not a cron schedule")
+    return value
+
+
+def _identifier(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise ValueError(f"{value!r} is not a plain SQL identifier")
+    return value
+
+
+def _table_ref(value: str) -> str:
+    if not re.fullmatch(r"[^./\s]+\.[^./\s]+", value):
+        raise ValueError(f"{value!r} is not '<database>.<table>'")
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+Cron = Annotated[str, AfterValidator(_cron)]
+Identifier = Annotated[str, AfterValidator(_identifier)]
+TableRef = Annotated[str, AfterValidator(_table_ref)]
+AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- expectations (the deployment document's infrastructure inventory) ----------------
+
+class Resources(_Model):
+    cpu: str
+    memory: str
+
+
+class ApiExpect(_Model):
+    replicas: int
+    port: int
+    node_arch: str
+    requests: Resources
+    limits: Resources
+
+
+class ServiceExpect(_Model):
+    type: str
+    tls_port: int
+
+
+class WorkerExpect(_Model):
+    trigger: str
+    polling_interval: int
+    max_replicas: int
+
+
+class CronJobExpect(_Model):
+    schedule: Cron
+    concurrency_policy: Literal["Allow", "Forbid", "Replace"]
+
+
+class PostgresExpect(_Model):
+    internal: bool
+    replicas: int
+    image: str
+    strategy: Literal["Recreate", "RollingUpdate"]
+    storage_class: str
+
+
+class Expect(_Model):
+    api: ApiExpect
+    service: ServiceExpect
+    worker: WorkerExpect
+    orchestrator: CronJobExpect
+    health_sync: CronJobExpect
+    postgres: PostgresExpect
+
+
+class Names(_Model):
+    api: str
+    service: str
+    worker: str
+    orchestrator: str
+    health_sync: str
+    postgres: str
+    postgres_pvc: str
+    service_account: str
+    release: str
+
+
+class DataSettings(_Model):
+    status_table: Identifier
+    status_time_column: Identifier
+    health_table: Identifier
+    health_time_column: Identifier
+    database_column: Identifier
+    table_column: Identifier
+    warn_grace: Duration
+    fail_grace: Duration
+    max_table_drop: float = Field(ge=0, le=1)
+
+
+class Checks(_Model):
+    clock_skew: Duration
+    cronjob_tolerance: Duration
+    dry_run_timeout: Duration
+    http_timeout: Duration
+    http_attempts: int = Field(ge=1, le=10)
+    max_restarts: int = Field(ge=0)
+    schemathesis_max_examples: int = Field(ge=1)
+
+
+class Environment(_Model):
+    name: str
+    namespace: str
+    region: str
+    account_id: AccountId
+    api_url: str = Field(pattern=r"^https?://")
+    ui_url: str | None = Field(default=None, pattern=r"^https?://")
+    hostname: str
+    kube_context: str
+    database_url_env: str | None = None
+    database_secret_id: str | None = None
+    terraform_root: str
+    values_file: str
+    known_tables: list[TableRef] = Field(min_length=1)
+    allow_dry_run: bool = False
+    names: Names
+    expect: Expect
+    data: DataSettings
+    checks: Checks
+    # dotted path -> where its value came from (only paths not from [defaults])
+    sources: dict[str, str] = Field(default_factory=dict, exclude=True)
+
+    def source(self, path: str) -> str:
+        """Where the expectation at a dotted path (e.g. 'expect.api.limits.cpu') comes from."""
+        for prefix in _prefixes(path):
+            if prefix in self.sources:
+                return self.sources[prefix]
+        return f"chart default (environments.toml [defaults.{path.rsplit('.', 1)[0]}])"
+
+    def database_dsn(self) -> str:
+        """The read-only DSN, from the environment (never from the file)."""
+        if dsn := os.environ.get("ICEPACK_DATABASE_URL"):
+            return dsn
+        if self.database_url_env and (dsn := os.environ.get(self.database_url_env)):
+            return dsn
+        if self.database_secret_id:
+            return _secret_dsn(self)
+        names = " or ".join(f"${v}" for v in dict.fromkeys(filter(None, [self.database_url_env, "ICEPACK_DATABASE_URL"])))
+        raise ConfigError(f"[{self.name}] no database DSN: set {names} to a read-only DSN")
+
+
+def _prefixes(path: str) -> list[str]:
+    parts = path.split(".")
+    return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+
+def _secret_dsn(env: Environment) -> str:
+    try:
+        import boto3  # optional: only operators who keep DSNs in Secrets Manager need it
+    except ImportError:
+        raise ConfigError(
+            f"[{env.name}] no database DSN: set ${env.database_url_env or 'ICEPACK_DATABASE_URL'}"
+            f" (reading Secrets Manager id {env.database_secret_id!r} needs boto3 installed)"
+        ) from None
+    try:
+        client = boto3.client("secretsmanager", region_name=env.region)
+        return client.get_secret_value(SecretId=env.database_secret_id)["SecretString"].strip()
+    except Exception as exc:  # boto3 raises many kinds; the operator needs the one sentence
+        raise ConfigError(
+            f"[{env.name}] could not read the DSN from Secrets Manager id {env.database_secret_id!r}: "
+            f"{type(exc).__name__}"
+        ) from None
+
+
+# --- loading ---------------------------------------------------------------------------
+
+def _merge(base: dict, override: dict, path: str, sources: dict[str, str], source: str) -> dict:
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        here = f"{path}.{key}" if path else key
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value, here, sources, source)
+        else:
+            merged[key] = value
+            sources[here] = source.format(section=path or "")
+    return merged
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"environments file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+def known_names(raw: dict[str, Any]) -> list[str]:
+    return sorted(raw.get("environments", {}))
+
+
+def load(path: Path, name: str, environ: dict[str, str] | None = None) -> Environment:
+    """The named environment of the file, defaults merged, env-var overrides applied."""
+    environ = os.environ if environ is None else environ
+    raw = load_file(path)
+    envs = raw.get("environments", {})
+    if name not in envs:
+        raise ConfigError(f"unknown environment {name!r} in {path}; known: {', '.join(known_names(raw)) or 'none'}")
+    own = envs[name]
+    sources: dict[str, str] = {}
+    values_file = own.get("values_file", "its values file")
+    data = _merge(raw.get("defaults", {}), own, "", sources, f"{values_file} override (environments.toml [environments.{name}.{{section}}])")
+    for var, field in ENV_VARS.items():
+        if environ.get(var):
+            data[field] = environ[var]
+            sources[field] = f"environment variable {var}"
+    if environ.get("ICEPACK_KNOWN_TABLE"):
+        data["known_tables"] = [environ["ICEPACK_KNOWN_TABLE"]]
+        sources["known_tables"] = "environment variable ICEPACK_KNOWN_TABLE"
+    try:
+        return Environment(name=name, sources=sources, **data)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: environment {name!r}: {_first_error(exc)}") from None
+    except TypeError as exc:  # e.g. a table where a value belongs
+        raise ConfigError(f"{path}: environment {name!r}: {exc}") from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    errors = exc.errors()
+    first = errors[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where}: {first['msg']}{more}"
