@@ -1,0 +1,311 @@
+"""The twin's Postgres: Icepack's tables, the health-sync and worker loops, read helpers.
+
+Everything goes through short-lived connections over the Unix socket (cheap, and the
+API's thread pool never shares a connection). All sessions run in UTC so timestamps
+come back zone-aware with ``+00:00``.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+import zlib
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from icepack_twin.behaviour import Behaviour
+
+log = logging.getLogger(__name__)
+
+DATABASE = "icepack"
+READER_ROLE = "icepack_reader"
+READER_PASSWORD = "twin-reader-secret"
+HEALTH_SYNC_INTERVAL = timedelta(minutes=15)
+HISTORY = timedelta(hours=26)
+
+# What Icepack runs on startup (CREATE TABLE IF NOT EXISTS: a fresh database starts cleanly).
+DDL = """
+CREATE TABLE IF NOT EXISTS table_status_snapshots (
+    id            bigserial PRIMARY KEY,
+    database_name text        NOT NULL,
+    table_name    text        NOT NULL,
+    collected_at  timestamptz NOT NULL,
+    payload       jsonb       NOT NULL
+);
+CREATE INDEX IF NOT EXISTS table_status_snapshots_latest
+    ON table_status_snapshots (database_name, table_name, collected_at DESC);
+
+CREATE TABLE IF NOT EXISTS table_health_snapshots (
+    id                  bigserial PRIMARY KEY,
+    database_name       text        NOT NULL,
+    table_name          text        NOT NULL,
+    assessed_at         timestamptz NOT NULL,
+    status_collected_at timestamptz NOT NULL,
+    health_status       text        NOT NULL,
+    issues              jsonb       NOT NULL DEFAULT '[]',
+    error               text
+);
+CREATE INDEX IF NOT EXISTS table_health_snapshots_latest
+    ON table_health_snapshots (database_name, table_name, assessed_at DESC);
+
+CREATE TABLE IF NOT EXISTS maintenance_jobs (
+    id            uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    database_name text        NOT NULL,
+    table_name    text        NOT NULL,
+    action        text        NOT NULL,
+    dry_run       boolean     NOT NULL,
+    state         text        NOT NULL DEFAULT 'pending'
+                  CHECK (state IN ('pending', 'running', 'succeeded', 'failed')),
+    submitted_at  timestamptz NOT NULL DEFAULT now(),
+    started_at    timestamptz,
+    finished_at   timestamptz,
+    result        jsonb,
+    error         text
+);
+"""
+
+# Thresholds the twin's assessment uses (also reported as the recommendation's policy).
+POLICY = {
+    "snapshot_retention_days": 5,
+    "max_snapshots": 120,
+    "target_file_size_bytes": 512 * 1024 * 1024,
+    "small_file_threshold_bytes": 32 * 1024 * 1024,
+    "max_small_file_ratio": 0.3,
+    "max_manifests": 200,
+}
+
+
+def split_table(qualified: str) -> tuple[str, str]:
+    database, _, table = qualified.partition(".")
+    return database, table
+
+
+def status_payload(database: str, table: str, collected_at: datetime) -> dict:
+    """A plausible, deterministic status payload that grows slowly with time."""
+    seed = zlib.crc32(f"{database}.{table}".encode())
+    hours = int(collected_at.timestamp() // 3600)
+    # Snapshots accumulate between expiries; the seed decides how fast (one table runs hot).
+    snapshot_count = 20 + seed % 60 + (hours % 24) * (1 + seed % 5)
+    data_files = 400 + seed % 3000 + hours % 97
+    small_files = data_files * (5 + seed % 30) // 100
+    total_bytes = data_files * (180 + seed % 200) * 1024 * 1024
+    manifests = 10 + seed % 80
+    partitions = 30 + seed % 365
+    return {
+        "snapshot": {
+            "current_snapshot_id": (seed << 20) + hours,
+            "snapshot_count": snapshot_count,
+            "oldest_snapshot_at": _iso(collected_at - timedelta(days=POLICY["snapshot_retention_days"])),
+            "current_snapshot_at": _iso(collected_at - timedelta(minutes=seed % 50)),
+        },
+        "files": {
+            "data_file_count": data_files,
+            "delete_file_count": seed % 7,
+            "total_data_bytes": total_bytes,
+            "small_file_count": small_files,
+        },
+        "manifests": {"manifest_count": manifests, "total_manifest_bytes": manifests * 48_000},
+        "partitions": {"partition_count": partitions, "spec_id": seed % 2},
+        "derived": {
+            "avg_file_bytes": total_bytes // data_files,
+            "small_file_ratio": round(small_files / data_files, 4),
+            "snapshots_per_day": round(snapshot_count / POLICY["snapshot_retention_days"], 2),
+        },
+        "source": {
+            "catalog": "polaris",
+            "warehouse": "icepack",
+            "metadata_location": f"s3://icepack-warehouse/{database}/{table}/metadata/{hours:08d}.metadata.json",
+        },
+        "collection": {"collector": "health-sync", "duration_ms": 200 + seed % 800, "status": "ok"},
+    }
+
+
+def assess(payload: dict) -> tuple[str, list[dict]]:
+    """The health assessment of one status payload: (health_status, issues)."""
+    issues = []
+    if payload["snapshot"]["snapshot_count"] > POLICY["max_snapshots"]:
+        issues.append({"code": "too_many_snapshots", "severity": "warning",
+                       "message": f"{payload['snapshot']['snapshot_count']} snapshots retained"})
+    if payload["derived"]["small_file_ratio"] > POLICY["max_small_file_ratio"]:
+        issues.append({"code": "small_files", "severity": "warning",
+                       "message": f"small file ratio {payload['derived']['small_file_ratio']}"})
+    if payload["manifests"]["manifest_count"] > POLICY["max_manifests"]:
+        issues.append({"code": "too_many_manifests", "severity": "warning",
+                       "message": f"{payload['manifests']['manifest_count']} manifests"})
+    return ("degraded" if issues else "healthy"), issues
+
+
+def _iso(ts: datetime) -> str:
+    return ts.astimezone(timezone.utc).isoformat()
+
+
+class Store:
+    def __init__(self, dsn: str, interval: timedelta = HEALTH_SYNC_INTERVAL):
+        self.admin_dsn = dsn
+        self.dsn = make_conninfo(dsn, dbname=DATABASE)
+        self.interval = interval  # the health-sync cadence; the API derives `stale` from it
+
+    # --- connections ----------------------------------------------------------------
+    def connect(self, dsn: str | None = None) -> psycopg.Connection:
+        return psycopg.connect(dsn or self.dsn, row_factory=dict_row, options="-c TimeZone=UTC")
+
+    def reader_dsn(self) -> str:
+        params = conninfo_to_dict(self.admin_dsn)
+        uri = f"postgresql://{READER_ROLE}:{READER_PASSWORD}@/{DATABASE}?host={params.get('host', '/tmp')}"
+        return uri + (f"&port={params['port']}" if params.get("port") else "")
+
+    def ping(self) -> bool:
+        try:
+            with self.connect() as conn:
+                return conn.execute("SELECT 1 AS ok").fetchone()["ok"] == 1
+        except psycopg.Error:
+            return False
+
+    # --- schema -------------------------------------------------------------------------
+    def setup(self) -> None:
+        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone():
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (READER_ROLE,)).fetchone():
+                conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                    sql.Identifier(READER_ROLE), sql.Literal(READER_PASSWORD)))
+        with self.connect() as conn:
+            conn.execute(DDL)
+            role = sql.Identifier(READER_ROLE)
+            # Read-only twice over: SELECT grants only, and read-only transactions by default.
+            conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(DATABASE), role))
+            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(role))
+            conn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
+            conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(role))
+            conn.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(role))
+
+    # --- seeding and the health-sync ----------------------------------------------------
+    def reset(self, tables: list[str], behaviour: Behaviour, interval: timedelta, now: datetime) -> None:
+        """Truncate everything and seed ~26 h of health-sync history."""
+        self.interval = interval
+        with self.connect() as conn:
+            conn.execute("TRUNCATE table_status_snapshots, table_health_snapshots, maintenance_jobs RESTART IDENTITY")
+            if behaviour.empty_tables:
+                return
+            newest = now - (behaviour.last_refresh_age or timedelta(minutes=1))
+            runs = int(HISTORY / interval) + 1
+            with conn.cursor() as cur:
+                for qualified in tables:
+                    for i in range(runs):
+                        self._insert_run(cur, qualified, newest - i * interval, behaviour,
+                                         assessed_after=timedelta(seconds=20))
+
+    def refresh_once(self, tables: list[str], behaviour: Behaviour) -> None:
+        """One health-sync run, stamped with the database's clock."""
+        if behaviour.empty_tables:
+            return
+        with self.connect() as conn, conn.cursor() as cur:
+            now = cur.execute("SELECT now() AS now").fetchone()["now"]
+            for qualified in tables:
+                self._insert_run(cur, qualified, now, behaviour, assessed_after=timedelta(0))
+
+    @staticmethod
+    def _insert_run(cur, qualified: str, collected_at: datetime, behaviour: Behaviour,
+                    assessed_after: timedelta) -> None:
+        database, table = split_table(qualified)
+        payload = status_payload(database, table, collected_at)
+        cur.execute(
+            "INSERT INTO table_status_snapshots (database_name, table_name, collected_at, payload)"
+            " VALUES (%s, %s, %s, %s)", (database, table, collected_at, Jsonb(payload)))
+        if qualified in behaviour.health_missing_tables:
+            return
+        health_status, issues = assess(payload)
+        cur.execute(
+            "INSERT INTO table_health_snapshots (database_name, table_name, assessed_at,"
+            " status_collected_at, health_status, issues, error) VALUES (%s, %s, %s, %s, %s, %s, NULL)",
+            (database, table, collected_at + assessed_after, collected_at, health_status, Jsonb(issues)))
+
+    # --- the worker -----------------------------------------------------------------------
+    def work_once(self, behaviour: Behaviour) -> None:
+        """Run every pending job to completion; a dry run reports and changes nothing."""
+        if behaviour.dry_run == "hang":
+            return  # the worker never picks anything up (KEDA scaled to zero, say)
+        with self.connect() as conn:
+            pending = conn.execute(
+                "UPDATE maintenance_jobs SET state = 'running', started_at = clock_timestamp()"
+                " WHERE state = 'pending' RETURNING *").fetchall()
+        for job in pending:
+            status = self.latest_status(job["database_name"], job["table_name"])
+            result = self._job_result(job, status["payload"] if status else None)
+            with self.connect() as conn:
+                conn.execute(
+                    "UPDATE maintenance_jobs SET state = 'succeeded', finished_at = clock_timestamp(),"
+                    " result = %s WHERE id = %s", (Jsonb(result), job["id"]))
+
+    @staticmethod
+    def _job_result(job: dict, payload: dict | None) -> dict:
+        would = {"action": job["action"]}
+        if payload:
+            if job["action"] == "expire_snapshots":
+                would["snapshots_expired"] = max(0, payload["snapshot"]["snapshot_count"] - 10)
+            elif job["action"] == "rewrite_data_files":
+                would["files_rewritten"] = payload["files"]["small_file_count"]
+            elif job["action"] == "rewrite_manifests":
+                would["manifests_rewritten"] = payload["manifests"]["manifest_count"]
+            elif job["action"] == "remove_orphan_files":
+                would["orphan_files_removed"] = 0
+        # The twin is read-only toward tables: nothing is ever changed, dry run or not.
+        return {"dry_run": job["dry_run"], "would_change": would, "changed": {}}
+
+    async def run_loops(self, tables: list[str], get_behaviour: Callable[[], Behaviour],
+                        tick: float = 1.0) -> None:
+        """The health-sync CronJob and the worker, on a compressed cadence."""
+        while True:
+            behaviour = get_behaviour()
+            try:
+                if behaviour.health_sync_running:
+                    await asyncio.to_thread(self.refresh_once, tables, behaviour)
+                await asyncio.to_thread(self.work_once, behaviour)
+            except psycopg.Error:
+                log.exception("twin store loop tick failed")  # keep looping: the next tick may succeed
+            await asyncio.sleep(tick)
+
+    # --- reads for the API ------------------------------------------------------------------
+    def latest_status(self, database: str, table: str) -> dict | None:
+        with self.connect() as conn:
+            return conn.execute(
+                "SELECT collected_at, payload FROM table_status_snapshots"
+                " WHERE database_name = %s AND table_name = %s ORDER BY collected_at DESC LIMIT 1",
+                (database, table)).fetchone()
+
+    def latest_health(self, database: str, table: str) -> dict | None:
+        with self.connect() as conn:
+            return conn.execute(
+                "SELECT assessed_at, status_collected_at, health_status, issues, error"
+                " FROM table_health_snapshots WHERE database_name = %s AND table_name = %s"
+                " ORDER BY assessed_at DESC LIMIT 1", (database, table)).fetchone()
+
+    def recent_jobs(self, database: str, table: str, limit: int = 5) -> list[dict]:
+        with self.connect() as conn:
+            return conn.execute(
+                "SELECT * FROM maintenance_jobs WHERE database_name = %s AND table_name = %s"
+                " ORDER BY submitted_at DESC LIMIT %s", (database, table, limit)).fetchall()
+
+    def submit_job(self, database: str, table: str, action: str, dry_run: bool) -> dict:
+        with self.connect() as conn:
+            return conn.execute(
+                "INSERT INTO maintenance_jobs (database_name, table_name, action, dry_run)"
+                " VALUES (%s, %s, %s, %s) RETURNING *", (database, table, action, dry_run)).fetchone()
+
+    def job(self, job_id: str) -> dict | None:
+        try:
+            key = uuid.UUID(job_id)
+        except ValueError:
+            return None
+        with self.connect() as conn:
+            return conn.execute("SELECT * FROM maintenance_jobs WHERE id = %s", (key,)).fetchone()
+
+    def now(self) -> datetime:
+        with self.connect() as conn:
+            return conn.execute("SELECT now() AS now").fetchone()["now"]
