@@ -1,0 +1,386 @@
+"""The twin's Icepack API: the split read contracts, dry-run jobs, readiness and drain.
+
+Handlers build a healthy body, then let the current ``Behaviour`` bend it (drop, add,
+rename, override keys, ...). Bodies are returned as raw ``JSONResponse`` so a drifted
+body reaches the client as is; the pydantic models exist to document the healthy
+contract truthfully in ``/openapi.json``.
+"""
+from __future__ import annotations
+
+import copy
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Literal
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+from icepack_twin.behaviour import Behaviour
+from icepack_twin.store import POLICY, Store, assess
+
+Action = Literal["expire_snapshots", "rewrite_data_files", "rewrite_manifests", "remove_orphan_files"]
+JobState = Literal["pending", "running", "succeeded", "failed"]
+
+# Which assessment issue each maintenance action answers.
+ACTION_FOR_ISSUE = {
+    "too_many_snapshots": "expire_snapshots",
+    "small_files": "rewrite_data_files",
+    "too_many_manifests": "rewrite_manifests",
+}
+
+
+# --- response models (the healthy contract) ---------------------------------------------
+class Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # top-level key sets are exact
+
+
+class TableRef(BaseModel):
+    database: str
+    name: str
+
+
+class Snapshot(BaseModel):
+    current_snapshot_id: int
+    snapshot_count: int
+    oldest_snapshot_at: datetime
+    current_snapshot_at: datetime
+
+
+class Files(BaseModel):
+    data_file_count: int
+    delete_file_count: int
+    total_data_bytes: int
+    small_file_count: int
+
+
+class Manifests(BaseModel):
+    manifest_count: int
+    total_manifest_bytes: int
+
+
+class Partitions(BaseModel):
+    partition_count: int
+    spec_id: int
+
+
+class Derived(BaseModel):
+    avg_file_bytes: int
+    small_file_ratio: float
+    snapshots_per_day: float
+
+
+class Source(BaseModel):
+    catalog: str
+    warehouse: str
+    metadata_location: str
+
+
+class Collection(BaseModel):
+    collector: str
+    duration_ms: int
+    status: str
+
+
+class Issue(BaseModel):
+    code: str
+    severity: Literal["info", "warning", "critical"]
+    message: str
+
+
+class TableStatus(Contract):
+    collection: Collection
+    collected_at: datetime
+    derived: Derived
+    files: Files
+    last_error: str | None
+    manifests: Manifests
+    partitions: Partitions
+    snapshot: Snapshot
+    source: Source
+    stale: bool
+    table: TableRef
+
+
+class TableHealth(Contract):
+    assessed_at: datetime
+    collection: Collection
+    error: str | None
+    health_status: Literal["healthy", "degraded", "unhealthy"]
+    issues: list[Issue]
+    status_collected_at: datetime
+    table: TableRef
+
+
+class RecommendedAction(BaseModel):
+    action: Action
+    reason: str
+    priority: Literal["low", "medium", "high"]
+
+
+class HistoryEntry(BaseModel):
+    job_id: str
+    action: str
+    state: JobState
+    dry_run: bool
+    submitted_at: datetime
+    finished_at: datetime | None
+
+
+class Recommendation(Contract):
+    error: str | None
+    evaluated_at: datetime
+    evidence: dict[str, int | float | bool]
+    history: list[HistoryEntry]
+    policy: dict[str, int | float]
+    recommended_actions: list[RecommendedAction]
+    skip_reasons: list[str]
+    status_collected_at: datetime
+    table: TableRef
+
+
+class JobRequest(BaseModel):
+    action: Action
+    dry_run: bool
+
+
+class JobAccepted(Contract):
+    job_id: str
+    state: JobState
+    dry_run: bool
+
+
+class Job(Contract):
+    job_id: str
+    state: JobState
+    dry_run: bool
+    table: TableRef
+    submitted_at: datetime
+    finished_at: datetime | None
+    result: dict[str, Any] | None
+    error: str | None
+
+
+class ErrorDetail(BaseModel):
+    detail: str
+
+
+class Readiness(BaseModel):
+    status: str
+    reason: str | None = None
+
+
+class DrainState(Contract):
+    drain_mode: bool
+
+
+NOT_FOUND = {404: {"model": ErrorDetail, "description": "Table not tracked or no snapshot yet"}}
+
+ALB_502 = """<html>
+<head><title>502 Bad Gateway</title></head>
+<body>
+<center><h1>502 Bad Gateway</h1></center>
+</body>
+</html>
+"""
+
+UI_PAGE = """<!doctype html>
+<html><head><title>Icepack</title></head>
+<body><h1>Icepack</h1><p>Iceberg table maintenance.</p></body></html>
+"""
+
+
+# --- rendering -------------------------------------------------------------------------
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def render(value: Any, naive: bool) -> Any:
+    """JSON-ready copy of a body; timestamps ISO-8601 in UTC, zone dropped if ``naive``."""
+    if isinstance(value, str) and naive and _ISO.match(value):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        value = value.astimezone(timezone.utc)
+        return (value.replace(tzinfo=None) if naive else value).isoformat()
+    if isinstance(value, dict):
+        return {k: render(v, naive) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render(v, naive) for v in value]
+    return value
+
+
+def bend(endpoint: str, body: dict, behaviour: Behaviour) -> dict:
+    """Apply the contract drifts of one endpoint to a rendered body."""
+    body = render(body, behaviour.naive_timestamps)
+    body.update(behaviour.override_values.get(endpoint, {}))
+    for key in behaviour.drop_keys.get(endpoint, set()):
+        body.pop(key, None)
+    for old, new in behaviour.rename_keys.get(endpoint, {}).items():
+        if old in body:
+            body[new] = body.pop(old)
+    body.update(behaviour.add_keys.get(endpoint, {}))
+    return body
+
+
+def job_view(job: dict) -> dict:
+    return {
+        "job_id": str(job["id"]),
+        "state": job["state"],
+        "dry_run": job["dry_run"],
+        "table": {"database": job["database_name"], "name": job["table_name"]},
+        "submitted_at": job["submitted_at"],
+        "finished_at": job["finished_at"],
+        "result": job["result"],
+        "error": job["error"],
+    }
+
+
+def history_entry(job: dict) -> dict:
+    view = job_view(job)
+    return {"job_id": view["job_id"], "action": job["action"], "state": job["state"], "dry_run": job["dry_run"],
+            "submitted_at": job["submitted_at"], "finished_at": job["finished_at"]}
+
+
+# --- the app ---------------------------------------------------------------------------
+def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: list[str]) -> FastAPI:
+    app = FastAPI(title="Icepack API", version="twin",
+                  description="Iceberg table maintenance (local twin of one environment).")
+
+    def untracked(database: str, table: str, behaviour: Behaviour):
+        """The error response for a table Icepack does not know, or None if tracked."""
+        if f"{database}.{table}" in tables:
+            return None
+        if behaviour.unknown_table == "500":
+            return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+        if behaviour.unknown_table == "html":  # the load balancer answers for a crashed pod
+            return HTMLResponse(ALB_502, status_code=502)
+        return JSONResponse({"detail": f"table {database}.{table} is not tracked"}, status_code=404)
+
+    def no_snapshot(database: str, table: str, kind: str) -> JSONResponse:
+        return JSONResponse({"detail": f"table {database}.{table} has no {kind} snapshot yet"}, status_code=404)
+
+    def lagged(ts: datetime, behaviour: Behaviour) -> datetime:
+        return ts - (behaviour.health_status_lag or timedelta(0))
+
+    @app.get("/readyz", response_model=Readiness,
+             responses={503: {"model": Readiness, "description": "Not ready"}})
+    def readyz():
+        behaviour = get_behaviour()
+        if not store.ping():
+            return JSONResponse({"status": "not ready", "reason": "database unreachable"}, status_code=503)
+        if behaviour.readyz_status != 200:
+            return JSONResponse({"status": "not ready", "reason": "dependency check failed"},
+                                status_code=behaviour.readyz_status)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/tables/{database}/{table}/status", response_model=TableStatus, responses=NOT_FOUND)
+    def table_status(database: str, table: str):
+        behaviour = get_behaviour()
+        if (error := untracked(database, table, behaviour)) is not None:
+            return error
+        row = store.latest_status(database, table)
+        if row is None:
+            return no_snapshot(database, table, "status")
+        collected_at = row["collected_at"] - (behaviour.api_cached_collected_at or timedelta(0))
+        stale = datetime.now(timezone.utc) - collected_at > 2 * store.interval
+        body = {**row["payload"], "collected_at": collected_at, "stale": stale, "last_error": None,
+                "table": {"database": database, "name": table}}
+        return JSONResponse(bend("status", body, behaviour))
+
+    @app.get("/tables/{database}/{table}/health", response_model=TableHealth, responses=NOT_FOUND)
+    def table_health(database: str, table: str):
+        behaviour = get_behaviour()
+        if (error := untracked(database, table, behaviour)) is not None:
+            return error
+        health, status = store.latest_health(database, table), store.latest_status(database, table)
+        if health is None or status is None:
+            return no_snapshot(database, table, "health")
+        body = {
+            "assessed_at": health["assessed_at"],
+            "collection": status["payload"]["collection"],
+            "error": health["error"],
+            "health_status": health["health_status"],
+            "issues": health["issues"],
+            "status_collected_at": lagged(health["status_collected_at"], behaviour),
+            "table": {"database": database, "name": table},
+        }
+        return JSONResponse(bend("health", body, behaviour))
+
+    @app.get("/tables/{database}/{table}/maintenance/recommendation",
+             response_model=Recommendation, responses=NOT_FOUND)
+    def recommendation(database: str, table: str):
+        behaviour = get_behaviour()
+        if (error := untracked(database, table, behaviour)) is not None:
+            return error
+        status = store.latest_status(database, table)
+        if status is None:
+            return no_snapshot(database, table, "status")
+        payload, now = status["payload"], datetime.now(timezone.utc)
+        _, issues = assess(payload)
+        wanted = {ACTION_FOR_ISSUE[i["code"]]: i["message"] for i in issues}
+        body = {
+            "error": None,
+            "evaluated_at": now,
+            "evidence": {
+                "snapshot_count": payload["snapshot"]["snapshot_count"],
+                "small_file_ratio": payload["derived"]["small_file_ratio"],
+                "manifest_count": payload["manifests"]["manifest_count"],
+                "data_file_count": payload["files"]["data_file_count"],
+                "status_age_seconds": int((now - status["collected_at"]).total_seconds()),
+            },
+            "history": [history_entry(j) for j in store.recent_jobs(database, table)],
+            "policy": POLICY,
+            "recommended_actions": [{"action": a, "reason": r, "priority": "medium"} for a, r in wanted.items()],
+            "skip_reasons": [f"{a}: within policy" for a in ACTION_FOR_ISSUE.values() if a not in wanted],
+            "status_collected_at": lagged(status["collected_at"], behaviour),
+            "table": {"database": database, "name": table},
+        }
+        return JSONResponse(bend("recommendation", body, behaviour))
+
+    @app.post("/tables/{database}/{table}/maintenance/jobs", status_code=202, response_model=JobAccepted,
+              responses={403: {"model": ErrorDetail, "description": "Only dry-run jobs are accepted"},
+                         404: NOT_FOUND[404],
+                         503: {"model": ErrorDetail, "description": "Drain mode is on"}})
+    def submit_job(database: str, table: str, request: JobRequest):
+        behaviour = get_behaviour()
+        if (error := untracked(database, table, behaviour)) is not None:
+            return error
+        if behaviour.drain:
+            return JSONResponse({"detail": "drain mode is on: maintenance submissions are paused"},
+                                status_code=503)
+        if not request.dry_run:
+            return JSONResponse({"detail": "the twin is read-only toward tables: only dry-run jobs"},
+                                status_code=403)
+        if behaviour.dry_run == "reject":  # same shape as FastAPI's own 422, as the spec says
+            return JSONResponse({"detail": [{"loc": ["body", "dry_run"], "msg": "dry-run jobs are not supported",
+                                             "type": "value_error"}]}, status_code=422)
+        job = store.submit_job(database, table, request.action, dry_run=True)
+        return JSONResponse({"job_id": str(job["id"]), "state": job["state"], "dry_run": job["dry_run"]},
+                            status_code=202)
+
+    @app.get("/maintenance/jobs/{job_id}", response_model=Job,
+             responses={404: {"model": ErrorDetail, "description": "Unknown job"}})
+    def get_job(job_id: str):
+        job = store.job(job_id)
+        if job is None:
+            return JSONResponse({"detail": f"job {job_id} not found"}, status_code=404)
+        return JSONResponse(render(job_view(job), get_behaviour().naive_timestamps))
+
+    @app.get("/admin/drain", response_model=DrainState)
+    def drain():
+        return JSONResponse({"drain_mode": get_behaviour().drain})
+
+    @app.get("/ui/", response_class=HTMLResponse)
+    def ui():
+        return HTMLResponse(UI_PAGE)
+
+    # The schema is generated once; each request gets a filtered copy (drifts hide paths).
+    full_schema = FastAPI.openapi(app)
+
+    def openapi() -> dict:
+        schema = copy.deepcopy(full_schema)
+        for path in get_behaviour().openapi_hidden_paths:
+            schema["paths"].pop(path, None)
+        return schema
+
+    app.openapi = openapi
+    return app
