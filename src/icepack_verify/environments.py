@@ -228,7 +228,7 @@ def _merge(base: dict, override: dict, path: str, sources: dict[str, str], sourc
             merged[key] = _merge(merged[key], value, here, sources, source)
         else:
             merged[key] = value
-            sources[here] = source.format(section=path or "")
+            sources[here] = source.format(section=f".{path}" if path else "")
     return merged
 
 
@@ -256,7 +256,7 @@ def load(path: Path, name: str, environ: dict[str, str] | None = None) -> Enviro
     own = envs[name]
     sources: dict[str, str] = {}
     values_file = own.get("values_file", "its values file")
-    data = _merge(raw.get("defaults", {}), own, "", sources, f"{values_file} override (environments.toml [environments.{name}.{{section}}])")
+    data = _merge(raw.get("defaults", {}), own, "", sources, f"{values_file} override (environments.toml [environments.{name}{{section}}])")
     for var, field in ENV_VARS.items():
         if environ.get(var):
             data[field] = environ[var]

@@ -1,0 +1,78 @@
+"""Typed, read-mostly calls to the Icepack API over httpx.
+
+Connection errors and 502/503/504 are retried a bounded number of times (a rollout or a
+load balancer settling); everything else is returned to the caller as observed.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import httpx
+from tenacity import RetryError, retry_if_exception_type, retry_if_result, stop_after_attempt, wait_exponential
+from tenacity import Retrying
+
+RETRY_STATUSES = {502, 503, 504}
+
+
+class Unreachable(Exception):
+    """The API could not be reached at all; the message is one sentence."""
+
+
+class ApiClient:
+    def __init__(self, base_url: str, *, timeout: timedelta, attempts: int, env_name: str):
+        self.base_url = base_url.rstrip("/")
+        self.env_name = env_name
+        self.attempts = attempts
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout.total_seconds(),
+                                  headers={"User-Agent": "icepack-verify"}, follow_redirects=False)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _retrying(self, *, retry_statuses: bool) -> Retrying:
+        retry = retry_if_exception_type(httpx.TransportError)
+        if retry_statuses:
+            retry = retry | retry_if_result(lambda r: r.status_code in RETRY_STATUSES)
+        return Retrying(stop=stop_after_attempt(self.attempts), wait=wait_exponential(multiplier=0.2, max=2),
+                        retry=retry, reraise=True)
+
+    def request(self, method: str, path: str, *, retry_statuses: bool = True, **kwargs) -> httpx.Response:
+        """One call, retried on transport errors (and on 502/503/504 unless told not to)."""
+        try:
+            return self._retrying(retry_statuses=retry_statuses)(self._http.request, method, path, **kwargs)
+        except RetryError as exc:  # the last attempt still got a retryable status: report it as observed
+            return exc.last_attempt.result()
+        except httpx.TransportError as exc:
+            raise Unreachable(
+                f"[{self.env_name}] API {self.base_url} unreachable after {self.attempts} attempts "
+                f"({type(exc).__name__}: {exc or 'no detail'})"
+            ) from None
+
+    def get(self, path: str, **kwargs) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs) -> httpx.Response:
+        # Never retried on status: a POST that reached the server may have taken effect.
+        return self.request("POST", path, retry_statuses=False, **kwargs)
+
+    def get_many(self, paths: list[str]) -> dict[str, httpx.Response | Unreachable]:
+        """GET independent paths concurrently, one request each."""
+        def one(path: str):
+            try:
+                return self.get(path)
+            except Unreachable as exc:
+                return exc
+        with ThreadPoolExecutor(max_workers=min(16, len(paths) or 1)) as pool:
+            return dict(zip(paths, pool.map(one, paths)))
+
+    def probe(self) -> None:
+        """Raise Unreachable if nothing answers at the base URL (any HTTP status is an answer)."""
+        self.request("GET", "/readyz", retry_statuses=False)
+
+
+def describe(response: httpx.Response) -> str:
+    """'502 text/html: <html><head><title>502 Bad Gateway...' for failure messages."""
+    ctype = response.headers.get("content-type", "no content-type").split(";")[0]
+    body = response.text.strip().replace("\n", " ")
+    return f"{response.status_code} {ctype}: {body[:160] or '(empty body)'}"

@@ -1,0 +1,38 @@
+"""The split read contracts: endpoint -> exact top-level key set.
+
+From the deployment document, "Contract or schema migrations", step 5. This is the one
+place the key sets live; the contract tests, the models and the reports read them here.
+"""
+from __future__ import annotations
+
+SPLIT_READ_CONTRACTS: dict[str, frozenset[str]] = {
+    "status": frozenset({
+        "collection", "collected_at", "derived", "files", "last_error", "manifests",
+        "partitions", "snapshot", "source", "stale", "table",
+    }),
+    "health": frozenset({
+        "assessed_at", "collection", "error", "health_status", "issues",
+        "status_collected_at", "table",
+    }),
+    "maintenance/recommendation": frozenset({
+        "error", "evaluated_at", "evidence", "history", "policy", "recommended_actions",
+        "skip_reasons", "status_collected_at", "table",
+    }),
+}
+
+
+def endpoint_path(table: str, endpoint: str) -> str:
+    """'analytics.events', 'health' -> '/tables/analytics/events/health'."""
+    database, name = table.split(".", 1)
+    return f"/tables/{database}/{name}/{endpoint}"
+
+
+def key_diff(expected: frozenset[str], actual: set[str]) -> str | None:
+    """'missing: stale; unexpected: staleness', or None when the sets are equal."""
+    missing, unexpected = sorted(expected - actual), sorted(actual - expected)
+    parts = []
+    if missing:
+        parts.append(f"missing: {', '.join(missing)}")
+    if unexpected:
+        parts.append(f"unexpected: {', '.join(unexpected)}")
+    return "; ".join(parts) or None

@@ -1,0 +1,208 @@
+"""The pytest plugin: --env and friends, markers, the session fixtures, the reports.
+
+Fixtures are session-scoped and lazy: a run that only needs the API never opens a
+Kubernetes or database connection. A fixture whose target is unreachable fails the tests
+that need it with one sentence; the other suites still run.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from icepack_verify import environments, report
+from icepack_verify.environments import ConfigError, Environment
+from icepack_verify.phases import PHASES, Phase
+
+ENV_KEY = pytest.StashKey[Environment]()
+RESULTS_KEY = pytest.StashKey[list]()
+SECRETS_KEY = pytest.StashKey[set]()
+SUMMARY_KEY = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("icepack-verify")
+    group.addoption("--env", help="the environment to verify (a name in environments.toml)")
+    group.addoption("--environments", default=None, type=Path,
+                    help="the environments file (default: environments.toml at the project root)")
+    group.addoption("--phase", default="live", choices=sorted(PHASES),
+                    help="runbook phase of a migration window: paused, resumed or live (default)")
+    group.addoption("--allow-dry-run", action="store_true",
+                    help="run the tests marked mutating (the dry-run job), also where the environment does not allow it")
+    group.addoption("--expect-chart-version", default=None, help="the chart version the Helm release must carry")
+    group.addoption("--expect-chart-yaml", default=None, type=Path,
+                    help="read the expected chart version from this Chart.yaml")
+    group.addoption("--expect-image-tag", default=None, help="the image tag every Icepack workload must run")
+    group.addoption("--report-json", default=None, type=Path, help="write a JSON summary with a rollback hint here")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "mutating: writes to the environment (the dry-run job); opt-in")
+    config.addinivalue_line("markers", "rollback(tier): the rollback tier a failure of this test points at")
+    config.stash[RESULTS_KEY] = []
+    config.stash[SECRETS_KEY] = set()
+    config.pluginmanager.register(_Reporter(config), "icepack-verify-reporter")
+    if config.option.help or config.option.version:
+        return
+    path = config.option.environments or (config.rootpath / "environments.toml")
+    name = config.option.env
+    try:
+        if not name:
+            known = environments.known_names(environments.load_file(path))
+            raise ConfigError(f"choose an environment with --env: one of {', '.join(known)} (from {path})")
+        config.stash[ENV_KEY] = environments.load(path, name)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    env = config.stash.get(ENV_KEY, None)
+    if env is None:
+        return []
+    return [f"icepack-verify: environment {env.name} (account {env.account_id}), phase {config.option.phase}, "
+            f"api {env.api_url}, kube context {env.kube_context}"]
+
+
+# --- fixtures ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def environment(pytestconfig: pytest.Config) -> Environment:
+    return pytestconfig.stash[ENV_KEY]
+
+
+@pytest.fixture(scope="session")
+def expect(environment: Environment):
+    return environment.expect
+
+
+@pytest.fixture(scope="session")
+def phase(pytestconfig: pytest.Config) -> Phase:
+    return PHASES[pytestconfig.option.phase]
+
+
+@pytest.fixture(scope="session")
+def api(environment: Environment):
+    from icepack_verify.api import ApiClient, Unreachable
+
+    client = ApiClient(environment.api_url, timeout=environment.checks.http_timeout,
+                       attempts=environment.checks.http_attempts, env_name=environment.name)
+    try:
+        client.probe()
+    except Unreachable as exc:
+        client.close()
+        pytest.fail(str(exc), pytrace=False)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def cluster(environment: Environment):
+    from icepack_verify.cluster import ClusterSnapshot, Unreachable
+
+    try:
+        return ClusterSnapshot.collect(environment, timeout=environment.checks.http_timeout.total_seconds())
+    except (ConfigError, Unreachable) as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def database(environment: Environment, pytestconfig: pytest.Config):
+    from icepack_verify.database import Database, Unreachable
+
+    try:
+        dsn = environment.database_dsn()
+        pytestconfig.stash[SECRETS_KEY].update(_secrets_of(dsn))
+        db = Database.connect(environment, dsn)
+    except (ConfigError, Unreachable) as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield db
+    db.close()
+
+
+def _secrets_of(dsn: str) -> set[str]:
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        password = conninfo_to_dict(dsn).get("password")
+    except Exception:
+        password = None
+    return {s for s in (dsn, password) if s and len(s) >= 4}
+
+
+# --- the dry-run gate --------------------------------------------------------------------
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("mutating") is None:
+        return
+    env = item.config.stash[ENV_KEY]
+    if item.config.option.allow_dry_run:
+        return
+    if env.name == "prod":
+        pytest.skip("mutating test refused in prod without --allow-dry-run")
+    if not env.allow_dry_run:
+        pytest.skip(f"mutating test: {env.name} does not set allow_dry_run in environments.toml (or pass --allow-dry-run)")
+
+
+# --- reports -----------------------------------------------------------------------------
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    marker = item.get_closest_marker("rollback")
+    rep.rollback_tier = report.tier_of(item.nodeid, marker.kwargs.get("tier") if marker else None)
+
+
+def _logreport(config: pytest.Config, rep: pytest.TestReport) -> None:
+    if rep.when == "call" or rep.outcome != "passed":
+        outcome = "error" if rep.when != "call" and rep.failed else rep.outcome
+        entry = {"test": rep.nodeid, "outcome": outcome, "duration": round(rep.duration, 3)}
+        if rep.failed or rep.skipped:
+            entry["message"] = _redact(config, _short(rep))
+        if rep.failed:
+            entry["rollback_tier"] = getattr(rep, "rollback_tier", None)
+        config.stash[RESULTS_KEY].append(entry)
+
+
+def _short(rep: pytest.TestReport) -> str:
+    if rep.skipped and isinstance(rep.longrepr, tuple):
+        return rep.longrepr[2]
+    text = getattr(rep.longrepr, "reprcrash", None)
+    full = str(rep.longrepr)
+    return full if len(full) < 4000 else (text.message if text else full[:4000])
+
+
+def _redact(config: pytest.Config, text: str) -> str:
+    for secret in sorted(config.stash[SECRETS_KEY], key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return re.sub(r"(postgres(?:ql)?://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
+
+
+class _Reporter:
+    def __init__(self, config: pytest.Config):
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        _logreport(self.config, report)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        env = self.config.stash.get(ENV_KEY, None)
+        if env is None:
+            return
+        data = report.summary(env.name, self.config.option.phase, self.config.stash[RESULTS_KEY])
+        self.config.stash[SUMMARY_KEY] = data
+        if self.config.option.report_json:
+            report.write(self.config.option.report_json, data)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        data = self.config.stash.get(SUMMARY_KEY, None)
+        if not data:
+            return
+        terminalreporter.section("icepack-verify")
+        counts = ", ".join(f"{n} {k}" for k, n in sorted(data["counts"].items()))
+        terminalreporter.write_line(f"{data['environment']} (phase {data['phase']}): {data['verdict']} ({counts})")
+        if data["rollback_hint"]:
+            terminalreporter.write_line(f"rollback hint: {data['rollback_hint']}")
