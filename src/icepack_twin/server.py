@@ -1,0 +1,147 @@
+"""One running twin: embedded Postgres, the API, the Kubernetes emulator and the loops.
+
+Everything runs in one asyncio loop. A small control surface under /_twin/ (hidden
+from the OpenAPI spec) re-drives a running twin with another environment's values,
+drifts or phase, so self-tests need not restart it per drift.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pgserver
+import uvicorn
+from croniter import croniter
+from fastapi import Body, FastAPI
+
+from icepack_twin import chart, drifts
+from icepack_twin.app import create_app
+from icepack_twin.behaviour import Behaviour
+from icepack_twin.cluster import TwinCluster
+from icepack_twin.drifts import Objects
+from icepack_twin.store import Store
+from icepack_twin.values import values_for
+
+log = logging.getLogger("icepack_twin")
+
+# The tables Icepack tracks in the twin: every environment's known tables, and more.
+TRACKED_TABLES = ["analytics.events", "analytics.sessions", "sales.orders", "sales.refunds",
+                  "ops.audit_log", "ops.job_runs"]
+KUBE_CONTEXT = "icepack-twin"
+
+
+def _paused(values: dict, b: Behaviour) -> None:
+    values["orchestrator"]["suspend"] = values["healthSync"]["suspend"] = True
+    b.health_sync_running = False
+    b.drain = True  # the document's optional extra guard
+
+
+def _resumed(values: dict, b: Behaviour) -> None:
+    values["orchestrator"]["suspend"] = True  # step 6 has not happened yet
+    b.drain = True
+
+
+PHASES = {"live": lambda values, b: None, "paused": _paused, "resumed": _resumed}
+
+
+def _interval(schedule: str, now: datetime):
+    it = croniter(schedule, now)
+    first = it.get_next(datetime)
+    return it.get_next(datetime) - first
+
+
+class Twin:
+    def __init__(self, state_dir: Path, tick: float = 1.0):
+        self.state_dir = state_dir
+        self.tick = tick
+        self.behaviour = Behaviour()
+        self.config: dict = {}
+        self.store: Store | None = None
+        self.cluster = TwinCluster()
+
+    def configure(self, env: str = "local", drift_names: list[str] | None = None, phase: str = "live") -> dict:
+        """Render the environment's objects, apply the phase and the drifts, reseed the tables."""
+        if phase not in PHASES:
+            raise ValueError(f"unknown phase {phase!r}; known: {', '.join(PHASES)}")
+        chosen = drifts.lookup(list(drift_names or []))
+        now = datetime.now(timezone.utc)
+        values, behaviour = values_for(env), Behaviour()
+        PHASES[phase](values, behaviour)
+        for d in chosen:
+            if d.values:
+                d.values(values)
+        objects = Objects(chart.render(values, now))
+        for d in chosen:
+            if d.objects:
+                d.objects(objects)
+            if d.behaviour:
+                d.behaviour(behaviour)
+        self.cluster.load(objects)
+        self.store.reset(TRACKED_TABLES, behaviour, _interval(values["healthSync"]["schedule"], now), now)
+        self.behaviour = behaviour
+        self.config = {"env": env, "drifts": [d.name for d in chosen], "phase": phase}
+        return self.config
+
+    def _control(self, app: FastAPI) -> None:
+        @app.post("/_twin/configure", include_in_schema=False)
+        def configure(body: dict = Body(...)):
+            return self.configure(body.get("env", "local"), body.get("drifts", []), body.get("phase", "live"))
+
+        @app.get("/_twin/kube-requests", include_in_schema=False)
+        def kube_requests():
+            return self.cluster.request_log()
+
+        @app.delete("/_twin/kube-requests", include_in_schema=False)
+        def clear_kube_requests():
+            self.cluster.clear_request_log()
+            return {"cleared": True}
+
+    async def serve(self, env: str, drift_names: list[str], phase: str, api_port: int = 0, kube_port: int = 0) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        pg = await asyncio.to_thread(pgserver.get_server, str(self.state_dir / "pgdata"), cleanup_mode="stop")
+        try:
+            self.store = Store(pg.get_uri())
+            await asyncio.to_thread(self.store.setup)
+            kube_url = await self.cluster.start(port=kube_port)
+            kubeconfig = self.state_dir / "kubeconfig"
+            self.cluster.write_kubeconfig(str(kubeconfig), context=KUBE_CONTEXT)
+            await asyncio.to_thread(self.configure, env, drift_names, phase)
+
+            app = create_app(self.store, lambda: self.behaviour, TRACKED_TABLES)
+            self._control(app)
+            server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=api_port, log_level="warning",
+                                                   lifespan="off"))
+            server_task = asyncio.create_task(server.serve())
+            while not server.started:
+                if server_task.done():
+                    raise RuntimeError(f"the twin API could not start on port {api_port}")
+                await asyncio.sleep(0.05)
+            port = server.servers[0].sockets[0].getsockname()[1]
+            api_url = f"http://127.0.0.1:{port}"
+            loops = asyncio.create_task(self.store.run_loops(TRACKED_TABLES, lambda: self.behaviour, self.tick))
+            self._write_state({
+                "pid": os.getpid(), "api_url": api_url, "ui_url": f"{api_url}/ui/", "kube_url": kube_url,
+                "kubeconfig": str(kubeconfig), "kube_context": KUBE_CONTEXT,
+                "database_url": self.store.reader_dsn(), **self.config,
+            })
+            stop = asyncio.Event()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+            await stop.wait()
+            server.should_exit = True
+            loops.cancel()
+            await server_task
+            await self.cluster.stop()
+        finally:
+            (self.state_dir / "state.json").unlink(missing_ok=True)
+            await asyncio.to_thread(pg.cleanup)
+
+    def _write_state(self, state: dict) -> None:
+        tmp = self.state_dir / "state.json.tmp"
+        tmp.write_text(json.dumps(state, indent=2))
+        tmp.replace(self.state_dir / "state.json")  # atomic: readers never see half a file
