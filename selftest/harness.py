@@ -1,0 +1,87 @@
+"""Drive the suite (tests/) against a running twin, as an operator would: in a subprocess,
+over HTTP, the Kubernetes API and Postgres. Nothing here imports the suite's tests."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from icepack_twin.__main__ import exports, start, stop
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def function_id(nodeid: str) -> str:
+    """'tests/x.py::test_y[a-b]' -> 'tests/x.py::test_y': drifts are matched per test function."""
+    return re.sub(r"\[.*\]$", "", nodeid)
+
+
+@dataclass
+class SuiteRun:
+    returncode: int
+    results: list[dict]
+    output: str
+    summary: dict = field(default_factory=dict)
+
+    def outcome(self, kind: str) -> set[str]:
+        return {r["test"] for r in self.results if r["outcome"] == kind}
+
+    @property
+    def failed(self) -> set[str]:
+        """Failing test functions (setup errors included)."""
+        return {function_id(t) for t in self.outcome("failed") | self.outcome("error")}
+
+    def messages(self, test_function: str) -> str:
+        return "\n".join(r.get("message", "") for r in self.results
+                         if function_id(r["test"]) == test_function and r["outcome"] in ("failed", "error"))
+
+    def explain(self) -> str:
+        return "\n".join(f"{r['outcome']}: {r['test']}\n{r.get('message', '')}" for r in self.results
+                         if r["outcome"] in ("failed", "error")) or self.output[-3000:]
+
+
+class TwinHandle:
+    def __init__(self, state_dir: Path):
+        self.state_dir = state_dir
+        self.proc, self.state = start(state_dir, "local", [], "live")
+        self.http = httpx.Client(base_url=self.state["api_url"], timeout=30)
+        self.current: tuple | None = None
+
+    def configure(self, env: str = "local", drifts: tuple[str, ...] = (), phase: str = "live") -> None:
+        wanted = (env, tuple(drifts), phase)
+        if wanted != self.current:
+            self.http.post("/_twin/configure", json={"env": env, "drifts": list(drifts), "phase": phase}).raise_for_status()
+            self.current = wanted
+
+    def kube_requests(self) -> list[dict]:
+        return self.http.get("/_twin/kube-requests").json()
+
+    def clear_kube_requests(self) -> None:
+        self.http.delete("/_twin/kube-requests").raise_for_status()
+
+    def environ(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ICEPACK_")}
+        return {**env, **exports(self.state), **extra}
+
+    def run_suite(self, env: str = "local", *args: str, paths: tuple[str, ...] = ("tests",),
+                  environ: dict[str, str] | None = None, timeout: float = 240) -> SuiteRun:
+        """Run the suite for `env` against this twin; the JSON report tells what failed."""
+        report = self.state_dir / f"suite-{os.getpid()}.json"
+        report.unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", "pytest", "--env", env, "-p", "no:cacheprovider", "-q",
+               "--report-json", str(report), *args, *paths]
+        proc = subprocess.run(cmd, cwd=ROOT, env=environ or self.environ(), capture_output=True, text=True,
+                              timeout=timeout)
+        summary = json.loads(report.read_text()) if report.exists() else {}
+        return SuiteRun(proc.returncode, summary.get("results", []), proc.stdout + proc.stderr, summary)
+
+    def close(self) -> None:
+        self.http.close()
+        stop(self.state_dir)
+        self.proc.wait(timeout=30)
