@@ -5,14 +5,13 @@ rename, override keys, ...). Bodies are returned as raw ``JSONResponse`` so a dr
 body reaches the client as is; the pydantic models exist to document the healthy
 contract truthfully in ``/openapi.json``.
 """
-from __future__ import annotations
 
 import copy
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Literal
+from typing import Annotated, Any, Callable, Literal
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Path
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict
 
@@ -245,6 +244,11 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
     app = FastAPI(title="Icepack API", version="twin",
                   description="Iceberg table maintenance (local twin of one environment).")
 
+    # A tracked table as the documented example, so spec-driven testers reach real data.
+    example_db, _, example_table = (tables[0] if tables else "analytics.events").partition(".")
+    Database = Annotated[str, Path(openapi_examples={"tracked": {"value": example_db}})]
+    Table = Annotated[str, Path(openapi_examples={"tracked": {"value": example_table}})]
+
     def untracked(database: str, table: str, behaviour: Behaviour):
         """The error response for a table Icepack does not know, or None if tracked."""
         if f"{database}.{table}" in tables:
@@ -273,7 +277,7 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
         return JSONResponse({"status": "ready"})
 
     @app.get("/tables/{database}/{table}/status", response_model=TableStatus, responses=NOT_FOUND)
-    def table_status(database: str, table: str):
+    def table_status(database: Database, table: Table):
         behaviour = get_behaviour()
         if (error := untracked(database, table, behaviour)) is not None:
             return error
@@ -287,7 +291,7 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
         return JSONResponse(bend("status", body, behaviour))
 
     @app.get("/tables/{database}/{table}/health", response_model=TableHealth, responses=NOT_FOUND)
-    def table_health(database: str, table: str):
+    def table_health(database: Database, table: Table):
         behaviour = get_behaviour()
         if (error := untracked(database, table, behaviour)) is not None:
             return error
@@ -307,7 +311,7 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
 
     @app.get("/tables/{database}/{table}/maintenance/recommendation",
              response_model=Recommendation, responses=NOT_FOUND)
-    def recommendation(database: str, table: str):
+    def recommendation(database: Database, table: Table):
         behaviour = get_behaviour()
         if (error := untracked(database, table, behaviour)) is not None:
             return error
@@ -340,7 +344,7 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
               responses={403: {"model": ErrorDetail, "description": "Only dry-run jobs are accepted"},
                          404: NOT_FOUND[404],
                          503: {"model": ErrorDetail, "description": "Drain mode is on"}})
-    def submit_job(database: str, table: str, request: JobRequest):
+    def submit_job(database: Database, table: Table, request: JobRequest):
         behaviour = get_behaviour()
         if (error := untracked(database, table, behaviour)) is not None:
             return error
