@@ -209,15 +209,14 @@ def render(value: Any, naive: bool) -> Any:
 
 def bend(endpoint: str, body: dict, behaviour: Behaviour) -> dict:
     """Apply the contract drifts of one endpoint to a rendered body."""
-    body = render(body, behaviour.naive_timestamps)
-    body.update(behaviour.override_values.get(endpoint, {}))
+    body = {**body, **behaviour.override_values.get(endpoint, {})}
     for key in behaviour.drop_keys.get(endpoint, set()):
         body.pop(key, None)
     for old, new in behaviour.rename_keys.get(endpoint, {}).items():
         if old in body:
             body[new] = body.pop(old)
     body.update(behaviour.add_keys.get(endpoint, {}))
-    return body
+    return render(body, behaviour.naive_timestamps)  # last, so drift values may be datetimes too
 
 
 def job_view(job: dict) -> dict:
