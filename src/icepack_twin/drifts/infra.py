@@ -1,0 +1,196 @@
+"""Infra drifts: the Kubernetes side gone wrong, caught by the suite's tests/infra."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from icepack_twin import chart
+from icepack_twin.drifts import Objects, drift
+from icepack_twin.values import ACCOUNTS, CHART_DEFAULTS, PREVIOUS_CHART_VERSION
+
+API, WORKER = "icepack-api", "icepack-worker"
+ORCH, HEALTH, PG = "icepack-orchestrator", "icepack-health-sync", "icepack-postgres"
+
+
+def _now(objs: Objects) -> datetime:
+    return getattr(objs, "now", None) or datetime.now(timezone.utc)
+
+
+def _internal_pg(values: dict) -> dict:
+    if not values["postgres"]["internal"]["enabled"]:
+        raise ValueError("this drift needs the internal Postgres (dev, local); this environment uses RDS")
+    return values["postgres"]["internal"]
+
+
+def _api_pods(objs: Objects) -> list[dict]:
+    return [p for p in objs.of_kind("Pod") if p["metadata"]["labels"].get("app.kubernetes.io/component") == "api"]
+
+
+def _pod_specs(objs: Objects):
+    """Every pod spec of an Icepack workload: templates and live pods."""
+    for o in objs:
+        spec = o.get("spec", {})
+        if o["kind"] == "Pod":
+            yield spec
+        elif o["kind"] in {"Deployment", "ReplicaSet"}:
+            yield spec["template"]["spec"]
+        elif o["kind"] == "CronJob":
+            yield spec["jobTemplate"]["spec"]["template"]["spec"]
+        elif o["kind"] == "ScaledJob":
+            yield spec["jobTargetRef"]["template"]["spec"]
+
+
+def _set(path: list[str], value):
+    def edit(values: dict) -> None:
+        node = values
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+    return edit
+
+
+# --- API Deployment ----------------------------------------------------------------------
+
+drift("api-replicas-1", "infra", "API Deployment scaled to 1 replica", values=_set(["api", "replicas"], 1))
+drift("api-amd64-selector", "infra", "API pods select amd64 nodes",
+      objects=lambda objs: [s["nodeSelector"].update({"kubernetes.io/arch": "amd64"})
+                            for s in _pod_specs(objs) if s["containers"][0]["name"] == "api"])
+drift("api-port-8080", "infra", "API listens on 8080 (container port, probes' named port, Service targetPort)",
+      values=_set(["api", "port"], 8080))
+drift("dev-requests-not-overridden", "infra", "values-dev.yaml resource override lost: chart defaults in dev",
+      values=_set(["api", "resources"], CHART_DEFAULTS["api"]["resources"]))
+drift("api-limits-wrong", "infra", "API memory limit 256Mi instead of the expected one",
+      values=lambda v: v["api"]["resources"]["limits"].update({"memory": "256Mi"}))
+
+
+def _rollout_stuck(objs: Objects) -> None:
+    dep = objs.get("Deployment", API)
+    dep["metadata"]["generation"] += 1
+    st = dep["status"]
+    st["observedGeneration"] = dep["metadata"]["generation"]
+    st.update(updatedReplicas=1, unavailableReplicas=1, readyReplicas=st["replicas"] - 1,
+              availableReplicas=st["replicas"] - 1)
+    now = _now(objs)
+    for cond in st["conditions"]:
+        if cond["type"] == "Progressing":
+            cond.update(status="False", reason="ProgressDeadlineExceeded",
+                        message='ReplicaSet "icepack-api-5f6b8d9c7" has timed out progressing.',
+                        lastUpdateTime=chart.ts(now - timedelta(minutes=2)),
+                        lastTransitionTime=chart.ts(now - timedelta(minutes=2)))
+    objs.append(chart.event(now, dep, "Warning", "ProgressDeadlineExceeded",
+                            'ReplicaSet "icepack-api-5f6b8d9c7" has timed out progressing.', "deployment-controller"))
+
+
+drift("rollout-stuck", "infra", "API rollout stuck: 1 of 2 updated, Progressing False (ProgressDeadlineExceeded)",
+      objects=_rollout_stuck)
+
+
+def _crash_looping(objs: Objects) -> None:
+    pod = _api_pods(objs)[0]
+    now = _now(objs)
+    st = pod["status"]
+    cs = st["containerStatuses"][0]
+    cs.update(ready=False, started=False, restartCount=14,
+              state={"waiting": {"reason": "CrashLoopBackOff",
+                                 "message": f"back-off 5m0s restarting failed container=api pod={pod['metadata']['name']}"}},
+              lastState={"terminated": {"exitCode": 1, "reason": "Error",
+                                        "startedAt": chart.ts(now - timedelta(minutes=4)),
+                                        "finishedAt": chart.ts(now - timedelta(minutes=3, seconds=50)),
+                                        "containerID": cs["containerID"]}})
+    for cond in st["conditions"]:
+        if cond["type"] in {"Ready", "ContainersReady"}:
+            cond.update(status="False", reason="ContainersNotReady", message="containers with unready status: [api]",
+                        lastTransitionTime=chart.ts(now - timedelta(minutes=50)))
+    dep = objs.get("Deployment", API)["status"]
+    dep.update(readyReplicas=dep["readyReplicas"] - 1, availableReplicas=dep["availableReplicas"] - 1,
+               unavailableReplicas=1)
+    objs.append(chart.event(now, pod, "Warning", "BackOff", "Back-off restarting failed container api in pod "
+                            f"{pod['metadata']['name']}_icepack({pod['metadata']['uid']})", "kubelet", count=14,
+                            age=timedelta(minutes=50)))
+
+
+drift("pod-crash-looping", "infra", "one API pod in CrashLoopBackOff, 14 restarts, not Ready",
+      objects=_crash_looping)
+
+# --- Service -------------------------------------------------------------------------------
+
+
+def _cluster_ip(objs: Objects) -> None:
+    svc = objs.get("Service", API)
+    svc["spec"]["type"] = "ClusterIP"
+    for key in ("externalTrafficPolicy", "loadBalancerClass", "allocateLoadBalancerNodePorts"):
+        svc["spec"].pop(key, None)
+    svc["status"] = {"loadBalancer": {}}
+
+
+drift("service-cluster-ip", "infra", "API Service is ClusterIP: no NLB", objects=_cluster_ip)
+drift("tls-annotation-missing", "infra", "NLB Service lost its ACM ssl-cert annotation",
+      objects=lambda objs: objs.get("Service", API)["metadata"]["annotations"].pop(
+          "service.beta.kubernetes.io/aws-load-balancer-ssl-cert"))
+drift("hostname-wrong", "infra", "external-dns hostname points at another name",
+      values=lambda v: v["service"].update(hostname=v["service"]["hostname"].replace("icepack-api.", "icepack.")))
+
+# --- worker, CronJobs ------------------------------------------------------------------------
+
+
+def _redis(objs: Objects) -> None:
+    trigger = objs.get("ScaledJob", WORKER)["spec"]["triggers"][0]
+    trigger.update(type="redis", metadata={"address": "icepack-redis:6379", "listName": "icepack-jobs",
+                                           "listLength": "1"})
+    trigger.pop("authenticationRef", None)
+
+
+drift("worker-trigger-redis", "infra", "worker ScaledJob triggers on redis, not postgresql", objects=_redis)
+drift("worker-polling-60", "infra", "worker polls every 60s", values=_set(["worker", "keda", "pollingInterval"], 60))
+drift("worker-max-replicas-10", "infra", "worker max 10 replicas",
+      values=_set(["worker", "keda", "maxReplicaCount"], 10))
+drift("orchestrator-hourly-at-00", "infra", "orchestrator hourly at :00",
+      values=_set(["orchestrator", "schedule"], "0 * * * *"))
+drift("health-sync-every-30-min", "infra", "health-sync every 30 minutes",
+      values=_set(["healthSync", "schedule"], "*/30 * * * *"))
+drift("cronjob-concurrency-allow", "infra", "orchestrator concurrencyPolicy Allow",
+      values=_set(["orchestrator", "concurrencyPolicy"], "Allow"))
+drift("cronjob-left-suspended", "infra", "health-sync left suspended after a maintenance window",
+      values=_set(["healthSync", "suspend"], True))
+
+
+def _health_sync_stale(objs: Objects) -> None:
+    objs.get("CronJob", HEALTH)["status"]["lastSuccessfulTime"] = chart.ts(_now(objs) - timedelta(hours=2))
+
+
+drift("health-sync-last-success-2h-ago", "infra", "health-sync last succeeded 2h ago (runs failing)",
+      objects=_health_sync_stale)
+
+# --- internal Postgres ---------------------------------------------------------------------------
+
+drift("postgres-16", "infra", "internal Postgres runs postgres:16-alpine",
+      values=lambda v: _internal_pg(v).update(image="postgres:16-alpine"))
+drift("postgres-rolling-update", "infra", "internal Postgres Deployment uses RollingUpdate (two pods, one PVC)",
+      values=lambda v: _internal_pg(v).update(strategy="RollingUpdate"))
+drift("pvc-gp2", "infra", "Postgres PVC on gp2", values=lambda v: _internal_pg(v).update(storageClassName="gp2"))
+
+# --- identity, Helm release ---------------------------------------------------------------------
+
+
+def _other_account(values: dict) -> None:
+    env = values["global"]["env"]
+    other = ACCOUNTS["stage" if env == "prod" else "prod"]
+    sa = values["serviceAccount"]
+    sa["roleArn"] = sa["roleArn"].replace(f"::{values['global']['accountId']}:", f"::{other}:")
+
+
+drift("role-arn-other-account", "infra", "IRSA role ARN from another environment's account", values=_other_account)
+drift("release-status-failed", "infra", "newest Helm release revision failed",
+      objects=lambda objs: chart.set_release_status(chart.release_secrets(objs)[0], "failed"))
+
+
+def _chart_not_bumped(objs: Objects) -> None:
+    secret = chart.release_secrets(objs)[0]
+    release = chart.decode_release(secret)
+    release["chart"]["metadata"]["version"] = PREVIOUS_CHART_VERSION
+    secret["data"]["release"] = chart.encode_release(release)
+
+
+drift("chart-version-not-bumped", "infra", "deployed release still carries chart 1.4.1 (version not bumped)",
+      objects=_chart_not_bumped)
+drift("image-tag-not-expected", "infra", "every workload runs image tag 0ddba11",
+      values=_set(["image", "tag"], "0ddba11"))
