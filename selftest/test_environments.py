@@ -1,0 +1,97 @@
+"""environments.toml: the one source of expectations, validated, with provenance."""
+from pathlib import Path
+
+import pytest
+
+from icepack_verify import environments
+from icepack_verify.environments import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+FILE = ROOT / "environments.toml"
+NAMES = ["dev", "local", "preprod", "prod", "stage"]
+
+
+def load(name, environ=None):
+    return environments.load(FILE, name, environ or {})
+
+
+def test_the_file_holds_the_five_environments():
+    assert environments.known_names(environments.load_file(FILE)) == NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_environment_validates_and_lives_in_namespace_icepack(name):
+    env = load(name)
+    assert env.namespace == "icepack"
+    assert env.names.api == "icepack-api" and env.names.release == "icepack"
+    assert env.terraform_root == f"terraform/icepack-api/env/{name}/"
+
+
+def test_dev_overrides_requests_and_limits_and_says_so():
+    dev, stage = load("dev"), load("stage")
+    assert (dev.expect.api.requests.cpu, dev.expect.api.requests.memory) == ("500m", "1Gi")
+    assert (dev.expect.api.limits.cpu, dev.expect.api.limits.memory) == ("1", "8Gi")
+    assert (stage.expect.api.requests.cpu, stage.expect.api.limits.memory) == ("250m", "512Mi")
+    assert dev.source("expect.api.limits.cpu").startswith("charts/icepack/values-dev.yaml override")
+    assert stage.source("expect.api.limits.cpu").startswith("chart default")
+
+
+@pytest.mark.parametrize("name, max_replicas, schedule", [
+    ("dev", 3, "30 * * * *"), ("stage", 3, "30 * * * *"), ("preprod", 3, "30 * * * *"),
+    ("prod", 5, "0 */2 * * *"), ("local", 5, "0 */2 * * *"),
+])
+def test_worker_and_orchestrator_follow_the_inventory(name, max_replicas, schedule):
+    env = load(name)
+    assert env.expect.worker.max_replicas == max_replicas
+    assert env.expect.orchestrator.schedule == schedule
+    assert env.expect.health_sync.schedule == "*/15 * * * *"
+    assert env.expect.worker.polling_interval == 30
+
+
+def test_environment_variables_override_connection_settings():
+    env = load("stage", {"ICEPACK_API_URL": "http://127.0.0.1:9", "ICEPACK_KUBE_CONTEXT": "ctx",
+                         "ICEPACK_KNOWN_TABLE": "db1.t1"})
+    assert (env.api_url, env.kube_context, env.known_tables) == ("http://127.0.0.1:9", "ctx", ["db1.t1"])
+    assert env.source("api_url") == "environment variable ICEPACK_API_URL"
+
+
+def test_dsn_comes_from_the_environment_never_the_file(monkeypatch):
+    monkeypatch.delenv("ICEPACK_DATABASE_URL", raising=False)
+    monkeypatch.delenv("ICEPACK_PREPROD_DATABASE_URL", raising=False)
+    env = load("preprod")
+    monkeypatch.setenv("ICEPACK_PREPROD_DATABASE_URL", "postgresql://u:pw@h/db")
+    assert env.database_dsn() == "postgresql://u:pw@h/db"
+    monkeypatch.setenv("ICEPACK_DATABASE_URL", "postgresql://u:other@h/db")
+    assert env.database_dsn() == "postgresql://u:other@h/db"
+
+
+def test_no_dsn_is_one_sentence(monkeypatch):
+    for var in ("ICEPACK_DATABASE_URL", "ICEPACK_LOCAL_DATABASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(ConfigError, match=r"^\[local\] no database DSN: set \$ICEPACK_DATABASE_URL"):
+        load("local").database_dsn()
+
+
+@pytest.mark.parametrize("edit, message", [
+    (("max_replicas = 3", 'max_replicas = "three"', 1), "environment 'dev': expect.worker.max_replicas: Input should be a valid integer"),
+    (('account_id = "174558682303"', 'account_id = "17455868"', 1), "environment 'stage': account_id: String should match pattern"),
+    (('schedule = "30 * * * *"', 'schedule = "every hour"', 1), "environment 'dev': expect.orchestrator.schedule: Value error, 'every hour' is not a cron schedule"),
+    (('status_table = "table_status_snapshots"', 'status_table = "x; drop table y"', 1), "data.status_table: Value error"),
+    (("replicas = 2", "replicas = 2\nreplica = 3", 1), "expect.api.replica: Extra inputs are not permitted"),
+])
+def test_a_broken_file_names_the_environment_and_the_field(tmp_path, edit, message):
+    old, new, count = edit
+    broken = tmp_path / "environments.toml"
+    broken.write_text(FILE.read_text().replace(old, new, count))
+    name = "stage" if "stage" in message else "dev"
+    with pytest.raises(ConfigError) as info:
+        environments.load(broken, name, {})
+    assert str(info.value).startswith(f"{broken}: ")
+    assert message in str(info.value)
+
+
+def test_invalid_toml_is_one_sentence(tmp_path):
+    broken = tmp_path / "environments.toml"
+    broken.write_text("[defaults\n")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        environments.load(broken, "dev", {})
