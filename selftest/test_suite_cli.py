@@ -33,11 +33,11 @@ def test_an_unknown_env_stops_with_one_line_naming_the_environments():
 def test_a_broken_environments_file_names_the_field(tmp_path):
     broken = tmp_path / "environments.toml"
     broken.write_text((ROOT / "environments.toml").read_text().replace("polling_interval = 30", "polling_interval = -"))
-    proc = pytest_cli("--env", "stage", "--environments", str(broken))
+    proc = pytest_cli("--env", "stage", f"--environments={broken}")
     assert proc.returncode != 0
     assert len(error_lines(proc)) == 1 and error_lines(proc)[0].startswith(f"ERROR: {broken} is not valid TOML")
     broken.write_text((ROOT / "environments.toml").read_text().replace("polling_interval = 30", 'polling_interval = "fast"'))
-    proc = pytest_cli("--env", "stage", "--environments", str(broken))
+    proc = pytest_cli("--env", "stage", f"--environments={broken}")
     assert error_lines(proc) == [f"ERROR: {broken}: environment 'stage': expect.worker.polling_interval: "
                                  "Input should be a valid integer, unable to parse string as an integer"]
 
