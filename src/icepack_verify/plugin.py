@@ -194,6 +194,8 @@ class _Reporter:
             return
         data = report.summary(env.name, self.config.option.phase, self.config.stash[RESULTS_KEY])
         self.config.stash[SUMMARY_KEY] = data
+        if session.exitstatus == pytest.ExitCode.OK and not data["counts"].get("passed"):
+            session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED  # all skipped verifies nothing: never green
         if self.config.option.report_json:
             report.write(self.config.option.report_json, data)
 
