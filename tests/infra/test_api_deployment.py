@@ -1,0 +1,99 @@
+"""API Deployment: the spec the values promise, and a settled, healthy rollout."""
+from __future__ import annotations
+
+from icepack_verify.diagnosis import Diagnosis
+from icepack_verify.semantics import same_quantity
+
+ARCH = "kubernetes.io/arch"
+
+
+def _container(deployment: dict) -> dict:
+    containers = deployment["spec"]["template"]["spec"].get("containers") or [{}]
+    return next((c for c in containers if c.get("name") == "api"), containers[0])
+
+
+def test_api_deployment_spec(objects, environment, expect):
+    name = environment.names.api
+    dep = objects.require("Deployment", name)
+    pod = dep["spec"]["template"]["spec"]
+    container = _container(dep)
+    d = Diagnosis(environment.name, objects.resource("Deployment", name))
+    d.expect("spec.replicas", expect.api.replicas, dep["spec"].get("replicas"), environment.source("expect.api.replicas"))
+    d.expect(f"spec.template.spec.nodeSelector[{ARCH}]", expect.api.node_arch,
+             (pod.get("nodeSelector") or {}).get(ARCH), environment.source("expect.api.node_arch"))
+    d.expect("containers[api].ports[].containerPort", [expect.api.port],
+             [p.get("containerPort") for p in container.get("ports") or []], environment.source("expect.api.port"))
+    resources = container.get("resources") or {}
+    for section in ("requests", "limits"):
+        wanted = getattr(expect.api, section)
+        for res in ("cpu", "memory"):
+            d.expect(f"containers[api].resources.{section}.{res}", getattr(wanted, res),
+                     (resources.get(section) or {}).get(res), environment.source(f"expect.api.{section}.{res}"),
+                     same=same_quantity)
+    d.conclude()
+
+
+def test_api_rollout_complete(objects, environment, cluster):
+    name = environment.names.api
+    dep = objects.require("Deployment", name)
+    status = dep.get("status") or {}
+    desired = dep["spec"].get("replicas", 1)
+    d = Diagnosis(environment.name, objects.resource("Deployment", name) + " (rollout)")
+    src = "the Deployment's own spec (a finished rollout)"
+    d.expect("status.observedGeneration", dep["metadata"].get("generation"), status.get("observedGeneration"), src)
+    for field in ("updatedReplicas", "readyReplicas", "availableReplicas"):
+        d.expect(f"status.{field}", desired, status.get(field, 0), src)
+    progressing = objects.condition(dep, "Progressing")
+    if progressing.get("status") == "False":
+        d.expect("status.conditions[Progressing]", "True",
+                 f"False ({progressing.get('reason')}: {progressing.get('message')})", src)
+    if d.mismatches:
+        d.attach("recent events", cluster.events_for("Deployment", name))
+    d.conclude()
+
+
+def _api_pods(objects, dep: dict) -> list[dict]:
+    selector = dep["spec"].get("selector", {}).get("matchLabels") or {}
+    return [p for p in objects.all("Pod")
+            if selector and selector.items() <= (p["metadata"].get("labels") or {}).items()]
+
+
+def test_api_pods_healthy(objects, environment, cluster, expect):
+    name = environment.names.api
+    dep = objects.require("Deployment", name)
+    pods = _api_pods(objects, dep)
+    d = Diagnosis(environment.name, objects.resource("Deployment", name) + " pods")
+    d.expect("number of pods", dep["spec"].get("replicas", 1), len(pods), "the Deployment's spec.replicas",
+             same=lambda want, got: got >= max(want, 1))
+    arch_of = {n["metadata"]["name"]: (n["metadata"].get("labels") or {}).get(ARCH)
+               for n in cluster.list("Node")} if cluster.readable("Node") else None
+    failing: list[str] = []
+    for pod in pods:
+        pname = pod["metadata"]["name"]
+        before = len(d.mismatches)
+        d.expect(f"pod {pname} condition Ready", "True", objects.condition(pod, "Ready").get("status"),
+                 "a serving API pod is Ready")
+        for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+            waiting = (cs.get("state") or {}).get("waiting") or {}
+            d.expect(f"pod {pname} container {cs['name']} state", "not CrashLoopBackOff",
+                     waiting.get("reason"), "a healthy container", same=lambda _, got: got != "CrashLoopBackOff")
+            d.expect(f"pod {pname} container {cs['name']} restartCount", f"<= {environment.checks.max_restarts}",
+                     cs.get("restartCount", 0), environment.source("checks.max_restarts"),
+                     same=lambda _, got: got <= environment.checks.max_restarts)
+        if arch_of is not None and pod["spec"].get("nodeName"):
+            node = pod["spec"]["nodeName"]
+            d.expect(f"pod {pname} node {node} label {ARCH}", expect.api.node_arch, arch_of.get(node),
+                     environment.source("expect.api.node_arch"))
+        if len(d.mismatches) > before:
+            failing.append(pname)
+    for pname in failing[:2]:  # enough context to start; the rest says the same
+        d.attach(f"events of pod {pname}", cluster.events_for("Pod", pname))
+        d.attach(f"last log lines of pod {pname}", _log_lines(cluster.pod_log_tail(pname, "api")))
+    d.conclude()
+
+
+def _log_lines(tail: object) -> list[str]:
+    # an API server that answers the log subresource with something other than text gives no log
+    if not isinstance(tail, str):
+        return ["(log unavailable: the API returned no log text)"]
+    return tail.splitlines()[-20:]

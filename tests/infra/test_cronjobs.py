@@ -1,0 +1,89 @@
+"""Orchestrator and health-sync CronJobs: schedule, concurrency, suspension, a recent success."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pytest
+from croniter import croniter
+
+from icepack_verify.diagnosis import Diagnosis, fail
+from icepack_verify.semantics import previous_fire, same_schedule
+
+JOBS = pytest.mark.parametrize("job", ["orchestrator", "health_sync"], ids=["orchestrator", "health-sync"])
+
+
+def _cronjob(objects, environment, job: str) -> tuple[str, dict]:
+    name = getattr(environment.names, job)
+    return name, objects.require("CronJob", name)
+
+
+def _suspension_expected(phase, job: str) -> bool | None:
+    return phase.orchestrator_suspended if job == "orchestrator" else phase.health_sync_suspended
+
+
+@JOBS
+def test_cronjob_spec(objects, environment, expect, job):
+    name, cj = _cronjob(objects, environment, job)
+    want = getattr(expect, job)
+    d = Diagnosis(environment.name, objects.resource("CronJob", name))
+    d.expect("spec.schedule", want.schedule, cj["spec"].get("schedule"), environment.source(f"expect.{job}.schedule"),
+             same=same_schedule)
+    d.expect("spec.concurrencyPolicy", want.concurrency_policy, cj["spec"].get("concurrencyPolicy", "Allow"),
+             environment.source(f"expect.{job}.concurrency_policy"))
+    d.conclude()
+
+
+@JOBS
+def test_cronjob_suspension_matches_phase(objects, environment, phase, job):
+    name, cj = _cronjob(objects, environment, job)
+    want = _suspension_expected(phase, job)
+    if want is None:
+        pytest.skip(f"phase {phase.name} ({phase.doc}): {name} may be suspended or running")
+    d = Diagnosis(environment.name, objects.resource("CronJob", name))
+    d.expect("spec.suspend", want, bool(cj["spec"].get("suspend", False)), f"runbook phase {phase.name}: {phase.doc}")
+    d.conclude()
+
+
+def _zone(cj: dict):
+    try:
+        return ZoneInfo(cj["spec"].get("timeZone") or "Etc/UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.utc
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+@JOBS
+def test_cronjob_recent_success(objects, environment, phase, expect, job):
+    name, cj = _cronjob(objects, environment, job)
+    suspended = bool(cj["spec"].get("suspend", False))
+    if suspended and _suspension_expected(phase, job) is not False:
+        pytest.skip(f"{name} is suspended, as phase {phase.name} allows ({phase.doc}): no recent run required")
+    schedule = cj["spec"].get("schedule")
+    if not isinstance(schedule, str) or not croniter.is_valid(schedule):
+        schedule = getattr(expect, job).schedule  # judge by the expected one; test_cronjob_spec reports the bad one
+    # The newest fire whose run must have finished by now: the controller may start it up to
+    # startingDeadlineSeconds late, and the run itself takes up to the tolerance.
+    grace = timedelta(seconds=cj["spec"].get("startingDeadlineSeconds") or 0) + environment.checks.cronjob_tolerance
+    now = datetime.now(timezone.utc)
+    due = previous_fire(schedule, (now - grace).astimezone(_zone(cj)))
+    last = (cj.get("status") or {}).get("lastSuccessfulTime")
+    resource = objects.resource("CronJob", name)
+    source = (f"its schedule {schedule!r}: the fire at {due:%Y-%m-%dT%H:%M:%S%z} plus startingDeadlineSeconds "
+              f"plus {environment.source('checks.cronjob_tolerance')} cronjob_tolerance")
+    if not last:
+        fail(f"[{environment.name}] {resource}: status.lastSuccessfulTime: expected at or after {due:%Y-%m-%dT%H:%M:%SZ}, "
+             f"actual none (never succeeded)  [from {source}]")
+    stale = due - _parse(last)
+    d = Diagnosis(environment.name, resource)
+    d.expect("status.lastSuccessfulTime", f"at or after {due.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}",
+             f"{last} (stale by {_human(stale)})", source, same=lambda *_: stale <= timedelta(0))
+    d.conclude()
+
+
+def _human(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m{int(delta.total_seconds()) % 60:02d}s"

@@ -1,0 +1,38 @@
+"""Internal Postgres (only where the environment runs it in the cluster)."""
+from __future__ import annotations
+
+import pytest
+
+from icepack_verify.diagnosis import Diagnosis
+
+
+@pytest.fixture
+def internal_postgres(environment, expect):
+    if not expect.postgres.internal:
+        pytest.skip(f"external Postgres (expect.postgres.internal = false, "
+                    f"{environment.source('expect.postgres.internal')}): no in-cluster Deployment or PVC to check")
+
+
+def test_postgres_deployment(internal_postgres, objects, environment, expect):
+    name = environment.names.postgres
+    dep = objects.require("Deployment", name)
+    containers = dep["spec"]["template"]["spec"].get("containers") or [{}]
+    container = next((c for c in containers if c.get("name") == "postgres"), containers[0])
+    d = Diagnosis(environment.name, objects.resource("Deployment", name))
+    d.expect("spec.replicas", expect.postgres.replicas, dep["spec"].get("replicas"),
+             environment.source("expect.postgres.replicas"))
+    d.expect("containers[postgres].image", expect.postgres.image, container.get("image"),
+             environment.source("expect.postgres.image"))
+    d.expect("spec.strategy.type", expect.postgres.strategy, (dep["spec"].get("strategy") or {}).get("type", "RollingUpdate"),
+             environment.source("expect.postgres.strategy"))
+    d.conclude()
+
+
+def test_postgres_pvc(internal_postgres, objects, environment, expect):
+    name = environment.names.postgres_pvc
+    pvc = objects.require("PersistentVolumeClaim", name)
+    d = Diagnosis(environment.name, objects.resource("PersistentVolumeClaim", name))
+    d.expect("status.phase", "Bound", (pvc.get("status") or {}).get("phase"), "deployment document: PVC-backed Postgres")
+    d.expect("spec.storageClassName", expect.postgres.storage_class, pvc["spec"].get("storageClassName"),
+             environment.source("expect.postgres.storage_class"))
+    d.conclude()

@@ -1,0 +1,33 @@
+"""Worker: a KEDA ScaledJob scaling on the job queue."""
+from __future__ import annotations
+
+from icepack_verify.diagnosis import Diagnosis
+
+
+def test_worker_scaled_job_spec(objects, environment, expect):
+    name = environment.names.worker
+    sj = objects.require("ScaledJob", name)
+    spec = sj.get("spec") or {}
+    d = Diagnosis(environment.name, objects.resource("ScaledJob", name))
+    d.expect("spec.triggers[].type", f"includes {expect.worker.trigger!r}",
+             [t.get("type") for t in spec.get("triggers") or []], environment.source("expect.worker.trigger"),
+             same=lambda _, got: expect.worker.trigger in got)
+    d.expect("spec.pollingInterval", expect.worker.polling_interval, spec.get("pollingInterval"),
+             environment.source("expect.worker.polling_interval"))
+    d.expect("spec.maxReplicaCount", expect.worker.max_replicas, spec.get("maxReplicaCount"),
+             environment.source("expect.worker.max_replicas"))
+    d.conclude()
+
+
+def test_worker_scaled_job_ready(objects, environment, cluster):
+    name = environment.names.worker
+    sj = objects.require("ScaledJob", name)
+    ready = objects.condition(sj, "Ready")
+    d = Diagnosis(environment.name, objects.resource("ScaledJob", name) + " (KEDA)")
+    d.expect("status.conditions[Ready]", "True",
+             ready.get("status") if ready.get("status") in (None, "True")
+             else f"{ready.get('status')} ({ready.get('reason')}: {ready.get('message')})",
+             "KEDA accepts the ScaledJob")
+    if d.mismatches:
+        d.attach("recent events", cluster.events_for("ScaledJob", name))
+    d.conclude()
