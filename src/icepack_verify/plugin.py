@@ -104,7 +104,10 @@ def cluster(environment: Environment):
     try:
         return ClusterSnapshot.collect(environment, timeout=environment.checks.http_timeout.total_seconds())
     except (ConfigError, Unreachable) as exc:
-        pytest.fail(str(exc), pytrace=False)
+        reason = str(exc)
+    # outside the except block: pytest re-raises a failed session fixture for every test,
+    # and a chained context would print "During handling of the above exception" each time
+    pytest.fail(reason, pytrace=False)
 
 
 @pytest.fixture(scope="session")
