@@ -67,13 +67,16 @@ def test_cronjob_recent_success(objects, environment, phase, expect, job):
         schedule = getattr(expect, job).schedule  # judge by the expected one; test_cronjob_spec reports the bad one
     # The newest fire whose run must have finished by now: the controller may start it up to
     # startingDeadlineSeconds late, and the run itself takes up to the tolerance.
-    grace = timedelta(seconds=cj["spec"].get("startingDeadlineSeconds") or 0) + environment.checks.cronjob_tolerance
+    deadline = timedelta(seconds=cj["spec"].get("startingDeadlineSeconds") or 0)
+    tolerance = environment.checks.cronjob_tolerance
+    grace = deadline + tolerance
     now = datetime.now(timezone.utc)
     due = previous_fire(schedule, (now - grace).astimezone(_zone(cj)))
     last = (cj.get("status") or {}).get("lastSuccessfulTime")
     resource = objects.resource("CronJob", name)
-    source = (f"its schedule {schedule!r}: the fire at {due:%Y-%m-%dT%H:%M:%S%z} plus startingDeadlineSeconds "
-              f"plus {environment.source('checks.cronjob_tolerance')} cronjob_tolerance")
+    source = (f"its own schedule {schedule!r}: the run due at {due.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ} "
+              f"+ startingDeadlineSeconds {deadline} + checks.cronjob_tolerance {tolerance} "
+              f"({environment.source('checks.cronjob_tolerance')})")
     if not last:
         fail(f"[{environment.name}] {resource}: status.lastSuccessfulTime: expected at or after {due:%Y-%m-%dT%H:%M:%SZ}, "
              f"actual none (never succeeded)  [from {source}]")
