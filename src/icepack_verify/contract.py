@@ -5,6 +5,8 @@ place the key sets live; the contract tests, the models and the reports read the
 """
 from __future__ import annotations
 
+SOURCE = "deployment document, step 5"  # where the key sets come from, for failure messages
+
 SPLIT_READ_CONTRACTS: dict[str, frozenset[str]] = {
     "status": frozenset({
         "collection", "collected_at", "derived", "files", "last_error", "manifests",
@@ -19,6 +21,7 @@ SPLIT_READ_CONTRACTS: dict[str, frozenset[str]] = {
         "skip_reasons", "status_collected_at", "table",
     }),
 }
+ENDPOINTS = tuple(SPLIT_READ_CONTRACTS)
 
 
 def endpoint_path(table: str, endpoint: str) -> str:

@@ -12,12 +12,10 @@ from pathlib import Path
 import pytest
 
 from icepack_verify.api import Unreachable, describe
-from icepack_verify.contract import SPLIT_READ_CONTRACTS, endpoint_path
+from icepack_verify.contract import ENDPOINTS, SOURCE as STEP5, endpoint_path
 from icepack_verify.diagnosis import fail
 from icepack_verify.plugin import ENV_KEY
 
-STEP5 = "deployment document, step 5"
-ENDPOINTS = tuple(SPLIT_READ_CONTRACTS)
 BASELINE = Path(__file__).with_name("openapi-baseline.json")
 
 

@@ -14,7 +14,7 @@ from icepack_verify.diagnosis import Diagnosis
 from icepack_verify.models import aware_timestamp, table_id
 from icepack_verify.semantics import interval
 
-from conftest import ENDPOINTS, STEP5
+from icepack_verify.contract import ENDPOINTS, SOURCE as STEP5
 
 ASSESSMENTS = ("health", "maintenance/recommendation")
 TIMESTAMPS = {"status": ("collected_at",), "health": ("assessed_at", "status_collected_at"),

@@ -5,7 +5,7 @@ from icepack_verify.api import Unreachable, describe
 from icepack_verify.contract import endpoint_path
 from icepack_verify.diagnosis import fail
 
-from conftest import ENDPOINTS
+from icepack_verify.contract import ENDPOINTS
 
 UNKNOWN_TABLE = "icepack_verify_probe.no_such_table_7f3a"  # a database nobody creates
 

@@ -2,7 +2,7 @@
 from icepack_verify.contract import SPLIT_READ_CONTRACTS, endpoint_path, key_diff
 from icepack_verify.diagnosis import fail
 
-from conftest import STEP5
+from icepack_verify.contract import SOURCE as STEP5
 
 
 def test_top_level_keys(contract_body, environment, table, endpoint):

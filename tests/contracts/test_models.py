@@ -9,7 +9,7 @@ from icepack_verify.contract import endpoint_path
 from icepack_verify.diagnosis import fail
 from icepack_verify.models import MODELS
 
-from conftest import STEP5
+from icepack_verify.contract import SOURCE as STEP5
 
 KEY_SET_ERRORS = {"missing", "extra_forbidden"}
 # What a pydantic error type means, in the runbook's words.

@@ -2,7 +2,7 @@
 
 Regenerate the committed baseline from a healthy API (the twin, say):
 
-    python tests/contracts/openapi_surface.py "$ICEPACK_API_URL/openapi.json" > tests/contracts/openapi-baseline.json
+    python -m icepack_verify.openapi_surface "$ICEPACK_API_URL/openapi.json" > tests/contracts/openapi-baseline.json
 """
 from __future__ import annotations
 
