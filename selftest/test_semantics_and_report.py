@@ -46,6 +46,7 @@ def test_rollback_hint_takes_the_most_conservative_tier():
     assert report.rollback_hint(failures).startswith("Tier 2")
     assert report.tier_of("tests/infra/test_release.py::test_image_tag", 1) == 1
     assert report.rollback_hint([]) is None
+    assert report.rollback_hint([{"rollback_tier": 0}]).startswith("No rollback")
 
 
 def test_a_run_without_passes_is_never_safe():

@@ -131,6 +131,9 @@ def matches_fields(obj: dict, selector: str) -> bool:
 
 # --- the emulator ----------------------------------------------------------------------------
 
+LOG_ANNOTATION = "twin.icepack.dev/log"  # where a drift leaves the log lines a failing pod would print
+HEALTHY_LOG = "INFO:     Started server process [1]\nINFO:     Uvicorn running on http://0.0.0.0:8000\n"
+
 class _Emulator(KubernetesEmulator):
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -157,6 +160,8 @@ class _Emulator(KubernetesEmulator):
                 return aiohttp.web.json_response({"apiVersion": "v1", "kind": "NamespaceList",
                                                   "metadata": {"resourceVersion": "1"},
                                                   "items": self._select(self.namespaces, raw_request.query)})
+            if m := re.fullmatch(r"/api/v1/namespaces/([^/]+)/pods/([^/]+)/log", path):
+                return self._pod_log(m.group(1), m.group(2))
             if m := re.fullmatch(r"/api/v1/namespaces/([^/]+)", path):
                 for ns in self.namespaces:
                     if ns["metadata"]["name"] == m.group(1):
@@ -166,6 +171,16 @@ class _Emulator(KubernetesEmulator):
                      "reason": "NotFound", "message": f'namespaces "{m.group(1)}" not found',
                      "details": {"name": m.group(1), "kind": "namespaces"}}, status=404)
         return await super().__call__(raw_request)
+
+    def _pod_log(self, namespace: str, name: str) -> aiohttp.web.Response:
+        """A pod's log: what the twin wrote into its LOG_ANNOTATION, or a healthy start-up line."""
+        for (res, ns, n), obj in list(self._objects.items()):
+            if res.plural == "pods" and ns == namespace and n == name and not obj.deleted:
+                text = (obj.raw["metadata"].get("annotations") or {}).get(LOG_ANNOTATION, HEALTHY_LOG)
+                return aiohttp.web.Response(text=text, content_type="text/plain")
+        return aiohttp.web.json_response(
+            {"apiVersion": "v1", "kind": "Status", "metadata": {}, "status": "Failure", "code": 404,
+             "reason": "NotFound", "message": f'pods "{name}" not found'}, status=404)
 
     @staticmethod
     def _select(items: list[dict], query) -> list[dict]:

@@ -82,6 +82,17 @@ def phase(pytestconfig: pytest.Config) -> Phase:
     return PHASES[pytestconfig.option.phase]
 
 
+def _or_fail(make, *errors):
+    """make(), or fail the tests that need it with the error's one sentence."""
+    try:
+        return make()
+    except (ConfigError, *errors) as exc:
+        reason = str(exc)
+    # Outside the except block: pytest re-raises a failed session fixture for every test that
+    # needs it, and a chained context would print "During handling of the above exception" each time.
+    pytest.fail(reason, pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def api(environment: Environment):
     from icepack_verify.api import ApiClient, Unreachable
@@ -89,37 +100,30 @@ def api(environment: Environment):
     client = ApiClient(environment.api_url, timeout=environment.checks.http_timeout,
                        attempts=environment.checks.http_attempts, env_name=environment.name)
     try:
-        client.probe()
-    except Unreachable as exc:
+        _or_fail(client.probe, Unreachable)
+        yield client
+    finally:
         client.close()
-        pytest.fail(str(exc), pytrace=False)
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="session")
 def cluster(environment: Environment):
     from icepack_verify.cluster import ClusterSnapshot, Unreachable
 
-    try:
-        return ClusterSnapshot.collect(environment, timeout=environment.checks.http_timeout.total_seconds())
-    except (ConfigError, Unreachable) as exc:
-        reason = str(exc)
-    # outside the except block: pytest re-raises a failed session fixture for every test,
-    # and a chained context would print "During handling of the above exception" each time
-    pytest.fail(reason, pytrace=False)
+    timeout = environment.checks.http_timeout.total_seconds()
+    return _or_fail(lambda: ClusterSnapshot.collect(environment, timeout=timeout), Unreachable)
 
 
 @pytest.fixture(scope="session")
 def database(environment: Environment, pytestconfig: pytest.Config):
     from icepack_verify.database import Database, Unreachable
 
-    try:
+    def connect():
         dsn = environment.database_dsn()
         pytestconfig.stash[SECRETS_KEY].update(_secrets_of(dsn))
-        db = Database.connect(environment, dsn)
-    except (ConfigError, Unreachable) as exc:
-        pytest.fail(str(exc), pytrace=False)
+        return Database.connect(environment, dsn)
+
+    db = _or_fail(connect, Unreachable)
     yield db
     db.close()
 

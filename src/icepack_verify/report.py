@@ -6,13 +6,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 TIERS = {
+    0: "No rollback: an operational fix (resume the paused CronJob, turn drain mode off, "
+       "repair the health-sync run), then re-run the suite",
     1: "Tier 1 (application bug): flip image_tag back to the last known-good version and terraform apply",
     2: "Tier 2 (chart regression): git revert the chart change (Chart.yaml version back) and terraform apply",
     3: "Tier 3 (Postgres): restore the database (internal: recreate Deployment + PVC; RDS: point-in-time restore), "
        "then check GET /readyz and a dry-run job",
 }
 # Which tier a failing suite points at, unless a test says otherwise with @pytest.mark.rollback(tier=N).
-SUITE_TIERS = {"contracts": 1, "smoke": 1, "infra": 2, "data": 3}
+# Stale snapshot tables mean a cache writer stopped, not a corrupt database: operate, don't restore.
+SUITE_TIERS = {"contracts": 1, "smoke": 1, "infra": 2, "data": 0}
 
 
 def tier_of(nodeid: str, marked: int | None) -> int | None:
@@ -24,7 +27,7 @@ def tier_of(nodeid: str, marked: int | None) -> int | None:
 
 def rollback_hint(failures: list[dict]) -> str | None:
     """The most conservative tier any failure points at: a chart regression outranks an image flip."""
-    tiers = [f["rollback_tier"] for f in failures if f.get("rollback_tier")]
+    tiers = [f["rollback_tier"] for f in failures if f.get("rollback_tier") is not None]
     return TIERS[max(tiers)] if tiers else None
 
 

@@ -1,6 +1,8 @@
 """API Deployment: the spec the values promise, and a settled, healthy rollout."""
 from __future__ import annotations
 
+import pytest
+
 from icepack_verify.diagnosis import Diagnosis
 from icepack_verify.semantics import same_quantity
 
@@ -58,6 +60,7 @@ def _api_pods(objects, dep: dict) -> list[dict]:
             if selector and selector.items() <= (p["metadata"].get("labels") or {}).items()]
 
 
+@pytest.mark.rollback(tier=1)  # pods crash on a new image far more often than on a chart change
 def test_api_pods_healthy(objects, environment, cluster, expect):
     name = environment.names.api
     dep = objects.require("Deployment", name)

@@ -1,8 +1,11 @@
 """Drain mode is an optional guard for a maintenance window; it must be off once live."""
+import pytest
+
 from icepack_verify.api import describe
 from icepack_verify.diagnosis import fail
 
 
+@pytest.mark.rollback(tier=0)  # drain left on after a window: turn it off, nothing to roll back
 def test_drain_mode_matches_the_phase(environment, phase, drain_answer, drain_on):
     where = f"[{environment.name}] GET {environment.api_url}/admin/drain"
     if drain_answer.status_code != 200 or drain_on is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from icepack_twin import chart
+from icepack_twin.cluster import LOG_ANNOTATION
 from icepack_twin.drifts import Objects, drift
 from icepack_twin.values import ACCOUNTS, CHART_DEFAULTS, PREVIOUS_CHART_VERSION
 
@@ -96,6 +97,11 @@ def _crash_looping(objs: Objects) -> None:
                                         "startedAt": chart.ts(now - timedelta(minutes=4)),
                                         "finishedAt": chart.ts(now - timedelta(minutes=3, seconds=50)),
                                         "containerID": cs["containerID"]}})
+    pod["metadata"].setdefault("annotations", {})[LOG_ANNOTATION] = (
+        "INFO:     Started server process [1]\n"
+        "ERROR:    Traceback (most recent call last): ... in create_tables\n"
+        "psycopg.errors.UndefinedColumn: column \"status_collected_at\" does not exist\n"
+        "ERROR:    Application startup failed. Exiting.\n")
     for cond in st["conditions"]:
         if cond["type"] in {"Ready", "ContainersReady"}:
             cond.update(status="False", reason="ContainersNotReady", message="containers with unready status: [api]",
