@@ -99,7 +99,7 @@ def _crash_looping(objs: Objects) -> None:
                                         "containerID": cs["containerID"]}})
     pod["metadata"].setdefault("annotations", {})[LOG_ANNOTATION] = (
         "INFO:     Started server process [1]\n"
-        "ERROR:    Traceback (most recent call last): ... in create_tables\n"
+        "ERROR:    Exception in 'lifespan' startup: create_tables failed\n"
         "psycopg.errors.UndefinedColumn: column \"status_collected_at\" does not exist\n"
         "ERROR:    Application startup failed. Exiting.\n")
     for cond in st["conditions"]:
