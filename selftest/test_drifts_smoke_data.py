@@ -12,6 +12,7 @@ AGREES = "tests/data/test_api_agrees.py::test_status_collected_at_matches_the_ne
 READYZ = "tests/smoke/test_readiness.py::test_readyz_returns_200"
 DRY_RUN = "tests/smoke/test_dry_run.py::test_dry_run_job_completes_and_changes_nothing"
 DRAIN = "tests/smoke/test_drain.py::test_drain_mode_matches_the_phase"
+COLLAPSE = "tests/data/test_coverage.py::test_tracked_tables_did_not_collapse"
 # The contracts suite's cross-endpoint check sees a cached /status too: /health was assessed
 # from a status newer than the collected_at /status serves. Both findings are true.
 CONTRACT_AGREEMENT = "tests/contracts/test_agreement.py::test_endpoints_agree"
@@ -29,6 +30,7 @@ INTENDED = {
     "health-sync-stopped": {FRESH: ["table_status_snapshots", "table_health_snapshots", "stale: newest row", "old; expected newest row at most 0:35:00"]},
     "health-snapshots-missing": {COVERAGE: ["analytics.sessions assessed_at", "ops.job_runs assessed_at",
                                             "at most 0:35:00 old", "no row"]},
+    "tracked-tables-collapsed": {COLLAPSE: ["distinct tables", "expected at least 4.8", "6 a day before", "actual 3"]},
     "empty-snapshot-tables": {FRESH: ["table_status_snapshots", "empty", "no rows", "0:35:00"], **CONTRACTS_ON_404},
     # Future timestamps are also wrong on the wire: the contracts suite bounds them by now + clock skew.
     "snapshot-clock-skew": {FRESH: ["clock skew", "in the database's future", "at most 0:02:00"],

@@ -36,3 +36,4 @@ class Behaviour:
     last_refresh_age: timedelta | None = None  # seed the newest rows this old (health-sync stopped long ago)
     health_missing_tables: set[str] = dataclasses.field(default_factory=set)  # "db.table" with no health row
     empty_tables: bool = False                # both snapshot tables empty
+    dropped_tables: set[str] = dataclasses.field(default_factory=set)  # "db.table" health-sync stopped collecting

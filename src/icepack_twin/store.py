@@ -28,6 +28,7 @@ READER_ROLE = "icepack_reader"
 READER_PASSWORD = "twin-reader-secret"
 HEALTH_SYNC_INTERVAL = timedelta(minutes=15)
 HISTORY = timedelta(hours=26)
+DROPPED_SINCE = timedelta(hours=2)  # how long ago a dropped table last made it into a health-sync run
 
 # What Icepack runs on startup (CREATE TABLE IF NOT EXISTS: a fresh database starts cleanly).
 DDL = """
@@ -198,7 +199,10 @@ class Store:
             with conn.cursor() as cur:
                 for qualified in tables:
                     for i in range(runs):
-                        self._insert_run(cur, qualified, newest - i * interval, behaviour,
+                        collected_at = newest - i * interval
+                        if qualified in behaviour.dropped_tables and collected_at > now - DROPPED_SINCE:
+                            continue
+                        self._insert_run(cur, qualified, collected_at, behaviour,
                                          assessed_after=timedelta(seconds=20))
 
     def refresh_once(self, tables: list[str], behaviour: Behaviour) -> None:
@@ -208,7 +212,8 @@ class Store:
         with self.connect() as conn, conn.cursor() as cur:
             now = cur.execute("SELECT now() AS now").fetchone()["now"]
             for qualified in tables:
-                self._insert_run(cur, qualified, now, behaviour, assessed_after=timedelta(0))
+                if qualified not in behaviour.dropped_tables:
+                    self._insert_run(cur, qualified, now, behaviour, assessed_after=timedelta(0))
 
     @staticmethod
     def _insert_run(cur, qualified: str, collected_at: datetime, behaviour: Behaviour,

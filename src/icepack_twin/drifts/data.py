@@ -25,3 +25,7 @@ drift("snapshot-clock-skew", "data", "the newest snapshot rows are stamped 10 mi
       behaviour=lambda b: setattr(b, "last_refresh_age", timedelta(minutes=-10)))
 drift("api-serving-cached-collected-at", "data", "/status serves a collected_at 30 minutes older than the newest row",
       behaviour=lambda b: setattr(b, "api_cached_collected_at", timedelta(minutes=30)))
+# Not the known tables either: only the day-over-day count of tracked tables shows it.
+drift("tracked-tables-collapsed", "data",
+      "health-sync stopped collecting 3 of 6 tables 2h ago (a catalog listing that lost a namespace)",
+      behaviour=lambda b: b.dropped_tables.update({"analytics.sessions", "sales.refunds", "ops.job_runs"}))
