@@ -34,6 +34,8 @@ EXPECTED: dict[str, dict[str, tuple[str, ...]]] = {
     "health-based-on-older-status": {AGREE: ("health: status_collected_at",
                                              "maintenance/recommendation: status_collected_at",
                                              "0:45:00 older", "health-sync every 0:15:00")},
+    "recommendation-from-the-future": {AGREE: ("maintenance/recommendation: evaluated_at", "now + clock skew",
+                                               "[defaults.checks]")},
     "unknown-table-500": {ERRORS: ("expected 404 with a JSON body", "actual 500"), SPEC: ("500",)},
     "unknown-table-html": {ERRORS: ("expected 404 with a JSON body", "actual 502 text/html"), SPEC: ("502",)},
     "openapi-endpoint-removed": {BASELINE: ("path /tables/{database}/{table}/health removed",

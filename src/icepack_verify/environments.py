@@ -181,7 +181,9 @@ class Environment(_Model):
         for prefix in _prefixes(path):
             if prefix in self.sources:
                 return self.sources[prefix]
-        return f"chart default (environments.toml [defaults.{path.rsplit('.', 1)[0]}])"
+        section = f"environments.toml [defaults.{path.rsplit('.', 1)[0]}]"
+        # Only the inventory is the chart's; thresholds and table names are the suite's own defaults.
+        return f"chart default ({section})" if path.startswith("expect.") else section
 
     def database_dsn(self) -> str:
         """The read-only DSN, from the environment (never from the file)."""

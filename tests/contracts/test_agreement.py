@@ -63,7 +63,7 @@ def test_endpoints_agree(contract_body, api, environment, expect, table):
                     same=lambda _e, _a, b=based_on: b <= collected)
         diag.expect(f"{endpoint}: status_collected_at",
                     f"within {sync} of /status collected_at {collected.isoformat()}",
-                    f"{based_on.isoformat()} ({collected - based_on} older: health-based-on-older-status)",
+                    f"{based_on.isoformat()} ({collected - based_on} older: an assessment of an older status)",
                     sync_source, same=lambda _e, _a, b=based_on: collected - b <= sync)
 
     latest = datetime.now(timezone.utc) + environment.checks.clock_skew

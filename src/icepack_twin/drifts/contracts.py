@@ -1,7 +1,7 @@
 """Contract drifts: the split read contracts gone wrong, caught by the suite's tests/contracts."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from icepack_twin.behaviour import Behaviour
 from icepack_twin.drifts import drift
@@ -34,3 +34,13 @@ drift("unknown-table-html", "contracts", "an unknown table kills the pod: the lo
       behaviour=_switch(unknown_table="html"))
 drift("openapi-endpoint-removed", "contracts", "/openapi.json no longer documents the /health endpoint",
       behaviour=_switch(openapi_hidden_paths={"/tables/{database}/{table}/health"}))
+
+
+def _evaluated_in_the_future(b: Behaviour) -> None:
+    ahead = datetime.now(timezone.utc) + timedelta(hours=1)  # fixed when the twin is configured: still ahead then
+    b.override_values.setdefault("recommendation", {})["evaluated_at"] = ahead
+
+
+drift("recommendation-from-the-future", "contracts",
+      "/maintenance/recommendation evaluated_at 1 h ahead (the API pod's clock is off)",
+      behaviour=_evaluated_in_the_future)
