@@ -30,6 +30,8 @@ INTENDED = {
     "health-sync-stopped": {FRESH: ["table_status_snapshots", "table_health_snapshots", "stale: newest row", "old; expected newest row at most 0:35:00"]},
     "health-snapshots-missing": {COVERAGE: ["analytics.sessions assessed_at", "ops.job_runs assessed_at",
                                             "at most 0:35:00 old", "no row"]},
+    "snapshots-never-refreshed": {FRESH: ["table_status_snapshots", "table_health_snapshots", "never refreshed",
+                                          "rows from a single run", "at most 0:35:00"]},
     "tracked-tables-collapsed": {COLLAPSE: ["distinct tables", "expected at least 4.8", "6 a day before", "actual 3"]},
     "empty-snapshot-tables": {FRESH: ["table_status_snapshots", "empty", "no rows", "0:35:00"], **CONTRACTS_ON_404},
     # Future timestamps are also wrong on the wire: the contracts suite bounds them by now + clock skew.

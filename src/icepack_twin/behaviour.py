@@ -34,6 +34,7 @@ class Behaviour:
     # --- the snapshot tables -----------------------------------------------------------
     health_sync_running: bool = True          # the CronJob's work: refresh both snapshot tables
     last_refresh_age: timedelta | None = None  # seed the newest rows this old (health-sync stopped long ago)
+    history_runs: int | None = None           # seed only this many health-sync runs (a restored database)
     health_missing_tables: set[str] = dataclasses.field(default_factory=set)  # "db.table" with no health row
     empty_tables: bool = False                # both snapshot tables empty
     dropped_tables: set[str] = dataclasses.field(default_factory=set)  # "db.table" health-sync stopped collecting

@@ -195,7 +195,7 @@ class Store:
             if behaviour.empty_tables:
                 return
             newest = now - (behaviour.last_refresh_age or timedelta(minutes=1))
-            runs = int(HISTORY / interval) + 1
+            runs = behaviour.history_runs or int(HISTORY / interval) + 1
             with conn.cursor() as cur:
                 for qualified in tables:
                     for i in range(runs):

@@ -29,3 +29,14 @@ drift("api-serving-cached-collected-at", "data", "/status serves a collected_at 
 drift("tracked-tables-collapsed", "data",
       "health-sync stopped collecting 3 of 6 tables 2h ago (a catalog listing that lost a namespace)",
       behaviour=lambda b: b.dropped_tables.update({"analytics.sessions", "sales.refunds", "ops.job_runs"}))
+
+
+def _never_refreshed(b) -> None:
+    b.health_sync_running = False
+    b.last_refresh_age = timedelta(hours=3)
+    b.history_runs = 1
+
+
+drift("snapshots-never-refreshed", "data",
+      "the snapshot tables hold one run from 3h ago and nothing since (restored database, health-sync never resumed)",
+      behaviour=_never_refreshed)
