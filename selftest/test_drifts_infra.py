@@ -47,6 +47,16 @@ CASES = {
                         "'icepack.local.example.com'"]),
     "worker-trigger-redis": ("stage", {WORKER + "test_worker_scaled_job_spec"},
                              ["spec.triggers[].type", "'postgresql'", "['redis']"]),
+    "worker-scaledjob-not-ready": ("local", {WORKER + "test_worker_scaled_job_ready"},
+                                   ["status.conditions[Ready]", "'True'", "ScaledJobCheckFailed", "KEDAScalerFailed"]),
+    "worker-default-service-account": ("local", {SA + "test_workloads_run_under_the_irsa_service_account"},
+                                       ["ScaledJob icepack/icepack-worker serviceAccountName", "'icepack'", "'default'"]),
+    # A CronJob applied elsewhere is missing wherever the suite looks for it: each of those checks says so.
+    "orchestrator-in-default-namespace": ("local", {
+        NS + "test_icepack_resources_live_in_the_namespace", NS + "test_workloads_select_the_expected_arch",
+        SA + "test_workloads_run_under_the_irsa_service_account", CRON + "test_cronjob_spec",
+        CRON + "test_cronjob_suspension_matches_phase", CRON + "test_cronjob_recent_success"},
+        ["CronJob icepack/icepack-orchestrator not found", "the CronJobs in namespace icepack: icepack-health-sync"]),
     "worker-polling-60": ("stage", {WORKER + "test_worker_scaled_job_spec"}, ["spec.pollingInterval", "expected 30", "actual 60"]),
     "worker-max-replicas-10": ("stage", {WORKER + "test_worker_scaled_job_spec"},
                                ["spec.maxReplicaCount", "expected 3", "actual 10"]),

@@ -12,6 +12,7 @@ AGREES = "tests/data/test_api_agrees.py::test_status_collected_at_matches_the_ne
 READYZ = "tests/smoke/test_readiness.py::test_readyz_returns_200"
 DRY_RUN = "tests/smoke/test_dry_run.py::test_dry_run_job_completes_and_changes_nothing"
 DRAIN = "tests/smoke/test_drain.py::test_drain_mode_matches_the_phase"
+UI = "tests/smoke/test_readiness.py::test_ui_answers_with_html"
 COLLAPSE = "tests/data/test_coverage.py::test_tracked_tables_did_not_collapse"
 # The contracts suite's cross-endpoint check sees a cached /status too: /health was assessed
 # from a status newer than the collected_at /status serves. Both findings are true.
@@ -43,6 +44,9 @@ INTENDED = {
     "readyz-503": {READYZ: ["/readyz", "expected 200", "503"], CONTRACT_OPENAPI: ["GET /readyz", "503"]},
     "dry-run-rejected": {DRY_RUN: ["expected 202 with a job_id", "actual 422", "dry-run jobs are not supported"]},
     "dry-run-never-completes": {DRY_RUN: ["state expected 'succeeded' within 0:00:03", "actual 'pending'"]},
+    # The spec documents /ui/ as 200 HTML, so the spec-driven check sees the 404 too.
+    "ui-not-served": {UI: ["UI GET", "expected 200 text/html", "actual 404 application/json"],
+                      CONTRACT_OPENAPI: ["/ui/", "Received: 404"]},
     "drain-left-on": {DRAIN: ["drain_mode expected False in phase live", "actual True"],
                       DRY_RUN: ["expected 202", "503", "Drain mode is on"]},
 }

@@ -374,6 +374,8 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
 
     @app.get("/ui/", response_class=HTMLResponse)
     def ui():
+        if not get_behaviour().ui_served:
+            return JSONResponse({"detail": "Not Found"}, status_code=404)
         return HTMLResponse(UI_PAGE)
 
     # The schema is generated once; each request gets a filtered copy (drifts hide paths).

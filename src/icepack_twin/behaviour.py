@@ -30,6 +30,7 @@ class Behaviour:
     readyz_status: int = 200
     dry_run: Literal["ok", "reject", "hang"] = "ok"
     drain: bool = False
+    ui_served: bool = True                    # False: the UI route is gone (the API's JSON 404 answers)
 
     # --- the snapshot tables -----------------------------------------------------------
     health_sync_running: bool = True          # the CronJob's work: refresh both snapshot tables

@@ -125,7 +125,9 @@ class ClusterSnapshot:
         for obj in self.list(kind):
             if obj["metadata"]["name"] == name:
                 return obj
-        raise NotFound(f"[{self.env.name}] {kind} {self.env.namespace}/{name} not found")
+        present = ", ".join(sorted(o["metadata"]["name"] for o in self.list(kind))) or "none"
+        raise NotFound(f"[{self.env.name}] {kind} {self.env.namespace}/{name} not found "
+                       f"(the {kind}s in namespace {self.env.namespace}: {present})")
 
     def readable(self, kind: str) -> bool:
         return self.listings[kind].error is None

@@ -38,7 +38,7 @@ class Objects:
         try:
             return self.cluster.get(kind, name)
         except NotFound as exc:
-            fail(f"{exc} (not found)")
+            fail(str(exc))
         except Unreadable as exc:
             fail(f"{exc} (could not read: the check cannot pass without it)")
 

@@ -146,6 +146,24 @@ def _redis(objs: Objects) -> None:
 
 
 drift("worker-trigger-redis", "infra", "worker ScaledJob triggers on redis, not postgresql", objects=_redis)
+
+
+def _scaled_job_not_ready(objs: Objects) -> None:
+    sj = objs.get("ScaledJob", WORKER)
+    message = "error getting scaler for trigger #0: postgresql: failed to connect: connection refused"
+    for cond in sj["status"]["conditions"]:
+        if cond["type"] == "Ready":
+            cond.update(status="False", reason="ScaledJobCheckFailed", message=message)
+    objs.append(chart.event(_now(objs), sj, "Warning", "KEDAScalerFailed", message, "keda-operator", count=9))
+
+
+drift("worker-scaledjob-not-ready", "infra", "KEDA cannot reach the worker's postgresql trigger: ScaledJob not Ready",
+      objects=_scaled_job_not_ready)
+drift("worker-default-service-account", "infra", "the worker's job template runs under the default ServiceAccount",
+      objects=lambda objs: objs.get("ScaledJob", WORKER)["spec"]["jobTargetRef"]["template"]["spec"].update(
+          serviceAccountName="default"))
+drift("orchestrator-in-default-namespace", "infra", "the orchestrator CronJob was applied to namespace default",
+      objects=lambda objs: objs.get("CronJob", "icepack-orchestrator")["metadata"].update(namespace="default"))
 drift("worker-polling-60", "infra", "worker polls every 60s", values=_set(["worker", "keda", "pollingInterval"], 60))
 drift("worker-max-replicas-10", "infra", "worker max 10 replicas",
       values=_set(["worker", "keda", "maxReplicaCount"], 10))

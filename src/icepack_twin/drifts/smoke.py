@@ -11,3 +11,5 @@ drift("dry-run-never-completes", "smoke", "dry-run jobs accepted but never picke
       behaviour=lambda b: setattr(b, "dry_run", "hang"))
 drift("drain-left-on", "smoke", "drain mode left on after a maintenance window",
       behaviour=lambda b: setattr(b, "drain", True))
+drift("ui-not-served", "smoke", "the UI route is gone: its URL answers the API's JSON 404",
+      behaviour=lambda b: setattr(b, "ui_served", False))
