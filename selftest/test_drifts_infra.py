@@ -55,7 +55,8 @@ CASES = {
     "orchestrator-in-default-namespace": ("local", {
         NS + "test_icepack_resources_live_in_the_namespace", NS + "test_workloads_select_the_expected_arch",
         SA + "test_workloads_run_under_the_irsa_service_account", CRON + "test_cronjob_spec",
-        CRON + "test_cronjob_suspension_matches_phase", CRON + "test_cronjob_recent_success"},
+        CRON + "test_cronjob_suspension_matches_phase", CRON + "test_cronjob_recent_success",
+        HELM + "test_workloads_run_the_expected_image_tag"},
         ["CronJob icepack/icepack-orchestrator not found", "the CronJobs in namespace icepack: icepack-health-sync"]),
     "worker-polling-60": ("stage", {WORKER + "test_worker_scaled_job_spec"}, ["spec.pollingInterval", "expected 30", "actual 60"]),
     "worker-max-replicas-10": ("stage", {WORKER + "test_worker_scaled_job_spec"},

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 import pytest
 
@@ -49,6 +49,10 @@ class Diagnosis:
         return "\n".join([head, *map(str, self.mismatches), *self.context])
 
 
-def fail(message: str) -> None:
-    """Fail the current test with the diagnosis only: no Python traceback for the operator to read."""
-    pytest.fail(message, pytrace=False)
+def fail(message: str) -> NoReturn:
+    """Fail the current test with the diagnosis only: no Python traceback for the operator to read.
+
+    `from None`: called inside an except block, the failure must not drag the caught
+    exception along ("During handling of the above exception...").
+    """
+    raise pytest.fail.Exception(message, pytrace=False) from None

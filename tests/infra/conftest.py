@@ -35,18 +35,10 @@ class Objects:
         self.env = environment
 
     def require(self, kind: str, name: str) -> dict:
-        try:
-            return self.cluster.get(kind, name)
-        except NotFound as exc:
-            fail(str(exc))
-        except Unreadable as exc:
-            fail(f"{exc} (could not read: the check cannot pass without it)")
+        return _or_fail(self.cluster.get, kind, name)
 
     def all(self, kind: str) -> list[dict]:
-        try:
-            return self.cluster.list(kind)
-        except Unreadable as exc:
-            fail(f"{exc} (could not read: the check cannot pass without it)")
+        return _or_fail(self.cluster.list, kind)
 
     def resource(self, kind: str, name: str) -> str:
         return f"{kind} {self.env.namespace}/{name}"
@@ -75,3 +67,14 @@ class Objects:
 @pytest.fixture(scope="session")
 def objects(cluster, environment) -> Objects:
     return Objects(cluster, environment)
+
+
+def _or_fail(read, *args):
+    """The object(s), or a failure that says "not found" or "could not read" (never a pass)."""
+    try:
+        return read(*args)
+    except NotFound as exc:
+        reason = str(exc)
+    except Unreadable as exc:
+        reason = f"{exc} (could not read: the check cannot pass without it)"
+    fail(reason)  # outside the except block: no "During handling of the above exception" for the operator
