@@ -9,14 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
-from tenacity import RetryError, retry_if_exception_type, retry_if_result, stop_after_attempt, wait_exponential
-from tenacity import Retrying
+from tenacity import RetryError, Retrying, retry_if_exception_type, retry_if_result, stop_after_attempt, wait_exponential
+
+from icepack_verify.errors import Unreachable
 
 RETRY_STATUSES = {502, 503, 504}
-
-
-class Unreachable(Exception):
-    """The API could not be reached at all; the message is one sentence."""
 
 
 class ApiClient:

@@ -16,7 +16,8 @@ import urllib3
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
-from icepack_verify.environments import ConfigError, Environment
+from icepack_verify.environments import Environment
+from icepack_verify.errors import ConfigError, Unreachable
 
 
 class NotFound(Exception):
@@ -25,10 +26,6 @@ class NotFound(Exception):
 
 class Unreadable(Exception):
     """The kind could not be read (forbidden, API error); we do not know what is there."""
-
-
-class Unreachable(Exception):
-    """The Kubernetes API did not answer at all; the message is one sentence."""
 
 
 @dataclass

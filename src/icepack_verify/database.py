@@ -14,10 +14,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from icepack_verify.environments import DataSettings, Environment
-
-
-class Unreachable(Exception):
-    """The database could not be reached or refused us; the message is one sentence, no secret."""
+from icepack_verify.errors import Unreachable
 
 
 def where(dsn: str) -> str:

@@ -17,15 +17,13 @@ from typing import Annotated, Any, Literal
 from croniter import croniter
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from icepack_verify.errors import ConfigError
+
 ENV_VARS = {
     "ICEPACK_API_URL": "api_url",
     "ICEPACK_UI_URL": "ui_url",
     "ICEPACK_KUBE_CONTEXT": "kube_context",
 }
-
-
-class ConfigError(Exception):
-    """Bad input the operator must fix; its message is one sentence, shown without traceback."""
 
 
 # --- field types --------------------------------------------------------------------

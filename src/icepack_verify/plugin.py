@@ -1,25 +1,28 @@
 """The pytest plugin: --env and friends, markers, the session fixtures, the reports.
 
-Fixtures are session-scoped and lazy: a run that only needs the API never opens a
-Kubernetes or database connection. A fixture whose target is unreachable fails the tests
-that need it with one sentence; the other suites still run.
+The session's connections (API, Kubernetes snapshot, database) are built once, and only
+if a collected test needs them; they start in the background right after collection.
+A connection whose target is unreachable fails the tests that need it with one
+sentence; the other suites still run.
 """
 from __future__ import annotations
 
-import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from icepack_verify import environments, report
-from icepack_verify.environments import ConfigError, Environment
+from icepack_verify.environments import Environment
+from icepack_verify.errors import ConfigError, Unreachable
 from icepack_verify.phases import PHASES, Phase
 
 ENV_KEY = pytest.StashKey[Environment]()
 RESULTS_KEY = pytest.StashKey[list]()
 SECRETS_KEY = pytest.StashKey[set]()
 SUMMARY_KEY = pytest.StashKey[dict]()
+PREFETCH_KEY = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,11 +85,58 @@ def phase(pytestconfig: pytest.Config) -> Phase:
     return PHASES[pytestconfig.option.phase]
 
 
-def _or_fail(make, *errors):
-    """make(), or fail the tests that need it with the error's one sentence."""
+# --- the session's connections: started in the background as soon as collection shows
+# which are needed, so the Kubernetes snapshot, the database login and the API probe
+# overlap each other and the first tests instead of queueing behind them.
+
+def _builders(config: pytest.Config) -> dict:
+    env = config.stash[ENV_KEY]
+
+    def api():
+        from icepack_verify.api import ApiClient
+
+        client = ApiClient(env.api_url, timeout=env.checks.http_timeout, attempts=env.checks.http_attempts,
+                           env_name=env.name)
+        try:
+            client.probe()
+        except Exception:
+            client.close()
+            raise
+        return client
+
+    def cluster():
+        from icepack_verify.cluster import ClusterSnapshot
+
+        return ClusterSnapshot.collect(env, timeout=env.checks.http_timeout.total_seconds())
+
+    def database():
+        from icepack_verify.database import Database
+
+        dsn = env.database_dsn()
+        config.stash[SECRETS_KEY].update(_secrets_of(dsn))
+        return Database.connect(env, dsn)
+
+    return {"api": api, "cluster": cluster, "database": database}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    if ENV_KEY not in config.stash or config.option.collectonly:
+        return
+    builders = _builders(config)
+    needed = {name for item in session.items for name in getattr(item, "fixturenames", ())} & builders.keys()
+    pool = ThreadPoolExecutor(max_workers=len(builders), thread_name_prefix="icepack-verify")
+    config.stash[PREFETCH_KEY] = {name: pool.submit(builders[name]) for name in needed}
+    pool.shutdown(wait=False)
+
+
+def _session_resource(config: pytest.Config, name: str):
+    """The prefetched connection, or the tests that need it fail with its one sentence."""
+    future = config.stash.get(PREFETCH_KEY, {}).get(name)
     try:
-        return make()
-    except (ConfigError, *errors) as exc:
+        return future.result() if future else _builders(config)[name]()
+    except (ConfigError, Unreachable) as exc:
         reason = str(exc)
     # Outside the except block: pytest re-raises a failed session fixture for every test that
     # needs it, and a chained context would print "During handling of the above exception" each time.
@@ -94,36 +144,20 @@ def _or_fail(make, *errors):
 
 
 @pytest.fixture(scope="session")
-def api(environment: Environment):
-    from icepack_verify.api import ApiClient, Unreachable
-
-    client = ApiClient(environment.api_url, timeout=environment.checks.http_timeout,
-                       attempts=environment.checks.http_attempts, env_name=environment.name)
-    try:
-        _or_fail(client.probe, Unreachable)
-        yield client
-    finally:
-        client.close()
+def api(pytestconfig: pytest.Config):
+    client = _session_resource(pytestconfig, "api")
+    yield client
+    client.close()
 
 
 @pytest.fixture(scope="session")
-def cluster(environment: Environment):
-    from icepack_verify.cluster import ClusterSnapshot, Unreachable
-
-    timeout = environment.checks.http_timeout.total_seconds()
-    return _or_fail(lambda: ClusterSnapshot.collect(environment, timeout=timeout), Unreachable)
+def cluster(pytestconfig: pytest.Config):
+    return _session_resource(pytestconfig, "cluster")
 
 
 @pytest.fixture(scope="session")
-def database(environment: Environment, pytestconfig: pytest.Config):
-    from icepack_verify.database import Database, Unreachable
-
-    def connect():
-        dsn = environment.database_dsn()
-        pytestconfig.stash[SECRETS_KEY].update(_secrets_of(dsn))
-        return Database.connect(environment, dsn)
-
-    db = _or_fail(connect, Unreachable)
+def database(pytestconfig: pytest.Config):
+    db = _session_resource(pytestconfig, "database")
     yield db
     db.close()
 
