@@ -76,3 +76,4 @@ def test_a_wrong_dsn_is_one_sentence_and_its_password_never_shows(twin, tmp_path
                           for r in errors)
     for text in (run.output, junit.read_text(), str(run.summary)):
         assert secret not in text
+    assert '<property name="icepack_environment" value="local" />' in junit.read_text()

@@ -75,6 +75,14 @@ def environment(pytestconfig: pytest.Config) -> Environment:
     return pytestconfig.stash[ENV_KEY]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _junit_properties(record_testsuite_property, environment: Environment, pytestconfig: pytest.Config) -> None:
+    """The deploy gate's JUnit XML says which environment and phase it judged."""
+    record_testsuite_property("icepack_environment", environment.name)
+    record_testsuite_property("icepack_account_id", environment.account_id)
+    record_testsuite_property("icepack_phase", pytestconfig.option.phase)
+
+
 @pytest.fixture(scope="session")
 def expect(environment: Environment):
     return environment.expect
