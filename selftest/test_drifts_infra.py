@@ -58,6 +58,17 @@ CASES = {
         CRON + "test_cronjob_suspension_matches_phase", CRON + "test_cronjob_recent_success",
         HELM + "test_workloads_run_the_expected_image_tag"},
         ["CronJob icepack/icepack-orchestrator not found", "the CronJobs in namespace icepack: icepack-health-sync"]),
+    # An empty namespace (a kube context on the wrong cluster) never passes: every infra check says "not found".
+    "namespace-empty": ("local", {
+        API + "test_api_deployment_spec", API + "test_api_rollout_complete", API + "test_api_pods_healthy",
+        SVC + "test_api_service_is_a_tls_nlb", SVC + "test_api_service_load_balancer_provisioned",
+        WORKER + "test_worker_scaled_job_spec", WORKER + "test_worker_scaled_job_ready",
+        CRON + "test_cronjob_spec", CRON + "test_cronjob_suspension_matches_phase", CRON + "test_cronjob_recent_success",
+        PG + "test_postgres_deployment", PG + "test_postgres_pvc", SA + "test_irsa_role_arn",
+        SA + "test_workloads_run_under_the_irsa_service_account", NS + "test_icepack_resources_live_in_the_namespace",
+        NS + "test_workloads_select_the_expected_arch", HELM + "test_newest_release_is_deployed",
+        HELM + "test_release_carries_the_expected_chart_version", HELM + "test_workloads_run_the_expected_image_tag"},
+        ["not found", "in namespace icepack: none"]),
     "worker-polling-60": ("stage", {WORKER + "test_worker_scaled_job_spec"}, ["spec.pollingInterval", "expected 30", "actual 60"]),
     "worker-max-replicas-10": ("stage", {WORKER + "test_worker_scaled_job_spec"},
                                ["spec.maxReplicaCount", "expected 3", "actual 10"]),
