@@ -54,6 +54,10 @@ BUILTINS: list[tuple[str, str, str, bool]] = [
     ("keda.sh/v1alpha1", "clustertriggerauthentications", "ClusterTriggerAuthentication", False),
 ]
 _VERBS = {"get", "list", "watch", "create", "update", "patch", "delete"}
+# So that `kubectl get deploy,po,cj,sj` works against the twin, as against a cluster.
+SHORT_NAMES = {"pods": ("po",), "services": ("svc",), "serviceaccounts": ("sa",), "events": ("ev",),
+               "persistentvolumeclaims": ("pvc",), "nodes": ("no",), "namespaces": ("ns",), "deployments": ("deploy",),
+               "replicasets": ("rs",), "cronjobs": ("cj",), "scaledjobs": ("sj",), "configmaps": ("cm",)}
 _PLURALS = {(api, kind): plural for api, plural, kind, _ in BUILTINS if api != "events.k8s.io/v1"}
 _KINDS = {(api, plural): kind for api, plural, kind, _ in BUILTINS}
 _NAMESPACED = {(api, kind): ns for api, _, kind, ns in BUILTINS}
@@ -139,7 +143,8 @@ class _Emulator(KubernetesEmulator):
         super().__attrs_post_init__()
         for api, plural, kind, namespaced in BUILTINS:
             self.resources[_resource(api, plural)] = kmock.ResourceInfo(
-                kind=kind, namespaced=namespaced, verbs=_VERBS)
+                kind=kind, namespaced=namespaced, verbs=_VERBS, singular=kind.lower(),
+                shortnames=SHORT_NAMES.get(plural, ()))
         self.log: list[dict] = []
         self.log_lock = threading.Lock()
         self.namespaces: list[dict] = []
