@@ -53,3 +53,8 @@ def test_a_run_without_passes_is_never_safe():
     assert report.summary("stage", "live", [])["verdict"] == "unsafe"
     assert report.summary("stage", "live", [{"test": "t", "outcome": "skipped"}])["verdict"] == "unsafe"
     assert report.summary("stage", "live", [{"test": "t", "outcome": "passed"}])["verdict"] == "safe"
+
+
+def test_every_implicated_tier_is_listed_most_conservative_first():
+    failures = [{"test": "a", "rollback_tier": 0}, {"test": "b", "rollback_tier": 2}, {"test": "c", "rollback_tier": 0}]
+    assert report.tiers_implicated(failures) == {2: ["b"], 0: ["a", "c"]}

@@ -257,3 +257,6 @@ class _Reporter:
         terminalreporter.write_line(f"{data['environment']} (phase {data['phase']}): {data['verdict']} ({counts})")
         if data["rollback_hint"]:
             terminalreporter.write_line(f"rollback hint: {data['rollback_hint']}")
+        for tier, tests in list(data["tiers_implicated"].items())[1:]:  # the others, for the record
+            terminalreporter.write_line(f"  also implicated: {report.TIERS[int(tier)].split(':')[0]} "
+                                        f"({len(tests)} failing test{'s' if len(tests) > 1 else ''})")

@@ -31,6 +31,15 @@ def rollback_hint(failures: list[dict]) -> str | None:
     return TIERS[max(tiers)] if tiers else None
 
 
+def tiers_implicated(failures: list[dict]) -> dict[int, list[str]]:
+    """tier -> the failing tests pointing at it, most conservative tier first."""
+    by_tier: dict[int, list[str]] = {}
+    for f in failures:
+        if f.get("rollback_tier") is not None:
+            by_tier.setdefault(f["rollback_tier"], []).append(f["test"])
+    return dict(sorted(by_tier.items(), reverse=True))
+
+
 def summary(env: str, phase: str, results: list[dict]) -> dict:
     counts: dict[str, int] = {}
     for r in results:
@@ -44,6 +53,7 @@ def summary(env: str, phase: str, results: list[dict]) -> dict:
         "counts": counts,
         "failures": failures,
         "rollback_hint": rollback_hint(failures),
+        "tiers_implicated": {str(t): tests for t, tests in tiers_implicated(failures).items()},
         "results": results,
     }
 
