@@ -296,18 +296,22 @@ def test_refresh_once_uses_db_clock(store, behaviour, reseed):
     assert after > before and after == store.latest_health("ops", "audit_log")["status_collected_at"]
 
 
-def test_run_loops_refresh_and_work(store, behaviour, reseed):
-    job = store.submit_job("sales", "orders", "rewrite_data_files", dry_run=True)
-    before = store.latest_status("sales", "orders")["collected_at"]
-
+def run_loops_briefly(store, behaviour, seconds: float) -> None:
     async def briefly():
         task = asyncio.create_task(store.run_loops(TABLES, lambda: behaviour, tick=0.05))
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(seconds)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
     asyncio.run(briefly())
+
+
+def test_run_loops_refresh_and_work(store, behaviour, reseed):
+    job = store.submit_job("sales", "orders", "rewrite_data_files", dry_run=True)
+    before = store.latest_status("sales", "orders")["collected_at"]
+
+    run_loops_briefly(store, behaviour, 0.5)
     assert store.latest_status("sales", "orders")["collected_at"] > before
     assert store.job(str(job["id"]))["state"] == "succeeded"
 
@@ -316,14 +320,7 @@ def test_run_loops_honours_paused_health_sync(store, behaviour, reseed):
     behaviour.health_sync_running = False
     before = store.latest_status("sales", "orders")["collected_at"]
 
-    async def briefly():
-        task = asyncio.create_task(store.run_loops(TABLES, lambda: behaviour, tick=0.05))
-        await asyncio.sleep(0.3)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    asyncio.run(briefly())
+    run_loops_briefly(store, behaviour, 0.3)
     assert store.latest_status("sales", "orders")["collected_at"] == before
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from icepack_verify import environments, report
+from icepack_verify.diagnosis import fail
 from icepack_verify.environments import Environment
 from icepack_verify.errors import ConfigError, Unreachable
 from icepack_verify.phases import PHASES, Phase
@@ -145,10 +146,7 @@ def _session_resource(config: pytest.Config, name: str):
     try:
         return future.result() if future else _builders(config)[name]()
     except (ConfigError, Unreachable) as exc:
-        reason = str(exc)
-    # Outside the except block: pytest re-raises a failed session fixture for every test that
-    # needs it, and a chained context would print "During handling of the above exception" each time.
-    pytest.fail(reason, pytrace=False)
+        fail(str(exc))
 
 
 @pytest.fixture(scope="session")

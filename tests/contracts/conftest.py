@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from icepack_verify.api import Unreachable, describe
+from icepack_verify.api import describe
 from icepack_verify.contract import ENDPOINTS, SOURCE as STEP5, endpoint_path
 from icepack_verify.diagnosis import fail
+from icepack_verify.errors import Unreachable
 from icepack_verify.plugin import ENV_KEY
 
 BASELINE = Path(__file__).with_name("openapi-baseline.json")

@@ -1,11 +1,10 @@
 """The error contract: a table that cannot exist is a JSON 404, never a 500 or a load balancer's HTML page."""
 import pytest
 
-from icepack_verify.api import Unreachable, describe
-from icepack_verify.contract import endpoint_path
+from icepack_verify.api import describe
+from icepack_verify.contract import ENDPOINTS, endpoint_path
 from icepack_verify.diagnosis import fail
-
-from icepack_verify.contract import ENDPOINTS
+from icepack_verify.errors import Unreachable
 
 UNKNOWN_TABLE = "icepack_verify_probe.no_such_table_7f3a"  # a database nobody creates
 

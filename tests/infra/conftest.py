@@ -74,7 +74,6 @@ def _or_fail(read, *args):
     try:
         return read(*args)
     except NotFound as exc:
-        reason = str(exc)
+        fail(str(exc))
     except Unreadable as exc:
-        reason = f"{exc} (could not read: the check cannot pass without it)"
-    fail(reason)  # outside the except block: no "During handling of the above exception" for the operator
+        fail(f"{exc} (could not read: the check cannot pass without it)")
