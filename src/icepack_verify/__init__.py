@@ -1,1 +1,46 @@
-"""icepack-verify: post-deploy verification and contract tests for Icepack environments."""
+"""icepack-verify: post-deploy verification and contract tests for Icepack environments.
+
+The suite (tests/) imports from here and nowhere else in the package. Names load on first
+use, so `import icepack_verify` stays cheap and each suite pays only for the clients it
+uses (httpx, psycopg, the kubernetes client, Schemathesis).
+
+Fixtures the plugin provides: environment, expect, phase, diagnose, api, cluster,
+objects, database; `table` and `endpoint` parametrize over the known tables and the
+split read contracts.
+"""
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    # failures
+    "Diagnosis": "diagnosis", "Said": "diagnosis",
+    "ConfigError": "errors", "Unreachable": "errors",
+    # the split read contracts
+    "CONTRACT_SOURCE": "contract", "ENDPOINTS": "contract", "SPLIT_READ_CONTRACTS": "contract",
+    "endpoint_path": "contract", "key_diff": "contract",
+    "MODELS": "models", "aware_timestamp": "models", "table_id": "models", "timestamp_fields": "models",
+    "removals": "openapi_surface", "surface": "openapi_surface",
+    "check_get_operations": "schemathesis_adapter", "openapi_schema_for": "schemathesis_adapter",
+    # the API
+    "describe": "api",
+    # the cluster
+    "ROWS": "inventory",
+    "BadRelease": "helm", "chart_version": "helm", "decode_release": "helm", "newest_release": "helm",
+    "release_status": "helm",
+    # equality that means what operators mean
+    "image_tag": "semantics", "interval": "semantics", "previous_fire": "semantics",
+    "same_quantity": "semantics", "same_schedule": "semantics",
+    # the snapshot tables
+    "Outcome": "freshness", "Thresholds": "freshness", "newest_row": "freshness",
+    "newest_per_table": "freshness", "newest_status": "freshness", "table_counts": "freshness",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'icepack_verify' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"icepack_verify.{_EXPORTS[name]}"), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value

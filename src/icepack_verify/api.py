@@ -17,9 +17,8 @@ RETRY_STATUSES = {502, 503, 504}
 
 
 class ApiClient:
-    def __init__(self, base_url: str, *, timeout: timedelta, attempts: int, env_name: str):
+    def __init__(self, base_url: str, *, timeout: timedelta, attempts: int):
         self.base_url = base_url.rstrip("/")
-        self.env_name = env_name
         self.attempts = attempts
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout.total_seconds(),
                                   headers={"User-Agent": "icepack-verify"}, follow_redirects=False)
@@ -41,10 +40,8 @@ class ApiClient:
         except RetryError as exc:  # the last attempt still got a retryable status: report it as observed
             return exc.last_attempt.result()
         except httpx.TransportError as exc:
-            raise Unreachable(
-                f"[{self.env_name}] API {self.base_url} unreachable after {self.attempts} attempts "
-                f"({type(exc).__name__}: {exc or 'no detail'})"
-            ) from None
+            raise Unreachable(f"API {self.base_url}", f"unreachable after {self.attempts} attempts "
+                                                      f"({type(exc).__name__}: {exc or 'no detail'})") from None
 
     def get(self, path: str, **kwargs) -> httpx.Response:
         return self.request("GET", path, **kwargs)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,15 +18,8 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from icepack_verify.environments import Environment
-from icepack_verify.errors import ConfigError, Unreachable
-
-
-class NotFound(Exception):
-    """The kind was readable and the object is not there."""
-
-
-class Unreadable(Exception):
-    """The kind could not be read (forbidden, API error); we do not know what is there."""
+from icepack_verify.errors import ConfigError, NotFound, Unreachable, Unreadable
+from icepack_verify.inventory import rows
 
 
 @dataclass
@@ -41,46 +35,82 @@ def api_client(env: Environment) -> kubernetes.client.ApiClient:
         if os.environ.get("KUBERNETES_SERVICE_HOST"):  # the scheduled check runs as a pod
             kubernetes.config.load_incluster_config()
             return kubernetes.client.ApiClient()
-        raise ConfigError(f"[{env.name}] no kubeconfig at {path}: set KUBECONFIG (context {env.kube_context!r})")
+        raise ConfigError("Kubernetes", f"no kubeconfig at {path}: set KUBECONFIG (context {env.kube_context!r})")
     try:
         contexts, _ = kubernetes.config.list_kube_config_contexts(config_file=path)
     except (ConfigException, OSError, ValueError) as exc:
-        raise ConfigError(f"[{env.name}] kubeconfig {path} is unusable: {exc}") from None
+        raise ConfigError("Kubernetes", f"kubeconfig {path} is unusable: {exc}") from None
     names = [c["name"] for c in contexts]
     if env.kube_context not in names:
         raise ConfigError(
-            f"[{env.name}] kube context {env.kube_context!r} is not in {path} "
+            "Kubernetes", f"kube context {env.kube_context!r} is not in {path} "
             f"(set ICEPACK_KUBE_CONTEXT; known: {', '.join(names) or 'none'})"
         )
     try:
         client = kubernetes.config.new_client_from_config(config_file=path, context=env.kube_context)
     except (ConfigException, OSError, ValueError) as exc:
-        raise ConfigError(f"[{env.name}] kube context {env.kube_context!r} is unusable: {exc}") from None
+        raise ConfigError("Kubernetes", f"kube context {env.kube_context!r} is unusable: {exc}") from None
     client.configuration.retries = 1
     return client
 
 
-# kind -> how to list it; namespaced unless noted
-def _listers(client: kubernetes.client.ApiClient, env: Environment) -> dict:
-    core = kubernetes.client.CoreV1Api(client)
-    apps = kubernetes.client.AppsV1Api(client)
-    batch = kubernetes.client.BatchV1Api(client)
-    custom = kubernetes.client.CustomObjectsApi(client)
-    ns = env.namespace
+@dataclass(frozen=True)
+class Kind:
+    """Where the API serves a kind."""
+    api_version: str
+    plural: str
+    namespaced: bool = True
+
+
+# Every kind the suite may list. The snapshot lists the inventory's kinds and SUPPORTING ones.
+KINDS = {
+    "Pod": Kind("v1", "pods"),
+    "Service": Kind("v1", "services"),
+    "ServiceAccount": Kind("v1", "serviceaccounts"),
+    "PersistentVolumeClaim": Kind("v1", "persistentvolumeclaims"),
+    "ConfigMap": Kind("v1", "configmaps"),
+    "Secret": Kind("v1", "secrets"),
+    "Event": Kind("v1", "events"),
+    "Node": Kind("v1", "nodes", namespaced=False),
+    "Deployment": Kind("apps/v1", "deployments"),
+    "StatefulSet": Kind("apps/v1", "statefulsets"),
+    "CronJob": Kind("batch/v1", "cronjobs"),
+    "HorizontalPodAutoscaler": Kind("autoscaling/v2", "horizontalpodautoscalers"),
+    "PodDisruptionBudget": Kind("policy/v1", "poddisruptionbudgets"),
+    "Ingress": Kind("networking.k8s.io/v1", "ingresses"),
+    "ScaledJob": Kind("keda.sh/v1alpha1", "scaledjobs"),
+    "ScaledObject": Kind("keda.sh/v1alpha1", "scaledobjects"),
+}
+# Built-in groups have a typed client class; any other group is read as a custom object.
+_TYPED = {"v1": "CoreV1Api", "apps/v1": "AppsV1Api", "batch/v1": "BatchV1Api", "autoscaling/v2": "AutoscalingV2Api",
+          "policy/v1": "PolicyV1Api", "networking.k8s.io/v1": "NetworkingV1Api"}
+
+
+def supporting(env: Environment) -> dict[str, str | None]:
+    """Kinds the checks read beside the inventory: kind -> label selector."""
     return {
-        "Deployment": lambda **kw: apps.list_namespaced_deployment(ns, **kw),
-        "Pod": lambda **kw: core.list_namespaced_pod(ns, **kw),
-        "Service": lambda **kw: core.list_namespaced_service(ns, **kw),
-        "PersistentVolumeClaim": lambda **kw: core.list_namespaced_persistent_volume_claim(ns, **kw),
-        "ServiceAccount": lambda **kw: core.list_namespaced_service_account(ns, **kw),
+        "Pod": None, "Event": None,
+        "Node": None,  # cluster-scoped: where pods really ran; may be forbidden
         # Only the Helm release records: the suite has no business reading other secrets.
-        "Secret": lambda **kw: core.list_namespaced_secret(
-            ns, label_selector=f"owner=helm,name={env.names.release}", **kw),
-        "Event": lambda **kw: core.list_namespaced_event(ns, **kw),
-        "CronJob": lambda **kw: batch.list_namespaced_cron_job(ns, **kw),
-        "ScaledJob": lambda **kw: custom.list_namespaced_custom_object("keda.sh", "v1alpha1", ns, "scaledjobs", **kw),
-        "Node": lambda **kw: core.list_node(**kw),  # cluster-scoped; may be forbidden
+        "Secret": f"owner=helm,name={env.names.release}",
     }
+
+
+def lister(client: kubernetes.client.ApiClient, env: Environment, kind: str, selector: str | None):
+    """A call that lists one kind in the namespace (a GET, nothing else)."""
+    k = KINDS[kind]
+    kw = {"label_selector": selector} if selector else {}
+    if k.api_version not in _TYPED:
+        group, version = k.api_version.split("/")
+        custom = kubernetes.client.CustomObjectsApi(client)
+        return lambda **opts: custom.list_namespaced_custom_object(group, version, env.namespace, k.plural, **kw, **opts)
+    api = getattr(kubernetes.client, _TYPED[k.api_version])(client)
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", kind).lower()
+    if k.namespaced:
+        method = getattr(api, f"list_namespaced_{snake}")
+        return lambda **opts: method(env.namespace, **kw, **opts)
+    method = getattr(api, f"list_{snake}")
+    return lambda **opts: method(**kw, **opts)
 
 
 class ClusterSnapshot:
@@ -94,7 +124,8 @@ class ClusterSnapshot:
     @classmethod
     def collect(cls, env: Environment, timeout: float = 10.0) -> "ClusterSnapshot":
         client = api_client(env)
-        listers = _listers(client, env)
+        wanted = {row.kind: None for row in rows(env)} | supporting(env)
+        listers = {kind: lister(client, env, kind, selector) for kind, selector in wanted.items()}
 
         def one(kind: str) -> Listing:
             try:
@@ -108,14 +139,16 @@ class ClusterSnapshot:
         with ThreadPoolExecutor(max_workers=len(listers)) as pool:
             listings = dict(zip(listers, pool.map(one, listers)))
         if all(l.error and l.error.startswith("unreachable") for l in listings.values()):
-            raise Unreachable(
-                f"[{env.name}] Kubernetes API {client.configuration.host} unreachable (context {env.kube_context!r})")
+            raise Unreachable(f"Kubernetes API {client.configuration.host}",
+                              f"unreachable (context {env.kube_context!r})")
         return cls(env, listings, client)
 
     def list(self, kind: str) -> list[dict]:
         listing = self.listings[kind]
         if listing.error:
-            raise Unreadable(f"[{self.env.name}] could not list {kind} in namespace {self.env.namespace}: {listing.error}")
+            where = f" in namespace {self.env.namespace}" if KINDS[kind].namespaced else ""
+            raise Unreadable(f"{kind}s{where}",
+                             f"could not list: {listing.error} (the check cannot pass without them)")
         return listing.items
 
     def get(self, kind: str, name: str) -> dict:
@@ -123,8 +156,8 @@ class ClusterSnapshot:
             if obj["metadata"]["name"] == name:
                 return obj
         present = ", ".join(sorted(o["metadata"]["name"] for o in self.list(kind))) or "none"
-        raise NotFound(f"[{self.env.name}] {kind} {self.env.namespace}/{name} not found "
-                       f"(the {kind}s in namespace {self.env.namespace}: {present})")
+        raise NotFound(f"{kind} {self.env.namespace}/{name}",
+                       f"not found (the {kind}s in namespace {self.env.namespace}: {present})")
 
     def readable(self, kind: str) -> bool:
         return self.listings[kind].error is None

@@ -5,7 +5,7 @@ place the key sets live; the contract tests, the models and the reports read the
 """
 from __future__ import annotations
 
-SOURCE = "deployment document, step 5"  # where the key sets come from, for failure messages
+CONTRACT_SOURCE = "deployment document, step 5"  # where the key sets come from, for failure messages
 
 SPLIT_READ_CONTRACTS: dict[str, frozenset[str]] = {
     "status": frozenset({

@@ -37,11 +37,11 @@ class Database:
             conn = psycopg.connect(dsn, connect_timeout=timeout, row_factory=dict_row, application_name="icepack-verify",
                                    options="-c default_transaction_read_only=on -c statement_timeout=15000")
         except psycopg.ProgrammingError:
-            raise Unreachable(f"[{env.name}] the database DSN is malformed") from None
+            raise Unreachable("database", "the DSN is malformed") from None
         except psycopg.OperationalError as exc:
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
             reason = reason.replace(dsn, where(dsn))
-            raise Unreachable(f"[{env.name}] database {where(dsn)} unreachable: {reason}") from None
+            raise Unreachable(f"database {where(dsn)}", f"unreachable: {reason}") from None
         conn.read_only = True
         return cls(conn, env.data)
 

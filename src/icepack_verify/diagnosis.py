@@ -1,22 +1,45 @@
-"""Failures that read as diagnoses: environment, resource, field, expected, actual, source."""
+"""Failures that read as diagnoses: environment, resource, field, expected, actual, source.
+
+This is the one place a failure message is formatted. Every check builds a `Diagnosis`
+for the resource it looks at (the `diagnose` fixture binds it to the environment),
+records each mismatch, and concludes once, listing all of them:
+
+    [stage] Deployment icepack/icepack-api: 2 fields differ
+      spec.replicas: expected 2, actual 1  [from chart default (environments.toml [defaults.expect.api])]
+      ...
+      hint: what to look at next
+
+A check that cannot observe its resource at all (unreachable, not found, unreadable)
+says why in one sentence: ``[stage] <resource>: <reason>``.
+"""
 from __future__ import annotations
 
 import operator
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, NoReturn
 
 import pytest
 
 
-@dataclass
+class Said(str):
+    """A phrase written for the operator ("a provisioned NLB hostname"): shown as is, not quoted."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+@dataclass(frozen=True)
 class Mismatch:
     field: str
     expected: Any
     actual: Any
     source: str
+    note: str | None = None  # a second line that makes the difference obvious ("missing: stale")
 
     def __str__(self) -> str:
-        return f"  {self.field}: expected {self.expected!r}, actual {self.actual!r}  [from {self.source}]"
+        line = f"  {self.field}: expected {self.expected!r}, actual {self.actual!r}  [from {self.source}]"
+        return f"{line}\n    {self.note}" if self.note else line
 
 
 @dataclass
@@ -24,16 +47,24 @@ class Diagnosis:
     """Collects every mismatch of one resource, then fails once listing them all."""
 
     env: str
-    resource: str  # e.g. "Deployment icepack/icepack-api"
+    resource: str  # e.g. "Deployment icepack/icepack-api", "GET /readyz"
     mismatches: list[Mismatch] = field(default_factory=list)
     context: list[str] = field(default_factory=list)  # events, log lines: shown only on failure
+    hints: list[str] = field(default_factory=list)    # what to look at next: shown only on failure
 
     def expect(self, field: str, expected: Any, actual: Any, source: str,
-               same: Callable[[Any, Any], bool] = operator.eq) -> bool:
+               same: Callable[[Any, Any], bool] = operator.eq, note: str | None = None) -> bool:
         ok = same(expected, actual)
         if not ok:
-            self.mismatches.append(Mismatch(field, expected, actual, source))
+            self.mismatches.append(Mismatch(field, expected, actual, source, note))
         return ok
+
+    def mismatch(self, field: str, expected: Any, actual: Any, source: str, note: str | None = None) -> None:
+        """Record a mismatch the caller has already judged."""
+        self.mismatches.append(Mismatch(field, expected, actual, source, note))
+
+    def hint(self, text: str) -> None:
+        self.hints.append(text)
 
     def attach(self, title: str, lines: list[str]) -> None:
         if lines:
@@ -43,10 +74,26 @@ class Diagnosis:
         if self.mismatches:
             fail(self.message())
 
+    def fail(self, field: str, expected: Any, actual: Any, source: str, note: str | None = None,
+             hint: str | None = None) -> NoReturn:
+        """Record one more mismatch and fail now with everything recorded."""
+        self.mismatch(field, expected, actual, source, note)
+        if hint:
+            self.hint(hint)
+        fail(self.message())
+
+    def cannot(self, reason: str) -> NoReturn:
+        """The resource could not be observed (unreachable, not found, unreadable): one sentence."""
+        fail(f"[{self.env}] {self.resource}: {reason}")
+
+    def warn(self, category: type[Warning], reason: str) -> None:
+        """Not wrong yet, worth a look: a warning in the same shape as a failure."""
+        warnings.warn(category(f"[{self.env}] {self.resource}: {reason}"), stacklevel=2)
+
     def message(self) -> str:
         n = len(self.mismatches)
         head = f"[{self.env}] {self.resource}: {n} field{'s' if n > 1 else ''} differ{'s' if n == 1 else ''}"
-        return "\n".join([head, *map(str, self.mismatches), *self.context])
+        return "\n".join([head, *map(str, self.mismatches), *self.context, *(f"  hint: {h}" for h in self.hints)])
 
 
 def fail(message: str) -> NoReturn:

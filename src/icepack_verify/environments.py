@@ -179,7 +179,8 @@ class Environment(_Model):
         for prefix in _prefixes(path):
             if prefix in self.sources:
                 return self.sources[prefix]
-        section = f"environments.toml [defaults.{path.rsplit('.', 1)[0]}]"
+        parent, _, leaf = path.rpartition(".")
+        section = f"environments.toml [defaults.{parent}]" if parent else f"environments.toml [defaults] {leaf}"
         # Only the inventory is the chart's; thresholds and table names are the suite's own defaults.
         return f"chart default ({section})" if path.startswith("expect.") else section
 
@@ -192,7 +193,7 @@ class Environment(_Model):
         if self.database_secret_id:
             return _secret_dsn(self)
         names = " or ".join(f"${v}" for v in dict.fromkeys(filter(None, [self.database_url_env, "ICEPACK_DATABASE_URL"])))
-        raise ConfigError(f"[{self.name}] no database DSN: set {names} to a read-only DSN")
+        raise ConfigError("database", f"no DSN: set {names} to a read-only DSN")
 
 
 def _prefixes(path: str) -> list[str]:
@@ -205,7 +206,7 @@ def _secret_dsn(env: Environment) -> str:
         import boto3  # optional: only operators who keep DSNs in Secrets Manager need it
     except ImportError:
         raise ConfigError(
-            f"[{env.name}] no database DSN: set ${env.database_url_env or 'ICEPACK_DATABASE_URL'}"
+            "database", f"no DSN: set ${env.database_url_env or 'ICEPACK_DATABASE_URL'}"
             f" (reading Secrets Manager id {env.database_secret_id!r} needs boto3 installed)"
         ) from None
     try:
@@ -213,7 +214,7 @@ def _secret_dsn(env: Environment) -> str:
         return client.get_secret_value(SecretId=env.database_secret_id)["SecretString"].strip()
     except Exception as exc:  # boto3 raises many kinds; the operator needs the one sentence
         raise ConfigError(
-            f"[{env.name}] could not read the DSN from Secrets Manager id {env.database_secret_id!r}: "
+            "database", f"could not read the DSN from Secrets Manager id {env.database_secret_id!r}: "
             f"{type(exc).__name__}"
         ) from None
 
@@ -237,9 +238,9 @@ def load_file(path: Path) -> dict[str, Any]:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        raise ConfigError(f"environments file {path} does not exist") from None
+        raise ConfigError(None, f"environments file {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        raise ConfigError(None, f"{path} is not valid TOML: {exc}") from None
 
 
 def known_names(raw: dict[str, Any]) -> list[str]:
@@ -252,7 +253,7 @@ def load(path: Path, name: str, environ: dict[str, str] | None = None) -> Enviro
     raw = load_file(path)
     envs = raw.get("environments", {})
     if name not in envs:
-        raise ConfigError(f"unknown environment {name!r} in {path}; known: {', '.join(known_names(raw)) or 'none'}")
+        raise ConfigError(None, f"unknown environment {name!r} in {path}; known: {', '.join(known_names(raw)) or 'none'}")
     own = envs[name]
     sources: dict[str, str] = {}
     values_file = own.get("values_file", "its values file")
@@ -267,9 +268,9 @@ def load(path: Path, name: str, environ: dict[str, str] | None = None) -> Enviro
     try:
         return Environment(name=name, sources=sources, **data)
     except ValidationError as exc:
-        raise ConfigError(f"{path}: environment {name!r}: {_first_error(exc)}") from None
+        raise ConfigError(f"{path}: environment {name!r}", _first_error(exc)) from None
     except TypeError as exc:  # e.g. a table where a value belongs
-        raise ConfigError(f"{path}: environment {name!r}: {exc}") from None
+        raise ConfigError(f"{path}: environment {name!r}", str(exc)) from None
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -1,9 +1,35 @@
-"""Bad input and unreachable targets: each carries one sentence for the operator, no traceback."""
+"""Bad input and unreachable targets: each names what it is about and why, in one sentence.
+
+    Problem(subject, reason)        "<subject>: <reason>"
+    ├── ConfigError                 bad input the operator must fix (environments file, kube context, DSN)
+    ├── Unreachable                 a target (API, Kubernetes API, database) did not answer or refused us
+    ├── NotFound                    a Kubernetes kind was listed and the object is not there
+    └── Unreadable                  a Kubernetes kind could not be listed: we do not know what is there
+
+The plugin turns one into a test failure through `Diagnosis(env, subject).cannot(reason)`,
+so these messages never carry the environment themselves.
+"""
+from __future__ import annotations
 
 
-class ConfigError(Exception):
+class Problem(Exception):
+    def __init__(self, subject: str | None, reason: str):
+        super().__init__(f"{subject}: {reason}" if subject else reason)
+        self.subject = subject
+        self.reason = reason
+
+
+class ConfigError(Problem):
     """Bad input the operator must fix (environments file, kube context, DSN)."""
 
 
-class Unreachable(Exception):
+class Unreachable(Problem):
     """A target (API, Kubernetes API, database) did not answer or refused us."""
+
+
+class NotFound(Problem):
+    """The kind was readable and the object is not there."""
+
+
+class Unreadable(Problem):
+    """The kind could not be read (forbidden, API error); we do not know what is there."""

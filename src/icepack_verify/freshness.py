@@ -71,7 +71,7 @@ class Newest:
         return Outcome.FRESH
 
 
-def newest(db: Database, table: str, column: str) -> Newest:
+def newest_row(db: Database, table: str, column: str) -> Newest:
     row = db.one(sql.SQL("SELECT count(*) AS rows, count(DISTINCT {col}) AS runs, max({col}) AS newest,"
                          " now() AS now FROM {table}").format(col=sql.Identifier(column), table=sql.Identifier(table)))
     return Newest(table, column, row["rows"], row["runs"], row["newest"], row["now"])

@@ -17,7 +17,7 @@ class BadRelease(Exception):
     """The release record could not be decoded; the message is one sentence."""
 
 
-def newest(secrets: list[dict]) -> dict | None:
+def newest_release(secrets: list[dict]) -> dict | None:
     """The release Secret with the highest revision (label ``version``), or None."""
     def revision(secret: dict) -> int:
         try:
@@ -27,7 +27,7 @@ def newest(secrets: list[dict]) -> dict | None:
     return max(secrets, key=revision, default=None)
 
 
-def decode(secret: dict) -> dict:
+def decode_release(secret: dict) -> dict:
     """The release JSON of a Helm 3 release Secret."""
     name = secret.get("metadata", {}).get("name", "?")
     try:
@@ -46,5 +46,5 @@ def chart_version(release: dict) -> str | None:
     return ((release.get("chart") or {}).get("metadata") or {}).get("version")
 
 
-def status(release: dict) -> str | None:
+def release_status(release: dict) -> str | None:
     return (release.get("info") or {}).get("status")

@@ -99,3 +99,8 @@ MODELS: dict[str, type[_Contract]] = {
 for _endpoint, _model in MODELS.items():  # one source for the keys: contract.py
     if set(_model.model_fields) != SPLIT_READ_CONTRACTS[_endpoint]:
         raise RuntimeError(f"models.{_model.__name__} fields differ from contract.py's {_endpoint} keys")
+
+
+def timestamp_fields(endpoint: str) -> tuple[str, ...]:
+    """The fields of an endpoint's contract that are timestamps ("collected_at", ...)."""
+    return tuple(name for name, info in MODELS[endpoint].model_fields.items() if info.annotation is datetime)

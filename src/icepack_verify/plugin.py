@@ -14,11 +14,14 @@ from pathlib import Path
 import pytest
 
 from icepack_verify import environments, report
-from icepack_verify.diagnosis import fail
+from icepack_verify.contract import ENDPOINTS
+from icepack_verify.diagnosis import Diagnosis
 from icepack_verify.environments import Environment
+from icepack_verify.inventory import Objects, Row, rows
 from icepack_verify.errors import ConfigError, Unreachable
 from icepack_verify.phases import PHASES, Phase
 
+# Private to the plugin: tests reach the environment through the `environment` fixture.
 ENV_KEY = pytest.StashKey[Environment]()
 RESULTS_KEY = pytest.StashKey[list]()
 SECRETS_KEY = pytest.StashKey[set]()
@@ -55,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         if not name:
             known = environments.known_names(environments.load_file(path))
-            raise ConfigError(f"choose an environment with --env: one of {', '.join(known)} (from {path})")
+            raise ConfigError(None, f"choose an environment with --env: one of {', '.join(known)} (from {path})")
         config.stash[ENV_KEY] = environments.load(path, name)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -90,6 +93,32 @@ def expect(environment: Environment):
 
 
 @pytest.fixture(scope="session")
+def diagnose(environment: Environment):
+    """diagnose("Deployment icepack/icepack-api") -> a Diagnosis bound to the environment."""
+    return lambda resource: Diagnosis(environment.name, resource)
+
+
+@pytest.fixture(scope="session")
+def inventory(environment: Environment) -> list[Row]:
+    """The inventory rows this environment deploys (deployment document, "Infrastructure inventory")."""
+    return rows(environment)
+
+
+@pytest.fixture(scope="session")
+def objects(cluster, environment: Environment) -> Objects:
+    """The inventory's objects in the one cluster snapshot, looked up by role."""
+    return Objects(cluster, environment)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`table` runs over the environment's known tables, `endpoint` over the split read contracts."""
+    if "table" in metafunc.fixturenames:
+        metafunc.parametrize("table", metafunc.config.stash[ENV_KEY].known_tables)
+    if "endpoint" in metafunc.fixturenames:
+        metafunc.parametrize("endpoint", ENDPOINTS)
+
+
+@pytest.fixture(scope="session")
 def phase(pytestconfig: pytest.Config) -> Phase:
     return PHASES[pytestconfig.option.phase]
 
@@ -104,8 +133,7 @@ def _builders(config: pytest.Config) -> dict:
     def api():
         from icepack_verify.api import ApiClient
 
-        client = ApiClient(env.api_url, timeout=env.checks.http_timeout, attempts=env.checks.http_attempts,
-                           env_name=env.name)
+        client = ApiClient(env.api_url, timeout=env.checks.http_timeout, attempts=env.checks.http_attempts)
         try:
             client.probe()
         except Exception:
@@ -146,7 +174,7 @@ def _session_resource(config: pytest.Config, name: str):
     try:
         return future.result() if future else _builders(config)[name]()
     except (ConfigError, Unreachable) as exc:
-        fail(str(exc))
+        Diagnosis(config.stash[ENV_KEY].name, exc.subject or name).cannot(exc.reason)
 
 
 @pytest.fixture(scope="session")

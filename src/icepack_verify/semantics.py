@@ -1,4 +1,4 @@
-"""Equality that means what operators mean: Kubernetes quantities and cron schedules."""
+"""Equality that means what operators mean: Kubernetes quantities, cron schedules, image tags."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -46,3 +46,12 @@ def interval(schedule: str, at: datetime | None = None) -> timedelta:
 
 def previous_fire(schedule: str, now: datetime) -> datetime:
     return croniter(schedule, now).get_prev(datetime)
+
+
+def image_tag(image: object) -> str | None:
+    """The tag a container image reference runs: 'repo/icepack:2f9c1e7' -> '2f9c1e7', no tag -> 'latest',
+    a digest-pinned reference -> None (it carries no tag)."""
+    if not isinstance(image, str) or "@" in image.rsplit("/", 1)[-1]:
+        return None
+    last = image.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else "latest"

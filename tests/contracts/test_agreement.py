@@ -1,4 +1,4 @@
-"""The three read contracts of one table tell one story.
+"""The read contracts of one table tell one story.
 
 /health and /maintenance/recommendation are assessments of a /status snapshot: their
 `status_collected_at` may not be newer than /status `collected_at`, nor older than it by
@@ -9,16 +9,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from icepack_verify.contract import endpoint_path
-from icepack_verify.diagnosis import Diagnosis
-from icepack_verify.models import aware_timestamp, table_id
-from icepack_verify.semantics import interval
+from icepack_verify import (CONTRACT_SOURCE, ENDPOINTS, aware_timestamp, endpoint_path, interval, table_id,
+                            timestamp_fields)
 
-from icepack_verify.contract import ENDPOINTS, SOURCE as STEP5
-
-ASSESSMENTS = ("health", "maintenance/recommendation")
-TIMESTAMPS = {"status": ("collected_at",), "health": ("assessed_at", "status_collected_at"),
-              "maintenance/recommendation": ("evaluated_at", "status_collected_at")}
+BASED_ON = "status_collected_at"  # an assessment names the /status snapshot it was made of
 
 
 def _when(body: dict, key: str) -> datetime | None:
@@ -36,38 +30,38 @@ def _reread_collected_at(api, table: str) -> datetime | None:
     return _when(body, "collected_at") if isinstance(body, dict) else None
 
 
-def test_endpoints_agree(contract_body, api, environment, expect, table):
+def test_endpoints_agree(contract_body, api, environment, expect, diagnose, table):
     bodies = {e: contract_body(table, e) for e in ENDPOINTS}
-    diag = Diagnosis(environment.name, f"read contracts of {table}")
+    d = diagnose(f"read contracts of {table}")
 
     for endpoint, body in bodies.items():
-        diag.expect(f"{endpoint}: table", table, table_id(body.get("table")) or body.get("table"),
-                    f"{STEP5}: every contract names the requested table")
+        d.expect(f"{endpoint}: table", table, table_id(body.get("table")) or body.get("table"),
+                 f"{CONTRACT_SOURCE}: every contract names the requested table")
 
-    times = {(e, k): _when(bodies[e], k) for e, keys in TIMESTAMPS.items() for k in keys}
+    times = {(e, k): _when(bodies[e], k) for e in ENDPOINTS for k in timestamp_fields(e)}
     if None in times.values():
         unreadable = ", ".join(f"{e} {k}" for (e, k), t in times.items() if t is None)
-        diag.conclude()
+        d.conclude()
         pytest.skip(f"timestamps not comparable ({unreadable} not ISO-8601 with a zone; see test_field_types)")
 
     sync = interval(expect.health_sync.schedule)
     sync_source = f"{environment.source('expect.health_sync.schedule')}: health-sync every {sync}"
     collected = times[("status", "collected_at")]
-    if any(times[(e, "status_collected_at")] > collected for e in ASSESSMENTS):
+    assessments = [e for e in ENDPOINTS if (e, BASED_ON) in times]
+    if any(times[(e, BASED_ON)] > collected for e in assessments):
         # A health-sync ran between the concurrent reads: read /status once more, after the assessments.
         collected = _reread_collected_at(api, table) or collected
-    for endpoint in ASSESSMENTS:
-        based_on = times[(endpoint, "status_collected_at")]
-        diag.expect(f"{endpoint}: status_collected_at", f"not newer than /status collected_at {collected.isoformat()}",
-                    based_on.isoformat(), f"{STEP5}: assessments are made of a status snapshot",
-                    same=lambda _e, _a, b=based_on: b <= collected)
-        diag.expect(f"{endpoint}: status_collected_at",
-                    f"within {sync} of /status collected_at {collected.isoformat()}",
-                    f"{based_on.isoformat()} ({collected - based_on} older: an assessment of an older status)",
-                    sync_source, same=lambda _e, _a, b=based_on: collected - b <= sync)
+    for endpoint in assessments:
+        based_on = times[(endpoint, BASED_ON)]
+        d.expect(f"{endpoint}: {BASED_ON}", f"not newer than /status collected_at {collected.isoformat()}",
+                 based_on.isoformat(), f"{CONTRACT_SOURCE}: assessments are made of a status snapshot",
+                 same=lambda _e, _a, b=based_on: b <= collected)
+        d.expect(f"{endpoint}: {BASED_ON}", f"within {sync} of /status collected_at {collected.isoformat()}",
+                 f"{based_on.isoformat()} ({collected - based_on} older: an assessment of an older status)",
+                 sync_source, same=lambda _e, _a, b=based_on: collected - b <= sync)
 
     latest = datetime.now(timezone.utc) + environment.checks.clock_skew
     for (endpoint, key), when in times.items():
-        diag.expect(f"{endpoint}: {key}", f"not after {latest.isoformat()} (now + clock skew)", when.isoformat(),
-                    environment.source("checks.clock_skew"), same=lambda _e, _a, w=when: w <= latest)
-    diag.conclude()
+        d.expect(f"{endpoint}: {key}", f"not after {latest.isoformat()} (now + clock skew)", when.isoformat(),
+                 environment.source("checks.clock_skew"), same=lambda _e, _a, w=when: w <= latest)
+    d.conclude()

@@ -1,13 +1,10 @@
 """Runbook step 5: each read contract of each known table has exactly the documented top-level keys."""
-from icepack_verify.contract import SPLIT_READ_CONTRACTS, endpoint_path, key_diff
-from icepack_verify.diagnosis import fail
-
-from icepack_verify.contract import SOURCE as STEP5
+from icepack_verify import CONTRACT_SOURCE, SPLIT_READ_CONTRACTS, Said, endpoint_path, key_diff
 
 
-def test_top_level_keys(contract_body, environment, table, endpoint):
+def test_top_level_keys(contract_body, diagnose, table, endpoint):
     expected = SPLIT_READ_CONTRACTS[endpoint]
     actual = set(contract_body(table, endpoint))
     if diff := key_diff(expected, actual):
-        fail(f"[{environment.name}] GET {endpoint_path(table, endpoint)} ({table}): top-level keys differ: "
-             f"{diff}\n  expected: {', '.join(sorted(expected))}  [from {STEP5}]")
+        diagnose(f"GET {endpoint_path(table, endpoint)} ({table})").fail(
+            "top-level keys", Said(", ".join(sorted(expected))), Said(diff), CONTRACT_SOURCE)

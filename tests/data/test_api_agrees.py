@@ -4,9 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from icepack_verify import freshness
-from icepack_verify.api import describe
-from icepack_verify.diagnosis import Diagnosis
+from icepack_verify import Said, describe, endpoint_path, newest_status
 
 
 def _parse(value) -> datetime | None:
@@ -20,9 +18,9 @@ def _parse(value) -> datetime | None:
 
 def _observe(api, database, tables):
     """The database's newest row per table just before and just after the API's answers."""
-    before = freshness.newest_status(database, tables)
-    answers = api.get_many([f"/tables/{t.replace('.', '/')}/status" for t in tables])
-    after = freshness.newest_status(database, tables)
+    before = newest_status(database, tables)
+    answers = api.get_many([endpoint_path(t, "status") for t in tables])
+    after = newest_status(database, tables)
     return before, dict(zip(tables, answers.values())), after
 
 
@@ -33,7 +31,7 @@ def _agrees(before, answer, after) -> bool:
 
 
 @pytest.mark.rollback(tier=1)  # a caching bug in the API image, not the database
-def test_status_collected_at_matches_the_newest_row(environment, api, database):
+def test_status_collected_at_matches_the_newest_row(environment, api, database, diagnose):
     tables = environment.known_tables
     before, answers, after = _observe(api, database, tables)
     if not all(_agrees(before[t], answers[t], after[t]) for t in tables):
@@ -43,14 +41,14 @@ def test_status_collected_at_matches_the_newest_row(environment, api, database):
     tables = [t for t in tables if after[t] or getattr(answers[t], "status_code", None) != 404]
     if not tables:
         pytest.skip(f"no known table has a row in {s.status_table}: nothing to compare (the freshness test says why)")
-    diagnosis = Diagnosis(environment.name, "GET /tables/{database}/{table}/status versus the database")
+    d = diagnose(f"GET {endpoint_path('{database}.{table}', 'status')} versus the database")
     for t in tables:
         answer = answers[t]
         if getattr(answer, "status_code", None) != 200:
-            actual = describe(answer) if hasattr(answer, "status_code") else str(answer)
+            actual = Said(describe(answer) if hasattr(answer, "status_code") else str(answer))
         else:
             actual = answer.json().get("collected_at")
         truth = after[t].isoformat() if after[t] else f"no row in {s.status_table}"
-        diagnosis.expect(f"{t} collected_at", f"{truth} (newest {s.status_table}.{s.status_time_column})", actual,
-                         "the database, read-only session", same=lambda _e, _a, t=t: _agrees(before[t], answers[t], after[t]))
-    diagnosis.conclude()
+        d.expect(f"{t} collected_at", Said(f"{truth} (newest {s.status_table}.{s.status_time_column})"), actual,
+                 "the database, read-only session", same=lambda _e, _a, t=t: _agrees(before[t], answers[t], after[t]))
+    d.conclude()

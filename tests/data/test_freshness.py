@@ -3,12 +3,9 @@
 The newest row of each snapshot table must be younger than the health-sync interval plus
 a grace: older than interval + warn_grace warns, older than interval + fail_grace fails.
 """
-import warnings
-
 import pytest
 
-from icepack_verify.diagnosis import fail
-from icepack_verify.freshness import Outcome
+from icepack_verify import Outcome, Said
 
 
 class SnapshotsLate(UserWarning):
@@ -16,29 +13,30 @@ class SnapshotsLate(UserWarning):
 
 
 @pytest.mark.parametrize("kind", ["status", "health"])
-def test_snapshot_table_is_fresh(kind, environment, phase, snapshot_tables, thresholds):
+def test_snapshot_table_is_fresh(kind, environment, phase, snapshot_tables, thresholds, diagnose):
     if not phase.freshness_required:
         pytest.skip(f"phase {phase.name}: health-sync is suspended for the window, so freshness is not required "
                     "(runbook step 1; checked again in phase resumed)")
     newest = snapshot_tables[kind]
     outcome = newest.outcome(thresholds)
-    where = f"[{environment.name}] table {newest.table}, column {newest.column}"
-    expected = f"newest row at most {thresholds.fail} old by the database's now() [from {thresholds.source}]"
+    d = diagnose(f"table {newest.table}, column {newest.column}")
+    expected = Said(f"newest row at most {thresholds.fail} old by the database's now()")
+    when = newest.newest.isoformat() if newest.newest else "without a timestamp"
     if outcome is Outcome.EMPTY:
-        fail(f"{where}: empty: the table has no rows; expected {expected}. "
-             "Health-sync has never written here (a fresh or restored database?)")
+        d.fail("newest row", expected, Said("empty: the table has no rows"), thresholds.source,
+               hint="Health-sync has never written here (a fresh or restored database?)")
     if outcome is Outcome.CLOCK_SKEW:
-        fail(f"{where}: clock skew: newest row {newest.newest.isoformat()} lies {-newest.age} in the database's "
-             f"future (now() {newest.now.isoformat()}); expected at most {thresholds.skew} "
-             f"[from {environment.source('checks.clock_skew')}]. Check the health-sync nodes' clocks")
+        d.fail("newest row", Said(f"at most {thresholds.skew} in the database's future"),
+               Said(f"clock skew: {when} lies {-newest.age} in the database's future (now() {newest.now.isoformat()})"),
+               environment.source("checks.clock_skew"), hint="Check the health-sync nodes' clocks")
     if outcome is Outcome.NEVER_REFRESHED:
-        fail(f"{where}: never refreshed: {newest.rows} rows from a single run, newest "
-             f"{newest.newest.isoformat() if newest.newest else 'without a timestamp'}, {newest.age} old; "
-             f"expected {expected}")
+        d.fail("newest row", expected,
+               Said(f"never refreshed: {newest.rows} rows from a single run, newest {when}, {newest.age} old"),
+               thresholds.source, hint="A restored database whose health-sync never resumed?")
     if outcome is Outcome.STALE:
-        fail(f"{where}: stale: newest row {newest.newest.isoformat()} is {newest.age} old; expected {expected}. "
-             f"Is the {environment.names.health_sync} CronJob suspended or failing?")
+        d.fail("newest row", expected, Said(f"stale: newest row {when} is {newest.age} old"), thresholds.source,
+               hint=f"Is the {environment.names.health_sync} CronJob suspended or failing?")
     if outcome is Outcome.LATE:
-        warnings.warn(SnapshotsLate(f"{where}: late: newest row is {newest.age} old, past the warn threshold "
-                                    f"{thresholds.warn} (fails after {thresholds.fail}) [from {thresholds.source}]"))
+        d.warn(SnapshotsLate, f"late: newest row is {newest.age} old, past the warn threshold {thresholds.warn} "
+                              f"(fails after {thresholds.fail})  [from {thresholds.source}]")
     assert outcome in (Outcome.FRESH, Outcome.LATE)

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from icepack_verify.diagnosis import Diagnosis
-from icepack_verify.semantics import same_quantity
+from icepack_verify import ROWS, same_quantity
 
 ARCH = "kubernetes.io/arch"
 
@@ -14,12 +13,11 @@ def _container(deployment: dict) -> dict:
     return next((c for c in containers if c.get("name") == "api"), containers[0])
 
 
-def test_api_deployment_spec(objects, environment, expect):
-    name = environment.names.api
-    dep = objects.require("Deployment", name)
+def test_api_deployment_spec(objects, environment, expect, diagnose):
+    dep = objects.get("api")
     pod = dep["spec"]["template"]["spec"]
     container = _container(dep)
-    d = Diagnosis(environment.name, objects.resource("Deployment", name))
+    d = diagnose(objects.resource("api"))
     d.expect("spec.replicas", expect.api.replicas, dep["spec"].get("replicas"), environment.source("expect.api.replicas"))
     d.expect(f"spec.template.spec.nodeSelector[{ARCH}]", expect.api.node_arch,
              (pod.get("nodeSelector") or {}).get(ARCH), environment.source("expect.api.node_arch"))
@@ -35,22 +33,21 @@ def test_api_deployment_spec(objects, environment, expect):
     d.conclude()
 
 
-def test_api_rollout_complete(objects, environment, cluster):
-    name = environment.names.api
-    dep = objects.require("Deployment", name)
+def test_api_rollout_complete(objects, cluster, diagnose):
+    dep = objects.get("api")
     status = dep.get("status") or {}
     desired = dep["spec"].get("replicas", 1)
-    d = Diagnosis(environment.name, objects.resource("Deployment", name) + " (rollout)")
+    d = diagnose(objects.resource("api") + " (rollout)")
     src = "the Deployment's own spec (a finished rollout)"
     d.expect("status.observedGeneration", dep["metadata"].get("generation"), status.get("observedGeneration"), src)
     for field in ("updatedReplicas", "readyReplicas", "availableReplicas"):
         d.expect(f"status.{field}", desired, status.get(field, 0), src)
     progressing = objects.condition(dep, "Progressing")
     if progressing.get("status") == "False":
-        d.expect("status.conditions[Progressing]", "True",
-                 f"False ({progressing.get('reason')}: {progressing.get('message')})", src)
+        d.mismatch("status.conditions[Progressing]", "True",
+                   f"False ({progressing.get('reason')}: {progressing.get('message')})", src)
     if d.mismatches:
-        d.attach("recent events", cluster.events_for("Deployment", name))
+        d.attach("recent events", cluster.events_for("Deployment", dep["metadata"]["name"]))
     d.conclude()
 
 
@@ -61,28 +58,28 @@ def _api_pods(objects, dep: dict) -> list[dict]:
 
 
 @pytest.mark.rollback(tier=1)  # pods crash on a new image far more often than on a chart change
-def test_api_pods_healthy(objects, environment, cluster, expect):
-    name = environment.names.api
-    dep = objects.require("Deployment", name)
+def test_api_pods_healthy(objects, environment, cluster, expect, diagnose):
+    dep = objects.get("api")
     pods = _api_pods(objects, dep)
-    d = Diagnosis(environment.name, objects.resource("Deployment", name) + " pods")
+    d = diagnose(objects.resource("api") + " pods")
     d.expect("number of pods", dep["spec"].get("replicas", 1), len(pods), "the Deployment's spec.replicas",
              same=lambda want, got: got >= max(want, 1))
     arch_of = {n["metadata"]["name"]: (n["metadata"].get("labels") or {}).get(ARCH)
                for n in cluster.list("Node")} if cluster.readable("Node") else None
+    max_restarts = environment.checks.max_restarts
     failing: list[str] = []
     for pod in pods:
         pname = pod["metadata"]["name"]
         before = len(d.mismatches)
         d.expect(f"pod {pname} condition Ready", "True", objects.condition(pod, "Ready").get("status"),
-                 "a serving API pod is Ready")
+                 ROWS["api"].citation + " (a serving API pod is Ready)")
         for cs in (pod.get("status") or {}).get("containerStatuses") or []:
             waiting = (cs.get("state") or {}).get("waiting") or {}
             d.expect(f"pod {pname} container {cs['name']} state", "not CrashLoopBackOff",
                      waiting.get("reason"), "a healthy container", same=lambda _, got: got != "CrashLoopBackOff")
-            d.expect(f"pod {pname} container {cs['name']} restartCount", f"<= {environment.checks.max_restarts}",
+            d.expect(f"pod {pname} container {cs['name']} restartCount", f"<= {max_restarts}",
                      cs.get("restartCount", 0), environment.source("checks.max_restarts"),
-                     same=lambda _, got: got <= environment.checks.max_restarts)
+                     same=lambda _, got: got <= max_restarts)
         if arch_of is not None and pod["spec"].get("nodeName"):
             node = pod["spec"]["nodeName"]
             d.expect(f"pod {pname} node {node} label {ARCH}", expect.api.node_arch, arch_of.get(node),

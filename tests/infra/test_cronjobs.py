@@ -7,15 +7,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pytest
 from croniter import croniter
 
-from icepack_verify.diagnosis import Diagnosis, fail
-from icepack_verify.semantics import previous_fire, same_schedule
+from icepack_verify import Said, previous_fire, same_schedule
 
 JOBS = pytest.mark.parametrize("job", ["orchestrator", "health_sync"], ids=["orchestrator", "health-sync"])
-
-
-def _cronjob(objects, environment, job: str) -> tuple[str, dict]:
-    name = getattr(environment.names, job)
-    return name, objects.require("CronJob", name)
 
 
 def _suspension_expected(phase, job: str) -> bool | None:
@@ -23,10 +17,10 @@ def _suspension_expected(phase, job: str) -> bool | None:
 
 
 @JOBS
-def test_cronjob_spec(objects, environment, expect, job):
-    name, cj = _cronjob(objects, environment, job)
+def test_cronjob_spec(objects, environment, expect, diagnose, job):
+    cj = objects.get(job)
     want = getattr(expect, job)
-    d = Diagnosis(environment.name, objects.resource("CronJob", name))
+    d = diagnose(objects.resource(job))
     d.expect("spec.schedule", want.schedule, cj["spec"].get("schedule"), environment.source(f"expect.{job}.schedule"),
              same=same_schedule)
     d.expect("spec.concurrencyPolicy", want.concurrency_policy, cj["spec"].get("concurrencyPolicy", "Allow"),
@@ -35,12 +29,12 @@ def test_cronjob_spec(objects, environment, expect, job):
 
 
 @JOBS
-def test_cronjob_suspension_matches_phase(objects, environment, phase, job):
-    name, cj = _cronjob(objects, environment, job)
+def test_cronjob_suspension_matches_phase(objects, phase, diagnose, job):
+    cj = objects.get(job)
     want = _suspension_expected(phase, job)
     if want is None:
-        pytest.skip(f"phase {phase.name} ({phase.doc}): {name} may be suspended or running")
-    d = Diagnosis(environment.name, objects.resource("CronJob", name))
+        pytest.skip(f"phase {phase.name} ({phase.doc}): {objects.resource(job)} may be suspended or running")
+    d = diagnose(objects.resource(job))
     d.expect("spec.suspend", want, bool(cj["spec"].get("suspend", False)), f"runbook phase {phase.name}: {phase.doc}")
     d.conclude()
 
@@ -57,11 +51,12 @@ def _parse(stamp: str) -> datetime:
 
 
 @JOBS
-def test_cronjob_recent_success(objects, environment, phase, expect, job):
-    name, cj = _cronjob(objects, environment, job)
+def test_cronjob_recent_success(objects, environment, phase, expect, diagnose, job):
+    cj = objects.get(job)
     suspended = bool(cj["spec"].get("suspend", False))
     if suspended and _suspension_expected(phase, job) is not False:
-        pytest.skip(f"{name} is suspended, as phase {phase.name} allows ({phase.doc}): no recent run required")
+        pytest.skip(f"{objects.resource(job)} is suspended, as phase {phase.name} allows ({phase.doc}): "
+                    "no recent run required")
     schedule = cj["spec"].get("schedule")
     if not isinstance(schedule, str) or not croniter.is_valid(schedule):
         schedule = getattr(expect, job).schedule  # judge by the expected one; test_cronjob_spec reports the bad one
@@ -69,21 +64,19 @@ def test_cronjob_recent_success(objects, environment, phase, expect, job):
     # startingDeadlineSeconds late, and the run itself takes up to the tolerance.
     deadline = timedelta(seconds=cj["spec"].get("startingDeadlineSeconds") or 0)
     tolerance = environment.checks.cronjob_tolerance
-    grace = deadline + tolerance
     now = datetime.now(timezone.utc)
-    due = previous_fire(schedule, (now - grace).astimezone(_zone(cj)))
-    last = (cj.get("status") or {}).get("lastSuccessfulTime")
-    resource = objects.resource("CronJob", name)
-    source = (f"its own schedule {schedule!r}: the run due at {due.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ} "
+    due = previous_fire(schedule, (now - deadline - tolerance).astimezone(_zone(cj))).astimezone(timezone.utc)
+    expected = Said(f"at or after {due:%Y-%m-%dT%H:%M:%SZ}")
+    source = (f"its own schedule {schedule!r}: the run due at {due:%Y-%m-%dT%H:%M:%SZ} "
               f"+ startingDeadlineSeconds {deadline} + checks.cronjob_tolerance {tolerance} "
               f"({environment.source('checks.cronjob_tolerance')})")
+    last = (cj.get("status") or {}).get("lastSuccessfulTime")
+    d = diagnose(objects.resource(job))
     if not last:
-        fail(f"[{environment.name}] {resource}: status.lastSuccessfulTime: expected at or after {due:%Y-%m-%dT%H:%M:%SZ}, "
-             f"actual none (never succeeded)  [from {source}]")
+        d.fail("status.lastSuccessfulTime", expected, Said("none (never succeeded)"), source)
     stale = due - _parse(last)
-    d = Diagnosis(environment.name, resource)
-    d.expect("status.lastSuccessfulTime", f"at or after {due.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}",
-             f"{last} (stale by {_human(stale)})", source, same=lambda *_: stale <= timedelta(0))
+    d.expect("status.lastSuccessfulTime", expected, Said(f"{last} (stale by {_human(stale)})"), source,
+             same=lambda *_: stale <= timedelta(0))
     d.conclude()
 
 

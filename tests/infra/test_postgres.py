@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from icepack_verify.diagnosis import Diagnosis
+from icepack_verify import ROWS
 
 
 @pytest.fixture
@@ -13,12 +13,11 @@ def internal_postgres(environment, expect):
                     f"{environment.source('expect.postgres.internal')}): no in-cluster Deployment or PVC to check")
 
 
-def test_postgres_deployment(internal_postgres, objects, environment, expect):
-    name = environment.names.postgres
-    dep = objects.require("Deployment", name)
+def test_postgres_deployment(internal_postgres, objects, environment, expect, diagnose):
+    dep = objects.get("postgres")
     containers = dep["spec"]["template"]["spec"].get("containers") or [{}]
     container = next((c for c in containers if c.get("name") == "postgres"), containers[0])
-    d = Diagnosis(environment.name, objects.resource("Deployment", name))
+    d = diagnose(objects.resource("postgres"))
     d.expect("spec.replicas", expect.postgres.replicas, dep["spec"].get("replicas"),
              environment.source("expect.postgres.replicas"))
     d.expect("containers[postgres].image", expect.postgres.image, container.get("image"),
@@ -28,11 +27,10 @@ def test_postgres_deployment(internal_postgres, objects, environment, expect):
     d.conclude()
 
 
-def test_postgres_pvc(internal_postgres, objects, environment, expect):
-    name = environment.names.postgres_pvc
-    pvc = objects.require("PersistentVolumeClaim", name)
-    d = Diagnosis(environment.name, objects.resource("PersistentVolumeClaim", name))
-    d.expect("status.phase", "Bound", (pvc.get("status") or {}).get("phase"), "deployment document: PVC-backed Postgres")
+def test_postgres_pvc(internal_postgres, objects, environment, expect, diagnose):
+    pvc = objects.get("postgres_pvc")
+    d = diagnose(objects.resource("postgres_pvc"))
+    d.expect("status.phase", "Bound", (pvc.get("status") or {}).get("phase"), ROWS["postgres_pvc"].citation)
     d.expect("spec.storageClassName", expect.postgres.storage_class, pvc["spec"].get("storageClassName"),
              environment.source("expect.postgres.storage_class"))
     d.conclude()

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import re
 
-from icepack_verify.diagnosis import Diagnosis
+from icepack_verify import ROWS, Said
 
 AWS = "service.beta.kubernetes.io/aws-load-balancer-"
 DNS = "external-dns.alpha.kubernetes.io/hostname"
 ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:(\d{12}):certificate/[A-Za-z0-9-]+$")
 NLB_TYPES = ("external", "nlb")  # AWS Load Balancer Controller ("external") or the in-tree NLB ("nlb")
+NLB = ROWS["service"].citation
 
 
 def _same_ports(expected: int, actual: object) -> bool:
@@ -20,16 +21,15 @@ def _own_account(account: str, arn: object) -> bool:
     return bool(m) and m.group(1) == account
 
 
-def test_api_service_is_a_tls_nlb(objects, environment, expect):
-    name = environment.names.service
-    svc = objects.require("Service", name)
+def test_api_service_is_a_tls_nlb(objects, environment, expect, diagnose):
+    svc = objects.get("service")
     notes = svc["metadata"].get("annotations") or {}
-    d = Diagnosis(environment.name, objects.resource("Service", name))
+    d = diagnose(objects.resource("service"))
     d.expect("spec.type", expect.service.type, svc["spec"].get("type"), environment.source("expect.service.type"))
     d.expect(f"annotations[{AWS}type]", " or ".join(NLB_TYPES), notes.get(f"{AWS}type"),
-             "deployment document: NLB", same=lambda _, got: got in NLB_TYPES)
+             NLB, same=lambda _, got: got in NLB_TYPES)
     d.expect(f"annotations[{AWS}ssl-cert]", f"an ACM certificate ARN in account {environment.account_id}",
-             notes.get(f"{AWS}ssl-cert"), f"deployment document: ACM TLS termination; {environment.source('account_id')}",
+             notes.get(f"{AWS}ssl-cert"), f"{NLB} (ACM TLS termination); {environment.source('account_id')}",
              same=lambda _, got: _own_account(environment.account_id, got))
     d.expect(f"annotations[{AWS}ssl-ports]", str(expect.service.tls_port), notes.get(f"{AWS}ssl-ports"),
              environment.source("expect.service.tls_port"), same=_same_ports)
@@ -37,14 +37,12 @@ def test_api_service_is_a_tls_nlb(objects, environment, expect):
     d.conclude()
 
 
-def test_api_service_load_balancer_provisioned(objects, environment, cluster):
-    name = environment.names.service
-    svc = objects.require("Service", name)
+def test_api_service_load_balancer_provisioned(objects, cluster, diagnose):
+    svc = objects.get("service")
     ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
-    d = Diagnosis(environment.name, objects.resource("Service", name) + " (load balancer)")
-    d.expect("status.loadBalancer.ingress", "a provisioned NLB hostname or IP",
-             [i.get("hostname") or i.get("ip") for i in ingress], "deployment document: NLB Service",
-             same=lambda _, got: any(got))
+    d = diagnose(objects.resource("service") + " (load balancer)")
+    d.expect("status.loadBalancer.ingress", Said("a provisioned NLB hostname or IP"),
+             [i.get("hostname") or i.get("ip") for i in ingress], NLB, same=lambda _, got: any(got))
     if d.mismatches:
-        d.attach("recent events", cluster.events_for("Service", name))
+        d.attach("recent events", cluster.events_for("Service", svc["metadata"]["name"]))
     d.conclude()

@@ -1,14 +1,11 @@
 """Worker: a KEDA ScaledJob scaling on the job queue."""
 from __future__ import annotations
 
-from icepack_verify.diagnosis import Diagnosis
 
-
-def test_worker_scaled_job_spec(objects, environment, expect):
-    name = environment.names.worker
-    sj = objects.require("ScaledJob", name)
+def test_worker_scaled_job_spec(objects, environment, expect, diagnose):
+    sj = objects.get("worker")
     spec = sj.get("spec") or {}
-    d = Diagnosis(environment.name, objects.resource("ScaledJob", name))
+    d = diagnose(objects.resource("worker"))
     d.expect("spec.triggers[].type", f"includes {expect.worker.trigger!r}",
              [t.get("type") for t in spec.get("triggers") or []], environment.source("expect.worker.trigger"),
              same=lambda _, got: expect.worker.trigger in got)
@@ -19,15 +16,14 @@ def test_worker_scaled_job_spec(objects, environment, expect):
     d.conclude()
 
 
-def test_worker_scaled_job_ready(objects, environment, cluster):
-    name = environment.names.worker
-    sj = objects.require("ScaledJob", name)
+def test_worker_scaled_job_ready(objects, cluster, diagnose):
+    sj = objects.get("worker")
     ready = objects.condition(sj, "Ready")
-    d = Diagnosis(environment.name, objects.resource("ScaledJob", name) + " (KEDA)")
+    d = diagnose(objects.resource("worker") + " (KEDA)")
     d.expect("status.conditions[Ready]", "True",
              ready.get("status") if ready.get("status") in (None, "True")
              else f"{ready.get('status')} ({ready.get('reason')}: {ready.get('message')})",
              "KEDA accepts the ScaledJob")
     if d.mismatches:
-        d.attach("recent events", cluster.events_for("ScaledJob", name))
+        d.attach("recent events", cluster.events_for("ScaledJob", sj["metadata"]["name"]))
     d.conclude()

@@ -7,16 +7,16 @@ from datetime import timedelta
 import pytest
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
-from icepack_verify.api import describe
-from icepack_verify.diagnosis import Diagnosis, fail
+from icepack_verify import Said, describe, endpoint_path
 
 TERMINAL = {"succeeded", "failed"}
 REQUEST = {"action": "expire_snapshots", "dry_run": True}
+DOCUMENT = "deployment document, rollback tiers: 'submitting a test dry-run job'"
 
 
-def _table_state(api, path: str) -> dict | None:
+def _table_state(api, table: str) -> dict | None:
     """What a real expiry or rewrite would lower: the table's snapshot and file counts."""
-    response = api.get(f"{path}/status")
+    response = api.get(endpoint_path(table, "status"))
     if response.status_code != 200:
         return None
     body = response.json()
@@ -36,42 +36,41 @@ def _poll(api, job_id: str, timeout: timedelta):
 
 
 @pytest.mark.mutating
-def test_dry_run_job_completes_and_changes_nothing(environment, phase, api, drain_on):
-    database, table = environment.known_tables[0].split(".", 1)
-    path = f"/tables/{database}/{table}"
-    where = f"[{environment.name}] POST {environment.api_url}{path}/maintenance/jobs {REQUEST}"
-    before = _table_state(api, path)
-    submitted = api.post(f"{path}/maintenance/jobs", json=REQUEST)
+def test_dry_run_job_completes_and_changes_nothing(environment, phase, api, drain_on, diagnose):
+    table = environment.known_tables[0]
+    jobs = endpoint_path(table, "maintenance/jobs")
+    before = _table_state(api, table)
+    submitted = api.post(jobs, json=REQUEST)
     drained = submitted.status_code == 503 and "drain" in submitted.text.lower()
     if drained and phase.drain_allowed and drain_on:
         return  # the maintenance window's guard answered as it should: that is the expected result here
-    if submitted.status_code != 202 or "job_id" not in (submitted.json() if "json" in
-                                                        submitted.headers.get("content-type", "") else {}):
-        hint = (f" Drain mode is on, which phase {phase.name} does not allow" if drained else "")
-        fail(f"{where}: expected 202 with a job_id, actual {describe(submitted)}.{hint}")
+    accepted = submitted.status_code == 202 and "json" in submitted.headers.get("content-type", "") \
+        and "job_id" in submitted.json()
+    if not accepted:
+        diagnose(f"POST {environment.api_url}{jobs} {REQUEST}").fail(
+            "response", Said("202 with a job_id"), Said(describe(submitted)), DOCUMENT,
+            hint=f"Drain mode is on, which phase {phase.name} does not allow" if drained else None)
     job_id = submitted.json()["job_id"]
     timeout = environment.checks.dry_run_timeout
     job = _poll(api, job_id, timeout)
-    resource = f"dry-run job {job_id} (GET /maintenance/jobs/{job_id})"
+    d = diagnose(f"dry-run job {job_id} (GET /maintenance/jobs/{job_id})")
     if job.status_code != 200:
-        fail(f"[{environment.name}] {resource}: expected 200, actual {describe(job)}")
+        d.fail("response", 200, Said(describe(job)), "the job the API just accepted")
     body = job.json()
     if body.get("state") not in TERMINAL:
-        fail(f"[{environment.name}] {resource}: state expected 'succeeded' within {timeout}, actual "
-             f"{body.get('state')!r} after {timeout} [from {environment.source('checks.dry_run_timeout')}]. "
-             f"Is the {environment.names.worker} ScaledJob picking up jobs?")
-    diagnosis = Diagnosis(environment.name, resource)
-    diagnosis.expect("state", "succeeded", body.get("state"), "the deployment document: a test dry-run job")
-    diagnosis.expect("dry_run", True, body.get("dry_run"), "the request")
+        d.fail(f"state within {timeout}", "succeeded", body.get("state"), environment.source("checks.dry_run_timeout"),
+               hint=f"Is the {environment.names.worker} ScaledJob picking up jobs?")
+    d.expect("state", "succeeded", body.get("state"), DOCUMENT)
+    d.expect("dry_run", True, body.get("dry_run"), "the request")
     result = body.get("result") or {}
-    diagnosis.expect("result.changed", "nothing (empty)", result.get("changed"), "a dry run changes nothing",
-                     same=lambda _e, a: not a)
-    after = _table_state(api, path)
+    d.expect("result.changed", Said("nothing (empty)"), result.get("changed"), "a dry run changes nothing",
+             same=lambda _e, a: not a)
+    after = _table_state(api, table)
     for field, value in (before or {}).items():
         now = (after or {}).get(field)
         # A real expiry or rewrite lowers these; other writers only raise them.
-        diagnosis.expect(f"{path}/status {field}", f">= {value} (before the job)", now, "a dry run changes nothing",
-                         same=lambda _e, a, v=value: isinstance(a, int) and a >= v)
+        d.expect(f"{endpoint_path(table, 'status')} {field}", Said(f">= {value} (before the job)"), now,
+                 "a dry run changes nothing", same=lambda _e, a, v=value: isinstance(a, int) and a >= v)
     if body.get("error"):
-        diagnosis.attach("job error", [str(body["error"])])
-    diagnosis.conclude()
+        d.attach("job error", [str(body["error"])])
+    d.conclude()
