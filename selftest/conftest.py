@@ -1,11 +1,11 @@
 import pytest
 
-from harness import TwinHandle
+from harness import Twin
 
 
 @pytest.fixture(scope="session")
 def twin(tmp_path_factory):
-    """One twin for the whole self-test session; tests re-drive it with `twin.configure(...)`."""
-    handle = TwinHandle(tmp_path_factory.mktemp("twin"))
+    """One twin per worker for the whole self-test session; tests re-drive it with `twin.configure(...)`."""
+    handle = Twin(tmp_path_factory.mktemp("twin"))
     yield handle
     handle.close()

@@ -10,11 +10,12 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
-from icepack_twin.__main__ import exports, start, stop
+from icepack_twin.process import TwinProcess
 
 ROOT = Path(__file__).resolve().parent.parent
+# The twin's own chart version and image tag (icepack_twin.values): with them the suite
+# also runs its chart-version and image-tag checks.
+EXPECTATIONS = ("--expect-chart-version", "1.4.2", "--expect-image-tag", "2f9c1e7")
 
 
 def function_id(nodeid: str) -> str:
@@ -46,28 +47,8 @@ class SuiteRun:
                          if r["outcome"] in ("failed", "error")) or self.output[-3000:]
 
 
-class TwinHandle:
-    def __init__(self, state_dir: Path):
-        self.state_dir = state_dir
-        self.proc, self.state = start(state_dir, "local", [], "live")
-        self.http = httpx.Client(base_url=self.state["api_url"], timeout=30)
-        self.current: tuple | None = None
-
-    def configure(self, env: str = "local", drifts: tuple[str, ...] = (), phase: str = "live") -> None:
-        wanted = (env, tuple(drifts), phase)
-        if wanted != self.current:
-            self.http.post("/_twin/configure", json={"env": env, "drifts": list(drifts), "phase": phase}).raise_for_status()
-            self.current = wanted
-
-    def kube_requests(self) -> list[dict]:
-        return self.http.get("/_twin/kube-requests").json()
-
-    def clear_kube_requests(self) -> None:
-        self.http.delete("/_twin/kube-requests").raise_for_status()
-
-    def environ(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ICEPACK_")}
-        return {**env, **exports(self.state), **extra}
+class Twin(TwinProcess):
+    """A twin for the self-tests: re-driven per drift, and the suite run against it."""
 
     def run_suite(self, env: str = "local", *args: str, paths: tuple[str, ...] = ("tests",),
                   environ: dict[str, str] | None = None, timeout: float = 240) -> SuiteRun:
@@ -80,8 +61,3 @@ class TwinHandle:
                               timeout=timeout)
         summary = json.loads(report.read_text()) if report.exists() else {}
         return SuiteRun(proc.returncode, summary.get("results", []), proc.stdout + proc.stderr, summary)
-
-    def close(self) -> None:
-        self.http.close()
-        stop(self.state_dir)
-        self.proc.wait(timeout=30)

@@ -3,12 +3,16 @@ import ast
 import re
 from pathlib import Path
 
+import kubernetes
 import pytest
+
+from icepack_verify.cluster import KINDS, list_method
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def imported_modules(path: Path) -> set[str]:
+def imports(path: Path) -> set[str]:
+    """Every module a file imports, dotted ('icepack_verify.plugin', 'icepack_twin.objects')."""
     tree = ast.parse(path.read_text(), str(path))
     names = set()
     for node in ast.walk(tree):
@@ -16,21 +20,69 @@ def imported_modules(path: Path) -> set[str]:
             names |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
-    return {n.split(".")[0] for n in names}
+    return names
 
 
 def py_files(*dirs: str) -> list[Path]:
     return [p for d in dirs for p in sorted((ROOT / d).rglob("*.py"))]
 
 
+def tops(path: Path) -> set[str]:
+    return {n.split(".")[0] for n in imports(path)}
+
+
 @pytest.mark.parametrize("path", py_files("src/icepack_verify", "tests"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_suite_never_imports_the_twin(path):
-    assert "icepack_twin" not in imported_modules(path)
+    assert "icepack_twin" not in tops(path)
 
 
 @pytest.mark.parametrize("path", py_files("src/icepack_twin"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_twin_never_imports_the_suite(path):
-    assert "icepack_verify" not in imported_modules(path)
+    assert "icepack_verify" not in tops(path)
+
+
+@pytest.mark.parametrize("path", py_files("tests"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_tests_use_only_the_public_surface_and_one_failure_builder(path):
+    private = {n for n in imports(path) if n.startswith("icepack_verify.")}
+    assert not private, f"import these from icepack_verify instead: {private}"
+    hand_made = [line.strip() for line in path.read_text().splitlines() if re.search(r"\[\{[\w.]*name\}\]", line)]
+    assert not hand_made, f"messages are formatted by Diagnosis (the diagnose fixture): {hand_made}"
+
+
+def test_the_public_surface_resolves():
+    import icepack_verify
+
+    missing = [name for name in icepack_verify.__all__ if not hasattr(icepack_verify, name)]
+    assert not missing
+
+
+# Twin layers, bottom up: a module imports only twin modules of lower layers.
+TWIN_LAYERS = [{"objects", "behaviour", "values", "kmock_adapter"}, {"chart", "store", "app", "cluster"},
+               {"drifts"}, {"server"}, {"process"}, {"__main__"}]
+
+
+def _layer(module: str) -> int:
+    part = module.split(".")[1] if "." in module else module
+    return next(i for i, layer in enumerate(TWIN_LAYERS) if part in layer)
+
+
+@pytest.mark.parametrize("path", py_files("src/icepack_twin"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_twin_never_imports_upwards(path):
+    rel = path.relative_to(ROOT / "src").with_suffix("")
+    module = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+    if module == "icepack_twin":
+        return
+    own = _layer(module)
+    upward = [n for n in imports(path) if n.startswith("icepack_twin.") and _layer(n) > own]
+    assert not upward, f"{module} imports a higher layer: {upward}"
+
+
+@pytest.mark.parametrize("path", py_files("src", "selftest", "bench"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_kmock_private_api_only_behind_its_adapter(path):
+    if path.name in ("kmock_adapter.py", "test_boundaries.py"):
+        return
+    source = path.read_text()
+    assert "kmock._internal" not in source and not re.search(r"\._objects\b|\._serve_\w+|_get_resources", source)
 
 
 # The deployment document's environment-specific numbers belong in environments.toml only.
@@ -50,3 +102,9 @@ def test_the_cluster_wrapper_offers_no_write_call():
     source = (ROOT / "src/icepack_verify/cluster.py").read_text()
     calls = set(re.findall(r"\.((?:create|patch|replace|delete|list|read|connect)_[a-z_]+)\(", source))
     assert calls and all(c.startswith(("list_", "read_")) for c in calls), calls
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_known_kind_is_listed_by_a_real_list_method(kind):
+    cls, method = list_method(kind)
+    assert method.startswith("list_") and callable(getattr(getattr(kubernetes.client, cls), method, None)), (cls, method)

@@ -7,8 +7,9 @@ from collections import Counter
 
 import pytest
 
+from harness import EXPECTATIONS
+
 INFRA = "tests/infra"
-EXPECTATIONS = ("--expect-chart-version", "1.4.2", "--expect-image-tag", "2f9c1e7")
 
 
 def _closed_port() -> int:

@@ -31,4 +31,4 @@ def test_phases_change_expectations_not_tests(twin):
     assert _tests(paused) == _tests(live)
     # A paused environment judged as live: drain must be off, so the smoke suite says so.
     assert DRAIN in live.failed, live.explain()
-    assert "drain_mode expected False in phase live" in live.messages(DRAIN)
+    assert "drain_mode: expected False, actual True  [from the runbook phase live" in live.messages(DRAIN)

@@ -42,22 +42,12 @@ def test_a_broken_environments_file_names_the_field(tmp_path):
                                  "Input should be a valid integer, unable to parse string as an integer"]
 
 
-@pytest.mark.parametrize("env", ["local", "stage"])
-def test_the_healthy_twin_passes_the_whole_suite(twin, env):
-    twin.configure(env)
-    run = twin.run_suite(env, "--allow-dry-run")
-    assert run.returncode == 0, run.explain()
-    assert run.failed == set()
-    assert len(run.outcome("passed")) > 20
-    assert run.summary["verdict"] == "safe"
-
-
 def test_an_unreachable_api_is_one_sentence_and_the_other_suites_still_run(twin):
     twin.configure("local")
     run = twin.run_suite("local", environ=twin.environ(ICEPACK_API_URL="http://127.0.0.1:9"))
     assert run.returncode == 1
     api_errors = [r for r in run.results if r["outcome"] == "error"]
-    assert api_errors and all(r["message"].startswith("[local] API http://127.0.0.1:9 unreachable after")
+    assert api_errors and all(r["message"].startswith("[local] API http://127.0.0.1:9: unreachable after")
                               and "\n" not in r["message"].strip() for r in api_errors)
     assert "Traceback" not in run.output
     assert any(r["test"].startswith("tests/infra/") and r["outcome"] == "passed" for r in run.results)
@@ -72,7 +62,7 @@ def test_a_wrong_dsn_is_one_sentence_and_its_password_never_shows(twin, tmp_path
                          environ=twin.environ(ICEPACK_DATABASE_URL=dsn))
     assert run.returncode == 1
     errors = [r for r in run.results if r["outcome"] == "error"]
-    assert errors and all(r["message"].startswith("[local] database icepack_reader@127.0.0.1/icepack unreachable")
+    assert errors and all(r["message"].startswith("[local] database icepack_reader@127.0.0.1/icepack: unreachable")
                           for r in errors)
     for text in (run.output, junit.read_text(), str(run.summary)):
         assert secret not in text

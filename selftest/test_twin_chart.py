@@ -10,8 +10,7 @@ import kubernetes_validate
 import pytest
 
 from icepack_twin import chart
-from icepack_twin.drifts import lookup
-from icepack_twin.drifts import CATALOGUE
+from icepack_twin.drifts import CATALOGUE, lookup
 from icepack_twin.values import values_for
 
 ENVS = ["dev", "stage", "preprod", "prod", "local"]
@@ -22,7 +21,6 @@ CLIENT_TYPES = {
     "ServiceAccount": "V1ServiceAccount", "Secret": "V1Secret", "Node": "V1Node", "Event": "CoreV1Event",
 }
 VALIDATED = {"Deployment", "Service", "CronJob", "PersistentVolumeClaim", "ServiceAccount", "Secret", "Pod"}
-lookup([])  # imports every drift module
 INFRA = sorted(n for n in CATALOGUE if CATALOGUE[n].suite == "infra")
 NEEDS_INTERNAL_PG = {"postgres-16", "postgres-rolling-update", "pvc-gp2"}
 

@@ -9,69 +9,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shlex
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from icepack_twin import drifts
+from icepack_twin.process import exports, start, stop
 
 DEFAULT_STATE = Path(".twin")
-
-
-def exports(state: dict) -> dict[str, str]:
-    """The environment variables that point the suite at the twin."""
-    return {
-        "ICEPACK_API_URL": state["api_url"],
-        "ICEPACK_UI_URL": state["ui_url"],
-        "ICEPACK_DATABASE_URL": state["database_url"],
-        "KUBECONFIG": state["kubeconfig"],
-        "ICEPACK_KUBE_CONTEXT": state["kube_context"],
-    }
-
-
-def start(state_dir: Path, env: str, drift_names: list[str], phase: str, timeout: float = 90) -> tuple[subprocess.Popen, dict]:
-    """Start `serve` in the background; return once the twin is answering."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    state_file = state_dir / "state.json"
-    state_file.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "icepack_twin", "serve", "--state-dir", str(state_dir), "--env", env, "--phase", phase]
-    for name in drift_names:
-        cmd += ["--drift", name]
-    log = open(state_dir / "twin.log", "ab")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if state_file.exists():
-            return proc, json.loads(state_file.read_text())
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    proc.kill()
-    tail = (state_dir / "twin.log").read_text(errors="replace").strip().splitlines()[-5:]
-    raise SystemExit(f"the twin did not start (see {state_dir / 'twin.log'}): " + " | ".join(tail))
-
-
-def stop(state_dir: Path) -> bool:
-    state_file = state_dir / "state.json"
-    if not state_file.exists():
-        return False
-    pid = json.loads(state_file.read_text())["pid"]
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        state_file.unlink(missing_ok=True)
-        return False
-    for _ in range(100):
-        if not state_file.exists():
-            return True
-        time.sleep(0.1)
-    os.kill(pid, signal.SIGKILL)
-    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,7 +43,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "drifts":
-        drifts.lookup([])
         for d in sorted(drifts.CATALOGUE.values(), key=lambda d: (d.suite, d.name)):
             print(f"{d.suite:10} {d.name:36} {d.doc}")
         return 0
@@ -115,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "up":
         stop(args.state_dir)
-        _, state = start(args.state_dir.resolve(), args.env, args.drift, args.phase)
+        _, state = start(args.state_dir.resolve(), args.env, tuple(args.drift), args.phase)
         for key, value in exports(state).items():
             print(f"export {key}={shlex.quote(value)}")
         print(f"# twin up ({args.env}, phase {args.phase}); stop it with: python -m icepack_twin down", file=sys.stderr)
@@ -125,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     if not cmd:
         parser.error("run needs a command after --")
     stop(args.state_dir)
-    proc, state = start(args.state_dir.resolve(), args.env, args.drift, args.phase)
+    proc, state = start(args.state_dir.resolve(), args.env, tuple(args.drift), args.phase)
     try:
         return subprocess.call(cmd, env={**os.environ, **exports(state)})
     finally:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 import yaml
 from croniter import croniter
 
-from icepack_twin.drifts import Objects
+from icepack_twin.objects import Objects
 from icepack_twin.values import CHART_NAME, CHART_VERSION, NAMESPACE, PREVIOUS_CHART_VERSION, RELEASE
 
 REVISION = 7  # the deployed Helm revision; REVISION - 1 is the superseded one

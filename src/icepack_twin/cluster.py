@@ -1,14 +1,13 @@
 """A Kubernetes API emulator for the twin, served over HTTP for the official client.
 
 Built on kmock's ``KubernetesEmulator`` (an in-memory object store with a K8s-shaped
-REST surface) with the gaps a real client hits patched in ``_Emulator``:
+REST surface), through ``kmock_adapter`` (the only module touching kmock's private API):
 
 * ``/version/``, ``/apis/``, ``/api/`` (the client's spelling) and ``/api/v1/namespaces[/<ns>]`` are routed;
-* core discovery reports ``v1``, not ``/v1``;
 * lists of every built-in kind (and KEDA's) exist even when empty, as on a real
   cluster; only truly unknown resources answer 404;
-* lists honour ``labelSelector`` and ``fieldSelector`` and carry ``kind``/``apiVersion``;
-* every request is logged, so self-tests can prove the suite only reads.
+* lists honour ``labelSelector`` and ``fieldSelector``;
+* pods serve their log; every request is logged, so self-tests can prove the suite only reads.
 """
 from __future__ import annotations
 
@@ -18,8 +17,9 @@ from typing import Any
 
 import aiohttp.web
 import kmock
-from kmock._internal import k8s_views, rendering
-from kmock._internal.k8s import KubernetesEmulator
+
+from icepack_twin.kmock_adapter import Emulator
+from icepack_twin.objects import LOG_ANNOTATION
 
 # (apiVersion, plural, kind, namespaced): what a cluster with KEDA installed serves.
 BUILTINS: list[tuple[str, str, str, bool]] = [
@@ -135,12 +135,12 @@ def matches_fields(obj: dict, selector: str) -> bool:
 
 # --- the emulator ----------------------------------------------------------------------------
 
-LOG_ANNOTATION = "twin.icepack.dev/log"  # where a drift leaves the log lines a failing pod would print
 HEALTHY_LOG = "INFO:     Started server process [1]\nINFO:     Uvicorn running on http://0.0.0.0:8000\n"
 
-class _Emulator(KubernetesEmulator):
-    def __attrs_post_init__(self) -> None:
-        super().__attrs_post_init__()
+class _Emulator(Emulator):
+    """The twin's routes on top of the adapted emulator: version, namespaces, pod logs, a request log."""
+
+    def setup(self) -> None:
         for api, plural, kind, namespaced in BUILTINS:
             self.resources[_resource(api, plural)] = kmock.ResourceInfo(
                 kind=kind, namespaced=namespaced, verbs=_VERBS, singular=kind.lower(),
@@ -148,6 +148,12 @@ class _Emulator(KubernetesEmulator):
         self.log: list[dict] = []
         self.log_lock = threading.Lock()
         self.namespaces: list[dict] = []
+
+    def filter_list(self, items: list[dict], params) -> list[dict]:
+        return _select(items, params)
+
+    def list_kind(self, api_version: str, plural: str) -> str | None:
+        return _KINDS.get((api_version, plural))
 
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         with self.log_lock:
@@ -157,14 +163,12 @@ class _Emulator(KubernetesEmulator):
         if raw_request.method == "GET":
             if path == "/version":
                 return aiohttp.web.json_response(SERVER_VERSION)
-            if path == "/apis":  # the client asks for "/apis/", which kmock does not route
-                return aiohttp.web.json_response(await self._serve_apis(None))
-            if path == "/api":
-                return aiohttp.web.json_response(await self._serve_api(None))
+            if path in ("/apis", "/api"):  # the client asks for "/apis/", which kmock does not route
+                return aiohttp.web.json_response(await self.serve_discovery(path))
             if path == "/api/v1/namespaces":  # kmock cannot parse a namespace list URL
                 return aiohttp.web.json_response({"apiVersion": "v1", "kind": "NamespaceList",
                                                   "metadata": {"resourceVersion": "1"},
-                                                  "items": self._select(self.namespaces, raw_request.query)})
+                                                  "items": _select(self.namespaces, raw_request.query)})
             if m := re.fullmatch(r"/api/v1/namespaces/([^/]+)/pods/([^/]+)/log", path):
                 return self._pod_log(m.group(1), m.group(2))
             if m := re.fullmatch(r"/api/v1/namespaces/([^/]+)", path):
@@ -179,45 +183,21 @@ class _Emulator(KubernetesEmulator):
 
     def _pod_log(self, namespace: str, name: str) -> aiohttp.web.Response:
         """A pod's log: what the twin wrote into its LOG_ANNOTATION, or a healthy start-up line."""
-        for (res, ns, n), obj in list(self._objects.items()):
-            if res.plural == "pods" and ns == namespace and n == name and not obj.deleted:
-                text = (obj.raw["metadata"].get("annotations") or {}).get(LOG_ANNOTATION, HEALTHY_LOG)
+        for res, ns, n, raw in self.live_objects():
+            if res.plural == "pods" and ns == namespace and n == name:
+                text = (raw["metadata"].get("annotations") or {}).get(LOG_ANNOTATION, HEALTHY_LOG)
                 return aiohttp.web.Response(text=text, content_type="text/plain")
         return aiohttp.web.json_response(
             {"apiVersion": "v1", "kind": "Status", "metadata": {}, "status": "Failure", "code": 404,
              "reason": "NotFound", "message": f'pods "{name}" not found'}, status=404)
 
-    @staticmethod
-    def _select(items: list[dict], query) -> list[dict]:
-        if sel := query.get("labelSelector"):
-            items = [o for o in items if matches_labels(o.get("metadata", {}).get("labels") or {}, sel)]
-        if sel := query.get("fieldSelector"):
-            items = [o for o in items if matches_fields(o, sel)]
-        return items
 
-    async def _serve_list(self, request: rendering.Request) -> rendering.Payload:
-        res = request.resource
-        # GET /api/v1, /apis/<group>/<version>, /apis/<group> parse as lists: they are discovery
-        if res.version is None:
-            return await self._serve_group(request)
-        if res.plural is None:
-            return await self._serve_version(request)
-        if res not in self._get_resources():
-            return await super()._serve_list(request)  # the 404 of an unknown resource
-        items = [
-            obj.raw for (r, ns, _), obj in list(self._objects.items())
-            if r == res and not obj.deleted and (request.namespace is None or ns == request.namespace)
-        ]
-        api = _api_version(res)
-        kind = _KINDS.get((api, res.plural)) or (items[0]["kind"] if items else res.plural.capitalize())
-        return {"apiVersion": api, "kind": f"{kind}List", "metadata": {"resourceVersion": "48300000"},
-                "items": self._select(items, request.params)}
-
-    async def _serve_version(self, request: rendering.Request) -> rendering.Payload:
-        payload = await super()._serve_version(request)
-        if request.resource is not None and request.resource.group == "":
-            payload["groupVersion"] = request.resource.version  # kmock says "/v1"
-        return payload
+def _select(items: list[dict], query) -> list[dict]:
+    if sel := query.get("labelSelector"):
+        items = [o for o in items if matches_labels(o.get("metadata", {}).get("labels") or {}, sel)]
+    if sel := query.get("fieldSelector"):
+        items = [o for o in items if matches_fields(o, sel)]
+    return items
 
 
 def resource_of(obj: dict) -> tuple[kmock.resource, bool]:
@@ -257,7 +237,7 @@ class TwinCluster:
 
     def load(self, objects: list[dict]) -> None:
         """Replace all stored objects; the swap is one assignment, so serving never sees half."""
-        fresh = k8s_views.ObjectsArray()
+        fresh = {}
         namespaces = {}
         for obj in objects:
             res, namespaced = resource_of(obj)
@@ -271,7 +251,7 @@ class TwinCluster:
                                  "creationTimestamp": meta.get("creationTimestamp")},
                     "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"},
                 })
-        self._emulator._objects = fresh
+        self._emulator.replace_objects(fresh)
         self._emulator.namespaces = list(namespaces.values())
 
     def request_log(self) -> list[dict]:

@@ -23,7 +23,7 @@ from icepack_twin import chart, drifts
 from icepack_twin.app import create_app
 from icepack_twin.behaviour import Behaviour
 from icepack_twin.cluster import TwinCluster
-from icepack_twin.drifts import Objects
+from icepack_twin.objects import Objects
 from icepack_twin.store import Store
 from icepack_twin.values import values_for
 
@@ -82,8 +82,9 @@ class Twin:
             if d.behaviour:
                 d.behaviour(behaviour)
         self.cluster.load(objects)
-        self.store.reset(TRACKED_TABLES, behaviour, _interval(values["healthSync"]["schedule"], now), now)
-        self.behaviour = behaviour
+        with self.store.lock:  # no loop tick between the reset and the new behaviour
+            self.store.reset(TRACKED_TABLES, behaviour, _interval(values["healthSync"]["schedule"], now), now)
+            self.behaviour = behaviour
         self.config = {"env": env, "drifts": [d.name for d in chosen], "phase": phase}
         return self.config
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import uuid
 import zlib
 from datetime import datetime, timedelta, timezone
@@ -151,6 +152,7 @@ class Store:
         self.admin_dsn = dsn
         self.dsn = make_conninfo(dsn, dbname=DATABASE)
         self.interval = interval  # the health-sync cadence; the API derives `stale` from it
+        self.lock = threading.RLock()  # a loop tick and a reset never interleave
 
     # --- connections ----------------------------------------------------------------
     def connect(self, dsn: str | None = None) -> psycopg.Connection:
@@ -263,15 +265,21 @@ class Store:
         # The twin is read-only toward tables: nothing is ever changed, dry run or not.
         return {"dry_run": job["dry_run"], "would_change": would, "changed": {}}
 
+    def tick(self, tables: list[str], get_behaviour: Callable[[], Behaviour]) -> None:
+        """One health-sync run and one worker pass, under the lock a reconfiguration takes:
+        a tick begun under the old behaviour never writes into freshly reset tables."""
+        with self.lock:
+            behaviour = get_behaviour()
+            if behaviour.health_sync_running:
+                self.refresh_once(tables, behaviour)
+            self.work_once(behaviour)
+
     async def run_loops(self, tables: list[str], get_behaviour: Callable[[], Behaviour],
                         tick: float = 1.0) -> None:
         """The health-sync CronJob and the worker, on a compressed cadence."""
         while True:
-            behaviour = get_behaviour()
             try:
-                if behaviour.health_sync_running:
-                    await asyncio.to_thread(self.refresh_once, tables, behaviour)
-                await asyncio.to_thread(self.work_once, behaviour)
+                await asyncio.to_thread(self.tick, tables, get_behaviour)
             except psycopg.Error:
                 log.exception("twin store loop tick failed")  # keep looping: the next tick may succeed
             await asyncio.sleep(tick)

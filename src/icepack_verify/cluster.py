@@ -96,21 +96,26 @@ def supporting(env: Environment) -> dict[str, str | None]:
     }
 
 
+def list_method(kind: str) -> tuple[str, str]:
+    """(client class, method) that lists a kind: ('AppsV1Api', 'list_namespaced_deployment')."""
+    k = KINDS[kind]
+    if k.api_version not in _TYPED:
+        return "CustomObjectsApi", "list_namespaced_custom_object"
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", kind).lower()
+    return _TYPED[k.api_version], f"list_namespaced_{snake}" if k.namespaced else f"list_{snake}"
+
+
 def lister(client: kubernetes.client.ApiClient, env: Environment, kind: str, selector: str | None):
     """A call that lists one kind in the namespace (a GET, nothing else)."""
     k = KINDS[kind]
-    kw = {"label_selector": selector} if selector else {}
-    if k.api_version not in _TYPED:
+    cls, name = list_method(kind)
+    method = getattr(getattr(kubernetes.client, cls)(client), name)
+    args = [] if not k.namespaced else [env.namespace]
+    if cls == "CustomObjectsApi":
         group, version = k.api_version.split("/")
-        custom = kubernetes.client.CustomObjectsApi(client)
-        return lambda **opts: custom.list_namespaced_custom_object(group, version, env.namespace, k.plural, **kw, **opts)
-    api = getattr(kubernetes.client, _TYPED[k.api_version])(client)
-    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", kind).lower()
-    if k.namespaced:
-        method = getattr(api, f"list_namespaced_{snake}")
-        return lambda **opts: method(env.namespace, **kw, **opts)
-    method = getattr(api, f"list_{snake}")
-    return lambda **opts: method(**kw, **opts)
+        args = [group, version, env.namespace, k.plural]
+    kw = {"label_selector": selector} if selector else {}
+    return lambda **opts: method(*args, **kw, **opts)
 
 
 class ClusterSnapshot:

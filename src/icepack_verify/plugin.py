@@ -244,9 +244,8 @@ def _logreport(config: pytest.Config, rep: pytest.TestReport) -> None:
 def _short(rep: pytest.TestReport) -> str:
     if rep.skipped and isinstance(rep.longrepr, tuple):
         return rep.longrepr[2]
-    text = getattr(rep.longrepr, "reprcrash", None)
     full = str(rep.longrepr)
-    return full if len(full) < 4000 else (text.message if text else full[:4000])
+    return full if len(full) <= 4000 else full[:4000] + "\n... (cut at 4000 characters; the terminal shows it whole)"
 
 
 def _redact(config: pytest.Config, text: str) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from icepack_twin import chart
-from icepack_twin.cluster import LOG_ANNOTATION
-from icepack_twin.drifts import Objects, drift
+from icepack_twin.drifts.base import DriftList
+from icepack_twin.objects import LOG_ANNOTATION, Objects
 from icepack_twin.values import ACCOUNTS, CHART_DEFAULTS, PREVIOUS_CHART_VERSION
+
+DRIFTS = DriftList("infra")
 
 API, WORKER = "icepack-api", "icepack-worker"
 ORCH, HEALTH, PG = "icepack-orchestrator", "icepack-health-sync", "icepack-postgres"
@@ -51,15 +53,15 @@ def _set(path: list[str], value):
 
 # --- API Deployment ----------------------------------------------------------------------
 
-drift("api-replicas-1", "infra", "API Deployment scaled to 1 replica", values=_set(["api", "replicas"], 1))
-drift("api-amd64-selector", "infra", "API pods select amd64 nodes",
+DRIFTS.add("api-replicas-1", "API Deployment scaled to 1 replica", values=_set(["api", "replicas"], 1))
+DRIFTS.add("api-amd64-selector", "API pods select amd64 nodes",
       objects=lambda objs: [s["nodeSelector"].update({"kubernetes.io/arch": "amd64"})
                             for s in _pod_specs(objs) if s["containers"][0]["name"] == "api"])
-drift("api-port-8080", "infra", "API listens on 8080 (container port, probes' named port, Service targetPort)",
+DRIFTS.add("api-port-8080", "API listens on 8080 (container port, probes' named port, Service targetPort)",
       values=_set(["api", "port"], 8080))
-drift("dev-requests-not-overridden", "infra", "values-dev.yaml resource override lost: chart defaults in dev",
+DRIFTS.add("dev-requests-not-overridden", "values-dev.yaml resource override lost: chart defaults in dev",
       values=_set(["api", "resources"], CHART_DEFAULTS["api"]["resources"]))
-drift("api-limits-wrong", "infra", "API memory limit 256Mi instead of the expected one",
+DRIFTS.add("api-limits-wrong", "API memory limit 256Mi instead of the expected one",
       values=lambda v: v["api"]["resources"]["limits"].update({"memory": "256Mi"}))
 
 
@@ -81,7 +83,7 @@ def _rollout_stuck(objs: Objects) -> None:
                             'ReplicaSet "icepack-api-5f6b8d9c7" has timed out progressing.', "deployment-controller"))
 
 
-drift("rollout-stuck", "infra", "API rollout stuck: 1 of 2 updated, Progressing False (ProgressDeadlineExceeded)",
+DRIFTS.add("rollout-stuck", "API rollout stuck: 1 of 2 updated, Progressing False (ProgressDeadlineExceeded)",
       objects=_rollout_stuck)
 
 
@@ -114,7 +116,7 @@ def _crash_looping(objs: Objects) -> None:
                             age=timedelta(minutes=50)))
 
 
-drift("pod-crash-looping", "infra", "one API pod in CrashLoopBackOff, 14 restarts, not Ready",
+DRIFTS.add("pod-crash-looping", "one API pod in CrashLoopBackOff, 14 restarts, not Ready",
       objects=_crash_looping)
 
 # --- Service -------------------------------------------------------------------------------
@@ -128,11 +130,11 @@ def _cluster_ip(objs: Objects) -> None:
     svc["status"] = {"loadBalancer": {}}
 
 
-drift("service-cluster-ip", "infra", "API Service is ClusterIP: no NLB", objects=_cluster_ip)
-drift("tls-annotation-missing", "infra", "NLB Service lost its ACM ssl-cert annotation",
+DRIFTS.add("service-cluster-ip", "API Service is ClusterIP: no NLB", objects=_cluster_ip)
+DRIFTS.add("tls-annotation-missing", "NLB Service lost its ACM ssl-cert annotation",
       objects=lambda objs: objs.get("Service", API)["metadata"]["annotations"].pop(
           "service.beta.kubernetes.io/aws-load-balancer-ssl-cert"))
-drift("hostname-wrong", "infra", "external-dns hostname points at another name",
+DRIFTS.add("hostname-wrong", "external-dns hostname points at another name",
       values=lambda v: v["service"].update(hostname=v["service"]["hostname"].replace("icepack-api.", "icepack.")))
 
 # --- worker, CronJobs ------------------------------------------------------------------------
@@ -145,7 +147,7 @@ def _redis(objs: Objects) -> None:
     trigger.pop("authenticationRef", None)
 
 
-drift("worker-trigger-redis", "infra", "worker ScaledJob triggers on redis, not postgresql", objects=_redis)
+DRIFTS.add("worker-trigger-redis", "worker ScaledJob triggers on redis, not postgresql", objects=_redis)
 
 
 def _scaled_job_not_ready(objs: Objects) -> None:
@@ -157,23 +159,23 @@ def _scaled_job_not_ready(objs: Objects) -> None:
     objs.append(chart.event(_now(objs), sj, "Warning", "KEDAScalerFailed", message, "keda-operator", count=9))
 
 
-drift("worker-scaledjob-not-ready", "infra", "KEDA cannot reach the worker's postgresql trigger: ScaledJob not Ready",
+DRIFTS.add("worker-scaledjob-not-ready", "KEDA cannot reach the worker's postgresql trigger: ScaledJob not Ready",
       objects=_scaled_job_not_ready)
-drift("worker-default-service-account", "infra", "the worker's job template runs under the default ServiceAccount",
+DRIFTS.add("worker-default-service-account", "the worker's job template runs under the default ServiceAccount",
       objects=lambda objs: objs.get("ScaledJob", WORKER)["spec"]["jobTargetRef"]["template"]["spec"].update(
           serviceAccountName="default"))
-drift("orchestrator-in-default-namespace", "infra", "the orchestrator CronJob was applied to namespace default",
+DRIFTS.add("orchestrator-in-default-namespace", "the orchestrator CronJob was applied to namespace default",
       objects=lambda objs: objs.get("CronJob", "icepack-orchestrator")["metadata"].update(namespace="default"))
-drift("worker-polling-60", "infra", "worker polls every 60s", values=_set(["worker", "keda", "pollingInterval"], 60))
-drift("worker-max-replicas-10", "infra", "worker max 10 replicas",
+DRIFTS.add("worker-polling-60", "worker polls every 60s", values=_set(["worker", "keda", "pollingInterval"], 60))
+DRIFTS.add("worker-max-replicas-10", "worker max 10 replicas",
       values=_set(["worker", "keda", "maxReplicaCount"], 10))
-drift("orchestrator-hourly-at-00", "infra", "orchestrator hourly at :00",
+DRIFTS.add("orchestrator-hourly-at-00", "orchestrator hourly at :00",
       values=_set(["orchestrator", "schedule"], "0 * * * *"))
-drift("health-sync-every-30-min", "infra", "health-sync every 30 minutes",
+DRIFTS.add("health-sync-every-30-min", "health-sync every 30 minutes",
       values=_set(["healthSync", "schedule"], "*/30 * * * *"))
-drift("cronjob-concurrency-allow", "infra", "orchestrator concurrencyPolicy Allow",
+DRIFTS.add("cronjob-concurrency-allow", "orchestrator concurrencyPolicy Allow",
       values=_set(["orchestrator", "concurrencyPolicy"], "Allow"))
-drift("cronjob-left-suspended", "infra", "health-sync left suspended after a maintenance window",
+DRIFTS.add("cronjob-left-suspended", "health-sync left suspended after a maintenance window",
       values=_set(["healthSync", "suspend"], True))
 
 
@@ -181,16 +183,16 @@ def _health_sync_stale(objs: Objects) -> None:
     objs.get("CronJob", HEALTH)["status"]["lastSuccessfulTime"] = chart.ts(_now(objs) - timedelta(hours=2))
 
 
-drift("health-sync-last-success-2h-ago", "infra", "health-sync last succeeded 2h ago (runs failing)",
+DRIFTS.add("health-sync-last-success-2h-ago", "health-sync last succeeded 2h ago (runs failing)",
       objects=_health_sync_stale)
 
 # --- internal Postgres ---------------------------------------------------------------------------
 
-drift("postgres-16", "infra", "internal Postgres runs postgres:16-alpine",
+DRIFTS.add("postgres-16", "internal Postgres runs postgres:16-alpine",
       values=lambda v: _internal_pg(v).update(image="postgres:16-alpine"))
-drift("postgres-rolling-update", "infra", "internal Postgres Deployment uses RollingUpdate (two pods, one PVC)",
+DRIFTS.add("postgres-rolling-update", "internal Postgres Deployment uses RollingUpdate (two pods, one PVC)",
       values=lambda v: _internal_pg(v).update(strategy="RollingUpdate"))
-drift("pvc-gp2", "infra", "Postgres PVC on gp2", values=lambda v: _internal_pg(v).update(storageClassName="gp2"))
+DRIFTS.add("pvc-gp2", "Postgres PVC on gp2", values=lambda v: _internal_pg(v).update(storageClassName="gp2"))
 
 # --- identity, Helm release ---------------------------------------------------------------------
 
@@ -202,8 +204,8 @@ def _other_account(values: dict) -> None:
     sa["roleArn"] = sa["roleArn"].replace(f"::{values['global']['accountId']}:", f"::{other}:")
 
 
-drift("role-arn-other-account", "infra", "IRSA role ARN from another environment's account", values=_other_account)
-drift("release-status-failed", "infra", "newest Helm release revision failed",
+DRIFTS.add("role-arn-other-account", "IRSA role ARN from another environment's account", values=_other_account)
+DRIFTS.add("release-status-failed", "newest Helm release revision failed",
       objects=lambda objs: chart.set_release_status(chart.release_secrets(objs)[0], "failed"))
 
 
@@ -214,9 +216,9 @@ def _chart_not_bumped(objs: Objects) -> None:
     secret["data"]["release"] = chart.encode_release(release)
 
 
-drift("chart-version-not-bumped", "infra", "deployed release still carries chart 1.4.1 (version not bumped)",
+DRIFTS.add("chart-version-not-bumped", "deployed release still carries chart 1.4.1 (version not bumped)",
       objects=_chart_not_bumped)
-drift("image-tag-not-expected", "infra", "every workload runs image tag 0ddba11",
+DRIFTS.add("image-tag-not-expected", "every workload runs image tag 0ddba11",
       values=_set(["image", "tag"], "0ddba11"))
-drift("namespace-empty", "infra", "nothing deployed in namespace icepack (the kube context points at another cluster)",
+DRIFTS.add("namespace-empty", "nothing deployed in namespace icepack (the kube context points at another cluster)",
       objects=lambda objs: objs.__setitem__(slice(None), [o for o in objs if o["kind"] == "Node"]))

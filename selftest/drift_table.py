@@ -1,0 +1,205 @@
+"""The drift catalogue's expectations: one declaration per drift, for all four suites.
+
+Each declaration says which test functions of the whole suite must fail under the drift
+(and by nothing else), and which words each one's message must hold (field, expected,
+actual). A drift that must warn without failing declares the words of its warning.
+
+Intended overlaps, decided on purpose:
+* the served spec forbids extra top-level keys and types every field, so Schemathesis'
+  check of every GET operation (it reaches tracked tables through the spec's examples)
+  also reports key and type drifts, a /readyz 503 and a missing UI; fuzzed table names
+  are unknown tables, so it reports the unknown-table drifts too;
+* test_field_types checks `table` against the request, test_endpoints_agree checks it
+  across the three endpoints: a wrong `table` on /health is both;
+* future timestamps and a cached /status are also wrong on the wire: the contracts'
+  agreement check bounds them by now + clock skew and by the assessments' status;
+* empty snapshot tables leave runbook step 5 with nothing to show: the read contracts of
+  every known table answer 404;
+* a CronJob missing from the namespace, or an empty namespace, is "not found" wherever
+  the suite looks for it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+C, I, S, D = "tests/contracts/", "tests/infra/", "tests/smoke/", "tests/data/"
+KEYS = C + "test_keys.py::test_top_level_keys"
+TYPES = C + "test_models.py::test_field_types"
+AGREE = C + "test_agreement.py::test_endpoints_agree"
+ERRORS = C + "test_errors.py::test_unknown_table_is_json_404"
+SPEC = C + "test_openapi.py::test_get_operations_conform"
+BASELINE = C + "test_openapi.py::test_no_breaking_change_against_baseline"
+API = I + "test_api_deployment.py::"
+SVC = I + "test_service.py::"
+WORKER = I + "test_worker.py::"
+CRON = I + "test_cronjobs.py::"
+PG = I + "test_postgres.py::"
+SA = I + "test_service_account.py::"
+NS = I + "test_namespace.py::"
+HELM = I + "test_helm_release.py::"
+READYZ = S + "test_readiness.py::test_readyz_returns_200"
+UI = S + "test_readiness.py::test_ui_answers_with_html"
+DRY_RUN = S + "test_dry_run.py::test_dry_run_job_completes_and_changes_nothing"
+DRAIN = S + "test_drain.py::test_drain_mode_matches_the_phase"
+FRESH = D + "test_freshness.py::test_snapshot_table_is_fresh"
+COVERAGE = D + "test_coverage.py::test_every_fresh_status_has_a_fresh_health_snapshot"
+COLLAPSE = D + "test_coverage.py::test_tracked_tables_did_not_collapse"
+AGREES = D + "test_api_agrees.py::test_status_collected_at_matches_the_newest_row"
+
+DRY_RUN_TIMEOUT = "4s"  # the self-tests' environments file: short enough to wait out a hung job
+
+
+@dataclass(frozen=True)
+class Declared:
+    drift: str
+    fails: dict[str, tuple[str, ...]]  # test function -> words its message must hold
+    env: str = "local"                 # whose values the twin deploys and the suite judges
+    warns: tuple[str, ...] = ()        # words the run's output must hold (a drift that warns)
+    masks: tuple[str, ...] = ()        # tests whose findings it hides (they skip): no sharing with their drifts
+    alone: bool = False                # hides too much (no fresh data, no objects): never shares a run
+
+    @property
+    def touches(self) -> set[str]:
+        return set(self.fails) | set(self.masks)
+
+
+NO_SNAPSHOT = ("expected 200 with a JSON object", "404", "no status snapshot yet")
+NOT_FOUND = ("CronJob icepack/icepack-orchestrator: not found", "the CronJobs in namespace icepack: icepack-health-sync")
+
+DECLARED: list[Declared] = [
+    # --- contracts ------------------------------------------------------------------------
+    Declared("status-missing-key", {KEYS: ("/status", "missing: stale", "step 5"), SPEC: ("stale", "required")}),
+    Declared("status-extra-key", {KEYS: ("/status", "unexpected: cache_hit"), SPEC: ("cache_hit",)}),
+    Declared("status-renamed-key", {KEYS: ("missing: stale; unexpected: staleness",), SPEC: ("staleness",)}),
+    Declared("stale-as-string", {TYPES: ("stale: expected a JSON boolean", "actual 'false'"),
+                                 SPEC: ('"false" is not of type "boolean"',)}),
+    Declared("naive-timestamps", {TYPES: ("collected_at: expected an ISO-8601 timestamp with a time zone",
+                                          "assessed_at", "evaluated_at"), SPEC: ("date-time",)},
+             masks=(AGREE,)),  # timestamps that do not compare: the agreement check skips
+    Declared("table-mismatch", {TYPES: ("/health", "table: expected the requested table", "orders_v0"),
+                                AGREE: ("health: table", "sales.orders_v0")}),
+    Declared("health-based-on-older-status", {AGREE: ("health: status_collected_at",
+                                                      "maintenance/recommendation: status_collected_at",
+                                                      "0:45:00 older", "health-sync every 0:15:00")}),
+    Declared("recommendation-from-the-future", {AGREE: ("maintenance/recommendation: evaluated_at",
+                                                        "now + clock skew", "[defaults.checks]")}),
+    Declared("unknown-table-500", {ERRORS: ("expected 404 with a JSON body", "actual 500"), SPEC: ("500",)}),
+    Declared("unknown-table-html", {ERRORS: ("expected 404 with a JSON body", "actual 502 text/html"),
+                                    SPEC: ("502",)}),
+    Declared("openapi-endpoint-removed", {BASELINE: ("path /tables/{database}/{table}/health removed",
+                                                     "openapi-baseline.json")}),
+    # --- infra ----------------------------------------------------------------------------
+    Declared("api-replicas-1", {API + "test_api_deployment_spec": ("spec.replicas", "expected 2", "actual 1")}),
+    Declared("api-amd64-selector", {API + "test_api_deployment_spec": ("nodeSelector[kubernetes.io/arch]", "'arm64'",
+                                                                       "'amd64'"),
+                                    NS + "test_workloads_select_the_expected_arch": ("'arm64'", "'amd64'")}),
+    Declared("api-port-8080", {API + "test_api_deployment_spec": ("containerPort", "[8000]", "[8080]")}),
+    Declared("dev-requests-not-overridden", {API + "test_api_deployment_spec": (
+        "resources.requests.cpu", "'500m'", "'250m'", "values-dev.yaml")}, env="dev"),
+    Declared("api-limits-wrong", {API + "test_api_deployment_spec": ("resources.limits.memory", "'512Mi'", "'256Mi'")}),
+    Declared("rollout-stuck", {API + "test_api_rollout_complete": ("status.updatedReplicas", "expected 2", "actual 1",
+                                                                   "ProgressDeadlineExceeded")}),
+    Declared("pod-crash-looping", {API + "test_api_pods_healthy": ("CrashLoopBackOff", "restartCount", "actual 14",
+                                                                   "BackOff", "UndefinedColumn"),
+                                   API + "test_api_rollout_complete": ("status.readyReplicas",)}),
+    Declared("service-cluster-ip", {SVC + "test_api_service_is_a_tls_nlb": ("spec.type", "'LoadBalancer'", "'ClusterIP'"),
+                                    SVC + "test_api_service_load_balancer_provisioned": ("status.loadBalancer.ingress",)}),
+    Declared("tls-annotation-missing", {SVC + "test_api_service_is_a_tls_nlb": ("aws-load-balancer-ssl-cert",
+                                                                               "ACM certificate ARN", "actual None")}),
+    Declared("hostname-wrong", {SVC + "test_api_service_is_a_tls_nlb": ("external-dns.alpha.kubernetes.io/hostname",
+                                                                       "'icepack-api.local.example.com'",
+                                                                       "'icepack.local.example.com'")}),
+    Declared("worker-trigger-redis", {WORKER + "test_worker_scaled_job_spec": ("spec.triggers[].type", "'postgresql'",
+                                                                              "['redis']")}, env="stage"),
+    Declared("worker-scaledjob-not-ready", {WORKER + "test_worker_scaled_job_ready": (
+        "status.conditions[Ready]", "'True'", "ScaledJobCheckFailed", "KEDAScalerFailed")}),
+    Declared("worker-default-service-account", {SA + "test_workloads_run_under_the_irsa_service_account": (
+        "ScaledJob icepack/icepack-worker serviceAccountName", "'icepack'", "'default'")}),
+    Declared("orchestrator-in-default-namespace", {
+        NS + "test_icepack_resources_live_in_the_namespace": ("CronJob icepack-orchestrator", "absent"),
+        NS + "test_workloads_select_the_expected_arch": NOT_FOUND,
+        SA + "test_workloads_run_under_the_irsa_service_account": NOT_FOUND,
+        CRON + "test_cronjob_spec": NOT_FOUND, CRON + "test_cronjob_suspension_matches_phase": NOT_FOUND,
+        CRON + "test_cronjob_recent_success": NOT_FOUND, HELM + "test_workloads_run_the_expected_image_tag": NOT_FOUND}),
+    # A kube context on the wrong cluster never passes: every infra check says "not found".
+    Declared("namespace-empty", {t: ("not found", "in namespace icepack: none") for t in (
+        API + "test_api_deployment_spec", API + "test_api_rollout_complete", API + "test_api_pods_healthy",
+        SVC + "test_api_service_is_a_tls_nlb", SVC + "test_api_service_load_balancer_provisioned",
+        WORKER + "test_worker_scaled_job_spec", WORKER + "test_worker_scaled_job_ready",
+        CRON + "test_cronjob_spec", CRON + "test_cronjob_suspension_matches_phase", CRON + "test_cronjob_recent_success",
+        PG + "test_postgres_deployment", PG + "test_postgres_pvc", SA + "test_irsa_role_arn",
+        SA + "test_workloads_run_under_the_irsa_service_account", NS + "test_workloads_select_the_expected_arch",
+        HELM + "test_workloads_run_the_expected_image_tag")} | {
+        NS + "test_icepack_resources_live_in_the_namespace": ("absent (present: none)",),
+        HELM + "test_newest_release_is_deployed": ("not found", "no release Secret"),
+        HELM + "test_release_carries_the_expected_chart_version": ("not found", "no release Secret")}, alone=True),
+    Declared("worker-polling-60", {WORKER + "test_worker_scaled_job_spec": ("spec.pollingInterval", "expected 30",
+                                                                           "actual 60")}, env="stage"),
+    Declared("worker-max-replicas-10", {WORKER + "test_worker_scaled_job_spec": ("spec.maxReplicaCount", "expected 3",
+                                                                                "actual 10")}, env="stage"),
+    Declared("orchestrator-hourly-at-00", {CRON + "test_cronjob_spec": ("spec.schedule", "'30 * * * *'", "'0 * * * *'")},
+             env="stage"),
+    Declared("health-sync-every-30-min", {CRON + "test_cronjob_spec": ("spec.schedule", "'*/15 * * * *'",
+                                                                       "'*/30 * * * *'")}),
+    Declared("cronjob-concurrency-allow", {CRON + "test_cronjob_spec": ("spec.concurrencyPolicy", "'Forbid'", "'Allow'")}),
+    Declared("cronjob-left-suspended", {CRON + "test_cronjob_suspension_matches_phase": (
+        "icepack-health-sync", "spec.suspend", "expected False", "actual True")}),
+    Declared("health-sync-last-success-2h-ago", {CRON + "test_cronjob_recent_success": (
+        "status.lastSuccessfulTime", "at or after", "stale by 1h")}),
+    Declared("postgres-16", {PG + "test_postgres_deployment": ("image", "'postgres:17-alpine'", "'postgres:16-alpine'")}),
+    Declared("postgres-rolling-update", {PG + "test_postgres_deployment": ("spec.strategy.type", "'Recreate'",
+                                                                          "'RollingUpdate'")}),
+    Declared("pvc-gp2", {PG + "test_postgres_pvc": ("spec.storageClassName", "'gp3'", "'gp2'")}),
+    Declared("role-arn-other-account", {SA + "test_irsa_role_arn": (
+        "eks.amazonaws.com/role-arn", "account", "'123456789012'", "857967394368 (in arn:aws:iam::857967394368:role/")}),
+    Declared("release-status-failed", {HELM + "test_newest_release_is_deployed": ("info.status", "'deployed'",
+                                                                                 "'failed'")}),
+    Declared("chart-version-not-bumped", {HELM + "test_release_carries_the_expected_chart_version": (
+        "chart.metadata.version", "'1.4.2'", "'1.4.1'")}),
+    Declared("image-tag-not-expected", {HELM + "test_workloads_run_the_expected_image_tag": (
+        "image tag", "'2f9c1e7'", "'0ddba11'")}),
+    # --- smoke ----------------------------------------------------------------------------
+    Declared("readyz-503", {READYZ: ("/readyz", "expected 200", "503"), SPEC: ("GET /readyz", "503")}),
+    Declared("dry-run-rejected", {DRY_RUN: ("expected 202 with a job_id", "actual 422",
+                                            "dry-run jobs are not supported")}),
+    Declared("dry-run-never-completes", {DRY_RUN: ("state within 0:00:04: expected 'succeeded'",
+                                                   "actual 'pending'", "ScaledJob picking up jobs")}),
+    Declared("ui-not-served", {UI: ("UI GET", "expected 200 text/html", "actual 404 application/json"),
+                               SPEC: ("/ui/", "Received: 404")}),
+    Declared("drain-left-on", {DRAIN: ("drain_mode: expected False, actual True", "runbook phase live"),
+                               DRY_RUN: ("expected 202", "503", "Drain mode is on")}),
+    # --- data -----------------------------------------------------------------------------
+    Declared("health-sync-stopped", {FRESH: ("table_status_snapshots", "table_health_snapshots", "stale: newest row",
+                                             "expected newest row at most 0:35:00 old")}, alone=True),
+    Declared("health-sync-late", {}, warns=("SnapshotsLate", "past the warn threshold 0:20:00"), alone=True),
+    Declared("health-snapshots-missing", {COVERAGE: ("analytics.sessions assessed_at", "ops.job_runs assessed_at",
+                                                     "at most 0:35:00 old", "no row")}),
+    Declared("empty-snapshot-tables", {FRESH: ("table_status_snapshots", "empty", "no rows", "0:35:00"),
+                                       KEYS: NO_SNAPSHOT, TYPES: NO_SNAPSHOT, AGREE: NO_SNAPSHOT}, alone=True),
+    Declared("snapshot-clock-skew", {FRESH: ("clock skew", "in the database's future", "at most 0:02:00"),
+                                     AGREE: ("collected_at", "(now + clock skew)")}, alone=True),
+    Declared("api-serving-cached-collected-at", {AGREES: ("analytics.events collected_at",
+                                                          "newest table_status_snapshots", "actual"),
+                                                 AGREE: ("status_collected_at", "not newer than /status collected_at")}),
+    Declared("tracked-tables-collapsed", {COLLAPSE: ("distinct tables", "expected at least 4.8", "6 a day before",
+                                                     "actual 3")},
+             masks=(COVERAGE,)),  # the dropped tables have no fresh status for the coverage check to judge
+    Declared("snapshots-never-refreshed", {FRESH: ("table_status_snapshots", "table_health_snapshots",
+                                                   "never refreshed", "rows from a single run", "at most 0:35:00")},
+             alone=True),
+]
+
+
+def plan(declared: list[Declared]) -> dict[str, str]:
+    """drift -> the run it shares: drifts of one environment that touch disjoint tests go
+    into one twin run (first fit, biggest first). Disjoint sets keep attribution exact:
+    each expected failure can only come from its own drift."""
+    groups: list[tuple[str, set[str], list[str]]] = []  # (env, tests touched, drifts)
+    for d in sorted(declared, key=lambda d: (d.alone, -len(d.touches), d.drift)):
+        # alone drifts sort last, so they never find a home among the shared runs
+        home = None if d.alone else next((g for g in groups if g[0] == d.env and not g[1] & d.touches), None)
+        if home is None:
+            groups.append(home := (d.env, set(), []))
+        home[1].update(d.touches)
+        home[2].append(d.drift)
+    return {drift: f"{env}:{'+'.join(sorted(drifts))}" for env, _, drifts in groups for drift in drifts}

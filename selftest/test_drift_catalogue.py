@@ -1,0 +1,115 @@
+"""The drift catalogue is the suite's own test suite: each drift is caught by exactly its
+declared tests of the whole suite, with messages naming field, expected and actual; the
+healthy twin passes for every environment.
+
+Drifts that touch disjoint tests share one twin run (drift_table.plan). A shared run
+counts only if it shows exactly the union of its drifts' failures and every drift's
+words; otherwise each of its drifts is run alone and judged on its own run. Either way
+every drift is attributed to exactly its tests.
+"""
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import hashlib
+import json
+import os
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from drift_table import DECLARED, DRY_RUN_TIMEOUT, Declared, plan
+from harness import EXPECTATIONS, ROOT, SuiteRun
+from icepack_twin.drifts import CATALOGUE
+
+GROUP_OF = plan(DECLARED)
+MEMBERS = {g: [d for d in DECLARED if GROUP_OF[d.drift] == g] for g in set(GROUP_OF.values())}
+
+
+@pytest.fixture(scope="session")
+def options(tmp_path_factory) -> tuple[str, ...]:
+    """Every self-test run: the twin's chart version and image tag, the dry-run job allowed,
+    and an environments file with a dry-run timeout short enough to wait out."""
+    text = (ROOT / "environments.toml").read_text()
+    short, n = re.subn(r'(?m)^dry_run_timeout = ".*"', f'dry_run_timeout = "{DRY_RUN_TIMEOUT}"', text)
+    assert n == 1, "environments.toml no longer sets checks.dry_run_timeout in one place"
+    path = tmp_path_factory.mktemp("envs") / "environments.toml"
+    path.write_text(short)
+    return (*EXPECTATIONS, "--allow-dry-run", f"--environments={path}")
+
+
+def missing_words(run: SuiteRun, d: Declared) -> list[str]:
+    missing = [f"{test}: {w}" for test, words in d.fails.items() for w in words if w not in run.messages(test)]
+    return missing + [f"output: {w}" for w in d.warns if w not in run.output]
+
+
+class Runs:
+    """Suite runs, each made once per self-test session and shared by the xdist workers
+    through files under a lock: the first worker to need a run makes it on its twin."""
+
+    def __init__(self, twin, options, shared: Path):
+        self.twin, self.options, self.shared = twin, options, shared
+
+    def run(self, env: str, drifts: tuple[str, ...]) -> SuiteRun:
+        key = f"{env}:{'+'.join(drifts)}"
+        path = self.shared / (hashlib.sha1(key.encode()).hexdigest() + ".json")
+        with open(path.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not path.exists():
+                self.twin.configure(env, drifts=drifts)
+                path.write_text(json.dumps(dataclasses.asdict(self.twin.run_suite(env, *self.options))))
+        return SuiteRun(**json.loads(path.read_text()))
+
+    def judged(self, d: Declared) -> tuple[SuiteRun, set[str]]:
+        """The run that judges this drift, and the failures that run must show exactly."""
+        members = MEMBERS[GROUP_OF[d.drift]]
+        if len(members) > 1:
+            shared = self.run(d.env, tuple(m.drift for m in members))
+            expected = {t for m in members for t in m.fails}
+            if shared.failed == expected and not any(missing_words(shared, m) for m in members):
+                return shared, expected
+        return self.run(d.env, (d.drift,)), set(d.fails)
+
+
+@pytest.fixture(scope="session")
+def runs(twin, options, tmp_path_factory) -> Runs:
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # one folder for every worker
+    (shared / "suite-runs").mkdir(exist_ok=True)
+    return Runs(twin, options, shared / "suite-runs")
+
+
+def test_every_drift_has_exactly_one_declaration():
+    declared = Counter(d.drift for d in DECLARED)
+    assert {n for n, k in declared.items() if k > 1} == set(), "declared more than once"
+    assert set(declared) == set(CATALOGUE), (f"undeclared: {sorted(set(CATALOGUE) - set(declared))}; "
+                                             f"not in the catalogue: {sorted(set(declared) - set(CATALOGUE))}")
+    for d in DECLARED:
+        assert d.fails or d.warns, f"{d.drift} declares nothing it would be caught by"
+        assert all(d.fails.values()), f"{d.drift}: every failing test names the words its message must hold"
+
+
+# Members of one shared run side by side: the worker that makes the run serves the next ones.
+@pytest.mark.parametrize("declared", sorted(DECLARED, key=lambda d: GROUP_OF[d.drift]), ids=lambda d: d.drift)
+def test_drift_is_caught_by_exactly_its_tests(runs, declared):
+    run, expected = runs.judged(declared)
+    assert run.failed == expected, run.explain()
+    assert not missing_words(run, declared), f"missing {missing_words(run, declared)}:\n{run.explain()}"
+    for test in declared.fails:
+        message = run.messages(test)
+        assert message.startswith(f"[{declared.env}] ") and "Traceback" not in message, message
+
+
+@pytest.mark.parametrize("env", ["local", "dev", "stage", "preprod", "prod"])
+def test_healthy_twin_passes(runs, env):
+    run = runs.run(env, ())
+    assert run.returncode == 0 and not run.failed, run.explain()
+    assert run.summary["verdict"] == "safe"
+    ran = {r["test"] for r in run.results if r["outcome"] == "passed"}
+    for check in ("test_release_carries_the_expected_chart_version", "test_workloads_run_the_expected_image_tag",
+                  "test_dry_run_job_completes_and_changes_nothing", "test_get_operations_conform"):
+        assert any(check in t for t in ran), f"{check} did not run and pass"
+    suites = {t.split("/")[1] for t in ran}
+    assert suites == {"contracts", "infra", "smoke", "data"}, suites

@@ -1,0 +1,23 @@
+"""The rendered Kubernetes objects of one twin environment, with lookups by kind and name.
+
+The bottom layer of the twin: the chart renders these, drifts edit them, the cluster
+emulator serves them. Nothing here imports another twin module.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+LOG_ANNOTATION = "twin.icepack.dev/log"  # where a drift leaves the log lines a failing pod would print
+
+
+class Objects(list):
+    """The rendered objects of one environment, with lookups by kind and name."""
+
+    def get(self, kind: str, name: str) -> dict:
+        for obj in self:
+            if obj["kind"] == kind and obj["metadata"]["name"] == name:
+                return obj
+        raise KeyError(f"{kind}/{name} not rendered")
+
+    def of_kind(self, kind: str) -> Iterator[dict]:
+        return (obj for obj in self if obj["kind"] == kind)
