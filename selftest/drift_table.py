@@ -20,7 +20,7 @@ Intended overlaps, decided on purpose:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 C, I, S, D = "tests/contracts/", "tests/infra/", "tests/smoke/", "tests/data/"
 KEYS = C + "test_keys.py::test_top_level_keys"

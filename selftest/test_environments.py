@@ -68,7 +68,7 @@ def test_dsn_comes_from_the_environment_never_the_file(monkeypatch):
 def test_no_dsn_is_one_sentence(monkeypatch):
     for var in ("ICEPACK_DATABASE_URL", "ICEPACK_LOCAL_DATABASE_URL"):
         monkeypatch.delenv(var, raising=False)
-    with pytest.raises(ConfigError, match=r"^\[local\] no database DSN: set \$ICEPACK_DATABASE_URL"):
+    with pytest.raises(ConfigError, match=r"^database: no DSN: set \$ICEPACK_DATABASE_URL"):
         load("local").database_dsn()
 
 

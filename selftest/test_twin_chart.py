@@ -1,7 +1,6 @@
 """The twin's chart: every environment renders objects a real API server would return."""
 from __future__ import annotations
 
-import copy
 import json
 from datetime import datetime, timezone
 

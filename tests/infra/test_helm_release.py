@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from icepack_verify import BadRelease, Said, chart_version, decode_release, image_tag, newest_release, release_status
+from icepack_verify import BadRelease, chart_version, decode_release, image_tag, newest_release, release_status
 
 
 @pytest.fixture(scope="module")
