@@ -17,8 +17,8 @@ from icepack_verify import environments, report
 from icepack_verify.contract import ENDPOINTS
 from icepack_verify.diagnosis import Diagnosis
 from icepack_verify.environments import Environment
-from icepack_verify.inventory import Objects, Row, rows
 from icepack_verify.errors import ConfigError, Unreachable
+from icepack_verify.inventory import Objects, Row, rows
 from icepack_verify.phases import PHASES, Phase
 
 # Private to the plugin: tests reach the environment through the `environment` fixture.
