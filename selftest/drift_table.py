@@ -37,6 +37,8 @@ PG = I + "test_postgres.py::"
 SA = I + "test_service_account.py::"
 NS = I + "test_namespace.py::"
 HELM = I + "test_helm_release.py::"
+IMAGES = I + "test_images.py::"
+HEADERS = C + "test_headers.py::test_read_contract_is_announced_as_json"
 READYZ = S + "test_readiness.py::test_readyz_returns_200"
 UI = S + "test_readiness.py::test_ui_answers_with_html"
 DRY_RUN = S + "test_dry_run.py::test_dry_run_job_completes_and_changes_nothing"
@@ -56,11 +58,17 @@ class Declared:
     env: str = "local"                 # whose values the twin deploys and the suite judges
     warns: tuple[str, ...] = ()        # words the run's output must hold (a drift that warns)
     masks: tuple[str, ...] = ()        # tests whose findings it hides (they skip): no sharing with their drifts
+    judged_by: tuple[str, ...] = ()    # an equivalence probe: the tests that must run and pass on its form
     alone: bool = False                # hides too much (no fresh data, no objects): never shares a run
 
     @property
     def touches(self) -> set[str]:
-        return set(self.fails) | set(self.masks)
+        return set(self.fails) | set(self.masks) | set(self.judged_by)
+
+
+def Equivalent(probe: str, *judged_by: str, env: str = "local") -> Declared:
+    """A healthy form the whole suite must pass, and the tests that judge it."""
+    return Declared(probe, {}, env=env, judged_by=judged_by)
 
 
 NO_SNAPSHOT = ("expected 200 with a JSON object", "404", "no status snapshot yet")
@@ -90,10 +98,9 @@ DECLARED: list[Declared] = [
                                                      "openapi-baseline.json")}),
     # --- infra ----------------------------------------------------------------------------
     Declared("api-replicas-1", {API + "test_api_deployment_spec": ("spec.replicas", "expected 2", "actual 1")}),
-    Declared("api-amd64-selector", {API + "test_api_deployment_spec": ("nodeSelector[kubernetes.io/arch]", "'arm64'",
-                                                                       "'amd64'"),
-                                    NS + "test_workloads_select_the_expected_arch": ("'arm64'", "'amd64'")}),
-    Declared("api-port-8080", {API + "test_api_deployment_spec": ("containerPort", "[8000]", "[8080]")}),
+    Declared("api-amd64-selector", {API + "test_api_deployment_spec": ("architectures", "'arm64'", "actual amd64"),
+                                    NS + "test_workloads_select_the_expected_arch": ("'arm64'", "actual amd64")}),
+    Declared("api-port-8080", {API + "test_api_deployment_spec": ("containerPort", "includes 8000", "[8080]")}),
     Declared("dev-requests-not-overridden", {API + "test_api_deployment_spec": (
         "resources.requests.cpu", "'500m'", "'250m'", "values-dev.yaml")}, env="dev"),
     Declared("api-limits-wrong", {API + "test_api_deployment_spec": ("resources.limits.memory", "'512Mi'", "'256Mi'")}),
@@ -120,7 +127,8 @@ DECLARED: list[Declared] = [
         NS + "test_workloads_select_the_expected_arch": NOT_FOUND,
         SA + "test_workloads_run_under_the_irsa_service_account": NOT_FOUND,
         CRON + "test_cronjob_spec": NOT_FOUND, CRON + "test_cronjob_suspension_matches_phase": NOT_FOUND,
-        CRON + "test_cronjob_recent_success": NOT_FOUND, HELM + "test_workloads_run_the_expected_image_tag": NOT_FOUND}),
+        CRON + "test_cronjob_recent_success": NOT_FOUND, IMAGES + "test_workloads_run_the_expected_image_tag": NOT_FOUND,
+        IMAGES + "test_workloads_run_one_image_from_ecr": NOT_FOUND}),
     # A kube context on the wrong cluster never passes: every infra check says "not found".
     Declared("namespace-empty", {t: ("not found", "in namespace icepack: none") for t in (
         API + "test_api_deployment_spec", API + "test_api_rollout_complete", API + "test_api_pods_healthy",
@@ -129,7 +137,7 @@ DECLARED: list[Declared] = [
         CRON + "test_cronjob_spec", CRON + "test_cronjob_suspension_matches_phase", CRON + "test_cronjob_recent_success",
         PG + "test_postgres_deployment", PG + "test_postgres_pvc", SA + "test_irsa_role_arn",
         SA + "test_workloads_run_under_the_irsa_service_account", NS + "test_workloads_select_the_expected_arch",
-        HELM + "test_workloads_run_the_expected_image_tag")} | {
+        IMAGES + "test_workloads_run_the_expected_image_tag", IMAGES + "test_workloads_run_one_image_from_ecr")} | {
         NS + "test_icepack_resources_live_in_the_namespace": ("absent (present: none)",),
         HELM + "test_newest_release_is_deployed": ("not found", "no release Secret"),
         HELM + "test_release_carries_the_expected_chart_version": ("not found", "no release Secret")}, alone=True),
@@ -151,12 +159,12 @@ DECLARED: list[Declared] = [
                                                                           "'RollingUpdate'")}),
     Declared("pvc-gp2", {PG + "test_postgres_pvc": ("spec.storageClassName", "'gp3'", "'gp2'")}),
     Declared("role-arn-other-account", {SA + "test_irsa_role_arn": (
-        "eks.amazonaws.com/role-arn", "account", "'123456789012'", "857967394368 (in arn:aws:iam::857967394368:role/")}),
+        "eks.amazonaws.com/role-arn", "arn:aws:iam::857967394368:role/", "account '857967394368', expected '123456789012'")}),
     Declared("release-status-failed", {HELM + "test_newest_release_is_deployed": ("info.status", "'deployed'",
                                                                                  "'failed'")}),
     Declared("chart-version-not-bumped", {HELM + "test_release_carries_the_expected_chart_version": (
         "chart.metadata.version", "'1.4.2'", "'1.4.1'")}),
-    Declared("image-tag-not-expected", {HELM + "test_workloads_run_the_expected_image_tag": (
+    Declared("image-tag-not-expected", {IMAGES + "test_workloads_run_the_expected_image_tag": (
         "image tag", "'2f9c1e7'", "'0ddba11'")}),
     # --- smoke ----------------------------------------------------------------------------
     Declared("readyz-503", {READYZ: ("/readyz", "expected 200", "503"), SPEC: ("GET /readyz", "503")}),
@@ -187,6 +195,30 @@ DECLARED: list[Declared] = [
     Declared("snapshots-never-refreshed", {FRESH: ("table_status_snapshots", "table_health_snapshots",
                                                    "never refreshed", "rows from a single run", "at most 0:35:00")},
              alone=True),
+]
+
+
+TIMESTAMPS = (TYPES, AGREE, AGREES, SPEC)
+EQUIVALENT: list[Declared] = [
+    Equivalent("api-resources-in-other-units", API + "test_api_deployment_spec"),
+    Equivalent("api-arch-by-node-affinity", API + "test_api_deployment_spec", NS + "test_workloads_select_the_expected_arch"),
+    Equivalent("api-extra-metrics-port", API + "test_api_deployment_spec"),
+    Equivalent("health-sync-schedule-as-a-list", CRON + "test_cronjob_spec", CRON + "test_cronjob_recent_success"),
+    Equivalent("orchestrator-schedule-as-a-range", CRON + "test_cronjob_spec", CRON + "test_cronjob_recent_success"),
+    Equivalent("health-sync-in-kolkata-time", CRON + "test_cronjob_spec", CRON + "test_cronjob_recent_success"),
+    Equivalent("cronjobs-without-time-zone", CRON + "test_cronjob_spec", CRON + "test_cronjob_recent_success"),
+    Equivalent("images-pinned-by-tag-and-digest", IMAGES + "test_workloads_run_the_expected_image_tag",
+               IMAGES + "test_workloads_run_one_image_from_ecr"),
+    Equivalent("postgres-image-fully-qualified", PG + "test_postgres_deployment"),
+    Equivalent("ssl-ports-by-name", SVC + "test_api_service_is_a_tls_nlb"),
+    Equivalent("ssl-ports-unset", SVC + "test_api_service_is_a_tls_nlb"),
+    Equivalent("keda-polling-interval-defaulted", WORKER + "test_worker_scaled_job_spec"),
+    Equivalent("pvc-class-by-legacy-annotation", PG + "test_postgres_pvc"),
+    Equivalent("irsa-role-with-a-path", SA + "test_irsa_role_arn"),
+    Equivalent("timestamps-with-z", *TIMESTAMPS),
+    Equivalent("timestamps-in-another-offset", *TIMESTAMPS),
+    Equivalent("json-with-charset", HEADERS, KEYS),
+    Equivalent("errors-as-problem-json", ERRORS),
 ]
 
 

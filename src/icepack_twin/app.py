@@ -193,17 +193,24 @@ UI_PAGE = """<!doctype html>
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
-def render(value: Any, naive: bool) -> Any:
-    """JSON-ready copy of a body; timestamps ISO-8601 in UTC, zone dropped if ``naive``."""
-    if isinstance(value, str) and naive and _ISO.match(value):
+def render(value: Any, naive: bool, offset: str | None = None) -> Any:
+    """JSON-ready copy of a body; timestamps ISO-8601 in UTC, zone dropped if ``naive``, written
+    with ``Z`` or in another offset ("+02:00") if ``offset`` says so (the same instant)."""
+    if isinstance(value, str) and (naive or offset) and _ISO.match(value):
         value = datetime.fromisoformat(value)
     if isinstance(value, datetime):
         value = value.astimezone(timezone.utc)
-        return (value.replace(tzinfo=None) if naive else value).isoformat()
+        if naive:
+            return value.replace(tzinfo=None).isoformat()
+        if offset == "Z":
+            return value.isoformat().replace("+00:00", "Z")
+        if offset:
+            return value.astimezone(datetime.fromisoformat(f"2000-01-01T00:00:00{offset}").tzinfo).isoformat()
+        return value.isoformat()
     if isinstance(value, dict):
-        return {k: render(v, naive) for k, v in value.items()}
+        return {k: render(v, naive, offset) for k, v in value.items()}
     if isinstance(value, list):
-        return [render(v, naive) for v in value]
+        return [render(v, naive, offset) for v in value]
     return value
 
 
@@ -216,7 +223,7 @@ def bend(endpoint: str, body: dict, behaviour: Behaviour) -> dict:
         if old in body:
             body[new] = body.pop(old)
     body.update(behaviour.add_keys.get(endpoint, {}))
-    return render(body, behaviour.naive_timestamps)  # last, so drift values may be datetimes too
+    return render(body, behaviour.naive_timestamps, behaviour.timestamp_offset)  # last: drift values may be datetimes
 
 
 def job_view(job: dict) -> dict:
@@ -256,7 +263,8 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
             return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
         if behaviour.unknown_table == "html":  # the load balancer answers for a crashed pod
             return HTMLResponse(ALB_502, status_code=502)
-        return JSONResponse({"detail": f"table {database}.{table} is not tracked"}, status_code=404)
+        return JSONResponse({"detail": f"table {database}.{table} is not tracked"}, status_code=404,
+                            media_type=behaviour.error_media_type)
 
     def no_snapshot(database: str, table: str, kind: str) -> JSONResponse:
         return JSONResponse({"detail": f"table {database}.{table} has no {kind} snapshot yet"}, status_code=404)
@@ -287,7 +295,7 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
         stale = datetime.now(timezone.utc) - collected_at > 2 * store.interval
         body = {**row["payload"], "collected_at": collected_at, "stale": stale, "last_error": None,
                 "table": {"database": database, "name": table}}
-        return JSONResponse(bend("status", body, behaviour))
+        return JSONResponse(bend("status", body, behaviour), media_type=behaviour.json_media_type)
 
     @app.get("/tables/{database}/{table}/health", response_model=TableHealth, responses=NOT_FOUND)
     def table_health(database: Database, table: Table):
@@ -306,7 +314,7 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
             "status_collected_at": lagged(health["status_collected_at"], behaviour),
             "table": {"database": database, "name": table},
         }
-        return JSONResponse(bend("health", body, behaviour))
+        return JSONResponse(bend("health", body, behaviour), media_type=behaviour.json_media_type)
 
     @app.get("/tables/{database}/{table}/maintenance/recommendation",
              response_model=Recommendation, responses=NOT_FOUND)
@@ -337,7 +345,7 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
             "status_collected_at": lagged(status["collected_at"], behaviour),
             "table": {"database": database, "name": table},
         }
-        return JSONResponse(bend("recommendation", body, behaviour))
+        return JSONResponse(bend("recommendation", body, behaviour), media_type=behaviour.json_media_type)
 
     @app.post("/tables/{database}/{table}/maintenance/jobs", status_code=202, response_model=JobAccepted,
               responses={403: {"model": ErrorDetail, "description": "Only dry-run jobs are accepted"},

@@ -21,6 +21,9 @@ class Behaviour:
     rename_keys: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)  # endpoint -> old -> new
     override_values: dict[str, dict] = dataclasses.field(default_factory=dict)    # endpoint -> key -> value
     naive_timestamps: bool = False            # timestamps rendered without a zone
+    timestamp_offset: str | None = None       # render timestamps in another form: "Z" or an offset like "+02:00"
+    json_media_type: str = "application/json"  # the read contracts' Content-Type
+    error_media_type: str = "application/json"  # an untracked table's 404 Content-Type
     health_status_lag: timedelta | None = None  # health/recommendation based on a status this much older
     unknown_table: Literal["json404", "500", "html"] = "json404"
     openapi_hidden_paths: set[str] = dataclasses.field(default_factory=set)  # paths dropped from /openapi.json

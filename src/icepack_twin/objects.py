@@ -21,3 +21,19 @@ class Objects(list):
 
     def of_kind(self, kind: str) -> Iterator[dict]:
         return (obj for obj in self if obj["kind"] == kind)
+
+    def pod_specs(self, component: str | None = None) -> Iterator[dict]:
+        """Every pod spec of a workload (templates and live pods), of one component if named."""
+        for o in self:
+            labels = o["metadata"].get("labels") or {}
+            if component and labels.get("app.kubernetes.io/component") != component:
+                continue
+            spec = o.get("spec", {})
+            if o["kind"] == "Pod":
+                yield spec
+            elif o["kind"] in {"Deployment", "ReplicaSet"}:
+                yield spec["template"]["spec"]
+            elif o["kind"] == "CronJob":
+                yield spec["jobTemplate"]["spec"]["template"]["spec"]
+            elif o["kind"] == "ScaledJob":
+                yield spec["jobTargetRef"]["template"]["spec"]

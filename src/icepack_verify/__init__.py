@@ -29,8 +29,11 @@ _EXPORTS = {
     "BadRelease": "helm", "chart_version": "helm", "decode_release": "helm", "newest_release": "helm",
     "release_status": "helm",
     # equality that means what operators mean
-    "image_tag": "semantics", "interval": "semantics", "previous_fire": "semantics",
-    "same_quantity": "semantics", "same_schedule": "semantics",
+    "allowed_arches": "semantics", "arn_problems": "semantics", "describe_arches": "semantics",
+    "ecr_registry": "semantics", "effective_resources": "semantics", "image_tag": "semantics",
+    "includes": "semantics", "instant": "semantics", "json_media_type": "semantics", "interval": "semantics", "node_arch": "semantics",
+    "only_arch": "semantics", "parse_image": "semantics", "previous_fire": "semantics", "same_image": "semantics",
+    "same_quantity": "semantics", "same_schedule": "semantics", "tls_ports": "semantics", "zone": "semantics",
     # the snapshot tables
     "Outcome": "freshness", "Thresholds": "freshness", "newest_row": "freshness",
     "newest_per_table": "freshness", "newest_status": "freshness", "table_counts": "freshness",

@@ -13,17 +13,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictBool, Validat
 from pydantic_core import PydanticCustomError
 
 from icepack_verify.contract import SPLIT_READ_CONTRACTS
+from icepack_verify.semantics import instant
 
 
 def aware_timestamp(value: Any) -> datetime:
     """An ISO-8601 string with a time zone; anything else (naive, epoch number, prose) is refused."""
-    parsed = None
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            pass
-    if parsed is None or parsed.tzinfo is None:
+    parsed = instant(value)
+    if parsed is None:
         raise PydanticCustomError("aware_timestamp", "an ISO-8601 timestamp with a time zone")
     return parsed
 

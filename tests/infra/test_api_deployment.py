@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from icepack_verify import ROWS, same_quantity
-
-ARCH = "kubernetes.io/arch"
+from icepack_verify import (ROWS, Said, allowed_arches, describe_arches, effective_resources, includes, node_arch,
+                            only_arch, same_quantity)
 
 
 def _container(deployment: dict) -> dict:
@@ -19,16 +18,18 @@ def test_api_deployment_spec(objects, environment, expect, diagnose):
     container = _container(dep)
     d = diagnose(objects.resource("api"))
     d.expect("spec.replicas", expect.api.replicas, dep["spec"].get("replicas"), environment.source("expect.api.replicas"))
-    d.expect(f"spec.template.spec.nodeSelector[{ARCH}]", expect.api.node_arch,
-             (pod.get("nodeSelector") or {}).get(ARCH), environment.source("expect.api.node_arch"))
-    d.expect("containers[api].ports[].containerPort", [expect.api.port],
-             [p.get("containerPort") for p in container.get("ports") or []], environment.source("expect.api.port"))
-    resources = container.get("resources") or {}
+    d.expect("spec.template.spec architectures (nodeSelector and required node affinity)", expect.api.node_arch,
+             Said(describe_arches(allowed_arches(pod))), environment.source("expect.api.node_arch"),
+             same=lambda want, _: only_arch(want, pod))
+    d.expect("containers[api].ports[].containerPort", Said(f"includes {expect.api.port}"),
+             [p.get("containerPort") for p in container.get("ports") or []], environment.source("expect.api.port"),
+             same=lambda _, got: includes(expect.api.port, got))
+    resources = effective_resources(container.get("resources"))  # a request left out is its limit
     for section in ("requests", "limits"):
         wanted = getattr(expect.api, section)
         for res in ("cpu", "memory"):
             d.expect(f"containers[api].resources.{section}.{res}", getattr(wanted, res),
-                     (resources.get(section) or {}).get(res), environment.source(f"expect.api.{section}.{res}"),
+                     resources[section].get(res), environment.source(f"expect.api.{section}.{res}"),
                      same=same_quantity)
     d.conclude()
 
@@ -64,8 +65,7 @@ def test_api_pods_healthy(objects, environment, cluster, expect, diagnose):
     d = diagnose(objects.resource("api") + " pods")
     d.expect("number of pods", dep["spec"].get("replicas", 1), len(pods), "the Deployment's spec.replicas",
              same=lambda want, got: got >= max(want, 1))
-    arch_of = {n["metadata"]["name"]: (n["metadata"].get("labels") or {}).get(ARCH)
-               for n in cluster.list("Node")} if cluster.readable("Node") else None
+    arch_of = {n["metadata"]["name"]: node_arch(n) for n in cluster.list("Node")} if cluster.readable("Node") else None
     max_restarts = environment.checks.max_restarts
     failing: list[str] = []
     for pod in pods:
@@ -82,7 +82,7 @@ def test_api_pods_healthy(objects, environment, cluster, expect, diagnose):
                      same=lambda _, got: got <= max_restarts)
         if arch_of is not None and pod["spec"].get("nodeName"):
             node = pod["spec"]["nodeName"]
-            d.expect(f"pod {pname} node {node} label {ARCH}", expect.api.node_arch, arch_of.get(node),
+            d.expect(f"pod {pname} node {node} architecture", expect.api.node_arch, arch_of.get(node),
                      environment.source("expect.api.node_arch"))
         if len(d.mismatches) > before:
             failing.append(pname)

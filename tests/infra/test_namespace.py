@@ -1,9 +1,7 @@
 """Every inventory row in the Icepack namespace, every Icepack workload on the expected architecture."""
 from __future__ import annotations
 
-from icepack_verify import Said
-
-ARCH = "kubernetes.io/arch"
+from icepack_verify import Said, allowed_arches, describe_arches, only_arch
 
 
 def test_icepack_resources_live_in_the_namespace(objects, inventory, environment, diagnose):
@@ -20,6 +18,7 @@ def test_icepack_resources_live_in_the_namespace(objects, inventory, environment
 def test_workloads_select_the_expected_arch(objects, environment, expect, diagnose):
     d = diagnose("Icepack workloads")
     for w in objects.workloads():
-        d.expect(f"{w.label} nodeSelector[{ARCH}]", expect.api.node_arch, (w.pod_spec.get("nodeSelector") or {}).get(ARCH),
-                 environment.source("expect.api.node_arch"))
+        d.expect(f"{w.label} pod architectures (nodeSelector and required node affinity)", expect.api.node_arch,
+                 Said(describe_arches(allowed_arches(w.pod_spec))), environment.source("expect.api.node_arch"),
+                 same=lambda want, _, spec=w.pod_spec: only_arch(want, spec))
     d.conclude()

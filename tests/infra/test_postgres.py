@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from icepack_verify import ROWS
+from icepack_verify import ROWS, same_image
+
+LEGACY_CLASS = "volume.beta.kubernetes.io/storage-class"  # the annotation spec.storageClassName replaced
 
 
 @pytest.fixture
@@ -21,7 +23,7 @@ def test_postgres_deployment(internal_postgres, objects, environment, expect, di
     d.expect("spec.replicas", expect.postgres.replicas, dep["spec"].get("replicas"),
              environment.source("expect.postgres.replicas"))
     d.expect("containers[postgres].image", expect.postgres.image, container.get("image"),
-             environment.source("expect.postgres.image"))
+             environment.source("expect.postgres.image"), same=same_image)
     d.expect("spec.strategy.type", expect.postgres.strategy, (dep["spec"].get("strategy") or {}).get("type", "RollingUpdate"),
              environment.source("expect.postgres.strategy"))
     d.conclude()
@@ -31,6 +33,7 @@ def test_postgres_pvc(internal_postgres, objects, environment, expect, diagnose)
     pvc = objects.get("postgres_pvc")
     d = diagnose(objects.resource("postgres_pvc"))
     d.expect("status.phase", "Bound", (pvc.get("status") or {}).get("phase"), ROWS["postgres_pvc"].citation)
-    d.expect("spec.storageClassName", expect.postgres.storage_class, pvc["spec"].get("storageClassName"),
+    storage_class = pvc["spec"].get("storageClassName") or (pvc["metadata"].get("annotations") or {}).get(LEGACY_CLASS)
+    d.expect("spec.storageClassName", expect.postgres.storage_class, storage_class,
              environment.source("expect.postgres.storage_class"))
     d.conclude()

@@ -1,24 +1,12 @@
 """NLB Service: an AWS NLB terminating TLS with the environment's own ACM certificate."""
 from __future__ import annotations
 
-import re
-
-from icepack_verify import ROWS, Said
+from icepack_verify import ROWS, Said, arn_problems, tls_ports
 
 AWS = "service.beta.kubernetes.io/aws-load-balancer-"
 DNS = "external-dns.alpha.kubernetes.io/hostname"
-ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:(\d{12}):certificate/[A-Za-z0-9-]+$")
 NLB_TYPES = ("external", "nlb")  # AWS Load Balancer Controller ("external") or the in-tree NLB ("nlb")
 NLB = ROWS["service"].citation
-
-
-def _same_ports(expected: int, actual: object) -> bool:
-    return isinstance(actual, str) and str(expected) in [p.strip() for p in actual.split(",")]
-
-
-def _own_account(account: str, arn: object) -> bool:
-    m = ACM_ARN.match(arn) if isinstance(arn, str) else None
-    return bool(m) and m.group(1) == account
 
 
 def test_api_service_is_a_tls_nlb(objects, environment, expect, diagnose):
@@ -28,11 +16,20 @@ def test_api_service_is_a_tls_nlb(objects, environment, expect, diagnose):
     d.expect("spec.type", expect.service.type, svc["spec"].get("type"), environment.source("expect.service.type"))
     d.expect(f"annotations[{AWS}type]", " or ".join(NLB_TYPES), notes.get(f"{AWS}type"),
              NLB, same=lambda _, got: got in NLB_TYPES)
-    d.expect(f"annotations[{AWS}ssl-cert]", f"an ACM certificate ARN in account {environment.account_id}",
-             notes.get(f"{AWS}ssl-cert"), f"{NLB} (ACM TLS termination); {environment.source('account_id')}",
-             same=lambda _, got: _own_account(environment.account_id, got))
-    d.expect(f"annotations[{AWS}ssl-ports]", str(expect.service.tls_port), notes.get(f"{AWS}ssl-ports"),
-             environment.source("expect.service.tls_port"), same=_same_ports)
+    cert = notes.get(f"{AWS}ssl-cert")
+    wrong = arn_problems(cert, service="acm", account=environment.account_id, region=environment.region,
+                         resource="certificate")
+    d.expect(f"annotations[{AWS}ssl-cert]",
+             Said(f"an ACM certificate ARN in account {environment.account_id}, region {environment.region}"),
+             cert, f"{NLB} (ACM TLS termination); {environment.source('account_id')}, {environment.source('region')}",
+             same=lambda *_: not wrong, note="; ".join(wrong) or None)
+    ports = svc["spec"].get("ports") or []
+    tls = expect.service.tls_port
+    d.expect("spec.ports[].port", Said(f"includes {tls}"), [p.get("port") for p in ports],
+             environment.source("expect.service.tls_port"), same=lambda *_: any(p.get("port") == tls for p in ports))
+    d.expect(f"annotations[{AWS}ssl-ports]", Said(f"covers port {tls} (a number, the port's name, '*' or unset)"),
+             notes.get(f"{AWS}ssl-ports"), environment.source("expect.service.tls_port"),
+             same=lambda _, got: tls in tls_ports(got, ports) or not any(p.get("port") == tls for p in ports))
     d.expect(f"annotations[{DNS}]", environment.hostname, notes.get(DNS), environment.source("hostname"))
     d.conclude()
 

@@ -1,12 +1,9 @@
 """IRSA: the ServiceAccount carries a role of the environment's own account, and every workload uses it."""
 from __future__ import annotations
 
-import re
-
-from icepack_verify import ROWS, Said
+from icepack_verify import ROWS, Said, arn_problems
 
 ROLE_ARN = "eks.amazonaws.com/role-arn"
-IAM_ROLE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]+$")
 IRSA = ROWS["service_account"].citation
 
 
@@ -14,11 +11,11 @@ def test_irsa_role_arn(objects, environment, diagnose):
     sa = objects.get("service_account")
     arn = (sa["metadata"].get("annotations") or {}).get(ROLE_ARN)
     d = diagnose(objects.resource("service_account"))
-    m = IAM_ROLE.match(arn) if isinstance(arn, str) else None
-    if d.expect(f"annotations[{ROLE_ARN}]", Said("an IAM role ARN (arn:aws:iam::<account>:role/<name>)"), arn,
-                IRSA, same=lambda *_: m is not None):
-        d.expect(f"annotations[{ROLE_ARN}] account", environment.account_id, f"{m.group(1)} (in {arn})",
-                 environment.source("account_id"), same=lambda want, got: got.split(" ")[0] == want)
+    # IAM is global: no region in the ARN, and the partition is the environment region's.
+    wrong = arn_problems(arn, service="iam", account=environment.account_id, region=None, resource="role")
+    d.expect(f"annotations[{ROLE_ARN}]",
+             Said(f"an IAM role ARN of account {environment.account_id} (arn:aws:iam::<account>:role/<name>)"), arn,
+             f"{IRSA}; {environment.source('account_id')}", same=lambda *_: not wrong, note="; ".join(wrong) or None)
     d.conclude()
 
 

@@ -1,6 +1,9 @@
 """Worker: a KEDA ScaledJob scaling on the job queue."""
 from __future__ import annotations
 
+# KEDA's own defaults for a ScaledJob: an omitted field means these.
+KEDA_DEFAULTS = {"pollingInterval": 30, "maxReplicaCount": 100}
+
 
 def test_worker_scaled_job_spec(objects, environment, expect, diagnose):
     sj = objects.get("worker")
@@ -9,9 +12,10 @@ def test_worker_scaled_job_spec(objects, environment, expect, diagnose):
     d.expect("spec.triggers[].type", f"includes {expect.worker.trigger!r}",
              [t.get("type") for t in spec.get("triggers") or []], environment.source("expect.worker.trigger"),
              same=lambda _, got: expect.worker.trigger in got)
-    d.expect("spec.pollingInterval", expect.worker.polling_interval, spec.get("pollingInterval"),
+    spec = {**KEDA_DEFAULTS, **spec}
+    d.expect("spec.pollingInterval", expect.worker.polling_interval, spec["pollingInterval"],
              environment.source("expect.worker.polling_interval"))
-    d.expect("spec.maxReplicaCount", expect.worker.max_replicas, spec.get("maxReplicaCount"),
+    d.expect("spec.maxReplicaCount", expect.worker.max_replicas, spec["maxReplicaCount"],
              environment.source("expect.worker.max_replicas"))
     d.conclude()
 

@@ -7,11 +7,12 @@ A drift edits one or more of the twin's three layers:
 * ``behaviour`` the runtime switches of the API and the store (a key renamed, ...)
 
 Drifts are grouped by the suite folder that must catch them; each group is one module
-below, listed here explicitly.
+below, listed here explicitly. `equivalent` holds the opposite: healthy environments
+written in another form, which every check must pass (equivalence probes).
 """
 from __future__ import annotations
 
-from icepack_twin.drifts import contracts, data, infra, smoke
+from icepack_twin.drifts import contracts, data, equivalent, infra, smoke
 from icepack_twin.drifts.base import Drift
 
 
@@ -24,7 +25,7 @@ def _catalogue(*groups: list[Drift]) -> dict[str, Drift]:
     return catalogue
 
 
-CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS)
+CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS, equivalent.DRIFTS)
 
 
 def lookup(names: list[str]) -> list[Drift]:

@@ -1,6 +1,7 @@
 """What a drift is: a name, the suite folder that must catch it, and its edits to the twin's layers."""
 from __future__ import annotations
 
+import copy
 import dataclasses
 from typing import Callable
 
@@ -11,7 +12,7 @@ from icepack_twin.objects import Objects
 @dataclasses.dataclass(frozen=True)
 class Drift:
     name: str
-    suite: str  # the suite folder that must catch it
+    suite: str  # the suite folder that must catch it; "equivalent": a healthy form every check must pass
     doc: str
     values: Callable[[dict], None] | None = None
     objects: Callable[[Objects], None] | None = None
@@ -28,3 +29,12 @@ class DriftList(list):
     def add(self, name: str, doc: str, **edits) -> Drift:
         self.append(d := Drift(name, self.suite, doc, **edits))
         return d
+
+
+def switch(**changes) -> Callable[[Behaviour], None]:
+    """A behaviour edit setting these switches; each configuration gets its own copy of the values,
+    so a drift that adds to a switch (override_values) never leaks into another's."""
+    def edit(b: Behaviour) -> None:
+        for key, value in changes.items():
+            setattr(b, key, copy.deepcopy(value))
+    return edit

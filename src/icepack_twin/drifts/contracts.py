@@ -4,37 +4,31 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from icepack_twin.behaviour import Behaviour
-from icepack_twin.drifts.base import DriftList
+from icepack_twin.drifts.base import DriftList, switch
 
 DRIFTS = DriftList("contracts")
 
 
-def _switch(**changes):
-    def edit(b: Behaviour) -> None:
-        for key, value in changes.items():
-            setattr(b, key, value)
-    return edit
 
-
-DRIFTS.add("status-missing-key", "/status lost its `stale` key", behaviour=_switch(drop_keys={"status": {"stale"}}))
+DRIFTS.add("status-missing-key", "/status lost its `stale` key", behaviour=switch(drop_keys={"status": {"stale"}}))
 DRIFTS.add("status-extra-key", "/status grew an undocumented `cache_hit` key",
-      behaviour=_switch(add_keys={"status": {"cache_hit": True}}))
+      behaviour=switch(add_keys={"status": {"cache_hit": True}}))
 DRIFTS.add("status-renamed-key", "/status renamed `stale` to `staleness`",
-      behaviour=_switch(rename_keys={"status": {"stale": "staleness"}}))
+      behaviour=switch(rename_keys={"status": {"stale": "staleness"}}))
 DRIFTS.add("stale-as-string", "/status serves `stale` as the string \"false\"",
-      behaviour=_switch(override_values={"status": {"stale": "false"}}))
+      behaviour=switch(override_values={"status": {"stale": "false"}}))
 DRIFTS.add("naive-timestamps", "timestamps rendered without a time zone",
-      behaviour=_switch(naive_timestamps=True))
+      behaviour=switch(naive_timestamps=True))
 DRIFTS.add("table-mismatch", "/health names another table than the one requested",
-      behaviour=_switch(override_values={"health": {"table": {"database": "sales", "name": "orders_v0"}}}))
+      behaviour=switch(override_values={"health": {"table": {"database": "sales", "name": "orders_v0"}}}))
 DRIFTS.add("health-based-on-older-status", "/health and the recommendation assess a status 45 min (3 health-sync intervals) older than /status serves",
-      behaviour=_switch(health_status_lag=timedelta(minutes=45)))
+      behaviour=switch(health_status_lag=timedelta(minutes=45)))
 DRIFTS.add("unknown-table-500", "an unknown table crashes the handler: 500",
-      behaviour=_switch(unknown_table="500"))
+      behaviour=switch(unknown_table="500"))
 DRIFTS.add("unknown-table-html", "an unknown table kills the pod: the load balancer's 502 HTML page",
-      behaviour=_switch(unknown_table="html"))
+      behaviour=switch(unknown_table="html"))
 DRIFTS.add("openapi-endpoint-removed", "/openapi.json no longer documents the /health endpoint",
-      behaviour=_switch(openapi_hidden_paths={"/tables/{database}/{table}/health"}))
+      behaviour=switch(openapi_hidden_paths={"/tables/{database}/{table}/health"}))
 
 
 def _evaluated_in_the_future(b: Behaviour) -> None:

@@ -28,20 +28,6 @@ def _api_pods(objs: Objects) -> list[dict]:
     return [p for p in objs.of_kind("Pod") if p["metadata"]["labels"].get("app.kubernetes.io/component") == "api"]
 
 
-def _pod_specs(objs: Objects):
-    """Every pod spec of an Icepack workload: templates and live pods."""
-    for o in objs:
-        spec = o.get("spec", {})
-        if o["kind"] == "Pod":
-            yield spec
-        elif o["kind"] in {"Deployment", "ReplicaSet"}:
-            yield spec["template"]["spec"]
-        elif o["kind"] == "CronJob":
-            yield spec["jobTemplate"]["spec"]["template"]["spec"]
-        elif o["kind"] == "ScaledJob":
-            yield spec["jobTargetRef"]["template"]["spec"]
-
-
 def _set(path: list[str], value):
     def edit(values: dict) -> None:
         node = values
@@ -56,7 +42,7 @@ def _set(path: list[str], value):
 DRIFTS.add("api-replicas-1", "API Deployment scaled to 1 replica", values=_set(["api", "replicas"], 1))
 DRIFTS.add("api-amd64-selector", "API pods select amd64 nodes",
       objects=lambda objs: [s["nodeSelector"].update({"kubernetes.io/arch": "amd64"})
-                            for s in _pod_specs(objs) if s["containers"][0]["name"] == "api"])
+                            for s in objs.pod_specs() if s["containers"][0]["name"] == "api"])
 DRIFTS.add("api-port-8080", "API listens on 8080 (container port, probes' named port, Service targetPort)",
       values=_set(["api", "port"], 8080))
 DRIFTS.add("dev-requests-not-overridden", "values-dev.yaml resource override lost: chart defaults in dev",
