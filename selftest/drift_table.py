@@ -39,6 +39,8 @@ NS = I + "test_namespace.py::"
 HELM = I + "test_helm_release.py::"
 IMAGES = I + "test_images.py::"
 HEADERS = C + "test_headers.py::test_read_contract_is_announced_as_json"
+LATENCY = C + "test_headers.py::test_read_contract_answers_within_budget"
+PER_TABLE = D + "test_freshness.py::test_every_tracked_table_is_fresh"
 READYZ = S + "test_readiness.py::test_readyz_returns_200"
 UI = S + "test_readiness.py::test_ui_answers_with_html"
 DRY_RUN = S + "test_dry_run.py::test_dry_run_job_completes_and_changes_nothing"
@@ -140,6 +142,7 @@ DECLARED: list[Declared] = [
         IMAGES + "test_workloads_run_the_expected_image_tag", IMAGES + "test_workloads_run_one_image_from_ecr")} | {
         NS + "test_icepack_resources_live_in_the_namespace": ("absent (present: none)",),
         HELM + "test_newest_release_is_deployed": ("not found", "no release Secret"),
+        PG + "test_postgres_available": ("not found",), WORKER + "test_worker_trigger_reads_the_api_database": ("not found",),
         HELM + "test_release_carries_the_expected_chart_version": ("not found", "no release Secret")}, alone=True),
     Declared("worker-polling-60", {WORKER + "test_worker_scaled_job_spec": ("spec.pollingInterval", "expected 30",
                                                                            "actual 60")}, env="stage"),
@@ -178,7 +181,8 @@ DECLARED: list[Declared] = [
                                DRY_RUN: ("expected 202", "503", "Drain mode is on")}),
     # --- data -----------------------------------------------------------------------------
     Declared("health-sync-stopped", {FRESH: ("table_status_snapshots", "table_health_snapshots", "stale: newest row",
-                                             "expected newest row at most 0:35:00 old")}, alone=True),
+                                             "expected newest row at most 0:35:00 old"),
+                                     PER_TABLE: ("analytics.events newest row", "sales.refunds newest row")}, alone=True),
     Declared("health-sync-late", {}, warns=("SnapshotsLate", "past the warn threshold 0:20:00"), alone=True),
     Declared("health-snapshots-missing", {COVERAGE: ("analytics.sessions assessed_at", "ops.job_runs assessed_at",
                                                      "at most 0:35:00 old", "no row")}),
@@ -190,10 +194,39 @@ DECLARED: list[Declared] = [
                                                           "newest table_status_snapshots", "actual"),
                                                  AGREE: ("status_collected_at", "not newer than /status collected_at")}),
     Declared("tracked-tables-collapsed", {COLLAPSE: ("distinct tables", "expected at least 4.8", "6 a day before",
-                                                     "actual 3")},
+                                                     "actual 3"),
+                                          PER_TABLE: ("analytics.sessions newest row", "ops.job_runs newest row")},
              masks=(COVERAGE,)),  # the dropped tables have no fresh status for the coverage check to judge
+    # --- drifts a shallow check would pass (the same strings, another meaning; a right spec, a broken state) ---
+    Declared("api-arch-affinity-allows-amd64", {API + "test_api_deployment_spec": ("architectures", "actual amd64, arm64"),
+                                                NS + "test_workloads_select_the_expected_arch": ("actual amd64, arm64",)}),
+    Declared("orchestrator-in-azores-time", {CRON + "test_cronjob_spec": (
+        "spec.timeZone Atlantic/Azores", "fires Mon 01:00", "expected Mon 02:00")}),
+    Declared("orchestrator-image-from-docker-hub", {IMAGES + "test_workloads_run_one_image_from_ecr": (
+        "expected an ECR registry", "docker.io/icepack/icepack:2f9c1e7")}),
+    Declared("acm-cert-in-another-region", {SVC + "test_api_service_is_a_tls_nlb": (
+        "aws-load-balancer-ssl-cert", "region 'eu-west-1', expected 'us-east-1'")}),
+    Declared("irsa-role-in-another-partition", {SA + "test_irsa_role_arn": ("partition 'aws-cn', expected 'aws'",)}),
+    Declared("service-tls-port-not-exposed", {SVC + "test_api_service_is_a_tls_nlb": (
+        "spec.ports[].port", "includes 443", "actual [80]")}),
+    Declared("worker-trigger-other-database", {WORKER + "test_worker_trigger_reads_the_api_database": (
+        "metadata.dbName", "'icepack'", "'icepack_legacy'")}),
+    Declared("postgres-not-ready", {PG + "test_postgres_available": ("status.readyReplicas", "actual 0", "FailedMount")}),
+    Declared("load-balancer-sync-failing", {SVC + "test_api_service_load_balancer_provisioned": (
+        "newest load balancer event", "Warning FailedDeployModel", "AccessDenied")}),
+    Declared("worker-scaledjob-paused", {WORKER + "test_worker_scaled_job_ready": ("autoscaling.keda.sh/paused", "'true'")}),
+    Declared("api-rollout-paused", {API + "test_api_rollout_complete": ("spec.paused", "expected False, actual True")}),
+    Declared("status-served-as-text-plain", {HEADERS: ("Content-Type header", "actual 'text/plain")}),
+    Declared("openapi-nested-type-changed", {
+        BASELINE: ("changed types: snapshot.snapshot_count integer -> string",),
+        SPEC: ('is not of type "string"',)}),  # the served spec now contradicts the served bodies too
+    Declared("one-table-status-slow", {LATENCY: ("/tables/sales/orders/status", "latency", "at most 3s")}),
+    Declared("readyz-slow", {READYZ: ("/readyz", "latency", "at most 3s")}),
+    Declared("one-tracked-table-stale", {PER_TABLE: ("sales.refunds newest row", "at most 0:35:00 old",
+                                                     "stopped collecting these tables")}),
     Declared("snapshots-never-refreshed", {FRESH: ("table_status_snapshots", "table_health_snapshots",
-                                                   "never refreshed", "rows from a single run", "at most 0:35:00")},
+                                                   "never refreshed", "rows from a single run", "at most 0:35:00"),
+                                           PER_TABLE: ("analytics.events newest row",)},
              alone=True),
 ]
 

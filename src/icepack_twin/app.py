@@ -8,6 +8,7 @@ contract truthfully in ``/openapi.json``.
 
 import copy
 import re
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Callable, Literal
 
@@ -276,6 +277,7 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
              responses={503: {"model": Readiness, "description": "Not ready"}})
     def readyz():
         behaviour = get_behaviour()
+        time.sleep(behaviour.slow.get("readyz", 0))
         if not store.ping():
             return JSONResponse({"status": "not ready", "reason": "database unreachable"}, status_code=503)
         if behaviour.readyz_status != 200:
@@ -286,6 +288,7 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
     @app.get("/tables/{database}/{table}/status", response_model=TableStatus, responses=NOT_FOUND)
     def table_status(database: Database, table: Table):
         behaviour = get_behaviour()
+        time.sleep(behaviour.slow.get(f"{database}.{table}", 0))
         if (error := untracked(database, table, behaviour)) is not None:
             return error
         row = store.latest_status(database, table)
@@ -393,6 +396,9 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
         schema = copy.deepcopy(full_schema)
         for path in get_behaviour().openapi_hidden_paths:
             schema["paths"].pop(path, None)
+        for where, type_ in get_behaviour().openapi_retyped.items():
+            component, prop = where.split(".")
+            schema["components"]["schemas"][component]["properties"][prop]["type"] = type_
         return schema
 
     app.openapi = openapi

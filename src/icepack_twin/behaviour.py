@@ -27,6 +27,8 @@ class Behaviour:
     health_status_lag: timedelta | None = None  # health/recommendation based on a status this much older
     unknown_table: Literal["json404", "500", "html"] = "json404"
     openapi_hidden_paths: set[str] = dataclasses.field(default_factory=set)  # paths dropped from /openapi.json
+    openapi_retyped: dict[str, str] = dataclasses.field(default_factory=dict)  # "Schema.property" -> new type
+    slow: dict[str, float] = dataclasses.field(default_factory=dict)  # "readyz" or "db.table" (its /status) -> seconds
     api_cached_collected_at: timedelta | None = None  # /status serves a collected_at this much older than the DB row
 
     # --- readiness, jobs, drain ------------------------------------------------------

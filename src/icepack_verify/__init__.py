@@ -23,7 +23,7 @@ _EXPORTS = {
     "removals": "openapi_surface", "surface": "openapi_surface",
     "check_get_operations": "schemathesis_adapter", "openapi_schema_for": "schemathesis_adapter",
     # the API
-    "describe": "api",
+    "describe": "api", "within_budget": "api",
     # the cluster
     "ROWS": "inventory",
     "BadRelease": "helm", "chart_version": "helm", "decode_release": "helm", "newest_release": "helm",
@@ -31,12 +31,12 @@ _EXPORTS = {
     # equality that means what operators mean
     "allowed_arches": "semantics", "arn_problems": "semantics", "describe_arches": "semantics",
     "ecr_registry": "semantics", "effective_resources": "semantics", "image_tag": "semantics",
-    "includes": "semantics", "instant": "semantics", "json_media_type": "semantics", "interval": "semantics", "node_arch": "semantics",
+    "includes": "semantics", "next_fires": "semantics", "instant": "semantics", "json_media_type": "semantics", "interval": "semantics", "node_arch": "semantics",
     "only_arch": "semantics", "parse_image": "semantics", "previous_fire": "semantics", "same_image": "semantics",
     "same_quantity": "semantics", "same_schedule": "semantics", "tls_ports": "semantics", "zone": "semantics",
     # the snapshot tables
     "Outcome": "freshness", "Thresholds": "freshness", "newest_row": "freshness",
-    "newest_per_table": "freshness", "newest_status": "freshness", "table_counts": "freshness",
+    "newest_per_table": "freshness", "TRACKED_WITHIN": "freshness", "event_line": "cluster", "newest_status": "freshness", "table_counts": "freshness",
 }
 __all__ = sorted(_EXPORTS)
 

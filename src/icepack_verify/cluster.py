@@ -167,15 +167,17 @@ class ClusterSnapshot:
     def readable(self, kind: str) -> bool:
         return self.listings[kind].error is None
 
-    def events_for(self, kind: str, name: str, limit: int = 5) -> list[str]:
-        """The object's most recent events, newest last, as one line each."""
+    def events_of(self, kind: str, name: str) -> list[dict]:
+        """The object's events, oldest first ([] when events cannot be read)."""
         if not self.readable("Event"):
             return []
         events = [e for e in self.list("Event")
                   if e.get("involvedObject", {}).get("kind") == kind and e["involvedObject"].get("name") == name]
-        events.sort(key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
-        return [f"{e.get('lastTimestamp') or e.get('eventTime')} {e.get('type')} {e.get('reason')}: {e.get('message')}"
-                for e in events[-limit:]]
+        return sorted(events, key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
+
+    def events_for(self, kind: str, name: str, limit: int = 5) -> list[str]:
+        """The object's most recent events, newest last, as one line each."""
+        return [event_line(e) for e in self.events_of(kind, name)[-limit:]]
 
     def pod_log_tail(self, pod: str, container: str | None = None, lines: int = 20) -> str:
         """The last lines of a failing pod's log (a read-only GET), or why it is unavailable."""
@@ -184,3 +186,7 @@ class ClusterSnapshot:
                                                       tail_lines=lines, _request_timeout=5)
         except (ApiException, urllib3.exceptions.HTTPError) as exc:
             return f"(log unavailable: {getattr(exc, 'status', '')} {getattr(exc, 'reason', type(exc).__name__)})"
+
+
+def event_line(e: dict) -> str:
+    return f"{e.get('lastTimestamp') or e.get('eventTime')} {e.get('type')} {e.get('reason')}: {e.get('message')}"

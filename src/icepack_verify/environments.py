@@ -148,6 +148,8 @@ class Checks(_Model):
     dry_run_timeout: Duration
     http_timeout: Duration
     http_attempts: int = Field(ge=1, le=10)
+    latency_warn: Duration
+    latency_fail: Duration
     max_restarts: int = Field(ge=0)
     schemathesis_max_examples: int = Field(ge=1)
 

@@ -16,6 +16,8 @@ from icepack_verify.database import Database
 from icepack_verify.environments import Environment
 from icepack_verify.semantics import interval
 
+TRACKED_WITHIN = timedelta(days=1)  # a table with a status row this recent is one health-sync tracks
+
 
 class Outcome(enum.Enum):
     FRESH = "fresh"

@@ -1,6 +1,8 @@
-"""The breaking-change surface of an OpenAPI document: paths, methods, response property names.
+"""The breaking-change surface of an OpenAPI document: paths, methods, and every response
+property with its type, nested ones included ("snapshot.snapshot_count": "integer").
 
-Regenerate the committed baseline from a healthy API (the twin, say):
+A client of the baseline breaks when a path, an operation or a property it read is gone,
+or when a property's type changed. Regenerate the committed baseline from a healthy API:
 
     python -m icepack_verify.openapi_surface "$ICEPACK_API_URL/openapi.json" > tests/contracts/openapi-baseline.json
 """
@@ -8,6 +10,8 @@ from __future__ import annotations
 
 import json
 import sys
+
+MAX_DEPTH = 8  # recursive schemas stop here
 
 
 def _resolve(doc: dict, schema: dict) -> dict:
@@ -19,8 +23,36 @@ def _resolve(doc: dict, schema: dict) -> dict:
     return schema if isinstance(schema, dict) else {}
 
 
+def _type(doc: dict, schema: dict) -> str:
+    """'integer', 'string|null', 'object', 'array': what a client parses the value as."""
+    schema = _resolve(doc, schema)
+    if "type" in schema:
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        return "|".join(sorted(types))
+    members = schema.get("anyOf") or schema.get("oneOf")
+    if members:
+        return "|".join(sorted({t for m in members for t in _type(doc, m).split("|")}))
+    return "object" if "properties" in schema else "any"
+
+
+def _properties(doc: dict, schema: dict, prefix: str = "", depth: int = 0) -> dict[str, str]:
+    """{"stale": "boolean", "snapshot.snapshot_count": "integer", "issues[].code": "string", ...}."""
+    out: dict[str, str] = {}
+    schema = _resolve(doc, schema)
+    if depth > MAX_DEPTH:
+        return out
+    for member in schema.get("anyOf") or schema.get("oneOf") or []:
+        out.update(_properties(doc, member, prefix, depth + 1))
+    for name, sub in (schema.get("properties") or {}).items():
+        out[prefix + name] = _type(doc, sub)
+        out.update(_properties(doc, sub, f"{prefix}{name}.", depth + 1))
+    if "items" in schema:
+        out.update(_properties(doc, schema["items"], prefix.rstrip(".") + "[].", depth + 1))
+    return out
+
+
 def surface(doc: dict) -> dict:
-    """{path: {method: {status: [top-level response property names]}}}."""
+    """{path: {method: {status: {property path: type}}}}."""
     out: dict = {}
     for path, item in sorted(doc.get("paths", {}).items()):
         for method, op in sorted(item.items()):
@@ -29,13 +61,13 @@ def surface(doc: dict) -> dict:
             statuses = {}
             for status, resp in sorted(op["responses"].items()):
                 content = _resolve(doc, resp).get("content", {}).get("application/json", {})
-                statuses[status] = sorted(_resolve(doc, content.get("schema", {})).get("properties", {}))
+                statuses[status] = dict(sorted(_properties(doc, content.get("schema", {})).items()))
             out.setdefault(path, {})[method] = statuses
     return out
 
 
 def removals(baseline: dict, current: dict) -> list[str]:
-    """What a client of the baseline relied on and the current document no longer has."""
+    """What a client of the baseline relied on and the current document no longer has, or has as another type."""
     gone = []
     for path, methods in baseline.items():
         if path not in current:
@@ -47,8 +79,14 @@ def removals(baseline: dict, current: dict) -> list[str]:
                 continue
             for status, props in statuses.items():
                 now = current[path][method].get(status)
-                if now is not None and (lost := sorted(set(props) - set(now))):
-                    gone.append(f"{method.upper()} {path} {status} response lost properties: {', '.join(lost)}")
+                if now is None:
+                    continue
+                where = f"{method.upper()} {path} {status}"
+                if lost := sorted(set(props) - set(now)):
+                    gone.append(f"{where} response lost properties: {', '.join(lost)}")
+                changed = [f"{p} {props[p]} -> {now[p]}" for p in sorted(set(props) & set(now)) if props[p] != now[p]]
+                if changed:
+                    gone.append(f"{where} response changed types: {', '.join(changed)}")
     return gone
 
 

@@ -78,6 +78,14 @@ def same_schedule(expected: str, actual: object, count: int = 800, time_zone: ob
     return all(fire_times(expected, ref, count) == fire_times(actual, ref, count, tz) for ref in _REFERENCES)
 
 
+def next_fires(schedule: object, time_zone: object = None, count: int = 3) -> str:
+    """'00:00, 02:00, 04:00 UTC': the next fire times from a fixed Monday midnight, for messages."""
+    tz = zone(time_zone)
+    if not isinstance(schedule, str) or not croniter.is_valid(schedule) or tz is None:
+        return "never (not a schedule)"
+    return ", ".join(f"{t:%a %H:%M}" for t in fire_times(schedule, _REFERENCES[0], count, tz)) + " UTC"
+
+
 def interval(schedule: str, at: datetime | None = None) -> timedelta:
     """The longest gap between consecutive fire times over a day: the refresh guarantee."""
     times = fire_times(schedule, at or _REFERENCES[0], 2 + 24 * 60)  # enough for a day at minute cadence

@@ -5,7 +5,7 @@ a grace: older than interval + warn_grace warns, older than interval + fail_grac
 """
 import pytest
 
-from icepack_verify import Outcome, Said
+from icepack_verify import TRACKED_WITHIN, Outcome, Said
 
 
 class SnapshotsLate(UserWarning):
@@ -40,3 +40,24 @@ def test_snapshot_table_is_fresh(kind, environment, phase, snapshot_tables, thre
         d.warn(SnapshotsLate, f"late: newest row is {newest.age} old, past the warn threshold {thresholds.warn} "
                               f"(fails after {thresholds.fail})  [from {thresholds.source}]")
     assert outcome in (Outcome.FRESH, Outcome.LATE)
+
+
+def test_every_tracked_table_is_fresh(environment, phase, per_table, thresholds, diagnose):
+    """A fresh newest row can hide a table health-sync stopped collecting: judge each tracked table."""
+    if not phase.freshness_required:
+        pytest.skip(f"phase {phase.name}: health-sync is suspended for the window, so freshness is not required")
+    s = environment.data
+    newest, now = per_table["status"]
+    tracked = {t: ts for t, ts in newest.items() if now - ts <= TRACKED_WITHIN}
+    if not tracked:
+        pytest.skip(f"no table has a row in {s.status_table} from the last {TRACKED_WITHIN.total_seconds() / 3600:g}h: "
+                    "test_snapshot_table_is_fresh says why")
+    d = diagnose(f"table {s.status_table}, column {s.status_time_column}, each table with a row in the last "
+                 f"{TRACKED_WITHIN.total_seconds() / 3600:g}h")
+    for table, ts in sorted(tracked.items()):
+        d.expect(f"{table} newest row", Said(f"at most {thresholds.fail} old"), Said(f"{ts.isoformat()}, {now - ts} old"),
+                 thresholds.source, same=lambda *_, ts=ts: now - ts <= thresholds.fail)
+    if d.mismatches:
+        d.hint(f"health-sync ({environment.names.health_sync}) stopped collecting these tables: "
+               "a catalog listing that lost a namespace, or a collector failing on them? Check its job logs")
+    d.conclude()

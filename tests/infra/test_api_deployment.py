@@ -40,6 +40,8 @@ def test_api_rollout_complete(objects, cluster, diagnose):
     desired = dep["spec"].get("replicas", 1)
     d = diagnose(objects.resource("api") + " (rollout)")
     src = "the Deployment's own spec (a finished rollout)"
+    d.expect("spec.paused", False, bool(dep["spec"].get("paused", False)),
+             "terraform apply: a paused Deployment never rolls out the applied template")
     d.expect("status.observedGeneration", dep["metadata"].get("generation"), status.get("observedGeneration"), src)
     for field in ("updatedReplicas", "readyReplicas", "availableReplicas"):
         d.expect(f"status.{field}", desired, status.get(field, 0), src)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from croniter import croniter
 
-from icepack_verify import Said, previous_fire, same_schedule, zone
+from icepack_verify import Said, next_fires, previous_fire, same_schedule, zone
 
 JOBS = pytest.mark.parametrize("job", ["orchestrator", "health_sync"], ids=["orchestrator", "health-sync"])
 
@@ -23,7 +23,8 @@ def test_cronjob_spec(objects, environment, expect, diagnose, job):
     tz = cj["spec"].get("timeZone")
     d.expect("spec.schedule" + (f" (spec.timeZone {tz})" if tz else ""), want.schedule, cj["spec"].get("schedule"),
              environment.source(f"expect.{job}.schedule") + ", read in UTC: the instants it fires must be the same",
-             same=lambda e, a: same_schedule(e, a, time_zone=tz))
+             same=lambda e, a: same_schedule(e, a, time_zone=tz),
+             note=f"fires {next_fires(cj['spec'].get('schedule'), tz)}; expected {next_fires(want.schedule)}")
     d.expect("spec.concurrencyPolicy", want.concurrency_policy, cj["spec"].get("concurrencyPolicy", "Allow"),
              environment.source(f"expect.{job}.concurrency_policy"))
     d.conclude()

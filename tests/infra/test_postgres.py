@@ -37,3 +37,17 @@ def test_postgres_pvc(internal_postgres, objects, environment, expect, diagnose)
     d.expect("spec.storageClassName", expect.postgres.storage_class, storage_class,
              environment.source("expect.postgres.storage_class"))
     d.conclude()
+
+
+def test_postgres_available(internal_postgres, objects, cluster, expect, diagnose):
+    """The spec can be right while the database is down: its Deployment must be available."""
+    dep = objects.get("postgres")
+    status = dep.get("status") or {}
+    d = diagnose(objects.resource("postgres") + " (live)")
+    d.expect("status.readyReplicas", dep["spec"].get("replicas", 1), status.get("readyReplicas", 0),
+             "the Deployment's own spec.replicas", same=lambda want, got: got >= want)
+    d.expect("status.conditions[Available]", "True", objects.condition(dep, "Available").get("status"),
+             ROWS["postgres"].citation)
+    if d.mismatches:
+        d.attach("recent events", cluster.events_for("Deployment", dep["metadata"]["name"]))
+    d.conclude()

@@ -1,7 +1,7 @@
 """NLB Service: an AWS NLB terminating TLS with the environment's own ACM certificate."""
 from __future__ import annotations
 
-from icepack_verify import ROWS, Said, arn_problems, tls_ports
+from icepack_verify import ROWS, Said, arn_problems, event_line, tls_ports
 
 AWS = "service.beta.kubernetes.io/aws-load-balancer-"
 DNS = "external-dns.alpha.kubernetes.io/hostname"
@@ -34,12 +34,22 @@ def test_api_service_is_a_tls_nlb(objects, environment, expect, diagnose):
     d.conclude()
 
 
+# What the service controller and the AWS Load Balancer Controller report about a Service's load balancer.
+LB_EVENTS = {"EnsuringLoadBalancer", "EnsuredLoadBalancer", "SyncLoadBalancerFailed", "UpdatedLoadBalancer",
+             "SuccessfullyReconciled", "FailedDeployModel", "FailedBuildModel", "FailedUpdateStatus"}
+
+
 def test_api_service_load_balancer_provisioned(objects, cluster, diagnose):
     svc = objects.get("service")
     ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
     d = diagnose(objects.resource("service") + " (load balancer)")
     d.expect("status.loadBalancer.ingress", Said("a provisioned NLB hostname or IP"),
              [i.get("hostname") or i.get("ip") for i in ingress], NLB, same=lambda _, got: any(got))
+    # An ingress stays from the last success: the newest load-balancer event says whether the latest sync worked.
+    lb_events = [e for e in cluster.events_of("Service", svc["metadata"]["name"]) if e.get("reason") in LB_EVENTS]
+    if lb_events:
+        d.expect("newest load balancer event", Said("a successful sync (Normal)"), Said(event_line(lb_events[-1])),
+                 f"{NLB}: the controller's latest reconcile", same=lambda *_: lb_events[-1].get("type") == "Normal")
     if d.mismatches:
         d.attach("recent events", cluster.events_for("Service", svc["metadata"]["name"]))
     d.conclude()

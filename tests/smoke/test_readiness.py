@@ -2,7 +2,7 @@
 import httpx
 import pytest
 
-from icepack_verify import Said, describe
+from icepack_verify import Said, describe, within_budget
 
 READYZ = "deployment document, rollback tiers: 'verify recovery by checking GET /readyz returns 200'"
 
@@ -12,6 +12,7 @@ def test_readyz_returns_200(environment, api, diagnose):
     d = diagnose(f"GET {environment.api_url}/readyz")
     d.expect("status", 200, response.status_code, READYZ,
              note=f"{describe(response)} (after {environment.checks.http_attempts} attempts)")
+    within_budget(d, response, environment)
     d.conclude()
 
 

@@ -38,3 +38,8 @@ def _evaluated_in_the_future(b: Behaviour) -> None:
 
 DRIFTS.add("recommendation-from-the-future", "/maintenance/recommendation evaluated_at 1 h ahead (the API pod's clock is off)",
       behaviour=_evaluated_in_the_future)
+DRIFTS.add("status-served-as-text-plain", "the read contracts serve their JSON as text/plain", behaviour=switch(json_media_type="text/plain"))
+DRIFTS.add("openapi-nested-type-changed", "/openapi.json now types snapshot.snapshot_count as a string",
+           behaviour=switch(openapi_retyped={"Snapshot.snapshot_count": "string"}))
+DRIFTS.add("one-table-status-slow", "GET /tables/sales/orders/status takes 3.2 s (past the 3 s budget)",
+           behaviour=switch(slow={"sales.orders": 3.2}))

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
 
 from icepack_twin import chart
 from icepack_twin.drifts.base import DriftList
@@ -208,3 +211,99 @@ DRIFTS.add("image-tag-not-expected", "every workload runs image tag 0ddba11",
       values=_set(["image", "tag"], "0ddba11"))
 DRIFTS.add("namespace-empty", "nothing deployed in namespace icepack (the kube context points at another cluster)",
       objects=lambda objs: objs.__setitem__(slice(None), [o for o in objs if o["kind"] == "Node"]))
+
+
+# --- drifts a shallow check would pass: the same strings, another meaning -------------------
+
+def _arch_affinity_allows_amd64(objs: Objects) -> None:
+    for spec in objs.pod_specs("api"):  # a template may be shared by the Deployment and its ReplicaSet
+        spec.pop("nodeSelector", None)
+        spec["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+            {"matchExpressions": [{"key": "kubernetes.io/arch", "operator": "In", "values": ["arm64", "amd64"]}]}]}}}
+
+
+def _orchestrator_in_azores_time(objs: Objects) -> None:
+    """'0 */2 * * *' read in UTC-1: it fires at odd UTC hours. Status as the controller would keep it."""
+    cj = objs.get("CronJob", ORCH)
+    cj["spec"]["timeZone"] = "Atlantic/Azores"
+    fired = croniter(cj["spec"]["schedule"], _now(objs).astimezone(ZoneInfo("Atlantic/Azores"))).get_prev(datetime)
+    if fired + timedelta(minutes=1, seconds=4) > _now(objs):
+        fired = croniter(cj["spec"]["schedule"], fired).get_prev(datetime)
+    cj["status"].update(lastScheduleTime=chart.ts(fired), lastSuccessfulTime=chart.ts(fired + timedelta(minutes=1, seconds=4)))
+
+
+def _orchestrator_image_from_docker_hub(objs: Objects) -> None:
+    spec = objs.get("CronJob", ORCH)["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    tag = spec["containers"][0]["image"].rsplit(":", 1)[1]
+    spec["containers"][0]["image"] = f"docker.io/icepack/icepack:{tag}"
+
+
+def _tls_port_not_exposed(objs: Objects) -> None:
+    objs.get("Service", API)["spec"]["ports"] = [{"name": "http", "port": 80, "targetPort": 8000, "protocol": "TCP"}]
+
+
+def _trigger_other_database(objs: Objects) -> None:
+    objs.get("ScaledJob", WORKER)["spec"]["triggers"][0]["metadata"]["dbName"] = "icepack_legacy"
+
+
+def _postgres_not_ready(objs: Objects) -> None:
+    if not any(o["kind"] == "Deployment" and o["metadata"]["name"] == PG for o in objs):
+        raise ValueError("this drift needs the internal Postgres (dev, local); this environment uses RDS")
+    dep = objs.get("Deployment", PG)
+    dep["status"].update(readyReplicas=0, availableReplicas=0, unavailableReplicas=1)
+    for cond in dep["status"]["conditions"]:
+        if cond["type"] == "Available":
+            cond.update(status="False", reason="MinimumReplicasUnavailable",
+                        message="Deployment does not have minimum availability.")
+    objs.append(chart.event(_now(objs), dep, "Warning", "FailedMount",
+                            "MountVolume.SetUp failed for volume \"data\": volume is already attached to another node",
+                            "kubelet", count=12))
+
+
+def _lb_sync_failing(objs: Objects) -> None:
+    svc = objs.get("Service", API)
+    failed = chart.event(_now(objs), svc, "Warning", "FailedDeployModel",
+                         "Failed deploy model due to AccessDenied: User is not authorized to perform: "
+                         "elasticloadbalancing:ModifyListener", "service", count=7, age=timedelta(minutes=20))
+    failed["lastTimestamp"] = chart.ts(_now(objs) - timedelta(seconds=5))  # after the last success
+    objs.append(failed)
+
+
+def _scaledjob_paused(objs: Objects) -> None:
+    sj = objs.get("ScaledJob", WORKER)
+    sj["metadata"].setdefault("annotations", {})["autoscaling.keda.sh/paused"] = "true"
+    for cond in sj["status"]["conditions"]:
+        if cond["type"] == "Paused":
+            cond.update(status="True", reason="ScaledJobPaused", message="ScaledJob is paused")
+
+
+def _rollout_paused(objs: Objects) -> None:
+    dep = objs.get("Deployment", API)
+    dep["spec"]["paused"] = True
+    for cond in dep["status"]["conditions"]:
+        if cond["type"] == "Progressing":
+            cond.update(status="Unknown", reason="DeploymentPaused", message="Deployment is paused")
+
+
+DRIFTS.add("api-arch-affinity-allows-amd64", "API pods' required node affinity admits arm64 and amd64",
+           objects=_arch_affinity_allows_amd64)
+DRIFTS.add("orchestrator-in-azores-time", "orchestrator '0 */2 * * *' with spec.timeZone Atlantic/Azores: odd UTC hours",
+           objects=_orchestrator_in_azores_time)
+DRIFTS.add("orchestrator-image-from-docker-hub", "the orchestrator runs docker.io/icepack/icepack with the right tag",
+           objects=_orchestrator_image_from_docker_hub)
+DRIFTS.add("acm-cert-in-another-region", "the NLB's ACM certificate is in eu-west-1 (same account)",
+           values=lambda v: v["service"].update(certificateArn=v["service"]["certificateArn"].replace(":us-east-1:", ":eu-west-1:")))
+DRIFTS.add("irsa-role-in-another-partition", "the IRSA role ARN names the aws-cn partition",
+           values=lambda v: v["serviceAccount"].update(roleArn=v["serviceAccount"]["roleArn"].replace("arn:aws:", "arn:aws-cn:")))
+DRIFTS.add("service-tls-port-not-exposed", "the Service exposes only port 80; the ssl-ports annotation still says 443",
+           objects=_tls_port_not_exposed)
+DRIFTS.add("worker-trigger-other-database", "the ScaledJob's postgresql trigger reads dbName icepack_legacy",
+           objects=_trigger_other_database)
+DRIFTS.add("postgres-not-ready", "the Postgres Deployment's spec is right, its pod is not ready (volume attached elsewhere)",
+           objects=_postgres_not_ready)
+DRIFTS.add("load-balancer-sync-failing", "the NLB keeps its old hostname; the controller's latest reconcile failed",
+           objects=_lb_sync_failing)
+DRIFTS.add("worker-scaledjob-paused", "the ScaledJob is Ready and right, and paused (autoscaling.keda.sh/paused)",
+           objects=_scaledjob_paused)
+DRIFTS.add("api-rollout-paused", "the API Deployment is paused: the applied template never rolls out",
+           objects=_rollout_paused)

@@ -15,3 +15,5 @@ DRIFTS.add("drain-left-on", "drain mode left on after a maintenance window",
       behaviour=lambda b: setattr(b, "drain", True))
 DRIFTS.add("ui-not-served", "the UI route is gone: its URL answers the API's JSON 404",
       behaviour=lambda b: setattr(b, "ui_served", False))
+DRIFTS.add("readyz-slow", "GET /readyz answers 200 after 3.2 s (past the 3 s budget)",
+           behaviour=lambda b: b.slow.update({"readyz": 3.2}))
