@@ -91,6 +91,8 @@ DECLARED: list[Declared] = [
     Declared("health-based-on-older-status", {AGREE: ("health: status_collected_at",
                                                       "maintenance/recommendation: status_collected_at",
                                                       "0:45:00 older", "health-sync every 0:15:00")}),
+    Declared("health-assessed-from-stale-status", {AGREE: ("health: status_collected_at", "assessed from stale input",
+                                                           "0:10:00 older", "after that status existed")}),
     Declared("recommendation-from-the-future", {AGREE: ("maintenance/recommendation: evaluated_at",
                                                         "now + clock skew", "[defaults.checks]")}),
     Declared("unknown-table-500", {ERRORS: ("expected 404 with a JSON body", "actual 500"), SPEC: ("500",)}),

@@ -135,3 +135,19 @@ def test_healthy_twin_passes(runs, env):
         assert any(check in t for t in ran), f"{check} did not run and pass"
     suites = {t.split("/")[1] for t in ran}
     assert suites == {"contracts", "infra", "smoke", "data"}, suites
+
+
+# A person would roll these back so (deployment document, "Rollback tiers"), whatever folder fails.
+@pytest.mark.parametrize("drift, tier, evidence", [
+    ("drain-left-on", 0, "drain mode is on"),            # the dry-run refusal too: turn drain off
+    ("cronjob-left-suspended", 0, "rollback marker"),
+    ("image-tag-not-expected", 1, "rollback marker"),
+    ("chart-version-not-bumped", 2, "a failing infra check"),
+    ("pod-crash-looping", 3, "UndefinedColumn"),         # a schema error in the crash log: the database
+])
+def test_rollback_tier_follows_the_cause(runs, drift, tier, evidence):
+    run = runs.run("local", (drift,))
+    assert run.summary["verdict"] == "unsafe" and run.summary["rollback_tier"] == tier, run.summary.get("causes")
+    headline = run.summary["causes"][0]
+    assert headline["tier"] == tier and any(evidence in e for e in headline["evidence"]), headline
+    assert f"rollback: {headline['action']}" in run.output

@@ -42,24 +42,37 @@ def test_key_diff_names_missing_and_unexpected_keys():
     assert key_diff(frozenset({"table"}), {"table"}) is None
 
 
-def test_rollback_hint_takes_the_most_conservative_tier():
-    failures = [{"test": "tests/contracts/test_keys.py::t", "rollback_tier": report.tier_of("tests/contracts/x.py::t", None)},
-                {"test": "tests/infra/test_api.py::t", "rollback_tier": report.tier_of("tests/infra/x.py::t", None)}]
-    assert report.rollback_hint(failures).startswith("Tier 2")
-    assert report.tier_of("tests/infra/test_release.py::test_image_tag", 1) == 1
-    assert report.rollback_hint([]) is None
-    assert report.rollback_hint([{"rollback_tier": 0}]).startswith("No rollback")
+def test_the_tier_comes_from_the_evidence_then_the_marker_then_the_folder():
+    assert report.cause("tests/infra/x.py::t", 1, 'psycopg.errors.UndefinedColumn: column "x" does not exist')[0] == 3
+    assert report.cause("tests/smoke/x.py::t", None, "503: drain mode is on: submissions are paused")[0] == 0
+    assert report.cause("tests/infra/x.py::t", 1, "image tag differs") == (1, "what a failure of this check means "
+                                                                           "(its rollback marker)")
+    assert report.cause("tests/infra/x.py::t", None, "spec.replicas differs") == (2, "a failing infra check")
+    assert report.cause("elsewhere.py::t", None, "x") == (None, "")
 
 
-def test_a_run_without_passes_is_never_safe():
-    assert report.summary("stage", "live", [])["verdict"] == "unsafe"
-    assert report.summary("stage", "live", [{"test": "t", "outcome": "skipped"}])["verdict"] == "unsafe"
-    assert report.summary("stage", "live", [{"test": "t", "outcome": "passed"}])["verdict"] == "safe"
+def test_every_implicated_tier_is_listed_most_severe_first_and_the_headline_is_the_first():
+    failures = [{"test": "a", "outcome": "failed", "rollback_tier": 0, "evidence": "e0"},
+                {"test": "b", "outcome": "failed", "rollback_tier": 2, "evidence": "e2"},
+                {"test": "c", "outcome": "failed", "rollback_tier": 0, "evidence": "e0"}]
+    data = report.summary("stage", "live", failures)
+    assert [(c["tier"], c["tests"], c["evidence"]) for c in data["causes"]] == [(2, ["b"], ["e2"]), (0, ["a", "c"], ["e0"])]
+    assert data["rollback_tier"] == 2 and data["rollback_hint"].startswith("Tier 2")
 
 
-def test_every_implicated_tier_is_listed_most_conservative_first():
-    failures = [{"test": "a", "rollback_tier": 0}, {"test": "b", "rollback_tier": 2}, {"test": "c", "rollback_tier": 0}]
-    assert report.tiers_implicated(failures) == {2: ["b"], 0: ["a", "c"]}
+@pytest.mark.parametrize("results, interrupted, verdict", [
+    ([{"outcome": "passed"}, {"outcome": "skipped"}], False, "safe"),
+    ([{"outcome": "passed"}, {"outcome": "failed"}, {"outcome": "not run"}], False, "unsafe"),
+    ([{"outcome": "passed"}, {"outcome": "not run"}], False, "inconclusive"),
+    ([{"outcome": "skipped"}], False, "inconclusive"),
+    ([], False, "inconclusive"),
+    ([{"outcome": "passed"}], True, "inconclusive"),
+])
+def test_three_verdicts_and_their_exit_codes(results, interrupted, verdict):
+    data = report.summary("stage", "live", [{"test": "t", **r} for r in results], interrupted=interrupted)
+    assert data["verdict"] == verdict and data["exit_code"] == {"safe": 0, "unsafe": 1, "inconclusive": 75}[verdict]
+    if verdict != "unsafe":
+        assert data["rollback_tier"] is None and data["rollback_hint"] is None
 
 
 # --- the forms treated as equal (README, "What counts as equal") ------------------------------

@@ -40,28 +40,83 @@ def test_a_broken_environments_file_names_the_field(tmp_path):
                                  "Input should be a valid integer, unable to parse string as an integer"]
 
 
-def test_an_unreachable_api_is_one_sentence_and_the_other_suites_still_run(twin):
+def test_a_file_with_several_mistakes_lists_every_field(tmp_path):
+    broken = tmp_path / "environments.toml"
+    broken.write_text((ROOT / "environments.toml").read_text()
+                      .replace("polling_interval = 30", 'polling_interval = "fast"')
+                      .replace('account_id = "174558682303"', 'account_id = "1745"')
+                      .replace("http_attempts = 3 ", "http_attempts = 0 "))
+    proc = pytest_cli("--env", "stage", f"--environments={broken}")
+    assert proc.returncode == 4
+    assert error_lines(proc) == [
+        f"ERROR: {broken}: environment 'stage': 3 fields at fault:",
+        "  account_id: String should match pattern '^\\d{12}$'",
+        "  expect.worker.polling_interval: Input should be a valid integer, unable to parse string as an integer",
+        "  checks.http_attempts: Input should be greater than or equal to 1"]
+
+
+def inconclusive(run, dependency: str, cause: str) -> list[dict]:
+    """The run's not-run results after one dependency was down; asserts the verdict's shape."""
+    assert run.returncode == 75 and run.summary["verdict"] == "inconclusive", run.output[-3000:]
+    assert run.summary["rollback_tier"] is None and run.summary["rollback_hint"] is None
+    assert "rollback:" not in run.output and "Traceback" not in run.output
+    assert any(line.startswith(f"preflight: {dependency}: DOWN") and cause in line for line in run.output.splitlines())
+    not_run = [r for r in run.results if r["outcome"] == "not run"]
+    assert not_run and all(r["message"].startswith(f"not run: {dependency} is down") and cause in r["message"]
+                           and "\n" not in r["message"].strip() for r in not_run), not_run
+    assert not run.failed, run.explain()  # nothing observed wrong
+    return not_run
+
+
+def test_an_unreachable_api_is_inconclusive_and_the_other_suites_still_run(twin, tmp_path):
     twin.configure("local")
-    run = twin.run_suite("local", environ=twin.environ(ICEPACK_API_URL="http://127.0.0.1:9"))
-    assert run.returncode == 1
-    api_errors = [r for r in run.results if r["outcome"] == "error"]
-    assert api_errors and all(r["message"].startswith("[local] API http://127.0.0.1:9: unreachable after")
-                              and "\n" not in r["message"].strip() for r in api_errors)
-    assert "Traceback" not in run.output
+    junit = tmp_path / "junit.xml"
+    run = twin.run_suite("local", "--junitxml", str(junit), environ=twin.environ(ICEPACK_API_URL="http://127.0.0.1:9"))
+    inconclusive(run, "Icepack API", "http://127.0.0.1:9: unreachable after 3 attempts")
     assert any(r["test"].startswith("tests/infra/") and r["outcome"] == "passed" for r in run.results)
+    assert '<property name="icepack_verdict" value="inconclusive" />' in junit.read_text()
 
 
-def test_a_wrong_dsn_is_one_sentence_and_its_password_never_shows(twin, tmp_path):
+def test_a_wrong_dsn_is_inconclusive_in_one_sentence_and_its_password_never_shows(twin, tmp_path):
     twin.configure("local")
     secret = "hunter2-Sup3r-secret"
     dsn = f"postgresql://icepack_reader:{secret}@127.0.0.1:9/icepack"
     junit = tmp_path / "junit.xml"
-    run = twin.run_suite("local", "--junitxml", str(junit), paths=("tests/data",),
-                         environ=twin.environ(ICEPACK_DATABASE_URL=dsn))
-    assert run.returncode == 1
-    errors = [r for r in run.results if r["outcome"] == "error"]
-    assert errors and all(r["message"].startswith("[local] database icepack_reader@127.0.0.1/icepack: unreachable")
-                          for r in errors)
+    run = twin.run_suite("local", "--junitxml", str(junit), environ=twin.environ(ICEPACK_DATABASE_URL=dsn))
+    inconclusive(run, "database", "database icepack_reader@127.0.0.1/icepack: unreachable")
+    assert any(r["test"].startswith("tests/contracts/") and r["outcome"] == "passed" for r in run.results)
     for text in (run.output, junit.read_text(), str(run.summary)):
         assert secret not in text
     assert '<property name="icepack_environment" value="local" />' in junit.read_text()
+
+
+def test_a_failing_kubeconfig_login_is_inconclusive_with_the_plugins_own_words(twin, tmp_path):
+    twin.configure("local")
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("""apiVersion: v1
+kind: Config
+clusters: [{name: eks, cluster: {server: "https://127.0.0.1:9"}}]
+users: [{name: aws, user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: sh,
+  args: ["-c", "echo 'Unable to locate credentials' >&2; exit 255"]}}}]
+contexts: [{name: icepack-eks, context: {cluster: eks, user: aws, namespace: icepack}}]
+current-context: icepack-eks
+""")
+    run = twin.run_suite("local", environ=twin.environ(KUBECONFIG=str(kubeconfig), ICEPACK_KUBE_CONTEXT="icepack-eks"))
+    not_run = inconclusive(run, "Kubernetes", "credential plugin failed: process returned 255. Unable to locate credentials")
+    assert {r["test"].split("/")[1] for r in not_run} == {"infra"}
+    assert any(r["test"].startswith("tests/smoke/") and r["outcome"] == "passed" for r in run.results)
+
+
+def test_a_late_health_sync_is_a_warning_safe_unless_warnings_fail(twin, tmp_path):
+    twin.configure("local", drifts=("health-sync-late",))
+    junit = tmp_path / "junit.xml"
+    run = twin.run_suite("local", "--junitxml", str(junit), paths=("tests/data",))
+    assert run.returncode == 0 and run.summary["verdict"] == "safe", run.explain()
+    assert run.summary["counts"]["warnings"] == 2
+    assert all(w["outcome"] == "warning" and "past the warn threshold 0:20:00" in w["message"]
+               and w["test"].startswith("tests/data/test_freshness.py") for w in run.summary["warnings"])
+    assert junit.read_text().count('name="icepack_warning"') == 2
+    assert '<property name="icepack_warnings" value="2" />' in junit.read_text()
+    strict = twin.run_suite("local", "--fail-on-warning", paths=("tests/data",))
+    assert strict.returncode == 1 and strict.summary["verdict"] == "unsafe"
+    assert "--fail-on-warning makes it a failure" in strict.messages("tests/data/test_freshness.py::test_snapshot_table_is_fresh")

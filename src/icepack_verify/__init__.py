@@ -14,7 +14,7 @@ import importlib
 
 _EXPORTS = {
     # failures
-    "Diagnosis": "diagnosis", "Said": "diagnosis",
+    "Diagnosis": "diagnosis", "Said": "diagnosis", "Warned": "diagnosis",
     "ConfigError": "errors", "Unreachable": "errors",
     # the split read contracts
     "CONTRACT_SOURCE": "contract", "ENDPOINTS": "contract", "SPLIT_READ_CONTRACTS": "contract",

@@ -11,6 +11,7 @@ from datetime import timedelta
 import httpx
 from tenacity import RetryError, Retrying, retry_if_exception_type, retry_if_result, stop_after_attempt, wait_exponential
 
+from icepack_verify.diagnosis import Warned
 from icepack_verify.errors import Unreachable
 
 RETRY_STATUSES = {502, 503, 504}
@@ -72,7 +73,7 @@ def describe(response: httpx.Response) -> str:
     return f"{response.status_code} {ctype}: {body[:160] or '(empty body)'}"
 
 
-class SlowResponse(UserWarning):
+class SlowResponse(Warned):
     """An answer past the latency warn threshold, not yet the fail one."""
 
 

@@ -6,6 +6,7 @@ snapshot. The wrapper offers no write call at all: read-only by construction.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -46,12 +47,36 @@ def api_client(env: Environment) -> kubernetes.client.ApiClient:
             "Kubernetes", f"kube context {env.kube_context!r} is not in {path} "
             f"(set ICEPACK_KUBE_CONTEXT; known: {', '.join(names) or 'none'})"
         )
+    configuration = kubernetes.client.Configuration()
+    exec_errors = _ExecErrors()
+    logging.getLogger().addHandler(exec_errors)
     try:
-        client = kubernetes.config.new_client_from_config(config_file=path, context=env.kube_context)
+        kubernetes.config.load_kube_config(config_file=path, context=env.kube_context,
+                                           client_configuration=configuration)
     except (ConfigException, OSError, ValueError) as exc:
         raise ConfigError("Kubernetes", f"kube context {env.kube_context!r} is unusable: {exc}") from None
-    client.configuration.retries = 1
-    return client
+    finally:
+        logging.getLogger().removeHandler(exec_errors)
+    if exec_errors.messages:  # the client logs a failed credential plugin and carries on without credentials
+        raise ConfigError("Kubernetes", f"kube context {env.kube_context!r}: its credential plugin failed: "
+                                        f"{' '.join(exec_errors.messages)[:300]}")
+    configuration.retries = env.checks.http_attempts - 1  # honoured only when set before the client is built
+    # urllib3 logs every retry as a warning; the listing's own error says what failed.
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
+    return kubernetes.client.ApiClient(configuration)
+
+
+class _ExecErrors(logging.Handler):
+    """Collects what the kubernetes client logs when a kubeconfig exec plugin fails ("exec: ...")."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if text.startswith("exec:"):
+            self.messages.append(text.removeprefix("exec:").strip())
 
 
 @dataclass(frozen=True)

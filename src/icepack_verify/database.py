@@ -39,7 +39,7 @@ class Database:
         except psycopg.ProgrammingError:
             raise Unreachable("database", "the DSN is malformed") from None
         except psycopg.OperationalError as exc:
-            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            reason = " ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
             reason = reason.replace(dsn, where(dsn))
             raise Unreachable(f"database {where(dsn)}", f"unreachable: {reason}") from None
         conn.read_only = True

@@ -17,9 +17,13 @@ from __future__ import annotations
 import operator
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable, ClassVar, NoReturn
 
 import pytest
+
+
+class Warned(UserWarning):
+    """A check that ended in a warning: late or slow, not yet wrong (the base of every suite warning)."""
 
 
 class Said(str):
@@ -86,9 +90,16 @@ class Diagnosis:
         """The resource could not be observed (unreachable, not found, unreadable): one sentence."""
         fail(f"[{self.env}] {self.resource}: {reason}")
 
-    def warn(self, category: type[Warning], reason: str) -> None:
-        """Not wrong yet, worth a look: a warning in the same shape as a failure."""
-        warnings.warn(category(f"[{self.env}] {self.resource}: {reason}"), stacklevel=2)
+    fail_on_warning: ClassVar[bool] = False  # --fail-on-warning
+    emitted: ClassVar[list[str]] = []  # this test's warnings, until the plugin files them with its report (JUnit)
+
+    def warn(self, category: type[Warned], reason: str) -> None:
+        """Not wrong yet, worth a look: a warning in the same shape as a failure (a failure with --fail-on-warning)."""
+        message = f"[{self.env}] {self.resource}: {reason}"
+        if self.fail_on_warning:
+            fail(f"{message} (a warning; --fail-on-warning makes it a failure)")
+        Diagnosis.emitted.append(message)
+        warnings.warn(category(message), stacklevel=2)
 
     def message(self) -> str:
         n = len(self.mismatches)

@@ -143,6 +143,7 @@ class DataSettings(_Model):
 
 
 class Checks(_Model):
+    assessment_tolerance: Duration
     clock_skew: Duration
     cronjob_tolerance: Duration
     dry_run_timeout: Duration
@@ -270,14 +271,12 @@ def load(path: Path, name: str, environ: dict[str, str] | None = None) -> Enviro
     try:
         return Environment(name=name, sources=sources, **data)
     except ValidationError as exc:
-        raise ConfigError(f"{path}: environment {name!r}", _first_error(exc)) from None
+        raise ConfigError(f"{path}: environment {name!r}", _all_errors(exc)) from None
     except TypeError as exc:  # e.g. a table where a value belongs
         raise ConfigError(f"{path}: environment {name!r}", str(exc)) from None
 
 
-def _first_error(exc: ValidationError) -> str:
-    errors = exc.errors()
-    first = errors[0]
-    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{where}: {first['msg']}{more}"
+def _all_errors(exc: ValidationError) -> str:
+    """Every field at fault: 'a.b: msg' for one, else a count and one indented line per field."""
+    lines = [f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors()]
+    return lines[0] if len(lines) == 1 else f"{len(lines)} fields at fault:\n" + "\n".join(f"  {line}" for line in lines)

@@ -15,7 +15,7 @@ import pytest
 
 from icepack_verify import environments, report
 from icepack_verify.contract import ENDPOINTS
-from icepack_verify.diagnosis import Diagnosis
+from icepack_verify.diagnosis import Diagnosis, Warned
 from icepack_verify.environments import Environment
 from icepack_verify.errors import ConfigError, Unreachable
 from icepack_verify.inventory import Objects, Row, rows
@@ -27,6 +27,7 @@ RESULTS_KEY = pytest.StashKey[list]()
 SECRETS_KEY = pytest.StashKey[set]()
 SUMMARY_KEY = pytest.StashKey[dict]()
 PREFETCH_KEY = pytest.StashKey[dict]()
+WARNINGS_KEY = pytest.StashKey[list]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,13 +44,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="read the expected chart version from this Chart.yaml")
     group.addoption("--expect-image-tag", default=None, help="the image tag every Icepack workload must run")
     group.addoption("--report-json", default=None, type=Path, help="write a JSON summary with a rollback hint here")
+    group.addoption("--fail-on-warning", action="store_true",
+                    help="a check that ends in a warning (late, slow: not yet wrong) fails instead")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "mutating: writes to the environment (the dry-run job); opt-in")
     config.addinivalue_line("markers", "rollback(tier): the rollback tier a failure of this test points at")
     config.stash[RESULTS_KEY] = []
+    config.stash[WARNINGS_KEY] = []
     config.stash[SECRETS_KEY] = set()
+    Diagnosis.fail_on_warning = bool(config.option.fail_on_warning)
+    _CONFIG[:] = [config]
     config.pluginmanager.register(_Reporter(config), "icepack-verify-reporter")
     if config.option.help or config.option.version:
         return
@@ -80,11 +86,18 @@ def environment(pytestconfig: pytest.Config) -> Environment:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _junit_properties(record_testsuite_property, environment: Environment, pytestconfig: pytest.Config) -> None:
-    """The deploy gate's JUnit XML says which environment and phase it judged."""
+def _junit_properties(record_testsuite_property, environment: Environment, pytestconfig: pytest.Config):
+    """The deploy gate's JUnit XML says which environment and phase it judged, and its verdict."""
     record_testsuite_property("icepack_environment", environment.name)
     record_testsuite_property("icepack_account_id", environment.account_id)
     record_testsuite_property("icepack_phase", pytestconfig.option.phase)
+    yield
+    # Session teardown comes after the last test's call: every result but its teardown is in.
+    data = _summary(pytestconfig)
+    record_testsuite_property("icepack_verdict", data["verdict"])
+    record_testsuite_property("icepack_exit_code", str(data["exit_code"]))
+    record_testsuite_property("icepack_rollback_tier", "" if data["rollback_tier"] is None else str(data["rollback_tier"]))
+    record_testsuite_property("icepack_warnings", str(len(data["warnings"])))
 
 
 @pytest.fixture(scope="session")
@@ -163,18 +176,35 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     builders = _builders(config)
     needed = {name for item in session.items for name in getattr(item, "fixturenames", ())} & builders.keys()
-    pool = ThreadPoolExecutor(max_workers=len(builders), thread_name_prefix="icepack-verify")
-    config.stash[PREFETCH_KEY] = {name: pool.submit(builders[name]) for name in needed}
+    if not needed:
+        return
+    # Preflight: every dependency the selected tests need, probed once, concurrently.
+    pool = ThreadPoolExecutor(max_workers=len(needed), thread_name_prefix="icepack-verify")
+    futures = {name: pool.submit(builders[name]) for name in sorted(needed)}
     pool.shutdown(wait=False)
+    config.stash[PREFETCH_KEY] = futures
+    writer = config.pluginmanager.get_plugin("terminalreporter")
+    for name, future in futures.items():
+        try:
+            future.result()
+            line = f"preflight: {DEPENDENCIES[name]}: reachable"
+        except (ConfigError, Unreachable) as exc:
+            line = f"preflight: {DEPENDENCIES[name]}: DOWN, {_redact(config, str(exc))} (its tests will not run)"
+        if writer is not None:
+            writer.write_line(line)
+
+
+DEPENDENCIES = {"api": "Icepack API", "cluster": "Kubernetes", "database": "database"}
+NOT_RUN = "not run: "  # how a test whose dependency is down says so (a skip the verdict counts as not run)
 
 
 def _session_resource(config: pytest.Config, name: str):
-    """The prefetched connection, or the tests that need it fail with its one sentence."""
+    """The prefetched connection; when its dependency is down, the test is not run (one sentence why)."""
     future = config.stash.get(PREFETCH_KEY, {}).get(name)
     try:
         return future.result() if future else _builders(config)[name]()
     except (ConfigError, Unreachable) as exc:
-        Diagnosis(config.stash[ENV_KEY].name, exc.subject or name).cannot(exc.reason)
+        pytest.skip(f"{NOT_RUN}{DEPENDENCIES[name]} is down: {exc}")
 
 
 @pytest.fixture(scope="session")
@@ -226,8 +256,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call):
     outcome = yield
     rep = outcome.get_result()
-    marker = item.get_closest_marker("rollback")
-    rep.rollback_tier = report.tier_of(item.nodeid, marker.kwargs.get("tier") if marker else None)
+    if call.when == "call":  # JUnit: each warning a property of its test case (written from the teardown report)
+        item.user_properties += [("icepack_warning", _redact(item.config, m)) for m in Diagnosis.emitted]
+        Diagnosis.emitted.clear()
+    if rep.failed:
+        marker = item.get_closest_marker("rollback")
+        rep.rollback_tier, rep.evidence = report.cause(item.nodeid, marker.kwargs.get("tier") if marker else None,
+                                                      str(rep.longrepr))
 
 
 def _logreport(config: pytest.Config, rep: pytest.TestReport) -> None:
@@ -236,14 +271,29 @@ def _logreport(config: pytest.Config, rep: pytest.TestReport) -> None:
         entry = {"test": rep.nodeid, "outcome": outcome, "duration": round(rep.duration, 3)}
         if rep.failed or rep.skipped:
             entry["message"] = _redact(config, _short(rep))
+        if rep.skipped and entry["message"].startswith(NOT_RUN):
+            entry["outcome"] = "not run"  # its dependency is down: nothing was observed
         if rep.failed:
             entry["rollback_tier"] = getattr(rep, "rollback_tier", None)
+            entry["evidence"] = _redact(config, getattr(rep, "evidence", ""))
         config.stash[RESULTS_KEY].append(entry)
+
+
+def pytest_warning_recorded(warning_message, when, nodeid, location) -> None:
+    """A check that ended in a warning (Diagnosis.warn) is a result: JSON, JUnit, terminal."""
+    if not issubclass(warning_message.category, Warned) or not nodeid:
+        return
+    config = _CONFIG[0]
+    message = _redact(config, str(warning_message.message))
+    config.stash[WARNINGS_KEY].append({"test": nodeid, "outcome": "warning", "message": message})
+
+
+_CONFIG: list[pytest.Config] = []  # pytest_warning_recorded gets no config; the session's, set at configure
 
 
 def _short(rep: pytest.TestReport) -> str:
     if rep.skipped and isinstance(rep.longrepr, tuple):
-        return rep.longrepr[2]
+        return rep.longrepr[2].removeprefix("Skipped: ")
     full = str(rep.longrepr)
     return full if len(full) <= 4000 else full[:4000] + "\n... (cut at 4000 characters; the terminal shows it whole)"
 
@@ -252,6 +302,12 @@ def _redact(config: pytest.Config, text: str) -> str:
     for secret in sorted(config.stash[SECRETS_KEY], key=len, reverse=True):
         text = text.replace(secret, "***")
     return re.sub(r"(postgres(?:ql)?://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
+
+
+def _summary(config: pytest.Config, interrupted: bool = False) -> dict:
+    env = config.stash[ENV_KEY]
+    return report.summary(env.name, config.option.phase, config.stash[RESULTS_KEY], config.stash[WARNINGS_KEY],
+                          interrupted)
 
 
 class _Reporter:
@@ -263,13 +319,14 @@ class _Reporter:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        env = self.config.stash.get(ENV_KEY, None)
-        if env is None:
+        if ENV_KEY not in self.config.stash:
             return
-        data = report.summary(env.name, self.config.option.phase, self.config.stash[RESULTS_KEY])
+        interrupted = session.exitstatus == pytest.ExitCode.INTERRUPTED or bool(session.shouldstop)
+        data = _summary(self.config, interrupted)
         self.config.stash[SUMMARY_KEY] = data
-        if session.exitstatus == pytest.ExitCode.OK and not data["counts"].get("passed"):
-            session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED  # all skipped verifies nothing: never green
+        if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.INTERRUPTED,
+                                  pytest.ExitCode.NO_TESTS_COLLECTED):
+            session.exitstatus = data["exit_code"]  # the verdict decides: 0 safe, 1 unsafe, 75 inconclusive
         if self.config.option.report_json:
             report.write(self.config.option.report_json, data)
 
@@ -277,11 +334,19 @@ class _Reporter:
         data = self.config.stash.get(SUMMARY_KEY, None)
         if not data:
             return
-        terminalreporter.section("icepack-verify")
+        tr = terminalreporter
+        tr.section("icepack-verify")
         counts = ", ".join(f"{n} {k}" for k, n in sorted(data["counts"].items()))
-        terminalreporter.write_line(f"{data['environment']} (phase {data['phase']}): {data['verdict']} ({counts})")
-        if data["rollback_hint"]:
-            terminalreporter.write_line(f"rollback hint: {data['rollback_hint']}")
-        for tier, tests in list(data["tiers_implicated"].items())[1:]:  # the others, for the record
-            terminalreporter.write_line(f"  also implicated: {report.TIERS[int(tier)].split(':')[0]} "
-                                        f"({len(tests)} failing test{'s' if len(tests) > 1 else ''})")
+        tr.write_line(f"{data['environment']} (phase {data['phase']}): {data['verdict']} ({counts}), "
+                      f"exit {data['exit_code']}")
+        for i, c in enumerate(data["causes"]):
+            head = "rollback: " if i == 0 else "  also: "
+            tr.write_line(f"{head}{c['action']}")
+            for line in c["evidence"][:3]:
+                tr.write_line(f"    evidence: {line}")
+        if data["verdict"] == "inconclusive":
+            why = sorted({r["message"] for r in data["not_run"]})[:3] or ["nothing ran to a verdict"]
+            for line in why:
+                tr.write_line(f"not run: {line.removeprefix(NOT_RUN)}")
+        for w in data["warnings"]:
+            tr.write_line(f"warning: {w['test']}: {w['message']}")

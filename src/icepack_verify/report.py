@@ -1,10 +1,26 @@
-"""The run's JSON summary and the rollback tier it points at (deployment document, "Rollback tiers")."""
+"""The run's verdict, its rollback tier chosen from what was observed, and the JSON summary.
+
+Verdicts and exit codes (README, "Verdicts"):
+
+    safe           0   everything selected ran and passed (warnings allowed, counted)
+    unsafe         1   a check observed something wrong
+    inconclusive  75   nothing observed wrong, but checks could not run (a dependency down,
+                       everything skipped, the run interrupted); never a rollback hint
+                       (75 is EX_TEMPFAIL: try again once the dependency answers)
+
+The rollback tier comes from the cause a failure shows (deployment document, "Rollback
+tiers"), not from the folder it sits in: a database or schema error anywhere is tier 3, a
+test's own marker (`@pytest.mark.rollback(tier=N)`) says what its failure usually means,
+and the suite folder is the last resort.
+"""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
+EXIT_CODES = {"safe": 0, "unsafe": 1, "inconclusive": 75}
 TIERS = {
     0: "No rollback: an operational fix (resume the paused CronJob, turn drain mode off, "
        "repair the health-sync run), then re-run the suite",
@@ -13,47 +29,78 @@ TIERS = {
     3: "Tier 3 (Postgres): restore the database (internal: recreate Deployment + PVC; RDS: point-in-time restore), "
        "then check GET /readyz and a dry-run job",
 }
-# Which tier a failing suite points at, unless a test says otherwise with @pytest.mark.rollback(tier=N).
+# Which tier a failing suite points at when neither the evidence nor the test says otherwise.
 # Stale snapshot tables mean a cache writer stopped, not a corrupt database: operate, don't restore.
 SUITE_TIERS = {"contracts": 1, "smoke": 1, "infra": 2, "data": 0}
+# Evidence in a failure's own text (pod logs, API answers, job errors) that names its cause.
+EVIDENCE = [
+    (3, "database error", re.compile(
+        r"(Undefined(?:Column|Table|Function)|(?:column|relation) \"?[\w.]+\"? does not exist|SQLSTATE|"
+        r"psycopg[\w.]*errors\.\w+|migrations? failed|database unreachable|could not connect to server)", re.I)),
+    (0, "drain mode is on", re.compile(r"drain mode is on", re.I)),
+]
 
 
-def tier_of(nodeid: str, marked: int | None) -> int | None:
+def cause(nodeid: str, marked: int | None, message: str) -> tuple[int | None, str]:
+    """(tier, evidence) of one failure: what it shows first, then its test's marker, then its folder."""
+    for tier, label, pattern in EVIDENCE:
+        if m := pattern.search(message or ""):
+            line = next((ln.strip() for ln in message.splitlines() if m.group(0) in ln), m.group(0))
+            return tier, f"{label}: {line[:200]}"
     if marked is not None:
-        return marked
+        return marked, "what a failure of this check means (its rollback marker)"
     parts = nodeid.replace("\\", "/").split("/")
-    return next((SUITE_TIERS[p] for p in parts if p in SUITE_TIERS), None)
+    folder = next((p for p in parts if p in SUITE_TIERS), None)
+    return (SUITE_TIERS[folder], f"a failing {folder} check") if folder else (None, "")
 
 
-def rollback_hint(failures: list[dict]) -> str | None:
-    """The most conservative tier any failure points at: a chart regression outranks an image flip."""
-    tiers = [f["rollback_tier"] for f in failures if f.get("rollback_tier") is not None]
-    return TIERS[max(tiers)] if tiers else None
-
-
-def tiers_implicated(failures: list[dict]) -> dict[int, list[str]]:
-    """tier -> the failing tests pointing at it, most conservative tier first."""
-    by_tier: dict[int, list[str]] = {}
+def causes(failures: list[dict]) -> list[dict]:
+    """One entry per tier implicated, most severe first: tier, action, evidence, tests."""
+    by_tier: dict[int, dict] = {}
     for f in failures:
-        if f.get("rollback_tier") is not None:
-            by_tier.setdefault(f["rollback_tier"], []).append(f["test"])
-    return dict(sorted(by_tier.items(), reverse=True))
+        if f.get("rollback_tier") is None:
+            continue
+        entry = by_tier.setdefault(f["rollback_tier"], {"tier": f["rollback_tier"], "action": TIERS[f["rollback_tier"]],
+                                                        "evidence": [], "tests": []})
+        entry["tests"].append(f["test"])
+        if f.get("evidence") and f["evidence"] not in entry["evidence"]:
+            entry["evidence"].append(f["evidence"])
+    return [by_tier[t] for t in sorted(by_tier, reverse=True)]
 
 
-def summary(env: str, phase: str, results: list[dict]) -> dict:
+def verdict(results: list[dict], interrupted: bool = False) -> str:
+    outcomes = {r["outcome"] for r in results}
+    if outcomes & {"failed", "error"}:
+        return "unsafe"
+    if interrupted or "not run" in outcomes or "passed" not in outcomes:
+        return "inconclusive"
+    return "safe"
+
+
+def summary(env: str, phase: str, results: list[dict], warnings: list[dict] | None = None,
+            interrupted: bool = False) -> dict:
+    warnings = warnings or []
     counts: dict[str, int] = {}
     for r in results:
         counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
+    if warnings:
+        counts["warnings"] = len(warnings)
     failures = [r for r in results if r["outcome"] in ("failed", "error")]
+    judged = verdict(results, interrupted)
+    found = causes(failures) if judged == "unsafe" else []
     return {
         "environment": env,
         "phase": phase,
         "finished_at": datetime.now(timezone.utc).isoformat(),
-        "verdict": "safe" if not failures and counts.get("passed") else "unsafe",
+        "verdict": judged,
+        "exit_code": EXIT_CODES[judged],
         "counts": counts,
+        "rollback_tier": found[0]["tier"] if found else None,
+        "rollback_hint": found[0]["action"] if found else None,
+        "causes": found,
         "failures": failures,
-        "rollback_hint": rollback_hint(failures),
-        "tiers_implicated": {str(t): tests for t, tests in tiers_implicated(failures).items()},
+        "not_run": [r for r in results if r["outcome"] == "not run"],
+        "warnings": warnings,
         "results": results,
     }
 

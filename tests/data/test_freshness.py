@@ -5,10 +5,10 @@ a grace: older than interval + warn_grace warns, older than interval + fail_grac
 """
 import pytest
 
-from icepack_verify import TRACKED_WITHIN, Outcome, Said
+from icepack_verify import TRACKED_WITHIN, Outcome, Said, Warned
 
 
-class SnapshotsLate(UserWarning):
+class SnapshotsLate(Warned):
     """Health-sync is behind, not yet stale enough to fail."""
 
 

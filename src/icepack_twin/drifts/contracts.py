@@ -43,3 +43,5 @@ DRIFTS.add("openapi-nested-type-changed", "/openapi.json now types snapshot.snap
            behaviour=switch(openapi_retyped={"Snapshot.snapshot_count": "string"}))
 DRIFTS.add("one-table-status-slow", "GET /tables/sales/orders/status takes 3.2 s (past the 3 s budget)",
            behaviour=switch(slow={"sales.orders": 3.2}))
+DRIFTS.add("health-assessed-from-stale-status", "/health and the recommendation, made after the newest status, "
+           "assess one 10 min older (inside a health-sync interval)", behaviour=switch(health_status_lag=timedelta(minutes=10)))
