@@ -99,7 +99,7 @@ DECLARED: list[Declared] = [
     Declared("unknown-table-html", {ERRORS: ("expected 404 with a JSON body", "actual 502 text/html"),
                                     SPEC: ("502",)}),
     Declared("openapi-endpoint-removed", {BASELINE: ("path /tables/{database}/{table}/health removed",
-                                                     "openapi-baseline.json")}),
+                                                     "baselines/local.json")}),
     # --- infra ----------------------------------------------------------------------------
     Declared("api-replicas-1", {API + "test_api_deployment_spec": ("spec.replicas", "expected 2", "actual 1")}),
     Declared("api-amd64-selector", {API + "test_api_deployment_spec": ("architectures", "'arm64'", "actual amd64"),
@@ -145,6 +145,7 @@ DECLARED: list[Declared] = [
         NS + "test_icepack_resources_live_in_the_namespace": ("absent (present: none)",),
         HELM + "test_newest_release_is_deployed": ("not found", "no release Secret"),
         PG + "test_postgres_available": ("not found",), WORKER + "test_worker_trigger_reads_the_api_database": ("not found",),
+        PG + "test_postgres_mode_matches_the_release": ("not found", "no release Secret"),
         HELM + "test_release_carries_the_expected_chart_version": ("not found", "no release Secret")}, alone=True),
     Declared("worker-polling-60", {WORKER + "test_worker_scaled_job_spec": ("spec.pollingInterval", "expected 30",
                                                                            "actual 60")}, env="stage"),

@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--env", default="local", help="whose Helm values to deploy: dev, stage, preprod, prod, local")
         p.add_argument("--drift", action="append", default=[], help="a named drift (see `drifts`); repeatable")
         p.add_argument("--phase", default="live", choices=["live", "paused", "resumed"])
+        p.add_argument("--api-style", default="default", choices=["default", "alt"],
+                       help="the routes and fields the document leaves open: the usual ones, or another set")
         if name == "serve":
             p.add_argument("--api-port", type=int, default=0)
             p.add_argument("--kube-port", type=int, default=0)
@@ -56,12 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from icepack_twin.server import Twin
 
-        twin = Twin(args.state_dir.resolve(), tick=args.tick)
+        twin = Twin(args.state_dir.resolve(), tick=args.tick, api_style=args.api_style)
         asyncio.run(twin.serve(args.env, args.drift, args.phase, args.api_port, args.kube_port))
         return 0
     if args.command == "up":
         stop(args.state_dir)
-        _, state = start(args.state_dir.resolve(), args.env, tuple(args.drift), args.phase)
+        _, state = start(args.state_dir.resolve(), args.env, tuple(args.drift), args.phase,
+                     extra=("--api-style", args.api_style))
         for key, value in exports(state).items():
             print(f"export {key}={shlex.quote(value)}")
         print(f"# twin up ({args.env}, phase {args.phase}); stop it with: python -m icepack_twin down", file=sys.stderr)
@@ -71,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     if not cmd:
         parser.error("run needs a command after --")
     stop(args.state_dir)
-    proc, state = start(args.state_dir.resolve(), args.env, tuple(args.drift), args.phase)
+    proc, state = start(args.state_dir.resolve(), args.env, tuple(args.drift), args.phase,
+                     extra=("--api-style", args.api_style))
     try:
         return subprocess.call(cmd, env={**os.environ, **exports(state)})
     finally:

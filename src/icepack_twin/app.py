@@ -247,7 +247,19 @@ def history_entry(job: dict) -> dict:
 
 
 # --- the app ---------------------------------------------------------------------------
-def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: list[str]) -> FastAPI:
+# The routes and fields the deployment document leaves to the API, in two styles: the twin's
+# usual one, and another (`--api-style alt`) that a suite configured for the first must not pass.
+API_STYLES = {
+    "default": {"drain": "/admin/drain", "submit": "/tables/{database}/{table}/maintenance/jobs",
+                "status": "/maintenance/jobs/{job_id}", "fields": {}, "states": {}},
+    "alt": {"drain": "/v2/admin/maintenance-mode", "submit": "/v2/jobs/{database}/{table}", "status": "/v2/jobs/{job_id}",
+            "fields": {"drain_mode": "enabled", "job_id": "id", "state": "phase"},
+            "states": {"pending": "queued", "running": "active", "succeeded": "done", "failed": "error"}},
+}
+
+
+def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: list[str],
+               style: str = "default") -> FastAPI:
     app = FastAPI(title="Icepack API", version="twin",
                   description="Iceberg table maintenance (local twin of one environment).")
 
@@ -350,10 +362,17 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
         }
         return JSONResponse(bend("recommendation", body, behaviour), media_type=behaviour.json_media_type)
 
-    @app.post("/tables/{database}/{table}/maintenance/jobs", status_code=202, response_model=JobAccepted,
-              responses={403: {"model": ErrorDetail, "description": "Only dry-run jobs are accepted"},
-                         404: NOT_FOUND[404],
-                         503: {"model": ErrorDetail, "description": "Drain mode is on"}})
+    conventions = API_STYLES[style]
+    default = style == "default"
+
+    def styled(body: dict) -> dict:
+        """A job or drain body in this style's field names and state words."""
+        out = {conventions["fields"].get(k, k): v for k, v in body.items()}
+        state = conventions["fields"].get("state", "state")
+        if state in out:
+            out[state] = conventions["states"].get(out[state], out[state])
+        return out
+
     def submit_job(database: Database, table: Table, request: JobRequest):
         behaviour = get_behaviour()
         if (error := untracked(database, table, behaviour)) is not None:
@@ -368,20 +387,26 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
             return JSONResponse({"detail": [{"loc": ["body", "dry_run"], "msg": "dry-run jobs are not supported",
                                              "type": "value_error"}]}, status_code=422)
         job = store.submit_job(database, table, request.action, dry_run=True)
-        return JSONResponse({"job_id": str(job["id"]), "state": job["state"], "dry_run": job["dry_run"]},
+        return JSONResponse(styled({"job_id": str(job["id"]), "state": job["state"], "dry_run": job["dry_run"]}),
                             status_code=202)
 
-    @app.get("/maintenance/jobs/{job_id}", response_model=Job,
-             responses={404: {"model": ErrorDetail, "description": "Unknown job"}})
     def get_job(job_id: str):
         job = store.job(job_id)
         if job is None:
             return JSONResponse({"detail": f"job {job_id} not found"}, status_code=404)
-        return JSONResponse(render(job_view(job), get_behaviour().naive_timestamps))
+        return JSONResponse(styled(render(job_view(job), get_behaviour().naive_timestamps)))
 
-    @app.get("/admin/drain", response_model=DrainState)
     def drain():
-        return JSONResponse({"drain_mode": get_behaviour().drain})
+        return JSONResponse(styled({"drain_mode": get_behaviour().drain}))
+
+    # The other style's bodies differ from the models: its routes document no response schema.
+    app.add_api_route(conventions["submit"], submit_job, methods=["POST"], status_code=202,
+                      response_model=JobAccepted if default else None,
+                      responses={403: {"model": ErrorDetail, "description": "Only dry-run jobs are accepted"},
+                                 404: NOT_FOUND[404], 503: {"model": ErrorDetail, "description": "Drain mode is on"}})
+    app.add_api_route(conventions["status"], get_job, methods=["GET"], response_model=Job if default else None,
+                      responses={404: {"model": ErrorDetail, "description": "Unknown job"}})
+    app.add_api_route(conventions["drain"], drain, methods=["GET"], response_model=DrainState if default else None)
 
     @app.get("/ui/", response_class=HTMLResponse)
     def ui():

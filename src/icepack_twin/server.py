@@ -56,7 +56,8 @@ def _interval(schedule: str, now: datetime):
 
 
 class Twin:
-    def __init__(self, state_dir: Path, tick: float = 1.0):
+    def __init__(self, state_dir: Path, tick: float = 1.0, api_style: str = "default"):
+        self.api_style = api_style
         self.state_dir = state_dir
         self.tick = tick
         self.behaviour = Behaviour()
@@ -113,7 +114,7 @@ class Twin:
             self.cluster.write_kubeconfig(str(kubeconfig), context=KUBE_CONTEXT)
             await asyncio.to_thread(self.configure, env, drift_names, phase)
 
-            app = create_app(self.store, lambda: self.behaviour, TRACKED_TABLES)
+            app = create_app(self.store, lambda: self.behaviour, TRACKED_TABLES, self.api_style)
             self._control(app)
             server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=api_port, log_level="warning",
                                                    lifespan="off"))

@@ -18,7 +18,7 @@ _EXPORTS = {
     "ConfigError": "errors", "Unreachable": "errors",
     # the split read contracts
     "CONTRACT_SOURCE": "contract", "ENDPOINTS": "contract", "SPLIT_READ_CONTRACTS": "contract",
-    "endpoint_path": "contract", "key_diff": "contract",
+    "endpoint_path": "contract", "key_diff": "contract", "route": "contract",
     "MODELS": "models", "aware_timestamp": "models", "table_id": "models", "timestamp_fields": "models",
     "removals": "openapi_surface", "surface": "openapi_surface",
     "check_get_operations": "schemathesis_adapter", "openapi_schema_for": "schemathesis_adapter",
@@ -27,7 +27,7 @@ _EXPORTS = {
     # the cluster
     "ROWS": "inventory",
     "BadRelease": "helm", "chart_version": "helm", "decode_release": "helm", "newest_release": "helm",
-    "release_status": "helm",
+    "release_status": "helm", "release_values": "helm", "value_at": "helm",
     # equality that means what operators mean
     "allowed_arches": "semantics", "arn_problems": "semantics", "describe_arches": "semantics",
     "ecr_registry": "semantics", "effective_resources": "semantics", "image_tag": "semantics",

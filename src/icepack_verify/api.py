@@ -47,9 +47,14 @@ class ApiClient:
     def get(self, path: str, **kwargs) -> httpx.Response:
         return self.request("GET", path, **kwargs)
 
-    def post(self, path: str, **kwargs) -> httpx.Response:
-        # Never retried on status: a POST that reached the server may have taken effect.
-        return self.request("POST", path, retry_statuses=False, **kwargs)
+    def write_once(self, method: str, path: str, **kwargs) -> httpx.Response:
+        """A write, sent exactly once: never retried, since one that reached the server may have taken effect."""
+        try:
+            return self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise Unreachable(f"{method} {self.base_url}{path}",
+                              f"no answer ({type(exc).__name__}); not re-sent, the outcome is unknown: "
+                              "look for the job before submitting another") from None
 
     def get_many(self, paths: list[str]) -> dict[str, httpx.Response | Unreachable]:
         """GET independent paths concurrently, one request each."""
@@ -61,9 +66,9 @@ class ApiClient:
         with ThreadPoolExecutor(max_workers=min(16, len(paths) or 1)) as pool:
             return dict(zip(paths, pool.map(one, paths)))
 
-    def probe(self) -> None:
+    def probe(self, path: str) -> None:
         """Raise Unreachable if nothing answers at the base URL (any HTTP status is an answer)."""
-        self.request("GET", "/readyz", retry_statuses=False)
+        self.request("GET", path, retry_statuses=False)
 
 
 def describe(response: httpx.Response) -> str:

@@ -5,6 +5,8 @@ place the key sets live; the contract tests, the models and the reports read the
 """
 from __future__ import annotations
 
+from urllib.parse import quote
+
 CONTRACT_SOURCE = "deployment document, step 5"  # where the key sets come from, for failure messages
 
 SPLIT_READ_CONTRACTS: dict[str, frozenset[str]] = {
@@ -24,10 +26,17 @@ SPLIT_READ_CONTRACTS: dict[str, frozenset[str]] = {
 ENDPOINTS = tuple(SPLIT_READ_CONTRACTS)
 
 
+def route(template: str, **values: str) -> str:
+    """A route with its placeholders filled, each value percent-encoded as one path segment
+    ('/tables/{database}/{table}/status', database='a b' -> '/tables/a%20b/...'): no value can
+    change which path is requested."""
+    return template.format(**{k: quote(str(v), safe="") for k, v in values.items()})
+
+
 def endpoint_path(table: str, endpoint: str) -> str:
     """'analytics.events', 'health' -> '/tables/analytics/events/health'."""
     database, name = table.split(".", 1)
-    return f"/tables/{database}/{name}/{endpoint}"
+    return route("/tables/{database}/{table}/", database=database, table=name) + endpoint
 
 
 def key_diff(expected: frozenset[str], actual: set[str]) -> str | None:

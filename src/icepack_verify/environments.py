@@ -7,12 +7,13 @@ environment variable) so that a failure can name the source of its expectation.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 import tomllib
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Callable, Literal
 
 from croniter import croniter
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
@@ -155,6 +156,39 @@ class Checks(_Model):
     schemathesis_max_examples: int = Field(ge=1)
 
 
+def _route(*placeholders: str):
+    def check(value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"{value!r} is not a route starting with '/'")
+        missing = [p for p in placeholders if "{" + p + "}" not in value]
+        if missing:
+            raise ValueError(f"{value!r} lacks the placeholder(s) {', '.join('{' + p + '}' for p in missing)}")
+        unknown = set(re.findall(r"\{(\w+)\}", value)) - set(placeholders)
+        if unknown:
+            raise ValueError(f"{value!r} has unknown placeholder(s) {', '.join(sorted(unknown))}")
+        return value
+    return AfterValidator(check)
+
+
+class ApiConventions(_Model):
+    """What the deployment document leaves to the API: routes and fields outside the three
+    split read contracts. Defaults in [defaults.api]; an environment overrides any of them."""
+    readiness_route: Annotated[str, _route()]
+    drain_route: Annotated[str, _route()]
+    drain_field: str                                     # the JSON field holding drain mode (a boolean)
+    job_submit_route: Annotated[str, _route("database", "table")]
+    job_submit_method: Literal["POST", "PUT"]
+    job_submit_body: dict[str, Any]                      # a dry-run request: it must change nothing
+    job_id_field: str                                    # in the submission's answer
+    job_status_route: Annotated[str, _route("job_id")]
+    job_state_field: str
+    job_success_states: list[str] = Field(min_length=1)
+    job_failure_states: list[str] = Field(min_length=1)
+    job_dry_run_field: str                               # the job echoes that it is a dry run
+    job_changes_field: str                               # dotted: what the job changed (empty for a dry run)
+    job_error_field: str
+
+
 class Environment(_Model):
     name: str
     namespace: str
@@ -171,6 +205,7 @@ class Environment(_Model):
     known_tables: list[TableRef] = Field(min_length=1)
     allow_dry_run: bool = False
     names: Names
+    api: ApiConventions
     expect: Expect
     data: DataSettings
     checks: Checks
@@ -183,6 +218,8 @@ class Environment(_Model):
             if prefix in self.sources:
                 return self.sources[prefix]
         parent, _, leaf = path.rpartition(".")
+        if leaf == "name" and not parent:
+            return "--env"
         section = f"environments.toml [defaults.{parent}]" if parent else f"environments.toml [defaults] {leaf}"
         # Only the inventory is the chart's; thresholds and table names are the suite's own defaults.
         return f"chart default ({section})" if path.startswith("expect.") else section
@@ -224,15 +261,15 @@ def _secret_dsn(env: Environment) -> str:
 
 # --- loading ---------------------------------------------------------------------------
 
-def _merge(base: dict, override: dict, path: str, sources: dict[str, str], source: str) -> dict:
+def _merge(base: dict, override: dict, path: str, sources: dict[str, str], source: Callable[[str, str], str]) -> dict:
     merged = copy.deepcopy(base)
     for key, value in override.items():
         here = f"{path}.{key}" if path else key
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if isinstance(value, dict) and isinstance(merged.get(key), dict) and key != "job_submit_body":
             merged[key] = _merge(merged[key], value, here, sources, source)
         else:
             merged[key] = value
-            sources[here] = source.format(section=f".{path}" if path else "")
+            sources[here] = source(path, here)
     return merged
 
 
@@ -260,7 +297,12 @@ def load(path: Path, name: str, environ: dict[str, str] | None = None) -> Enviro
     own = envs[name]
     sources: dict[str, str] = {}
     values_file = own.get("values_file", "its values file")
-    data = _merge(raw.get("defaults", {}), own, "", sources, f"{values_file} override (environments.toml [environments.{name}{{section}}])")
+    def source(section: str, path: str) -> str:
+        where = f"environments.toml [environments.{name}{'.' + section if section else ''}]"
+        # Expectations an environment overrides mirror its values file; the rest is where it lives.
+        return f"{values_file} override ({where})" if path.startswith("expect.") else where
+
+    data = _merge(raw.get("defaults", {}), own, "", sources, source)
     for var, field in ENV_VARS.items():
         if environ.get(var):
             data[field] = environ[var]
@@ -280,3 +322,18 @@ def _all_errors(exc: ValidationError) -> str:
     """Every field at fault: 'a.b: msg' for one, else a count and one indented line per field."""
     lines = [f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors()]
     return lines[0] if len(lines) == 1 else f"{len(lines)} fields at fault:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def describe(env: Environment) -> list[str]:
+    """Every setting of an environment, 'path = value  [source]', userinfo in URLs redacted."""
+    def leaves(value: Any, path: str):
+        if isinstance(value, dict) and value and path != "api.job_submit_body":
+            for key, sub in value.items():
+                yield from leaves(sub, f"{path}.{key}" if path else key)
+        else:
+            yield path, value
+    lines = []
+    for path, value in leaves(env.model_dump(mode="json"), ""):
+        shown = re.sub(r"(://)[^/@\s]+@", r"\1***@", json.dumps(value))
+        lines.append(f"{path} = {shown}  [{env.source(path)}]")
+    return lines

@@ -48,3 +48,20 @@ def chart_version(release: dict) -> str | None:
 
 def release_status(release: dict) -> str | None:
     return (release.get("info") or {}).get("status")
+
+
+def release_values(release: dict) -> dict:
+    """The values a release was deployed with: the chart's defaults under the supplied ones, as Helm merges them."""
+    def merge(base: dict, over: dict) -> dict:
+        out = dict(base)
+        for key, value in over.items():
+            out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        return out
+    return merge(((release.get("chart") or {}).get("values")) or {}, release.get("config") or {})
+
+
+def value_at(values: dict, dotted: str):
+    """values['postgres']['internal']['enabled'] for 'postgres.internal.enabled'; None when absent."""
+    for key in dotted.split("."):
+        values = values.get(key) if isinstance(values, dict) else None
+    return values

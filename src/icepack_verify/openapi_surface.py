@@ -2,14 +2,12 @@
 property with its type, nested ones included ("snapshot.snapshot_count": "integer").
 
 A client of the baseline breaks when a path, an operation or a property it read is gone,
-or when a property's type changed. Regenerate the committed baseline from a healthy API:
+or when a property's type changed. Each environment has its own baseline (tests/contracts/baselines/<env>.json); record one from
+the environment's served spec, seeing what changed, with
 
-    python -m icepack_verify.openapi_surface "$ICEPACK_API_URL/openapi.json" > tests/contracts/openapi-baseline.json
+    pytest --env <env> --record-baseline tests/contracts/test_openapi.py
 """
 from __future__ import annotations
-
-import json
-import sys
 
 MAX_DEPTH = 8  # recursive schemas stop here
 
@@ -89,8 +87,3 @@ def removals(baseline: dict, current: dict) -> list[str]:
                     gone.append(f"{where} response changed types: {', '.join(changed)}")
     return gone
 
-
-if __name__ == "__main__":
-    import httpx
-
-    print(json.dumps(surface(httpx.get(sys.argv[1]).raise_for_status().json()), indent=2))

@@ -44,6 +44,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="read the expected chart version from this Chart.yaml")
     group.addoption("--expect-image-tag", default=None, help="the image tag every Icepack workload must run")
     group.addoption("--report-json", default=None, type=Path, help="write a JSON summary with a rollback hint here")
+    group.addoption("--baseline-dir", default=None, type=Path,
+                    help="where the per-environment OpenAPI baselines live (default: tests/contracts/baselines)")
+    group.addoption("--record-baseline", action="store_true",
+                    help="record the served OpenAPI spec as this environment's breaking-change baseline "
+                         "(tests/contracts/baselines/<env>.json), showing what changed")
+    group.addoption("--check-config", action="store_true",
+                    help="print the environment's merged settings with where each comes from, then stop")
     group.addoption("--fail-on-warning", action="store_true",
                     help="a check that ends in a warning (late, slow: not yet wrong) fails instead")
 
@@ -68,6 +75,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[ENV_KEY] = environments.load(path, name)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    if config.option.check_config:
+        print("\n".join(environments.describe(config.stash[ENV_KEY])))
+        pytest.exit(f"{path}: environment {name!r} is valid", returncode=0)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -148,7 +158,7 @@ def _builders(config: pytest.Config) -> dict:
 
         client = ApiClient(env.api_url, timeout=env.checks.http_timeout, attempts=env.checks.http_attempts)
         try:
-            client.probe()
+            client.probe(env.api.readiness_route)
         except Exception:
             client.close()
             raise

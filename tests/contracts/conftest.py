@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from icepack_verify import CONTRACT_SOURCE, ENDPOINTS, Said, Unreachable, describe, endpoint_path, openapi_schema_for
+from icepack_verify import (CONTRACT_SOURCE, ENDPOINTS, Said, Unreachable, describe, endpoint_path, openapi_schema_for,
+                            removals, surface)
 
 @pytest.fixture(scope="session")
 def contract_responses(api, environment) -> dict:
@@ -68,10 +69,26 @@ def openapi_schema(openapi_document, environment):
 
 
 @pytest.fixture(scope="session")
-def openapi_baseline_path() -> Path:
-    return Path(__file__).with_name("openapi-baseline.json")
+def openapi_baseline_path(environment, pytestconfig) -> Path:
+    """Each environment's own baseline: what its clients rely on (the real API, not the twin)."""
+    folder = pytestconfig.option.baseline_dir or Path(__file__).parent / "baselines"
+    return folder / f"{environment.name}.json"
 
 
 @pytest.fixture(scope="session")
-def openapi_baseline(openapi_baseline_path) -> dict:
-    return json.loads(openapi_baseline_path.read_text())
+def openapi_baseline(openapi_baseline_path, openapi_document, environment, pytestconfig) -> dict:
+    """The committed baseline; with --record-baseline, the served spec recorded as the new one."""
+    path, name = openapi_baseline_path, environment.name
+    if pytestconfig.option.record_baseline:
+        current = surface(openapi_document)
+        previous = json.loads(path.read_text()) if path.exists() else {}
+        gone, new = removals(previous, current), removals(current, previous)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(current, indent=2) + "\n")
+        pytest.skip(f"recorded the OpenAPI baseline of {name} at {path} (commit it): against the previous one, "
+                    f"{len(gone)} breaking change(s){': ' + '; '.join(gone) if gone else ''}, "
+                    f"{len(new)} addition(s){': ' + '; '.join(x.replace(' removed', '') for x in new) if new else ''}")
+    if not path.exists():
+        pytest.skip(f"no OpenAPI baseline for {name} at {path}: record one from its served spec with "
+                    f"`pytest --env {name} --record-baseline tests/contracts/test_openapi.py`, then commit it")
+    return json.loads(path.read_text())

@@ -4,36 +4,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from icepack_verify import BadRelease, chart_version, decode_release, newest_release, release_status
-
-
-@pytest.fixture(scope="module")
-def release_name(environment) -> str:
-    return f"Helm release {environment.namespace}/{environment.names.release}"
-
-
-@pytest.fixture(scope="module")
-def release_secret(objects, environment, diagnose, release_name) -> dict:
-    newest = newest_release(objects.all("Secret"))  # listed with the selector owner=helm,name=<release>
-    if newest is None:
-        diagnose(release_name).cannot(f"not found: no release Secret (owner=helm,name={environment.names.release}) "
-                                      f"in namespace {environment.namespace}")
-    return newest
-
-
-@pytest.fixture(scope="module")
-def release(release_secret, diagnose, release_name) -> dict:
-    try:
-        return decode_release(release_secret)
-    except BadRelease as exc:
-        diagnose(release_name).cannot(f"could not read: {exc}")
-
-
-@pytest.fixture(scope="module")
-def revision(release_secret, release_name) -> str:
-    """'Helm release icepack/icepack revision 7 (Secret sh.helm.release.v1.icepack.v7)'."""
-    meta = release_secret["metadata"]
-    return f"{release_name} revision {meta.get('labels', {}).get('version')} (Secret {meta['name']})"
+from icepack_verify import chart_version, release_status
 
 
 def test_newest_release_is_deployed(release, revision, diagnose):

@@ -1,18 +1,40 @@
-"""Internal Postgres (only where the environment runs it in the cluster)."""
+"""Postgres: internal (in the namespace, PVC-backed) or external (RDS), checked three ways, then,
+where it is internal, its Deployment, PVC and live state."""
 from __future__ import annotations
 
 import pytest
 
-from icepack_verify import ROWS, same_image
+from icepack_verify import ROWS, same_image, value_at
 
 LEGACY_CLASS = "volume.beta.kubernetes.io/storage-class"  # the annotation spec.storageClassName replaced
+MODE = "postgres.internal.enabled"  # the chart value the deployment document names
+
+
+def _in_namespace(objects, environment) -> bool:
+    return any(o["metadata"]["name"] == environment.names.postgres for o in objects.all("Deployment"))
+
+
+def test_postgres_mode_matches_the_release(objects, released_values, revision, environment, expect, diagnose):
+    """A wrong expectation must never hide the Postgres checks: the release's values and the namespace agree with it."""
+    released = value_at(released_values, MODE)
+    present = _in_namespace(objects, environment)
+    source = environment.source("expect.postgres.internal")
+    d = diagnose("Postgres mode")
+    d.expect(f"{revision} values {MODE}", expect.postgres.internal, released,
+             f"environments.toml expect.postgres.internal ({source})")
+    d.expect(f"Deployment {environment.namespace}/{environment.names.postgres} present", expect.postgres.internal,
+             present, f"environments.toml expect.postgres.internal ({source}); the release says {MODE}={released}")
+    d.conclude()
 
 
 @pytest.fixture
-def internal_postgres(environment, expect):
+def internal_postgres(environment, expect, released_values):
     if not expect.postgres.internal:
-        pytest.skip(f"external Postgres (expect.postgres.internal = false, "
-                    f"{environment.source('expect.postgres.internal')}): no in-cluster Deployment or PVC to check")
+        released = value_at(released_values, MODE)
+        pytest.skip(f"external Postgres per environments.toml ({environment.source('expect.postgres.internal')}); "
+                    f"the Helm release's values say {MODE}={released}"
+                    + ("" if released is False else " (test_postgres_mode_matches_the_release reports it)")
+                    + ": no in-cluster Deployment or PVC to check")
 
 
 def test_postgres_deployment(internal_postgres, objects, environment, expect, diagnose):

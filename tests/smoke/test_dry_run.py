@@ -1,69 +1,91 @@
 """Recovery check, second half: a test dry-run job is accepted, finishes, and changes nothing.
 
-The suite's only write, so it is marked mutating and opt-in (see the plugin's gate).
+The suite's only write, so it is marked mutating and opt-in (see the plugin's gate). Its
+routes, body and fields are the environment's API conventions (environments.toml [api]).
 """
 from datetime import timedelta
 
 import pytest
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
-from icepack_verify import Said, describe, endpoint_path
+from icepack_verify import Said, Unreachable, describe, endpoint_path, route
 
-TERMINAL = {"succeeded", "failed"}
-REQUEST = {"action": "expire_snapshots", "dry_run": True}
 DOCUMENT = "deployment document, rollback tiers: 'submitting a test dry-run job'"
 
 
-def _table_state(api, table: str) -> dict | None:
-    """What a real expiry or rewrite would lower: the table's snapshot and file counts."""
-    response = api.get(endpoint_path(table, "status"))
-    if response.status_code != 200:
-        return None
-    body = response.json()
-    return {"snapshot.snapshot_count": body.get("snapshot", {}).get("snapshot_count"),
-            "files.data_file_count": body.get("files", {}).get("data_file_count")}
+def _field(body: object, dotted: str):
+    for key in dotted.split("."):
+        body = body.get(key) if isinstance(body, dict) else None
+    return body
 
 
-def _poll(api, job_id: str, timeout: timedelta):
-    """The job until it reaches a terminal state or the timeout passes (the last answer either way)."""
-    wait = min(timedelta(seconds=1), timeout / 20).total_seconds()
-    retrying = Retrying(stop=stop_after_delay(timeout.total_seconds()), wait=wait_fixed(wait),
-                        retry=retry_if_result(lambda r: r.status_code == 200 and r.json().get("state") not in TERMINAL))
+def _json(response) -> dict | None:
     try:
-        return retrying(api.get, f"/maintenance/jobs/{job_id}")
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _table_state(api, table: str) -> dict | None:
+    """What a real expiry or rewrite would lower: the table's snapshot and file counts (/status)."""
+    response = api.get(endpoint_path(table, "status"))
+    body = _json(response) if response.status_code == 200 else None
+    if body is None:
+        return None
+    return {"snapshot.snapshot_count": _field(body, "snapshot.snapshot_count"),
+            "files.data_file_count": _field(body, "files.data_file_count")}
+
+
+def _poll(api, path: str, conventions, timeout: timedelta):
+    """The job until it reaches a terminal state or the timeout passes (the last answer either way)."""
+    terminal = {*conventions.job_success_states, *conventions.job_failure_states}
+    wait = min(timedelta(seconds=1), timeout / 20).total_seconds()
+    running = lambda r: r.status_code == 200 and _field(_json(r), conventions.job_state_field) not in terminal  # noqa: E731
+    retrying = Retrying(stop=stop_after_delay(timeout.total_seconds()), wait=wait_fixed(wait), retry=retry_if_result(running))
+    try:
+        return retrying(api.get, path)
     except RetryError as exc:
         return exc.last_attempt.result()
 
 
 @pytest.mark.mutating
-def test_dry_run_job_completes_and_changes_nothing(environment, phase, api, drain_on, diagnose):
+def test_dry_run_job_completes_and_changes_nothing(environment, phase, api, conventions, drain_on, diagnose):
+    c = conventions
     table = environment.known_tables[0]
-    jobs = endpoint_path(table, "maintenance/jobs")
+    database, name = table.split(".", 1)
+    jobs = route(c.job_submit_route, database=database, table=name)
+    source = f"{DOCUMENT}; route, body and fields [{environment.source('api.job_submit_route')}]"
     before = _table_state(api, table)
-    submitted = api.post(jobs, json=REQUEST)
+    try:
+        submitted = api.write_once(c.job_submit_method, jobs, json=c.job_submit_body)
+    except Unreachable as exc:
+        diagnose(f"{c.job_submit_method} {environment.api_url}{jobs}").cannot(exc.reason)
     drained = submitted.status_code == 503 and "drain" in submitted.text.lower()
     if drained and phase.drain_allowed and drain_on:
         return  # the maintenance window's guard answered as it should: that is the expected result here
-    accepted = submitted.status_code == 202 and "json" in submitted.headers.get("content-type", "") \
-        and "job_id" in submitted.json()
-    if not accepted:
-        diagnose(f"POST {environment.api_url}{jobs} {REQUEST}").fail(
-            "response", Said("202 with a job_id"), Said(describe(submitted)), DOCUMENT,
+    accepted = _json(submitted) or {}
+    if submitted.status_code not in (200, 201, 202) or not accepted.get(c.job_id_field):
+        diagnose(f"{c.job_submit_method} {environment.api_url}{jobs} {c.job_submit_body}").fail(
+            "response", Said(f"202 with a {c.job_id_field}"), Said(describe(submitted)), source,
             hint=f"Drain mode is on, which phase {phase.name} does not allow" if drained else None)
-    job_id = submitted.json()["job_id"]
+    job_id = str(accepted[c.job_id_field])
+    status_path = route(c.job_status_route, job_id=job_id)
     timeout = environment.checks.dry_run_timeout
-    job = _poll(api, job_id, timeout)
-    d = diagnose(f"dry-run job {job_id} (GET /maintenance/jobs/{job_id})")
-    if job.status_code != 200:
-        d.fail("response", 200, Said(describe(job)), "the job the API just accepted")
-    body = job.json()
-    if body.get("state") not in TERMINAL:
-        d.fail(f"state within {timeout}", "succeeded", body.get("state"), environment.source("checks.dry_run_timeout"),
+    job = _poll(api, status_path, c, timeout)
+    d = diagnose(f"dry-run job {job_id} (GET {status_path})")
+    body = _json(job)
+    if job.status_code != 200 or body is None:
+        d.fail("response", Said("200 with a JSON job"), Said(describe(job)), "the job the API just accepted")
+    state = _field(body, c.job_state_field)
+    if state not in {*c.job_success_states, *c.job_failure_states}:
+        d.fail(f"{c.job_state_field} within {timeout}", c.job_success_states[0], state,
+               environment.source("checks.dry_run_timeout"),
                hint=f"Is the {environment.names.worker} ScaledJob picking up jobs?")
-    d.expect("state", "succeeded", body.get("state"), DOCUMENT)
-    d.expect("dry_run", True, body.get("dry_run"), "the request")
-    result = body.get("result") or {}
-    d.expect("result.changed", Said("nothing (empty)"), result.get("changed"), "a dry run changes nothing",
+    d.expect(c.job_state_field, Said(" or ".join(c.job_success_states)), state, source,
+             same=lambda *_: state in c.job_success_states)
+    d.expect(c.job_dry_run_field, True, _field(body, c.job_dry_run_field), "the request")
+    d.expect(c.job_changes_field, Said("nothing (empty)"), _field(body, c.job_changes_field), "a dry run changes nothing",
              same=lambda _e, a: not a)
     after = _table_state(api, table)
     for field, value in (before or {}).items():
@@ -71,6 +93,6 @@ def test_dry_run_job_completes_and_changes_nothing(environment, phase, api, drai
         # A real expiry or rewrite lowers these; other writers only raise them.
         d.expect(f"{endpoint_path(table, 'status')} {field}", Said(f">= {value} (before the job)"), now,
                  "a dry run changes nothing", same=lambda _e, a, v=value: isinstance(a, int) and a >= v)
-    if body.get("error"):
-        d.attach("job error", [str(body["error"])])
+    if error := _field(body, c.job_error_field):
+        d.attach("job error", [str(error)])
     d.conclude()

@@ -8,8 +8,9 @@ READYZ = "deployment document, rollback tiers: 'verify recovery by checking GET 
 
 
 def test_readyz_returns_200(environment, api, diagnose):
-    response = api.get("/readyz")  # 502/503/504 retried a bounded number of times while a rollout settles
-    d = diagnose(f"GET {environment.api_url}/readyz")
+    path = environment.api.readiness_route
+    response = api.get(path)  # 502/503/504 retried a bounded number of times while a rollout settles
+    d = diagnose(f"GET {environment.api_url}{path}")
     d.expect("status", 200, response.status_code, READYZ,
              note=f"{describe(response)} (after {environment.checks.http_attempts} attempts)")
     within_budget(d, response, environment)

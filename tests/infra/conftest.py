@@ -1,0 +1,40 @@
+"""The infra suite's shared observations: the Helm release Terraform manages, read once."""
+from __future__ import annotations
+
+import pytest
+
+from icepack_verify import BadRelease, decode_release, newest_release, release_values
+
+
+@pytest.fixture(scope="session")
+def release_name(environment) -> str:
+    return f"Helm release {environment.namespace}/{environment.names.release}"
+
+
+@pytest.fixture(scope="session")
+def release_secret(objects, environment, diagnose, release_name) -> dict:
+    newest = newest_release(objects.all("Secret"))  # listed with the selector owner=helm,name=<release>
+    if newest is None:
+        diagnose(release_name).cannot(f"not found: no release Secret (owner=helm,name={environment.names.release}) "
+                                      f"in namespace {environment.namespace}")
+    return newest
+
+
+@pytest.fixture(scope="session")
+def release(release_secret, diagnose, release_name) -> dict:
+    try:
+        return decode_release(release_secret)
+    except BadRelease as exc:
+        diagnose(release_name).cannot(f"could not read: {exc}")
+
+
+@pytest.fixture(scope="session")
+def revision(release_secret, release_name) -> str:
+    """'Helm release icepack/icepack revision 7 (Secret sh.helm.release.v1.icepack.v7)'."""
+    meta = release_secret["metadata"]
+    return f"{release_name} revision {meta.get('labels', {}).get('version')} (Secret {meta['name']})"
+
+
+@pytest.fixture(scope="session")
+def released_values(release) -> dict:
+    return release_values(release)
