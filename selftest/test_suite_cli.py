@@ -120,3 +120,39 @@ def test_a_late_health_sync_is_a_warning_safe_unless_warnings_fail(twin, tmp_pat
     strict = twin.run_suite("local", "--fail-on-warning", paths=("tests/data",))
     assert strict.returncode == 1 and strict.summary["verdict"] == "unsafe"
     assert "--fail-on-warning makes it a failure" in strict.messages("tests/data/test_freshness.py::test_snapshot_table_is_fresh")
+
+
+def test_a_kube_context_on_something_else_is_inconclusive(twin, tmp_path):
+    """Every list refused (here: a web server that is not a Kubernetes API) is a dependency down, not a broken deploy."""
+    twin.configure("local")
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(f"""apiVersion: v1
+kind: Config
+clusters: [{{name: web, cluster: {{server: "{twin.state['api_url']}"}}}}]
+users: [{{name: u, user: {{token: not-a-token}}}}]
+contexts: [{{name: not-kube, context: {{cluster: web, user: u, namespace: icepack}}}}]
+current-context: not-kube
+""")
+    run = twin.run_suite("local", paths=("tests/infra", "tests/smoke/test_readiness.py"),
+                         environ=twin.environ(KUBECONFIG=str(kubeconfig), ICEPACK_KUBE_CONTEXT="not-kube"))
+    inconclusive(run, "Kubernetes", "refused every list: 404 Not Found")
+    assert "not-a-token" not in run.output
+
+
+def test_hostile_names_credentials_in_urls_and_unbounded_settings_are_refused_before_any_request(tmp_path):
+    broken = tmp_path / "environments.toml"
+    broken.write_text((ROOT / "environments.toml").read_text()
+                      .replace('known_tables = ["analytics.events", "sales.orders", "ops.audit_log"]',
+                               'known_tables = ["x#.y", "admin?drain=on&x=.y", "a%2Fb.c"]')
+                      .replace('api_url = "http://127.0.0.1:8000"', 'api_url = "https://user:s3cr3t-pw@host"')
+                      .replace('http_timeout = "10s"', 'http_timeout = "9999999999d"')
+                      .replace('dry_run_timeout = "120s"', 'dry_run_timeout = "0s"')
+                      .replace("schemathesis_max_examples = 10", "schemathesis_max_examples = 100000000"))
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("ICEPACK_")}
+    proc = pytest_cli("--env", "local", f"--environments={broken}", env=env)
+    lines = error_lines(proc)
+    assert proc.returncode == 4 and lines[0] == f"ERROR: {broken}: environment 'local': 7 fields at fault:", lines
+    fields = [line.split(":")[0].strip() for line in lines[1:]]
+    assert fields == ["api_url", "known_tables.0", "known_tables.1", "known_tables.2", "checks.dry_run_timeout",
+                      "checks.http_timeout", "checks.schemathesis_max_examples"], lines
+    assert "s3cr3t-pw" not in proc.stdout + proc.stderr and "Traceback" not in proc.stdout + proc.stderr

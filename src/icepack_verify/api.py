@@ -67,8 +67,11 @@ class ApiClient:
             return dict(zip(paths, pool.map(one, paths)))
 
     def probe(self, path: str) -> None:
-        """Raise Unreachable if nothing answers at the base URL (any HTTP status is an answer)."""
-        self.request("GET", path, retry_statuses=False)
+        """Raise Unreachable if nothing answers at the base URL, or it refuses us (401/407/403);
+        any other HTTP status is an answer for the tests to judge."""
+        response = self.request("GET", path, retry_statuses=False)
+        if response.status_code in (401, 403, 407):
+            raise Unreachable(f"API {self.base_url}", f"refuses the suite: GET {path} answered {describe(response)}")
 
 
 def describe(response: httpx.Response) -> str:

@@ -168,9 +168,11 @@ class ClusterSnapshot:
 
         with ThreadPoolExecutor(max_workers=len(listers)) as pool:
             listings = dict(zip(listers, pool.map(one, listers)))
-        if all(l.error and l.error.startswith("unreachable") for l in listings.values()):
-            raise Unreachable(f"Kubernetes API {client.configuration.host}",
-                              f"unreachable (context {env.kube_context!r})")
+        errors = {l.error for l in listings.values()}
+        if None not in errors:  # nothing could be read: the API is down or refuses us, not the deploy
+            what = ("unreachable" if all(e.startswith("unreachable") for e in errors)
+                    else f"refused every list: {', '.join(sorted(errors))}")
+            raise Unreachable(f"Kubernetes API {client.configuration.host}", f"{what} (context {env.kube_context!r})")
         return cls(env, listings, client)
 
     def list(self, kind: str) -> list[dict]:

@@ -39,7 +39,10 @@ def _duration(value: Any) -> timedelta:
     if not match:
         raise ValueError(f"{value!r} is not a duration like '90s', '5m', '2h' or '1d'")
     unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match[2]]
-    return timedelta(**{unit: float(match[1])})
+    try:
+        return timedelta(**{unit: float(match[1])})
+    except OverflowError:
+        raise ValueError(f"{value!r} is too long a duration") from None
 
 
 def _cron(value: str) -> str:
@@ -55,12 +58,30 @@ def _identifier(value: str) -> str:
 
 
 def _table_ref(value: str) -> str:
-    if not re.fullmatch(r"[^./\s]+\.[^./\s]+", value):
-        raise ValueError(f"{value!r} is not '<database>.<table>'")
+    # Identifier characters only: no input can add a path segment, a query or an encoded slash.
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_-]*\.[A-Za-z0-9_][A-Za-z0-9_-]*", value):
+        raise ValueError(f"{value!r} is not '<database>.<table>' of letters, digits, '_' and '-'")
+    return value
+
+
+def _bounded(low: timedelta, high: timedelta):
+    """A duration in [low, high]: a setting outside it is a mistake, not a wish (0s, 9999999999d)."""
+    def check(value: timedelta) -> timedelta:
+        if not low <= value <= high:
+            raise ValueError(f"{value} is outside {low} .. {high}")
+        return value
+    return AfterValidator(check)
+
+
+def _no_userinfo(value: str) -> str:
+    if re.match(r"^https?://[^/]*@", value):
+        raise ValueError("carries credentials (user:password@): the suite sends none to the API; remove them")
     return value
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+Timeout = Annotated[Duration, _bounded(timedelta(seconds=1), timedelta(minutes=5))]
+Grace = Annotated[Duration, _bounded(timedelta(0), timedelta(days=1))]
 Cron = Annotated[str, AfterValidator(_cron)]
 Identifier = Annotated[str, AfterValidator(_identifier)]
 TableRef = Annotated[str, AfterValidator(_table_ref)]
@@ -138,22 +159,22 @@ class DataSettings(_Model):
     health_time_column: Identifier
     database_column: Identifier
     table_column: Identifier
-    warn_grace: Duration
-    fail_grace: Duration
+    warn_grace: Grace
+    fail_grace: Grace
     max_table_drop: float = Field(ge=0, le=1)
 
 
 class Checks(_Model):
-    assessment_tolerance: Duration
-    clock_skew: Duration
-    cronjob_tolerance: Duration
-    dry_run_timeout: Duration
-    http_timeout: Duration
+    assessment_tolerance: Grace
+    clock_skew: Grace
+    cronjob_tolerance: Grace
+    dry_run_timeout: Annotated[Duration, _bounded(timedelta(seconds=1), timedelta(minutes=30))]
+    http_timeout: Timeout
     http_attempts: int = Field(ge=1, le=10)
-    latency_warn: Duration
-    latency_fail: Duration
-    max_restarts: int = Field(ge=0)
-    schemathesis_max_examples: int = Field(ge=1)
+    latency_warn: Timeout
+    latency_fail: Timeout
+    max_restarts: int = Field(ge=0, le=1000)
+    schemathesis_max_examples: int = Field(ge=1, le=1000)
 
 
 def _route(*placeholders: str):
@@ -194,8 +215,9 @@ class Environment(_Model):
     namespace: str
     region: str
     account_id: AccountId
-    api_url: str = Field(pattern=r"^https?://")
-    ui_url: str | None = Field(default=None, pattern=r"^https?://")
+    api_url: Annotated[str, Field(pattern=r"^https?://"), AfterValidator(_no_userinfo)]
+    ui_url: Annotated[str | None, Field(default=None, pattern=r"^https?://"), AfterValidator(
+        lambda v: v if v is None else _no_userinfo(v))] = None
     hostname: str
     kube_context: str
     database_url_env: str | None = None

@@ -311,7 +311,7 @@ def _short(rep: pytest.TestReport) -> str:
 def _redact(config: pytest.Config, text: str) -> str:
     for secret in sorted(config.stash[SECRETS_KEY], key=len, reverse=True):
         text = text.replace(secret, "***")
-    return re.sub(r"(postgres(?:ql)?://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
+    return re.sub(r"(\b[a-z][a-z0-9+.-]*://)[^/@\s]+@", r"\1***@", text)  # userinfo in any URL
 
 
 def _summary(config: pytest.Config, interrupted: bool = False) -> dict:
