@@ -156,3 +156,20 @@ def test_hostile_names_credentials_in_urls_and_unbounded_settings_are_refused_be
     assert fields == ["api_url", "known_tables.0", "known_tables.1", "known_tables.2", "checks.dry_run_timeout",
                       "checks.http_timeout", "checks.schemathesis_max_examples"], lines
     assert "s3cr3t-pw" not in proc.stdout + proc.stderr and "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_the_deadline_ends_the_run_inconclusive_with_its_reports(twin, tmp_path):
+    """A run that would wait on a slow answer stops at --deadline: the rest not run, reports written."""
+    import time
+
+    twin.configure("local", drifts=("one-table-status-slow",))  # GET .../sales/orders/status takes 3.2 s
+    junit = tmp_path / "junit.xml"
+    started = time.monotonic()
+    run = twin.run_suite("local", "--deadline", "1.5", "--junitxml", str(junit))
+    elapsed = time.monotonic() - started
+    assert run.returncode == 75 and run.summary["verdict"] == "inconclusive", run.output[-3000:]
+    assert elapsed < 1.5 + 15, elapsed  # the deadline, plus interpreter start-up and writing the reports
+    not_run = [r for r in run.results if r["outcome"] == "not run"]
+    assert not_run and all("deadline (1.5 s, --deadline) passed" in r["message"] for r in not_run)
+    assert run.summary["rollback_hint"] is None and junit.exists()
+    assert '<property name="icepack_verdict" value="inconclusive" />' in junit.read_text()

@@ -34,8 +34,12 @@ class Database:
     @classmethod
     def connect(cls, env: Environment, dsn: str, timeout: int = 10) -> "Database":
         try:
+            # statement_timeout is the server's; keepalives and tcp_user_timeout end a session whose
+            # server went silent (a partition), which no server-side timeout can.
             conn = psycopg.connect(dsn, connect_timeout=timeout, row_factory=dict_row, application_name="icepack-verify",
-                                   options="-c default_transaction_read_only=on -c statement_timeout=15000")
+                                   options="-c default_transaction_read_only=on -c statement_timeout=15000",
+                                   keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3,
+                                   tcp_user_timeout=timeout * 1000)
         except psycopg.ProgrammingError:
             raise Unreachable("database", "the DSN is malformed") from None
         except psycopg.OperationalError as exc:

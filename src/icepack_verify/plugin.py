@@ -7,7 +7,10 @@ sentence; the other suites still run.
 """
 from __future__ import annotations
 
+import os
 import re
+import signal
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -49,6 +52,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--record-baseline", action="store_true",
                     help="record the served OpenAPI spec as this environment's breaking-change baseline "
                          "(tests/contracts/baselines/<env>.json), showing what changed")
+    group.addoption("--deadline", default=300.0, type=float, metavar="SECONDS",
+                    help="end the run after this long (default 300 s, for a deploy gate): the tests still to come "
+                         "are not run, the verdict is inconclusive, and the reports are written")
     group.addoption("--check-config", action="store_true",
                     help="print the environment's merged settings with where each comes from, then stop")
     group.addoption("--fail-on-warning", action="store_true",
@@ -97,17 +103,10 @@ def environment(pytestconfig: pytest.Config) -> Environment:
 
 @pytest.fixture(scope="session", autouse=True)
 def _junit_properties(record_testsuite_property, environment: Environment, pytestconfig: pytest.Config):
-    """The deploy gate's JUnit XML says which environment and phase it judged, and its verdict."""
+    """The deploy gate's JUnit XML says which environment and phase it judged (its verdict: _junit_verdict)."""
     record_testsuite_property("icepack_environment", environment.name)
     record_testsuite_property("icepack_account_id", environment.account_id)
     record_testsuite_property("icepack_phase", pytestconfig.option.phase)
-    yield
-    # Session teardown comes after the last test's call: every result but its teardown is in.
-    data = _summary(pytestconfig)
-    record_testsuite_property("icepack_verdict", data["verdict"])
-    record_testsuite_property("icepack_exit_code", str(data["exit_code"]))
-    record_testsuite_property("icepack_rollback_tier", "" if data["rollback_tier"] is None else str(data["rollback_tier"]))
-    record_testsuite_property("icepack_warnings", str(len(data["warnings"])))
 
 
 @pytest.fixture(scope="session")
@@ -246,6 +245,36 @@ def _secrets_of(dsn: str) -> set[str]:
     return {s for s in (dsn, password) if s and len(s) >= 4}
 
 
+# --- a bounded run: a deadline, and reports on SIGTERM ------------------------------------
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    if ENV_KEY not in config.stash or config.option.collectonly:
+        return
+    deadline = config.option.deadline
+    if deadline and deadline > 0:
+        # A real SIGINT: it also breaks a blocking read, and pytest turns it into an orderly stop.
+        timer = threading.Timer(deadline, lambda: (_DEADLINE.append(deadline), os.kill(os.getpid(), signal.SIGINT)))
+        timer.daemon = True
+        timer.start()
+        config.add_cleanup(timer.cancel)
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))  # a pod being stopped
+        config.add_cleanup(lambda: signal.signal(signal.SIGTERM, previous))
+
+
+_DEADLINE: list[float] = []  # set when the deadline fired
+
+
+def _never_ran(session: pytest.Session) -> list[dict]:
+    """The selected tests that have no result: the run ended before them."""
+    seen = {r["test"] for r in session.config.stash[RESULTS_KEY]}
+    why = (f"{NOT_RUN}the run's deadline ({_DEADLINE[0]:g} s, --deadline) passed first" if _DEADLINE
+           else f"{NOT_RUN}the run was interrupted first")
+    return [{"test": item.nodeid, "outcome": "not run", "message": why}
+            for item in getattr(session, "items", []) if item.nodeid not in seen]
+
+
 # --- the dry-run gate --------------------------------------------------------------------
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -314,6 +343,22 @@ def _redact(config: pytest.Config, text: str) -> str:
     return re.sub(r"(\b[a-z][a-z0-9+.-]*://)[^/@\s]+@", r"\1***@", text)  # userinfo in any URL
 
 
+def _junit_verdict(config: pytest.Config, data: dict) -> None:
+    """The verdict as JUnit suite properties, even when the run was interrupted before any fixture ran.
+
+    pytest's public `record_testsuite_property` is a fixture; at session finish the junitxml
+    plugin object itself takes the property (`add_global_property`, pytest 9.2), found by
+    duck type among the registered plugins rather than through its private stash key.
+    """
+    xml = next((p for p in config.pluginmanager.get_plugins() if hasattr(p, "add_global_property")), None)
+    if xml is None:
+        return
+    for name, value in (("icepack_verdict", data["verdict"]), ("icepack_exit_code", data["exit_code"]),
+                        ("icepack_rollback_tier", "" if data["rollback_tier"] is None else data["rollback_tier"]),
+                        ("icepack_warnings", len(data["warnings"]))):
+        xml.add_global_property(name, str(value))
+
+
 def _summary(config: pytest.Config, interrupted: bool = False) -> dict:
     env = config.stash[ENV_KEY]
     return report.summary(env.name, config.option.phase, config.stash[RESULTS_KEY], config.stash[WARNINGS_KEY],
@@ -327,11 +372,13 @@ class _Reporter:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         _logreport(self.config, report)
 
-    @pytest.hookimpl(trylast=True)
+    @pytest.hookimpl(tryfirst=True)  # before junitxml writes its file
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if ENV_KEY not in self.config.stash:
             return
         interrupted = session.exitstatus == pytest.ExitCode.INTERRUPTED or bool(session.shouldstop)
+        if interrupted:
+            self.config.stash[RESULTS_KEY].extend(_never_ran(session))
         data = _summary(self.config, interrupted)
         self.config.stash[SUMMARY_KEY] = data
         if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.INTERRUPTED,
@@ -339,6 +386,7 @@ class _Reporter:
             session.exitstatus = data["exit_code"]  # the verdict decides: 0 safe, 1 unsafe, 75 inconclusive
         if self.config.option.report_json:
             report.write(self.config.option.report_json, data)
+        _junit_verdict(self.config, data)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         data = self.config.stash.get(SUMMARY_KEY, None)
