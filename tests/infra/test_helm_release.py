@@ -22,7 +22,7 @@ def expected_chart_version(pytestconfig, diagnose) -> tuple[str, str]:
         d = diagnose(f"--expect-chart-yaml {opt.expect_chart_yaml}")
         try:
             version = (yaml.safe_load(opt.expect_chart_yaml.read_text()) or {}).get("version")
-        except (OSError, yaml.YAMLError, AttributeError) as exc:
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError) as exc:
             d.cannot(f"could not read a chart version ({type(exc).__name__})")
         if not version:
             d.cannot("no 'version' key")
