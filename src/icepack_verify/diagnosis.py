@@ -91,7 +91,7 @@ class Diagnosis:
         fail(f"[{self.env}] {self.resource}: {reason}")
 
     fail_on_warning: ClassVar[bool] = False  # --fail-on-warning
-    emitted: ClassVar[list[str]] = []  # this test's warnings, until the plugin files them with its report (JUnit)
+    emitted: ClassVar[list[str]] = []  # this test's warnings, until the plugin files them with its report
 
     def warn(self, category: type[Warned], reason: str) -> None:
         """Not wrong yet, worth a look: a warning in the same shape as a failure (a failure with --fail-on-warning)."""

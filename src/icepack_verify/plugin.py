@@ -18,7 +18,7 @@ import pytest
 
 from icepack_verify import environments, report
 from icepack_verify.contract import ENDPOINTS
-from icepack_verify.diagnosis import Diagnosis, Warned
+from icepack_verify.diagnosis import Diagnosis
 from icepack_verify.environments import Environment
 from icepack_verify.errors import ConfigError, Unreachable
 from icepack_verify.inventory import Objects, Row, rows
@@ -68,7 +68,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[WARNINGS_KEY] = []
     config.stash[SECRETS_KEY] = set()
     Diagnosis.fail_on_warning = bool(config.option.fail_on_warning)
-    _CONFIG[:] = [config]
     config.pluginmanager.register(_Reporter(config), "icepack-verify-reporter")
     if config.option.help or config.option.version:
         return
@@ -295,8 +294,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call):
     outcome = yield
     rep = outcome.get_result()
-    if call.when == "call":  # JUnit: each warning a property of its test case (written from the teardown report)
-        item.user_properties += [("icepack_warning", _redact(item.config, m)) for m in Diagnosis.emitted]
+    if call.when == "call":  # the test's warnings (Diagnosis.warn) are results: JSON, and JUnit properties
+        for message in map(lambda m: _redact(item.config, m), Diagnosis.emitted):
+            item.config.stash[WARNINGS_KEY].append({"test": item.nodeid, "outcome": "warning", "message": message})
+            item.user_properties.append(("icepack_warning", message))  # written from the teardown report
         Diagnosis.emitted.clear()
     if rep.failed:
         marker = item.get_closest_marker("rollback")
@@ -316,18 +317,6 @@ def _logreport(config: pytest.Config, rep: pytest.TestReport) -> None:
             entry["rollback_tier"] = getattr(rep, "rollback_tier", None)
             entry["evidence"] = _redact(config, getattr(rep, "evidence", ""))
         config.stash[RESULTS_KEY].append(entry)
-
-
-def pytest_warning_recorded(warning_message, when, nodeid, location) -> None:
-    """A check that ended in a warning (Diagnosis.warn) is a result: JSON, JUnit, terminal."""
-    if not issubclass(warning_message.category, Warned) or not nodeid:
-        return
-    config = _CONFIG[0]
-    message = _redact(config, str(warning_message.message))
-    config.stash[WARNINGS_KEY].append({"test": nodeid, "outcome": "warning", "message": message})
-
-
-_CONFIG: list[pytest.Config] = []  # pytest_warning_recorded gets no config; the session's, set at configure
 
 
 def _short(rep: pytest.TestReport) -> str:
