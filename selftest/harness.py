@@ -61,3 +61,18 @@ class Twin(TwinProcess):
                               timeout=timeout)
         summary = json.loads(report.read_text()) if report.exists() else {}
         return SuiteRun(proc.returncode, summary.get("results", []), proc.stdout + proc.stderr, summary)
+
+
+def kubeconfig(folder: Path, server: str, user: dict | None = None, context: str = "icepack-elsewhere") -> dict[str, str]:
+    """A kubeconfig with one context on `server` (user: a bearer token unless given), as environment
+    variables that point the suite at it."""
+    import yaml
+
+    path = folder / "kubeconfig"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": context,
+        "clusters": [{"name": "c", "cluster": {"server": server}}],
+        "users": [{"name": "u", "user": user or {"token": "not-a-token"}}],
+        "contexts": [{"name": context, "context": {"cluster": "c", "user": "u", "namespace": "icepack"}}],
+    }))
+    return {"KUBECONFIG": str(path), "ICEPACK_KUBE_CONTEXT": context}

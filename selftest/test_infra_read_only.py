@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from harness import EXPECTATIONS
+from harness import EXPECTATIONS, kubeconfig
 
 INFRA = "tests/infra"
 
@@ -44,24 +44,11 @@ def test_a_failing_pod_adds_only_a_log_get(twin):
     assert logs and all("/pods/icepack-api-" in p for p in logs), requests
 
 
-def _kubeconfig(tmp_path, server: str) -> str:
-    path = tmp_path / "kubeconfig"
-    path.write_text(f"""apiVersion: v1
-kind: Config
-clusters: [{{name: closed, cluster: {{server: "{server}"}}}}]
-users: [{{name: nobody, user: {{token: not-a-token}}}}]
-contexts: [{{name: icepack-closed, context: {{cluster: closed, user: nobody, namespace: icepack}}}}]
-current-context: icepack-closed
-""")
-    return str(path)
-
-
 @pytest.mark.parametrize("case", ["unreachable-api", "missing-context"])
 def test_kubernetes_trouble_is_one_sentence_and_blocks_no_other_suite(twin, tmp_path, case):
     twin.configure("local")
     if case == "unreachable-api":
-        environ = twin.environ(KUBECONFIG=_kubeconfig(tmp_path, f"http://127.0.0.1:{_closed_port()}"),
-                               ICEPACK_KUBE_CONTEXT="icepack-closed")
+        environ = twin.environ(**kubeconfig(tmp_path, f"http://127.0.0.1:{_closed_port()}"))
         sentence = "unreachable"
     else:
         environ = twin.environ(ICEPACK_KUBE_CONTEXT="no-such-context")

@@ -2,7 +2,7 @@
 import subprocess
 import sys
 
-from harness import ROOT
+from harness import ROOT, kubeconfig
 
 
 def pytest_cli(*args, env=None, cwd=ROOT):
@@ -92,16 +92,9 @@ def test_a_wrong_dsn_is_inconclusive_in_one_sentence_and_its_password_never_show
 
 def test_a_failing_kubeconfig_login_is_inconclusive_with_the_plugins_own_words(twin, tmp_path):
     twin.configure("local")
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text("""apiVersion: v1
-kind: Config
-clusters: [{name: eks, cluster: {server: "https://127.0.0.1:9"}}]
-users: [{name: aws, user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: sh,
-  args: ["-c", "echo 'Unable to locate credentials' >&2; exit 255"]}}}]
-contexts: [{name: icepack-eks, context: {cluster: eks, user: aws, namespace: icepack}}]
-current-context: icepack-eks
-""")
-    run = twin.run_suite("local", environ=twin.environ(KUBECONFIG=str(kubeconfig), ICEPACK_KUBE_CONTEXT="icepack-eks"))
+    failing_login = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "sh",
+                              "args": ["-c", "echo 'Unable to locate credentials' >&2; exit 255"]}}
+    run = twin.run_suite("local", environ=twin.environ(**kubeconfig(tmp_path, "https://127.0.0.1:9", failing_login)))
     not_run = inconclusive(run, "Kubernetes", "credential plugin failed: process returned 255. Unable to locate credentials")
     assert {r["test"].split("/")[1] for r in not_run} == {"infra"}
     assert any(r["test"].startswith("tests/smoke/") and r["outcome"] == "passed" for r in run.results)
@@ -125,16 +118,8 @@ def test_a_late_health_sync_is_a_warning_safe_unless_warnings_fail(twin, tmp_pat
 def test_a_kube_context_on_something_else_is_inconclusive(twin, tmp_path):
     """Every list refused (here: a web server that is not a Kubernetes API) is a dependency down, not a broken deploy."""
     twin.configure("local")
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(f"""apiVersion: v1
-kind: Config
-clusters: [{{name: web, cluster: {{server: "{twin.state['api_url']}"}}}}]
-users: [{{name: u, user: {{token: not-a-token}}}}]
-contexts: [{{name: not-kube, context: {{cluster: web, user: u, namespace: icepack}}}}]
-current-context: not-kube
-""")
     run = twin.run_suite("local", paths=("tests/infra", "tests/smoke/test_readiness.py"),
-                         environ=twin.environ(KUBECONFIG=str(kubeconfig), ICEPACK_KUBE_CONTEXT="not-kube"))
+                         environ=twin.environ(**kubeconfig(tmp_path, twin.state["api_url"])))
     inconclusive(run, "Kubernetes", "refused every list: 404 Not Found")
     assert "not-a-token" not in run.output
 
