@@ -212,6 +212,8 @@ DECLARED: list[Declared] = [
     Declared("irsa-role-in-another-partition", {SA + "test_irsa_role_arn": ("partition 'aws-cn', expected 'aws'",)}),
     Declared("service-tls-port-not-exposed", {SVC + "test_api_service_is_a_tls_nlb": (
         "spec.ports[].port", "includes 443", "actual [80]")}),
+    Declared("ssl-ports-on-another-port", {SVC + "test_api_service_is_a_tls_nlb": (
+        "aws-load-balancer-ssl-ports", "covers port 443", "actual '8443'")}),
     Declared("worker-trigger-other-database", {WORKER + "test_worker_trigger_reads_the_api_database": (
         "metadata.dbName", "'icepack'", "'icepack_legacy'")}),
     Declared("postgres-not-ready", {PG + "test_postgres_available": ("status.readyReplicas", "actual 0", "FailedMount")}),

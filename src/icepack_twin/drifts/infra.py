@@ -297,6 +297,9 @@ DRIFTS.add("irsa-role-in-another-partition", "the IRSA role ARN names the aws-cn
            values=lambda v: v["serviceAccount"].update(roleArn=v["serviceAccount"]["roleArn"].replace("arn:aws:", "arn:aws-cn:")))
 DRIFTS.add("service-tls-port-not-exposed", "the Service exposes only port 80; the ssl-ports annotation still says 443",
            objects=_tls_port_not_exposed)
+DRIFTS.add("ssl-ports-on-another-port", "the ssl-ports annotation names 8443; the Service's 443 is plain TCP",
+           objects=lambda objs: objs.get("Service", API)["metadata"]["annotations"].update(
+               {"service.beta.kubernetes.io/aws-load-balancer-ssl-ports": "8443"}))
 DRIFTS.add("worker-trigger-other-database", "the ScaledJob's postgresql trigger reads dbName icepack_legacy",
            objects=_trigger_other_database)
 DRIFTS.add("postgres-not-ready", "the Postgres Deployment's spec is right, its pod is not ready (volume attached elsewhere)",
