@@ -57,7 +57,7 @@ def test_the_public_surface_resolves():
 
 
 # Twin layers, bottom up: a module imports only twin modules of lower layers.
-TWIN_LAYERS = [{"objects", "behaviour", "values", "kmock_adapter"}, {"chart", "store", "app", "cluster"},
+TWIN_LAYERS = [{"objects", "behaviour", "values", "kmock_adapter", "faults"}, {"chart", "store", "app", "cluster"},
                {"drifts"}, {"server"}, {"process"}, {"__main__"}]
 
 

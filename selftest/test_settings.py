@@ -23,6 +23,9 @@ job_status_route = "/v2/jobs/{job_id}"
 job_state_field = "phase"
 job_success_states = ["done"]
 job_failure_states = ["error"]
+job_idempotency_header = "X-Client-Token"
+job_lookup_route = "/v2/jobs?client_token={key}"
+job_lookup_items_field = "items"
 """
 
 

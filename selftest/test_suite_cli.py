@@ -45,7 +45,7 @@ def test_a_file_with_several_mistakes_lists_every_field(tmp_path):
     broken.write_text((ROOT / "environments.toml").read_text()
                       .replace("polling_interval = 30", 'polling_interval = "fast"')
                       .replace('account_id = "174558682303"', 'account_id = "1745"')
-                      .replace("http_attempts = 3 ", "http_attempts = 0 "))
+                      .replace("http_attempts = 5 ", "http_attempts = 0 "))
     proc = pytest_cli("--env", "stage", f"--environments={broken}")
     assert proc.returncode == 4
     assert error_lines(proc) == [
@@ -72,7 +72,7 @@ def test_an_unreachable_api_is_inconclusive_and_the_other_suites_still_run(twin,
     twin.configure("local")
     junit = tmp_path / "junit.xml"
     run = twin.run_suite("local", "--junitxml", str(junit), environ=twin.environ(ICEPACK_API_URL="http://127.0.0.1:9"))
-    inconclusive(run, "Icepack API", "http://127.0.0.1:9: unreachable after 3 attempts")
+    inconclusive(run, "Icepack API", "http://127.0.0.1:9: GET /readyz unreachable after 5 attempts")
     assert any(r["test"].startswith("tests/infra/") and r["outcome"] == "passed" for r in run.results)
     assert '<property name="icepack_verdict" value="inconclusive" />' in junit.read_text()
 

@@ -1,6 +1,7 @@
 """python -m icepack_twin: start, stop or wrap a command around a local Icepack twin.
 
     python -m icepack_twin run [--env local] [--drift NAME]... [--phase live] -- pytest --env local
+    python -m icepack_twin run --fault api:error_rate=0.1 --fault api:jitter_ms=300 -- pytest --env local
     eval "$(python -m icepack_twin up --env stage)"   # then: pytest --env stage
     python -m icepack_twin down
     python -m icepack_twin drifts
@@ -16,6 +17,7 @@ import sys
 from pathlib import Path
 
 from icepack_twin import drifts
+from icepack_twin.faults import parse_cli
 from icepack_twin.process import exports, start, stop
 
 DEFAULT_STATE = Path(".twin")
@@ -33,6 +35,12 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--phase", default="live", choices=["live", "paused", "resumed"])
         p.add_argument("--api-style", default="default", choices=["default", "alt"],
                        help="the routes and fields the document leaves open: the usual ones, or another set")
+        p.add_argument("--fault", action="append", default=[], metavar="TARGET:KNOB=VALUE",
+                       help="put a fault proxy in front of api, kube or postgres, e.g. api:error_rate=0.1, "
+                            "api:latency_ms=50, api:hang=/tables/, postgres:stall_after_bytes=4000 "
+                            "(see icepack_twin.faults); repeatable")
+        p.add_argument("--proxy", action="store_true",
+                       help="the fault proxies without faults yet (set them later over PUT /_twin/faults)")
         if name == "serve":
             p.add_argument("--api-port", type=int, default=0)
             p.add_argument("--kube-port", type=int, default=0)
@@ -53,18 +61,23 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         drifts.lookup(args.drift)
+        faults = parse_cli(args.fault) if args.fault or args.proxy else None
     except KeyError as exc:
         raise SystemExit(exc.args[0])
+    except ValueError as exc:
+        raise SystemExit(str(exc))
+    passed_on = ("--api-style", args.api_style, *(["--proxy"] if args.proxy else []),
+                 *(x for f in args.fault for x in ("--fault", f)))
     if args.command == "serve":
         from icepack_twin.server import Twin
 
-        twin = Twin(args.state_dir.resolve(), tick=args.tick, api_style=args.api_style)
+        twin = Twin(args.state_dir.resolve(), tick=args.tick, api_style=args.api_style, faults=faults)
         asyncio.run(twin.serve(args.env, args.drift, args.phase, args.api_port, args.kube_port))
         return 0
     if args.command == "up":
         stop(args.state_dir)
         _, state = start(args.state_dir.resolve(), args.env, tuple(args.drift), args.phase,
-                     extra=("--api-style", args.api_style))
+                     extra=passed_on)
         for key, value in exports(state).items():
             print(f"export {key}={shlex.quote(value)}")
         print(f"# twin up ({args.env}, phase {args.phase}); stop it with: python -m icepack_twin down", file=sys.stderr)
@@ -75,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("run needs a command after --")
     stop(args.state_dir)
     proc, state = start(args.state_dir.resolve(), args.env, tuple(args.drift), args.phase,
-                     extra=("--api-style", args.api_style))
+                     extra=passed_on)
     try:
         return subprocess.call(cmd, env={**os.environ, **exports(state)})
     finally:

@@ -12,7 +12,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Callable, Literal
 
-from fastapi import FastAPI, Path
+from fastapi import FastAPI, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict
 
@@ -251,8 +251,11 @@ def history_entry(job: dict) -> dict:
 # usual one, and another (`--api-style alt`) that a suite configured for the first must not pass.
 API_STYLES = {
     "default": {"drain": "/admin/drain", "submit": "/tables/{database}/{table}/maintenance/jobs",
-                "status": "/maintenance/jobs/{job_id}", "fields": {}, "states": {}},
+                "status": "/maintenance/jobs/{job_id}", "fields": {}, "states": {},
+                "key_header": "Idempotency-Key", "lookup": "/maintenance/jobs", "key_param": "idempotency_key",
+                "items": "jobs"},
     "alt": {"drain": "/v2/admin/maintenance-mode", "submit": "/v2/jobs/{database}/{table}", "status": "/v2/jobs/{job_id}",
+            "key_header": "X-Client-Token", "lookup": "/v2/jobs", "key_param": "client_token", "items": "items",
             "fields": {"drain_mode": "enabled", "job_id": "id", "state": "phase"},
             "states": {"pending": "queued", "running": "active", "succeeded": "done", "failed": "error"}},
 }
@@ -373,7 +376,7 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
             out[state] = conventions["states"].get(out[state], out[state])
         return out
 
-    def submit_job(database: Database, table: Table, request: JobRequest):
+    def submit_job(database: Database, table: Table, request: JobRequest, http: Request):
         behaviour = get_behaviour()
         if (error := untracked(database, table, behaviour)) is not None:
             return error
@@ -386,7 +389,8 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
         if behaviour.dry_run == "reject":  # same shape as FastAPI's own 422, as the spec says
             return JSONResponse({"detail": [{"loc": ["body", "dry_run"], "msg": "dry-run jobs are not supported",
                                              "type": "value_error"}]}, status_code=422)
-        job = store.submit_job(database, table, request.action, dry_run=True)
+        job = store.submit_job(database, table, request.action, dry_run=True,
+                               key=http.headers.get(conventions["key_header"]))
         return JSONResponse(styled({"job_id": str(job["id"]), "state": job["state"], "dry_run": job["dry_run"]}),
                             status_code=202)
 
@@ -395,6 +399,14 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
         if job is None:
             return JSONResponse({"detail": f"job {job_id} not found"}, status_code=404)
         return JSONResponse(styled(render(job_view(job), get_behaviour().naive_timestamps)))
+
+    def lookup_jobs(http: Request):
+        key = http.query_params.get(conventions["key_param"])
+        if not key:
+            return JSONResponse({"detail": f"query parameter {conventions['key_param']} is required"}, status_code=422)
+        behaviour = get_behaviour()
+        jobs = [styled(render(job_view(j), behaviour.naive_timestamps)) for j in store.jobs_with_key(key)]
+        return JSONResponse({conventions["items"]: jobs})
 
     def drain():
         return JSONResponse(styled({"drain_mode": get_behaviour().drain}))
@@ -406,6 +418,8 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
                                  404: NOT_FOUND[404], 503: {"model": ErrorDetail, "description": "Drain mode is on"}})
     app.add_api_route(conventions["status"], get_job, methods=["GET"], response_model=Job if default else None,
                       responses={404: {"model": ErrorDetail, "description": "Unknown job"}})
+    # The look-up a client makes when a submission got no clear answer (did it create a job?).
+    app.add_api_route(conventions["lookup"], lookup_jobs, methods=["GET"], include_in_schema=False)
     app.add_api_route(conventions["drain"], drain, methods=["GET"], response_model=DrainState if default else None)
 
     @app.get("/ui/", response_class=HTMLResponse)

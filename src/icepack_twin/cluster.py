@@ -262,12 +262,13 @@ class TwinCluster:
         with self._emulator.log_lock:
             self._emulator.log.clear()
 
-    def write_kubeconfig(self, path: str, context: str = "icepack-twin", namespace: str = "icepack") -> None:
+    def write_kubeconfig(self, path: str, context: str = "icepack-twin", namespace: str = "icepack",
+                         server: str | None = None) -> None:
         import yaml
 
         config = {
             "apiVersion": "v1", "kind": "Config", "current-context": context, "preferences": {},
-            "clusters": [{"name": context, "cluster": {"server": self.url}}],
+            "clusters": [{"name": context, "cluster": {"server": server or self.url}}],
             "users": [{"name": context, "user": {}}],
             "contexts": [{"name": context, "context": {"cluster": context, "user": context, "namespace": namespace}}],
         }

@@ -76,7 +76,7 @@ class TwinProcess:
     def __init__(self, state_dir: Path, env: str = "local", extra: tuple[str, ...] = ()):
         self.state_dir = state_dir
         self.proc, self.state = start(state_dir, env, extra=extra)
-        self.http = httpx.Client(base_url=self.state["api_url"], timeout=30)
+        self.http = httpx.Client(base_url=self.state["control_url"], timeout=30)
         self.current: tuple | None = (env, (), "live")
 
     def configure(self, env: str = "local", drifts: tuple[str, ...] = (), phase: str = "live") -> None:
@@ -85,6 +85,14 @@ class TwinProcess:
         if wanted != self.current:
             self.http.post("/_twin/configure", json={"env": env, "drifts": list(drifts), "phase": phase}).raise_for_status()
             self.current = wanted
+
+    def set_faults(self, **targets: dict) -> None:
+        """Replace the proxies' faults, e.g. set_faults(api={"error_rate": 0.1}); needs a twin started with --proxy."""
+        self.http.put("/_twin/faults", json=targets).raise_for_status()
+
+    def job_count(self) -> int:
+        """Maintenance jobs the twin holds (every dry run the suite submitted)."""
+        return self.http.get("/_twin/job-count").json()["jobs"]
 
     def kube_requests(self) -> list[dict]:
         return self.http.get("/_twin/kube-requests").json()

@@ -15,14 +15,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pgserver
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 import uvicorn
 from croniter import croniter
-from fastapi import Body, FastAPI
+from fastapi import Body, FastAPI, HTTPException
 
 from icepack_twin import chart, drifts
 from icepack_twin.app import create_app
 from icepack_twin.behaviour import Behaviour
 from icepack_twin.cluster import TwinCluster
+from icepack_twin.faults import FaultBoard, HttpFaultProxy, TcpFaultProxy, serve_http
 from icepack_twin.objects import Objects
 from icepack_twin.store import Store
 from icepack_twin.values import values_for
@@ -56,8 +58,13 @@ def _interval(schedule: str, now: datetime):
 
 
 class Twin:
-    def __init__(self, state_dir: Path, tick: float = 1.0, api_style: str = "default"):
+    def __init__(self, state_dir: Path, tick: float = 1.0, api_style: str = "default",
+                 faults: dict[str, dict] | None = None):
         self.api_style = api_style
+        # With faults (even none yet), the suite reaches the twin through the fault proxies.
+        self.proxied = faults is not None
+        self.faults = FaultBoard()
+        self.faults.set(faults or {})
         self.state_dir = state_dir
         self.tick = tick
         self.behaviour = Behaviour()
@@ -94,6 +101,17 @@ class Twin:
         def configure(body: dict = Body(...)):
             return self.configure(body.get("env", "local"), body.get("drifts", []), body.get("phase", "live"))
 
+        @app.put("/_twin/faults", include_in_schema=False)
+        def set_faults(body: dict = Body(...)):
+            try:
+                return self.faults.set(body)
+            except ValueError as exc:
+                raise HTTPException(422, str(exc)) from None
+
+        @app.get("/_twin/job-count", include_in_schema=False)
+        def job_count():
+            return {"jobs": self.store.job_count()}
+
         @app.get("/_twin/kube-requests", include_in_schema=False)
         def kube_requests():
             return self.cluster.request_log()
@@ -111,7 +129,6 @@ class Twin:
             await asyncio.to_thread(self.store.setup)
             kube_url = await self.cluster.start(port=kube_port)
             kubeconfig = self.state_dir / "kubeconfig"
-            self.cluster.write_kubeconfig(str(kubeconfig), context=KUBE_CONTEXT)
             await asyncio.to_thread(self.configure, env, drift_names, phase)
 
             app = create_app(self.store, lambda: self.behaviour, TRACKED_TABLES, self.api_style)
@@ -124,17 +141,23 @@ class Twin:
                     raise RuntimeError(f"the twin API could not start on port {api_port}")
                 await asyncio.sleep(0.05)
             port = server.servers[0].sockets[0].getsockname()[1]
-            api_url = f"http://127.0.0.1:{port}"
+            control_url = api_url = f"http://127.0.0.1:{port}"
+            database_url, proxies = self.store.reader_dsn(), []
+            if self.proxied:
+                api_url, kube_url, database_url, proxies = await self._proxies(api_url, kube_url, database_url)
+            self.cluster.write_kubeconfig(str(kubeconfig), context=KUBE_CONTEXT, server=kube_url)
             loops = asyncio.create_task(self.store.run_loops(TRACKED_TABLES, lambda: self.behaviour, self.tick))
             self._write_state({
                 "pid": os.getpid(), "api_url": api_url, "ui_url": f"{api_url}/ui/", "kube_url": kube_url,
-                "kubeconfig": str(kubeconfig), "kube_context": KUBE_CONTEXT,
-                "database_url": self.store.reader_dsn(), **self.config,
+                "kubeconfig": str(kubeconfig), "kube_context": KUBE_CONTEXT, "control_url": control_url,
+                "database_url": database_url, "faults": self.faults.describe() if self.proxied else None, **self.config,
             })
             stop = asyncio.Event()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 asyncio.get_running_loop().add_signal_handler(sig, stop.set)
             await stop.wait()
+            for proxy in proxies:
+                await proxy()
             server.should_exit = True
             loops.cancel()
             await server_task
@@ -142,6 +165,27 @@ class Twin:
         finally:
             (self.state_dir / "state.json").unlink(missing_ok=True)
             await asyncio.to_thread(pg.cleanup)
+
+    async def _proxies(self, api_url: str, kube_url: str, dsn: str):
+        """Start the fault proxies; the URLs and DSN the suite should use instead, and their stoppers."""
+        stoppers = []
+        urls = []
+        for target, upstream in (("api", api_url), ("kube", kube_url)):
+            server, task, url = await serve_http(HttpFaultProxy(self.faults, target, upstream))
+
+            async def stop_http(server=server, task=task):
+                server.should_exit = True
+                await task
+            stoppers.append(stop_http)
+            urls.append(url)
+        info = conninfo_to_dict(dsn)
+        host, pg_port = info.get("host", "/tmp"), int(info.get("port") or 5432)
+        tcp = (TcpFaultProxy(self.faults, "postgres", unix_path=f"{host}/.s.PGSQL.{pg_port}") if host.startswith("/")
+               else TcpFaultProxy(self.faults, "postgres", host=host, port=pg_port))
+        port = await tcp.start()
+        stoppers.append(tcp.stop)
+        info.update(host="127.0.0.1", port=str(port))
+        return urls[0], urls[1], make_conninfo(**info), stoppers
 
     def _write_state(self, state: dict) -> None:
         tmp = self.state_dir / "state.json.tmp"

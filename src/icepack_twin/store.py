@@ -70,6 +70,8 @@ CREATE TABLE IF NOT EXISTS maintenance_jobs (
     result        jsonb,
     error         text
 );
+-- a repeated submission with the same key is the same job (the API honours Idempotency-Key)
+ALTER TABLE maintenance_jobs ADD COLUMN IF NOT EXISTS idempotency_key text UNIQUE;
 """
 
 # Thresholds the twin's assessment uses (also reported as the recommendation's policy).
@@ -305,11 +307,22 @@ class Store:
                 "SELECT * FROM maintenance_jobs WHERE database_name = %s AND table_name = %s"
                 " ORDER BY submitted_at DESC LIMIT %s", (database, table, limit)).fetchall()
 
-    def submit_job(self, database: str, table: str, action: str, dry_run: bool) -> dict:
+    def submit_job(self, database: str, table: str, action: str, dry_run: bool, key: str | None = None) -> dict:
+        """A new job, or the one already submitted with this idempotency key."""
         with self.connect() as conn:
-            return conn.execute(
-                "INSERT INTO maintenance_jobs (database_name, table_name, action, dry_run)"
-                " VALUES (%s, %s, %s, %s) RETURNING *", (database, table, action, dry_run)).fetchone()
+            job = conn.execute(
+                "INSERT INTO maintenance_jobs (database_name, table_name, action, dry_run, idempotency_key)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (idempotency_key) DO NOTHING RETURNING *",
+                (database, table, action, dry_run, key)).fetchone()
+            return job or self.jobs_with_key(key)[0]
+
+    def jobs_with_key(self, key: str) -> list[dict]:
+        with self.connect() as conn:
+            return conn.execute("SELECT * FROM maintenance_jobs WHERE idempotency_key = %s", (key,)).fetchall()
+
+    def job_count(self) -> int:
+        with self.connect() as conn:
+            return conn.execute("SELECT count(*) AS n FROM maintenance_jobs").fetchone()["n"]
 
     def job(self, job_id: str) -> dict | None:
         try:

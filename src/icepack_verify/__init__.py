@@ -15,7 +15,7 @@ import importlib
 _EXPORTS = {
     # failures
     "Diagnosis": "diagnosis", "Said": "diagnosis", "Warned": "diagnosis",
-    "ConfigError": "errors", "Unreachable": "errors",
+    "ConfigError": "errors", "Problem": "errors", "Unreachable": "errors",
     # the split read contracts
     "CONTRACT_SOURCE": "contract", "ENDPOINTS": "contract", "SPLIT_READ_CONTRACTS": "contract",
     "endpoint_path": "contract", "key_diff": "contract", "route": "contract",
@@ -24,6 +24,7 @@ _EXPORTS = {
     "check_get_operations": "schemathesis_adapter", "openapi_schema_for": "schemathesis_adapter",
     # the API
     "describe": "api", "within_budget": "api",
+    "is_drain_answer": "jobs", "submit_exactly_once": "jobs",
     # the cluster
     "ROWS": "inventory",
     "BadRelease": "helm", "chart_version": "helm", "decode_release": "helm", "newest_release": "helm",

@@ -1,67 +1,145 @@
-"""Typed, read-mostly calls to the Icepack API over httpx.
+"""The one HTTP client of the suite: every call to the Icepack API (and its UI, and
+Schemathesis' cases) goes through `ApiClient`.
 
 Connection errors and 502/503/504 are retried a bounded number of times (a rollout or a
-load balancer settling); everything else is returned to the caller as observed.
+load balancer settling), within a total retry budget for the run, so a persistent fault
+costs a bounded time; everything else is returned to the caller as observed. A body over
+the size cap is not read further. Writes are never retried (see `write_once`).
 """
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
-from tenacity import RetryError, Retrying, retry_if_exception_type, retry_if_result, stop_after_attempt, wait_exponential
+from tenacity import RetryError, Retrying, retry_if_exception, retry_if_result, stop_after_attempt, wait_exponential
 
 from icepack_verify.diagnosis import Warned
-from icepack_verify.errors import Unreachable
+from icepack_verify.errors import Problem, Unreachable, Unreadable
 
 RETRY_STATUSES = {502, 503, 504}
 
 
+class BodyTooLarge(Exception):
+    """An answer whose body passed the cap; raised while reading it (not an httpx.TransportError:
+    a retry would only read it again)."""
+
+
+class _CappedStream(httpx.SyncByteStream):
+    def __init__(self, inner: httpx.SyncByteStream, cap: int):
+        self.inner, self.cap = inner, cap
+
+    def __iter__(self):
+        seen = 0
+        for chunk in self.inner:
+            seen += len(chunk)
+            if seen > self.cap:
+                raise BodyTooLarge(f"more than {self.cap:,} bytes")
+            yield chunk
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _CappedTransport(httpx.BaseTransport):
+    """httpx's own transport, with every response body cut off at `cap` bytes (a custom transport
+    is httpx's public extension point)."""
+
+    def __init__(self, cap: int):
+        self.inner, self.cap = httpx.HTTPTransport(), cap
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        length = response.headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.cap:
+            response.close()
+            raise BodyTooLarge(f"{int(length):,} bytes announced")
+        return httpx.Response(response.status_code, headers=response.headers, extensions=response.extensions,
+                              stream=_CappedStream(response.stream, self.cap), request=request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class RetryBudget:
+    """Retries the whole run may spend on one dependency: a persistent fault costs a bounded time."""
+
+    def __init__(self, retries: int):
+        self.left, self.total = retries, retries
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            if self.left <= 0:
+                return False
+            self.left -= 1
+            return True
+
+
 class ApiClient:
-    def __init__(self, base_url: str, *, timeout: timedelta, attempts: int):
+    def __init__(self, base_url: str, *, timeout: timedelta, attempts: int, retry_budget: int = 50,
+                 max_body: int = 10 * 1024 * 1024):
         self.base_url = base_url.rstrip("/")
         self.attempts = attempts
+        self.budget = RetryBudget(retry_budget)
+        self.max_body = max_body
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout.total_seconds(),
-                                  headers={"User-Agent": "icepack-verify"}, follow_redirects=False)
+                                  headers={"User-Agent": "icepack-verify"}, follow_redirects=False,
+                                  transport=_CappedTransport(max_body))
 
     def close(self) -> None:
         self._http.close()
 
     def _retrying(self, *, retry_statuses: bool) -> Retrying:
-        retry = retry_if_exception_type(httpx.TransportError)
+        # A read timeout is not retried: the server had the request and the full timeout to answer,
+        # and waiting again would multiply a hung endpoint's cost by the attempts.
+        retryable = retry_if_exception(lambda e: isinstance(e, httpx.TransportError)
+                                       and not isinstance(e, (httpx.ReadTimeout, httpx.WriteTimeout)))
         if retry_statuses:
-            retry = retry | retry_if_result(lambda r: r.status_code in RETRY_STATUSES)
+            retryable = retryable | retry_if_result(lambda r: r.status_code in RETRY_STATUSES)
         return Retrying(stop=stop_after_attempt(self.attempts), wait=wait_exponential(multiplier=0.2, max=2),
-                        retry=retry, reraise=True)
+                        retry=lambda state: retryable(state) and self.budget.take(), reraise=True)
+
+    def _spent(self) -> str:
+        return "" if self.budget.left else f"; the run's retry budget for the API ({self.budget.total}) is spent"
 
     def request(self, method: str, path: str, *, retry_statuses: bool = True, **kwargs) -> httpx.Response:
         """One call, retried on transport errors (and on 502/503/504 unless told not to)."""
+        retrying = self._retrying(retry_statuses=retry_statuses)
         try:
-            return self._retrying(retry_statuses=retry_statuses)(self._http.request, method, path, **kwargs)
+            return retrying(self._http.request, method, path, **kwargs)
         except RetryError as exc:  # the last attempt still got a retryable status: report it as observed
             return exc.last_attempt.result()
         except httpx.TransportError as exc:
-            raise Unreachable(f"API {self.base_url}", f"unreachable after {self.attempts} attempts "
-                                                      f"({type(exc).__name__}: {exc or 'no detail'})") from None
+            tries = retrying.statistics.get("attempt_number", 1)
+            raise Unreachable(f"API {self.base_url}", f"{method} {path} unreachable after {tries} "
+                                                      f"attempt{'s' if tries > 1 else ''} ({_transport_error(exc)})"
+                                                      f"{self._spent()}") from None
+        except BodyTooLarge as exc:
+            raise Unreadable(f"API {self.base_url}", f"{method} {path} answered a body of {exc}, over the "
+                                                     f"{self.max_body:,}-byte cap (checks.max_body_bytes): "
+                                                     "not read further") from None
 
     def get(self, path: str, **kwargs) -> httpx.Response:
         return self.request("GET", path, **kwargs)
 
     def write_once(self, method: str, path: str, **kwargs) -> httpx.Response:
-        """A write, sent exactly once: never retried, since one that reached the server may have taken effect."""
+        """A write, sent once: never retried here, since one that reached the server may have taken
+        effect (`jobs.submit_exactly_once` decides whether a second send is safe)."""
         try:
             return self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
-            raise Unreachable(f"{method} {self.base_url}{path}",
-                              f"no answer ({type(exc).__name__}); not re-sent, the outcome is unknown: "
-                              "look for the job before submitting another") from None
+            raise Unreachable(f"{method} {self.base_url}{path}", f"no answer ({_transport_error(exc)})") from None
+        except BodyTooLarge as exc:
+            raise Unreadable(f"{method} {self.base_url}{path}", f"answered a body of {exc}, over the cap") from None
 
-    def get_many(self, paths: list[str]) -> dict[str, httpx.Response | Unreachable]:
-        """GET independent paths concurrently, one request each."""
+    def get_many(self, paths: list[str]) -> dict[str, httpx.Response | Problem]:
+        """GET independent paths concurrently, one request each (a failure is returned, not raised)."""
         def one(path: str):
             try:
                 return self.get(path)
-            except Unreachable as exc:
+            except (Unreachable, Unreadable) as exc:
                 return exc
         with ThreadPoolExecutor(max_workers=min(16, len(paths) or 1)) as pool:
             return dict(zip(paths, pool.map(one, paths)))
@@ -74,11 +152,25 @@ class ApiClient:
             raise Unreachable(f"API {self.base_url}", f"refuses the suite: GET {path} answered {describe(response)}")
 
 
+def _transport_error(exc: httpx.TransportError) -> str:
+    kind = {httpx.ReadTimeout: "no answer within checks.http_timeout; not retried, the server had the request", httpx.ConnectTimeout: "no connection within the timeout",
+            httpx.RemoteProtocolError: "the connection broke mid-answer"}.get(type(exc))
+    return f"{type(exc).__name__}: {kind or exc or 'no detail'}"
+
+
 def describe(response: httpx.Response) -> str:
     """'502 text/html: <html><head><title>502 Bad Gateway...' for failure messages."""
     ctype = response.headers.get("content-type", "no content-type").split(";")[0]
     body = response.text.strip().replace("\n", " ")
-    return f"{response.status_code} {ctype}: {body[:160] or '(empty body)'}"
+    said = f"{response.status_code} {ctype}: {body[:160] or '(empty body)'}"
+    if "json" in ctype and body:
+        try:
+            response.json()
+        except ValueError as exc:
+            msg, pos = getattr(exc, "msg", str(exc)), getattr(exc, "pos", 0)
+            ends = " (it ends early: truncated?)" if msg.startswith("Unterminated") or pos >= len(body) - 1 else ""
+            said += f" -- not valid JSON: {msg} (character {pos} of {len(body)}){ends}"
+    return said
 
 
 class SlowResponse(Warned):

@@ -6,6 +6,10 @@ Table and column names come from settings and are quoted as identifiers.
 """
 from __future__ import annotations
 
+import os
+import socket
+import threading
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -26,20 +30,30 @@ def where(dsn: str) -> str:
     return f"{info.get('user', '?')}@{info.get('host', 'localhost')}/{info.get('dbname', '?')}"
 
 
+GRACE = timedelta(seconds=3)  # past statement_timeout: the server would have answered by now
+
+
 class Database:
-    def __init__(self, conn: psycopg.Connection, settings: DataSettings):
+    def __init__(self, conn: psycopg.Connection, settings: DataSettings, subject: str, statement_timeout: timedelta):
         self.conn = conn
         self.settings = settings
+        self.subject = subject
+        self.statement_timeout = statement_timeout
+        self._cut = False
 
     @classmethod
-    def connect(cls, env: Environment, dsn: str, timeout: int = 10) -> "Database":
+    def connect(cls, env: Environment, dsn: str) -> "Database":
+        timeout = env.checks.db_statement_timeout
         try:
             # statement_timeout is the server's; keepalives and tcp_user_timeout end a session whose
-            # server went silent (a partition), which no server-side timeout can.
-            conn = psycopg.connect(dsn, connect_timeout=timeout, row_factory=dict_row, application_name="icepack-verify",
-                                   options="-c default_transaction_read_only=on -c statement_timeout=15000",
+            # peer vanished; `rows` cuts one that still accepts bytes but never answers (a stalled
+            # proxy or NAT), which neither can.
+            conn = psycopg.connect(dsn, connect_timeout=int(timeout.total_seconds()), row_factory=dict_row,
+                                   application_name="icepack-verify",
+                                   options="-c default_transaction_read_only=on "
+                                           f"-c statement_timeout={int(timeout.total_seconds() * 1000)}",
                                    keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3,
-                                   tcp_user_timeout=timeout * 1000)
+                                   tcp_user_timeout=int(timeout.total_seconds() * 1000))
         except psycopg.ProgrammingError:
             raise Unreachable("database", "the DSN is malformed") from None
         except psycopg.OperationalError as exc:
@@ -47,14 +61,42 @@ class Database:
             reason = reason.replace(dsn, where(dsn))
             raise Unreachable(f"database {where(dsn)}", f"unreachable: {reason}") from None
         conn.read_only = True
-        return cls(conn, env.data)
+        return cls(conn, env.data, f"database {where(dsn)}", timeout)
 
     def close(self) -> None:
         self.conn.close()
 
     def rows(self, query: sql.Composable, params: dict[str, Any] | None = None) -> list[dict]:
-        with self.conn.transaction():
-            return self.conn.execute(query, params or {}).fetchall()
+        if self._cut:
+            raise Unreachable(self.subject, "the session was cut after an earlier statement got no answer")
+        watchdog = threading.Timer((self.statement_timeout + GRACE).total_seconds(), self._cut_session)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            with self.conn.transaction():
+                return self.conn.execute(query, params or {}).fetchall()
+        except psycopg.OperationalError as exc:
+            if self._cut:
+                raise Unreachable(self.subject, f"stopped answering: a statement got no answer within "
+                                                f"{(self.statement_timeout + GRACE).total_seconds():g} s "
+                                                "(checks.db_statement_timeout + 3 s); the session was cut") from None
+            raise Unreachable(self.subject, f"the session broke: {str(exc).strip().splitlines()[0]}") from None
+        finally:
+            watchdog.cancel()
+
+    def _cut_session(self) -> None:
+        """A statement outlived its timeout and the server never said so: ask it to cancel, then
+        shut the socket so the blocked read returns (psycopg's public cancel_safe and fileno)."""
+        self._cut = True
+        try:
+            self.conn.cancel_safe(timeout=2)
+        except Exception:  # noqa: BLE001 - the server may be unreachable too; the cut below still ends the wait
+            pass
+        try:
+            with socket.socket(fileno=os.dup(self.conn.fileno())) as sock:  # a duplicate: psycopg keeps its own fd
+                sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, psycopg.Error):
+            pass
 
     def one(self, query: sql.Composable, params: dict[str, Any] | None = None) -> dict:
         rows = self.rows(query, params)

@@ -88,7 +88,10 @@ class Diagnosis:
 
     def cannot(self, reason: str) -> NoReturn:
         """The resource could not be observed (unreachable, not found, unreadable): one sentence."""
-        fail(f"[{self.env}] {self.resource}: {reason}")
+        fail(self.sentence(reason))
+
+    def sentence(self, reason: str) -> str:
+        return f"[{self.env}] {self.resource}: {reason}"
 
     fail_on_warning: ClassVar[bool] = False  # --fail-on-warning
     emitted: ClassVar[list[str]] = []  # this test's warnings, until the plugin files them with its report

@@ -168,17 +168,22 @@ class Checks(_Model):
     assessment_tolerance: Grace
     clock_skew: Grace
     cronjob_tolerance: Grace
+    db_statement_timeout: Timeout
     dry_run_timeout: Annotated[Duration, _bounded(timedelta(seconds=1), timedelta(minutes=30))]
     http_timeout: Timeout
     http_attempts: int = Field(ge=1, le=10)
+    retry_budget: int = Field(ge=0, le=1000)
+    max_body_bytes: int = Field(ge=1024, le=1024 ** 3)
     latency_warn: Timeout
     latency_fail: Timeout
     max_restarts: int = Field(ge=0, le=1000)
     schemathesis_max_examples: int = Field(ge=1, le=1000)
 
 
-def _route(*placeholders: str):
+def _route(*placeholders: str, optional: bool = False):
     def check(value: str) -> str:
+        if optional and value == "":
+            return value
         if not value.startswith("/"):
             raise ValueError(f"{value!r} is not a route starting with '/'")
         missing = [p for p in placeholders if "{" + p + "}" not in value]
@@ -208,6 +213,9 @@ class ApiConventions(_Model):
     job_dry_run_field: str                               # the job echoes that it is a dry run
     job_changes_field: str                               # dotted: what the job changed (empty for a dry run)
     job_error_field: str
+    job_idempotency_header: str                          # sent with the submission; "" sends none
+    job_lookup_route: Annotated[str, _route("key", optional=True)]  # the jobs with that key; "" for none
+    job_lookup_items_field: str                          # the list in the lookup's answer; "" when it is the body
 
 
 class Environment(_Model):

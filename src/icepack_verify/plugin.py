@@ -20,7 +20,7 @@ from icepack_verify import environments, report
 from icepack_verify.contract import ENDPOINTS
 from icepack_verify.diagnosis import Diagnosis
 from icepack_verify.environments import Environment
-from icepack_verify.errors import ConfigError, Unreachable
+from icepack_verify.errors import ConfigError, Problem, Unreachable
 from icepack_verify.inventory import Objects, Row, rows
 from icepack_verify.phases import PHASES, Phase
 
@@ -154,7 +154,9 @@ def _builders(config: pytest.Config) -> dict:
     def api():
         from icepack_verify.api import ApiClient
 
-        client = ApiClient(env.api_url, timeout=env.checks.http_timeout, attempts=env.checks.http_attempts)
+        checks = env.checks
+        client = ApiClient(env.api_url, timeout=checks.http_timeout, attempts=checks.http_attempts,
+                           retry_budget=checks.retry_budget, max_body=checks.max_body_bytes)
         try:
             client.probe(env.api.readiness_route)
         except Exception:
@@ -294,6 +296,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call):
     outcome = yield
     rep = outcome.get_result()
+    if call.excinfo is not None and call.excinfo.errisinstance(Problem):
+        # Unreachable, unreadable, ... raised anywhere (a fixture, the test, a cached session fixture):
+        # what kept the test from observing, in one sentence, not a traceback.
+        problem = call.excinfo.value
+        rep.longrepr = Diagnosis(item.config.stash[ENV_KEY].name, problem.subject).sentence(problem.reason)
     if call.when == "call":  # the test's warnings (Diagnosis.warn) are results: JSON, and JUnit properties
         for message in map(lambda m: _redact(item.config, m), Diagnosis.emitted):
             item.config.stash[WARNINGS_KEY].append({"test": item.nodeid, "outcome": "warning", "message": message})

@@ -30,8 +30,12 @@ def openapi_schema_for(document: dict, env: Environment):
     return schemathesis.openapi.from_dict(document, config=config)
 
 
-def check_get_operations(schema) -> tuple[int, dict[str, str]]:
-    """Run every GET operation of the schema; (how many ran, {operation label: what broke})."""
+def check_get_operations(schema, api) -> tuple[int, dict[str, str]]:
+    """Run every GET operation of the schema; (how many ran, {operation label: what broke}).
+
+    Schemathesis builds the cases and judges the answers; the calls go through the suite's
+    own client (`api`), so they get the same timeouts, bounded retries and body cap as every
+    other request (Schemathesis' own requests session would not)."""
     from schemathesis.checks import load_all_checks, not_a_server_error
     from schemathesis.core.failures import FailureGroup
     from schemathesis.core.result import Ok
@@ -43,7 +47,13 @@ def check_get_operations(schema) -> tuple[int, dict[str, str]]:
     checks = [not_a_server_error, status_code_conformance, response_schema_conformance]
 
     def call(case) -> None:
-        case.call_and_validate(checks=checks)
+        sent = case.as_transport_kwargs()
+        body = {k: sent[k] for k in ("json", "data") if k in sent}
+        cookies = "; ".join(f"{k}={v}" for k, v in (sent.get("cookies") or {}).items())
+        headers = {**sent["headers"], **({"Cookie": cookies} if cookies else {})}
+        response = api.request(sent["method"], sent["url"], params=sent.get("params"), headers=headers,
+                               **({"content": body["data"]} if "data" in body else body))
+        case.validate_response(response, checks=checks, headers=headers, transport_kwargs=sent)
 
     operations = [r.ok() for r in schema.get_all_operations() if isinstance(r, Ok) and r.ok().method.upper() == "GET"]
     found = {}

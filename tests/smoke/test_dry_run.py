@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
-from icepack_verify import Said, Unreachable, describe, endpoint_path, route
+from icepack_verify import Said, describe, endpoint_path, is_drain_answer, route, submit_exactly_once
 
 DOCUMENT = "deployment document, rollback tiers: 'submitting a test dry-run job'"
 
@@ -57,19 +57,20 @@ def test_dry_run_job_completes_and_changes_nothing(environment, phase, api, conv
     jobs = route(c.job_submit_route, database=database, table=name)
     source = f"{DOCUMENT}; route, body and fields [{environment.source('api.job_submit_route')}]"
     before = _table_state(api, table)
-    try:
-        submitted = api.write_once(c.job_submit_method, jobs, json=c.job_submit_body)
-    except Unreachable as exc:
-        diagnose(f"{c.job_submit_method} {environment.api_url}{jobs}").cannot(exc.reason)
-    drained = submitted.status_code == 503 and "drain" in submitted.text.lower()
-    if drained and phase.drain_allowed and drain_on:
-        return  # the maintenance window's guard answered as it should: that is the expected result here
-    accepted = _json(submitted) or {}
-    if submitted.status_code not in (200, 201, 202) or not accepted.get(c.job_id_field):
-        diagnose(f"{c.job_submit_method} {environment.api_url}{jobs} {c.job_submit_body}").fail(
-            "response", Said(f"202 with a {c.job_id_field}"), Said(describe(submitted)), source,
-            hint=f"Drain mode is on, which phase {phase.name} does not allow" if drained else None)
-    job_id = str(accepted[c.job_id_field])
+    # Sent once; a lost answer is followed by a look-up of the job by its idempotency key, not a blind re-send.
+    submitted = submit_exactly_once(api, c, jobs, attempts=environment.checks.http_attempts)
+    job_id = submitted.job_id
+    if submitted.response is not None:
+        answer = submitted.response
+        if is_drain_answer(answer) and phase.drain_allowed and drain_on:
+            return  # the maintenance window's guard answered as it should: that is the expected result here
+        accepted = _json(answer) or {}
+        if answer.status_code not in (200, 201, 202) or not accepted.get(c.job_id_field):
+            diagnose(f"{c.job_submit_method} {environment.api_url}{jobs} {c.job_submit_body}").fail(
+                "response", Said(f"202 with a {c.job_id_field}"), Said(describe(answer)), source,
+                note="; ".join(submitted.story) or None,
+                hint=f"Drain mode is on, which phase {phase.name} does not allow" if is_drain_answer(answer) else None)
+        job_id = str(accepted[c.job_id_field])
     status_path = route(c.job_status_route, job_id=job_id)
     timeout = environment.checks.dry_run_timeout
     job = _poll(api, status_path, c, timeout)

@@ -1,5 +1,4 @@
 """Recovery check, first half: GET /readyz returns 200."""
-import httpx
 import pytest
 
 from icepack_verify import Said, describe, within_budget
@@ -17,15 +16,11 @@ def test_readyz_returns_200(environment, api, diagnose):
     d.conclude()
 
 
-def test_ui_answers_with_html(environment, diagnose):
+def test_ui_answers_with_html(environment, api, diagnose):
     if not environment.ui_url:
         pytest.skip(f"{environment.name} names no ui_url in environments.toml: no UI to check")
     d = diagnose(f"UI GET {environment.ui_url}")
-    try:
-        response = httpx.get(environment.ui_url, timeout=environment.checks.http_timeout.total_seconds(),
-                             follow_redirects=True)
-    except httpx.TransportError as exc:
-        d.cannot(f"unreachable ({type(exc).__name__}: {exc or 'no detail'})")
+    response = api.get(environment.ui_url, follow_redirects=True)  # same client: timeouts, retries, body cap
     ctype = response.headers.get("content-type", "").split(";")[0].strip()
     d.expect("response", Said("200 text/html"), Said(describe(response)), environment.source("ui_url"),
              same=lambda *_: response.status_code == 200 and ctype == "text/html")

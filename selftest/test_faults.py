@@ -1,0 +1,135 @@
+"""Faults between the suite and a healthy twin (icepack_twin.faults): transient ones stay green,
+persistent ones fail in one sentence within a bounded time, the other suites still run and
+both reports are written; the one write stays exactly-once."""
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from harness import EXPECTATIONS, ROOT, Twin
+
+STATUS = "/tables/analytics/events/status"  # local's first known table
+SUBMIT = "/tables/analytics/events/maintenance/jobs"
+DRY_RUN = "tests/smoke/test_dry_run.py::test_dry_run_job_completes_and_changes_nothing"
+TRACEBACK_SIGNS = ("Traceback", "raise ", "Error: ", "site-packages")
+
+
+def settings(tmp_path, **checks: str) -> str:
+    """--environments=<the repo's file with these [defaults.checks] values>."""
+    text = (ROOT / "environments.toml").read_text()
+    for key, value in checks.items():
+        line = next(l for l in text.splitlines() if l.startswith(f"{key} = "))
+        text = text.replace(line, f'{key} = "{value}"')
+    path = tmp_path / "environments.toml"
+    path.write_text(text)
+    return f"--environments={path}"
+
+
+@pytest.fixture(scope="module")
+def twin(tmp_path_factory):
+    t = Twin(tmp_path_factory.mktemp("fault-twin"), extra=("--proxy",))
+    yield t
+    t.close()
+
+
+@pytest.fixture
+def faults(twin):
+    def put(**targets):
+        twin.set_faults(**targets)
+    yield put
+    twin.set_faults()
+
+
+def run(twin, tmp_path, *args):
+    junit = tmp_path / "junit.xml"
+    started = time.monotonic()
+    result = twin.run_suite("local", *EXPECTATIONS, "--allow-dry-run", f"--junitxml={junit}", *args)
+    result.elapsed = time.monotonic() - started
+    assert result.summary, f"no JSON report written:\n{result.output[-2000:]}"
+    assert ET.parse(junit).getroot().iter("testcase"), "no JUnit report written"
+    return result
+
+
+def one_sentence_each(result) -> None:
+    for r in result.results:
+        if r["outcome"] in ("failed", "error"):
+            assert not any(sign in r["message"] for sign in TRACEBACK_SIGNS), r["message"]
+
+
+def others_ran(result, *suites: str) -> None:
+    for suite in suites:
+        assert any(r["test"].startswith(f"tests/{suite}/") and r["outcome"] == "passed" for r in result.results), suite
+
+
+def test_transient_503s_and_jitter_stay_green(twin, faults, tmp_path):
+    faults(api={"error_rate": 0.1, "jitter_ms": 300})
+    result = run(twin, tmp_path)
+    assert result.returncode == 0 and result.summary["verdict"] == "safe", result.explain()
+
+
+def test_a_hung_endpoint_fails_in_one_sentence_within_its_timeout(twin, faults, tmp_path):
+    faults(api={"hang": STATUS})
+    result = run(twin, tmp_path, settings(tmp_path, http_timeout="2s"))
+    assert result.returncode == 1 and result.summary["verdict"] == "unsafe", result.explain()
+    assert "tests/contracts/test_keys.py::test_top_level_keys" in result.failed
+    assert "no answer within checks.http_timeout" in result.messages("tests/contracts/test_keys.py::test_top_level_keys")
+    one_sentence_each(result)
+    others_ran(result, "infra", "data", "smoke")
+    assert result.elapsed < 60, f"a hung endpoint cost {result.elapsed:.0f} s"
+
+
+@pytest.mark.parametrize("fault, words", [
+    ("huge", "over the 10,485,760-byte cap (checks.max_body_bytes)"),
+    ("truncate", "(it ends early: truncated?)"),
+    ("malformed", "not valid JSON"),
+])
+def test_a_bad_body_fails_in_one_sentence(twin, faults, tmp_path, fault, words):
+    faults(api={fault: STATUS})
+    result = run(twin, tmp_path)
+    assert result.returncode == 1, result.explain()
+    assert words in result.messages("tests/contracts/test_keys.py::test_top_level_keys"), result.explain()
+    one_sentence_each(result)
+    others_ran(result, "infra", "data")
+
+
+def test_a_database_that_goes_silent_is_cut_after_its_statement_timeout(twin, faults, tmp_path):
+    faults(postgres={"stall_after_bytes": 3000})  # the login and a few statements, then nothing
+    result = run(twin, tmp_path, settings(tmp_path, db_statement_timeout="2s"))
+    assert result.returncode == 1, result.explain()
+    data = [r for r in result.results if r["test"].startswith("tests/data/") and r["outcome"] in ("failed", "error")]
+    assert data and all("stopped answering" in r["message"] or "session was cut" in r["message"] for r in data), \
+        result.explain()
+    one_sentence_each(result)
+    others_ran(result, "infra", "contracts", "smoke")
+    assert result.elapsed < 60, f"a silent database cost {result.elapsed:.0f} s"
+
+
+def test_a_slow_submission_is_looked_up_not_sent_again(twin, faults, tmp_path):
+    faults(api={"slow": SUBMIT, "slow_ms": 3500})  # the job is created; its answer comes after the timeout
+    before = twin.job_count()
+    result = run(twin, tmp_path, settings(tmp_path, http_timeout="2s"), "tests/smoke")
+    assert DRY_RUN not in result.failed, result.explain()
+    assert twin.job_count() == before + 1
+
+
+def test_a_slow_submission_without_a_lookup_is_an_unknown_outcome(twin, faults, tmp_path):
+    faults(api={"slow": SUBMIT, "slow_ms": 3500})
+    env_file = settings(tmp_path, http_timeout="2s")
+    path = env_file.split("=", 1)[1]
+    text = open(path).read().replace('job_lookup_route = "/maintenance/jobs?idempotency_key={key}"', 'job_lookup_route = ""')
+    open(path, "w").write(text)
+    before = twin.job_count()
+    result = run(twin, tmp_path, env_file, "tests/smoke")
+    assert DRY_RUN in result.failed
+    assert "not sent again: look for a dry-run job on this table" in result.messages(DRY_RUN)
+    assert twin.job_count() == before + 1
+
+
+def test_a_submission_the_load_balancer_refuses_creates_no_job(twin, faults, tmp_path):
+    faults(api={"unavailable": SUBMIT})  # 503 from "the load balancer": the API never sees it
+    before = twin.job_count()
+    result = run(twin, tmp_path, "tests/smoke")
+    assert DRY_RUN in result.failed and "503 Service Temporarily Unavailable" in result.messages(DRY_RUN)
+    assert twin.job_count() == before
