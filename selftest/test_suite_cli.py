@@ -1,6 +1,9 @@
 """The suite as an operator meets it: --env, bad input in one sentence, secrets never shown."""
+import os
 import subprocess
 import sys
+
+import pytest
 
 from harness import ROOT, kubeconfig
 
@@ -158,3 +161,56 @@ def test_the_deadline_ends_the_run_inconclusive_with_its_reports(twin, tmp_path)
     assert not_run and all("deadline (1.5 s, --deadline) passed" in r["message"] for r in not_run)
     assert run.summary["rollback_hint"] is None and junit.exists()
     assert '<property name="icepack_verdict" value="inconclusive" />' in junit.read_text()
+
+
+# Distinctive secrets the run is given; none may appear in any output or report, even with
+# pytest's most talkative flags (every frame's locals on every failure).
+SECRETS = {"dsn": "Db-pass-9914-zq", "kube": "kube-tok-5521-zq", "url": "Url-pass-3307-zq"}
+TALKATIVE = ("-vv", "--tb=long", "-l", "-rA")
+
+
+def leaks(run, *reports) -> list[str]:
+    texts = [run.output, *(p.read_text() for p in reports if p.exists())]
+    return [name for name, secret in SECRETS.items() for text in texts if secret in text]
+
+
+@pytest.mark.parametrize("kube", ["unreachable", "reachable"])
+def test_no_secret_the_run_was_given_reaches_any_output(twin, tmp_path, kube):
+    twin.configure("local", drifts=("api-replicas-1", "status-missing-key"))  # failures to describe
+    reachable_dsn = twin.state["database_url"].replace("twin-reader-secret", SECRETS["dsn"])
+    environ = twin.environ(
+        ICEPACK_DATABASE_URL=reachable_dsn if kube == "reachable" else f"postgresql://r:{SECRETS['dsn']}@127.0.0.1:9/x",
+        **kubeconfig(tmp_path, twin.state["kube_url"] if kube == "reachable" else "https://127.0.0.1:9",
+                     {"token": SECRETS["kube"]}))
+    junit, report = tmp_path / "junit.xml", tmp_path / "report.json"
+    run = twin.run_suite("local", *TALKATIVE, f"--junitxml={junit}", environ=environ)
+    assert run.returncode in (1, 75) and run.results, run.output[-3000:]
+    assert not leaks(run, junit, twin.state_dir / f"suite-{os.getpid()}.json")
+
+
+def test_userinfo_in_the_api_url_is_refused_and_never_echoed(twin, tmp_path):
+    url = f"http://verify:{SECRETS['url']}@127.0.0.1:9"
+    junit = tmp_path / "junit.xml"
+    run = twin.run_suite("local", *TALKATIVE, f"--junitxml={junit}", environ=twin.environ(ICEPACK_API_URL=url))
+    assert run.returncode not in (0, 1), run.output[-2000:]
+    assert "api_url" in run.output and not leaks(run, junit)
+
+
+def test_the_one_redactor_covers_terminal_junit_and_json(twin, tmp_path):
+    """A test that prints and raises the very secrets (not one of ours): the plugin's redactor
+    still keeps them out of the terminal, the JUnit file and the JSON report."""
+    (tmp_path / "test_careless.py").write_text(
+        "import os\n"
+        "def test_careless(database, cluster):\n"
+        "    print('connecting with', os.environ['ICEPACK_DATABASE_URL'])\n"
+        "    raise AssertionError(os.environ['ICEPACK_DATABASE_URL'] + ' ' + open(os.environ['KUBECONFIG']).read())\n")
+    environ = twin.environ(ICEPACK_DATABASE_URL=twin.state["database_url"].replace("twin-reader-secret", SECRETS["dsn"]),
+                           **kubeconfig(tmp_path, twin.state["kube_url"], {"token": SECRETS["kube"]}))
+    environ["ICEPACK_KUBE_CONTEXT"] = "icepack-elsewhere"
+    junit, report = tmp_path / "junit.xml", tmp_path / "report.json"
+    run = pytest_cli("-p", "icepack_verify.plugin", "--env", "local", f"--environments={ROOT / 'environments.toml'}",
+                     *TALKATIVE, f"--junitxml={junit}", f"--report-json={report}", "test_careless.py",
+                     env=environ, cwd=tmp_path)
+    run.output = run.stdout + run.stderr
+    assert run.returncode == 1 and "***" in run.output, run.output[-3000:]
+    assert not leaks(run, junit, report)

@@ -29,6 +29,23 @@ class Listing:
     error: str | None = None  # why the kind could not be read
 
 
+def kubeconfig_secrets() -> set[str]:
+    """Every credential in the kubeconfig files (tokens, passwords, key data), for the redactor."""
+    import yaml
+
+    found: set[str] = set()
+    for path in filter(None, os.environ.get("KUBECONFIG", str(Path.home() / ".kube" / "config")).split(os.pathsep)):
+        try:
+            doc = yaml.safe_load(Path(path).read_text()) or {}
+        except (OSError, yaml.YAMLError, UnicodeDecodeError):
+            continue
+        for user in doc.get("users") or []:
+            creds = (user or {}).get("user") or {}
+            found |= {str(creds[k]) for k in ("token", "password", "client-key-data") if creds.get(k)}
+            found |= {str(e["value"]) for e in (creds.get("exec") or {}).get("env") or [] if e.get("value")}
+    return {s for s in found if len(s) >= 4}
+
+
 def api_client(env: Environment) -> kubernetes.client.ApiClient:
     """An ApiClient for the environment's kube context, or one clear sentence why not."""
     path = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or str(Path.home() / ".kube" / "config")

@@ -165,8 +165,9 @@ def _builders(config: pytest.Config) -> dict:
         return client
 
     def cluster():
-        from icepack_verify.cluster import ClusterSnapshot
+        from icepack_verify.cluster import ClusterSnapshot, kubeconfig_secrets
 
+        config.stash[SECRETS_KEY].update(kubeconfig_secrets())
         return ClusterSnapshot.collect(env, timeout=env.checks.http_timeout.total_seconds())
 
     def database():
@@ -301,6 +302,7 @@ def pytest_runtest_makereport(item: pytest.Item, call):
         # what kept the test from observing, in one sentence, not a traceback.
         problem = call.excinfo.value
         rep.longrepr = Diagnosis(item.config.stash[ENV_KEY].name, problem.subject).sentence(problem.reason)
+    _redact_report(item.config, rep)
     if call.when == "call":  # the test's warnings (Diagnosis.warn) are results: JSON, and JUnit properties
         for message in map(lambda m: _redact(item.config, m), Diagnosis.emitted):
             item.config.stash[WARNINGS_KEY].append({"test": item.nodeid, "outcome": "warning", "message": message})
@@ -331,6 +333,17 @@ def _short(rep: pytest.TestReport) -> str:
         return rep.longrepr[2].removeprefix("Skipped: ")
     full = str(rep.longrepr)
     return full if len(full) <= 4000 else full[:4000] + "\n... (cut at 4000 characters; the terminal shows it whole)"
+
+
+def _redact_report(config: pytest.Config, rep: pytest.TestReport) -> None:
+    """The report every output is written from (terminal, JUnit, JSON), with no secret left in it."""
+    if isinstance(rep.longrepr, tuple):  # a skip: (path, line, reason)
+        rep.longrepr = (*rep.longrepr[:2], _redact(config, rep.longrepr[2]))
+    elif rep.longrepr is not None:
+        text = str(rep.longrepr)
+        if (clean := _redact(config, text)) != text:
+            rep.longrepr = clean  # plain text, only when there was something to hide
+    rep.sections = [(title, _redact(config, content)) for title, content in rep.sections]
 
 
 def _redact(config: pytest.Config, text: str) -> str:
