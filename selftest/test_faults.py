@@ -133,3 +133,20 @@ def test_a_submission_the_load_balancer_refuses_creates_no_job(twin, faults, tmp
     result = run(twin, tmp_path, "tests/smoke")
     assert DRY_RUN in result.failed and "503 Service Temporarily Unavailable" in result.messages(DRY_RUN)
     assert twin.job_count() == before
+
+
+def test_a_flaky_kubernetes_api_stays_green(twin, faults, tmp_path):
+    faults(kube={"error_rate": 0.2, "jitter_ms": 200})  # without retries, 9 runs in 10 would fail
+    result = run(twin, tmp_path, "tests/infra")
+    assert result.returncode == 0, result.explain()
+
+
+def test_a_hung_kubernetes_list_fails_its_checks_in_one_sentence(twin, faults, tmp_path):
+    faults(kube={"hang": "/apis/keda.sh/"})  # the ScaledJob list never answers
+    result = run(twin, tmp_path, settings(tmp_path, http_timeout="2s"), "tests/infra")
+    assert result.returncode == 1, result.explain()
+    worker = "tests/infra/test_worker.py::test_worker_scaled_job_spec"
+    assert worker in result.failed and "could not list: unreachable" in result.messages(worker), result.explain()
+    one_sentence_each(result)
+    assert "tests/infra/test_api_deployment.py::test_api_deployment_spec" not in result.failed
+    assert result.elapsed < 30, f"a hung list cost {result.elapsed:.0f} s"

@@ -77,7 +77,12 @@ def api_client(env: Environment) -> kubernetes.client.ApiClient:
     if exec_errors.messages:  # the client logs a failed credential plugin and carries on without credentials
         raise ConfigError("Kubernetes", f"kube context {env.kube_context!r}: its credential plugin failed: "
                                         f"{' '.join(exec_errors.messages)[:300]}")
-    configuration.retries = env.checks.http_attempts - 1  # honoured only when set before the client is built
+    # As for the API: connection errors and 502/503/504 retried with backoff, a read timeout not
+    # (honoured only when set before the client is built). One list per kind, once per run, so
+    # the retries a run can spend here are bounded by kinds x attempts.
+    configuration.retries = urllib3.util.Retry(total=env.checks.http_attempts - 1, read=0, backoff_factor=0.2,
+                                               status_forcelist=(502, 503, 504), allowed_methods=("GET",),
+                                               raise_on_status=False)
     # urllib3 logs every retry as a warning; the listing's own error says what failed.
     logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
     return kubernetes.client.ApiClient(configuration)
