@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -37,7 +38,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("icepack-verify")
     group.addoption("--env", help="the environment to verify (a name in environments.toml)")
     group.addoption("--environments", default=None, type=Path,
-                    help="the environments file (default: environments.toml at the project root)")
+                    help="the environments file (default: the suite's own environments.toml)")
     group.addoption("--phase", default="live", choices=sorted(PHASES),
                     help="runbook phase of a migration window: paused, resumed or live (default)")
     group.addoption("--allow-dry-run", action="store_true",
@@ -68,6 +69,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[WARNINGS_KEY] = []
     config.stash[SECRETS_KEY] = set()
     Diagnosis.fail_on_warning = bool(config.option.fail_on_warning)
+    # Hypothesis (under Schemathesis) keeps a cache folder; never in the operator's directory
+    # (a gate's checkout, a read-only container): in the temp folder.
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "icepack-verify-hypothesis"))
     config.pluginmanager.register(_Reporter(config), "icepack-verify-reporter")
     if config.option.help or config.option.version:
         return

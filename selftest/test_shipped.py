@@ -1,0 +1,186 @@
+"""The suite as shipped: the wheel in a fresh venv in an empty folder, the GitHub Action's own
+steps (read from action.yml), and the Action and example workflow against GitHub's schemas."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness import EXPECTATIONS, ROOT
+
+pytestmark = pytest.mark.xdist_group("shipped")  # one wheel and venv, built once, on one worker
+
+ACTION = ROOT / "action.yml"
+WORKFLOWS = sorted((ROOT / "examples").glob("*.yml"))
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """bin/ of a fresh venv holding the wheel built from this checkout (and its dependencies)."""
+    folder = tmp_path_factory.mktemp("shipped")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(folder / "dist"), str(ROOT)],
+                   check=True, capture_output=True)
+    wheel = next((folder / "dist").glob("icepack_verify-*.whl"))
+    venv.create(folder / "venv", with_pip=True)
+    bin_dir = folder / "venv" / "bin"
+    subprocess.run([bin_dir / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
+                   check=True, capture_output=True)
+    return bin_dir
+
+
+@pytest.fixture
+def empty(tmp_path) -> Path:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    return folder
+
+
+def environments_copy(folder: Path) -> Path:
+    """The operator's own environments file, elsewhere (a copy of this repository's)."""
+    path = folder / "ops" / "environments.toml"
+    path.parent.mkdir()
+    shutil.copy(ROOT / "environments.toml", path)
+    return path
+
+
+def test_the_installed_tool_runs_the_whole_suite_green_from_anywhere(installed, empty, twin):
+    twin.configure("local")
+    env_file = environments_copy(empty)
+    done = subprocess.run([installed / "icepack-verify", "--env", "local", f"--environments={env_file}", *EXPECTATIONS,
+                           "--junitxml=reports/junit.xml", "--report-json=reports/report.json"],
+                          cwd=empty, env=twin.environ(), capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    report = json.loads((empty / "reports" / "report.json").read_text())
+    assert report["verdict"] == "safe" and report["counts"]["passed"] >= 70
+    assert {r["test"].split("/")[1] for r in report["results"]} == {"contracts", "data", "infra", "smoke"}
+    assert (empty / "reports" / "junit.xml").exists()
+    assert sorted(os.listdir(empty)) == ["ops", "reports"]  # nothing else written where it ran (no cache)
+
+
+def test_the_installed_tool_is_red_on_a_drift_with_its_documented_exit_code(installed, empty, twin):
+    twin.configure("local", drifts=("api-replicas-1",))
+    done = subprocess.run([installed / "icepack-verify", "--env", "local", "infra", "-x", "--report-json=r.json"],
+                          cwd=empty, env=twin.environ(), capture_output=True, text=True, timeout=180)
+    assert done.returncode == 1, done.stdout[-3000:]
+    report = json.loads((empty / "r.json").read_text())
+    assert report["verdict"] == "unsafe" and report["rollback_tier"] == 2
+    assert {r["test"].split("/")[1] for r in report["results"]} == {"infra"}
+
+
+def test_the_installed_tool_has_help_and_version(installed, empty):
+    version = subprocess.run([installed / "icepack-verify", "--version"], cwd=empty, capture_output=True, text=True)
+    assert version.returncode == 0 and re.fullmatch(r"icepack-verify \d+\.\d+\.\d+\n", version.stdout)
+    help_ = subprocess.run([installed / "icepack-verify", "--help"], cwd=empty, capture_output=True, text=True)
+    for option in ("--env=ENV", "--environments=", "--phase=", "--expect-chart-version", "--expect-image-tag",
+                   "--report-json", "--junit-xml", "--deadline", "icepack-verify --env stage [contracts smoke ...]"):
+        assert option in help_.stdout, option
+
+
+# --- the GitHub Action ---------------------------------------------------------------------
+
+EXPRESSION = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
+
+
+def run_action(bin_dir: Path, workdir: Path, environ: dict, inputs: dict) -> dict:
+    """Run action.yml's `run:` steps as the runner would (bash, each step's env with its
+    expressions filled in); `uses:` steps are GitHub's own. Returns the GITHUB_* files and outputs."""
+    action = yaml.safe_load(ACTION.read_text())
+    values = {f"inputs.{k}": str(v.get("default", "")) for k, v in action["inputs"].items()}
+    values |= {f"inputs.{k}": v for k, v in inputs.items()}
+    files = {name: workdir / f"{name.lower()}.txt" for name in ("GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT")}
+    for f in files.values():
+        f.write_text("")
+    steps_out, codes, stdout = {}, [], ""
+    for step in action["runs"]["steps"]:
+        if "run" not in step:
+            continue
+        assert "${{" not in step["run"], "expressions belong in env:, never in a script (injection)"
+
+        def fill(text: str) -> str:
+            def one(m):
+                key = m.group(1)
+                if key.startswith("steps."):
+                    _, sid, _, name = key.split(".")
+                    return steps_out.get(sid, {}).get(name, "")
+                return values[key]
+            return EXPRESSION.sub(one, str(text))
+        env = {**environ, **{k: fill(v) for k, v in (step.get("env") or {}).items()}, **{k: str(v) for k, v in files.items()},
+               "GITHUB_ACTION_PATH": str(ROOT), "PATH": f"{bin_dir}{os.pathsep}{environ['PATH']}"}
+        files["GITHUB_OUTPUT"].write_text("")
+        done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=workdir,
+                              env=env, capture_output=True, text=True, timeout=300)
+        codes.append(done.returncode)
+        stdout += done.stdout
+        if step.get("id"):
+            steps_out[step["id"]] = dict(line.split("=", 1) for line in files["GITHUB_OUTPUT"].read_text().splitlines())
+    return {"summary": files["GITHUB_STEP_SUMMARY"].read_text(), "stdout": stdout, "codes": codes, "steps": steps_out}
+
+
+def test_the_action_passes_a_healthy_environment(installed, empty, twin):
+    twin.configure("local")
+    out = run_action(installed, empty, twin.environ(), {"environment": "local", "expect-chart-version": "1.4.2",
+                                                        "expect-image-tag": "2f9c1e7"})
+    assert out["codes"] == [0, 0, 0], out["stdout"][-3000:]
+    assert out["steps"]["verify"] == {"exit-code": "0", "verdict": "safe"}
+    assert "icepack-verify: local is **safe** (exit 0)" in out["summary"]
+    assert "::error" not in out["stdout"]
+    assert (empty / "icepack-verify-reports" / "junit.xml").exists()
+
+
+def test_the_action_fails_a_drifted_environment_with_a_summary_and_annotations(installed, empty, twin):
+    twin.configure("local", drifts=("api-replicas-1",))
+    out = run_action(installed, empty, twin.environ(), {"environment": "local", "extra-args": "infra"})
+    assert out["codes"][-1] == 1 and out["steps"]["verify"] == {"exit-code": "1", "verdict": "unsafe"}
+    assert "icepack-verify: local is **unsafe** (exit 1)" in out["summary"]
+    assert "**Rollback, tier 2:**" in out["summary"] and "| `tests/infra/test_api_deployment.py::" in out["summary"]
+    errors = [line for line in out["stdout"].splitlines() if line.startswith("::error title=local%3A test_api_deployment_spec::")]
+    assert errors and "replicas" in errors[0] and "%0A" in errors[0]  # one line per annotation, newlines escaped
+
+
+def test_the_action_says_inconclusive_apart_from_unsafe(installed, empty, twin):
+    twin.configure("local")
+    environ = twin.environ(ICEPACK_API_URL="http://127.0.0.1:9")
+    out = run_action(installed, empty, environ, {"environment": "local", "extra-args": "smoke contracts"})
+    assert out["steps"]["verify"] == {"exit-code": "75", "verdict": "inconclusive"} and out["codes"][-1] == 75
+    assert "is **inconclusive** (exit 75)" in out["summary"] and "Never a reason to roll back" in out["summary"]
+    assert "::warning title=local%3A not run::" in out["stdout"]
+
+
+@pytest.mark.parametrize("path, schema", [(ACTION, "vendor.github-actions"),
+                                          *((w, "vendor.github-workflows") for w in WORKFLOWS)],
+                         ids=lambda x: getattr(x, "name", x))
+def test_action_and_example_workflows_match_githubs_schemas(path, schema):
+    done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _scripts() -> list:
+    found = []
+    for path in [ACTION, *WORKFLOWS]:
+        doc = yaml.safe_load(path.read_text())
+        steps = doc["runs"]["steps"] if "runs" in doc else [s for job in doc["jobs"].values() for s in job["steps"]]
+        for n, step in enumerate(steps):
+            if "run" in step:
+                found.append(pytest.param(step["run"], id=f"{path.name}-step{n}"))
+    return found
+
+
+@pytest.mark.parametrize("script", _scripts())
+def test_run_scripts_pass_shellcheck(script):
+    shellcheck = shutil.which("shellcheck")
+    if shellcheck is None and os.environ.get("ICEPACK_REQUIRE_SHELLCHECK"):
+        pytest.fail("shellcheck is required here (ICEPACK_REQUIRE_SHELLCHECK) and not installed")
+    if shellcheck is None:
+        pytest.skip("shellcheck is not installed here (.ci/run installs Debian's)")
+    text = EXPRESSION.sub("X", script)  # a workflow's expressions are filled in before bash sees the script
+    done = subprocess.run([shellcheck, "-s", "bash", "-"], input=text, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
