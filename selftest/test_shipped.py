@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -22,18 +23,61 @@ ACTION = ROOT / "action.yml"
 WORKFLOWS = sorted((ROOT / "examples").glob("*.yml"))
 
 
+def dockerfile_pip() -> tuple[list[str], list[str]]:
+    """The image's two pip commands, as the Dockerfile writes them: build the wheel, install it."""
+    runs = [line.removeprefix("RUN ") for line in (ROOT / "Dockerfile").read_text().replace("\\\n", " ").splitlines()
+            if line.startswith("RUN ")]
+    build = next(r for r in runs if r.startswith("pip wheel"))
+    install = next(r for r in runs if r.startswith("pip install")).split("&&")[0]
+    return shlex.split(build), shlex.split(install)
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
-    """bin/ of a fresh venv holding the wheel built from this checkout (and its dependencies)."""
+    """bin/ of a fresh venv holding the wheel built from this checkout, built and installed by
+    the Dockerfile's own pip commands (outside Docker: same arguments, paths mapped)."""
     folder = tmp_path_factory.mktemp("shipped")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(folder / "dist"), str(ROOT)],
-                   check=True, capture_output=True)
-    wheel = next((folder / "dist").glob("icepack_verify-*.whl"))
+    build, install = dockerfile_pip()
+    dist = folder / "dist"
+    build = [str(dist) if a == "/dist" else a for a in build]
+    subprocess.run([sys.executable, "-m", *build], cwd=ROOT, check=True, capture_output=True)
+    wheel = next(dist.glob("icepack_verify-*.whl"))
     venv.create(folder / "venv", with_pip=True)
     bin_dir = folder / "venv" / "bin"
-    subprocess.run([bin_dir / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
-                   check=True, capture_output=True)
+    mapped = {"/tmp/constraints.txt": str(ROOT / "constraints.txt"), "/dist/*.whl": str(wheel)}
+    install = [mapped.get(a, a) for a in install]
+    subprocess.run([bin_dir / "python", "-m", *install, "-q"], check=True, capture_output=True)
     return bin_dir
+
+
+def test_constraints_pin_every_package_the_image_installs(installed):
+    frozen = subprocess.run([installed / "python", "-m", "pip", "freeze", "--exclude", "icepack-verify"],
+                            capture_output=True, text=True, check=True).stdout.split()
+    pinned = [line for line in (ROOT / "constraints.txt").read_text().splitlines() if line and not line.startswith("#")]
+    assert sorted(frozen) == sorted(pinned), "regenerate constraints.txt (its header says how)"
+
+
+def test_the_image_command_line_runs_the_scheduled_check(installed, empty, twin):
+    """ENTRYPOINT (Dockerfile) + args (deploy/cronjob.yaml), as the pod runs them, against the twin."""
+    entrypoint = json.loads(next(line.removeprefix("ENTRYPOINT ") for line in (ROOT / "Dockerfile").read_text()
+                                 .splitlines() if line.startswith("ENTRYPOINT ")))
+    cron = yaml.safe_load((ROOT / "deploy" / "cronjob.yaml").read_text())
+    container = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    settings = environments_copy(empty)
+    pod_env = {"ICEPACK_VERIFY_ENV": "local", "ICEPACK_VERIFY_PUSHGATEWAY": "http://127.0.0.1:9"}  # nobody listening
+    mounts = {"/etc/icepack-verify/": f"{settings.parent}/", "/tmp/": f"{empty}/"}
+
+    def expand(arg: str) -> str:
+        arg = re.sub(r"\$\((\w+)\)", lambda m: pod_env[m.group(1)], arg)
+        inside = next((m for m in mounts if m in arg), None)
+        return arg.replace(inside, mounts[inside]) if inside else arg
+    twin.configure("local")
+    command = [str(installed / entrypoint[0]), *entrypoint[1:], *map(expand, container["args"])]
+    done = subprocess.run(command, cwd=empty, env=twin.environ(), capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout[-3000:]
+    report = json.loads((empty / "report.json").read_text())
+    assert report["verdict"] == "safe" and not any("dry_run" in r["test"] for r in report["results"])
+    assert report["metrics"]["push"]["ok"] is False  # reported, and the verdict stands
 
 
 @pytest.fixture
@@ -177,8 +221,8 @@ def _scripts() -> list:
 @pytest.mark.parametrize("script", _scripts())
 def test_run_scripts_pass_shellcheck(script):
     shellcheck = shutil.which("shellcheck")
-    if shellcheck is None and os.environ.get("ICEPACK_REQUIRE_SHELLCHECK"):
-        pytest.fail("shellcheck is required here (ICEPACK_REQUIRE_SHELLCHECK) and not installed")
+    if shellcheck is None and os.environ.get("ICEPACK_REQUIRE_TOOLS"):
+        pytest.fail("shellcheck is required here (ICEPACK_REQUIRE_TOOLS) and not installed")
     if shellcheck is None:
         pytest.skip("shellcheck is not installed here (.ci/run installs Debian's)")
     text = EXPRESSION.sub("X", script)  # a workflow's expressions are filled in before bash sees the script

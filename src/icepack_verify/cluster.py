@@ -135,12 +135,13 @@ _TYPED = {"v1": "CoreV1Api", "apps/v1": "AppsV1Api", "batch/v1": "BatchV1Api", "
 
 def supporting(env: Environment) -> dict[str, str | None]:
     """Kinds the checks read beside the inventory: kind -> label selector."""
-    return {
+    kinds: dict[str, str | None] = {
         "Pod": None, "Event": None,
         "Node": None,  # cluster-scoped: where pods really ran; may be forbidden
-        # Only the Helm release records: the suite has no business reading other secrets.
-        "Secret": f"owner=helm,name={env.names.release}",
     }
+    if env.read_release_secrets:  # only the Helm release records: no business reading other secrets
+        kinds["Secret"] = f"owner=helm,name={env.names.release}"
+    return kinds
 
 
 def list_method(kind: str) -> tuple[str, str]:

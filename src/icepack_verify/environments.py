@@ -234,6 +234,9 @@ class Environment(_Model):
     values_file: str
     known_tables: list[TableRef] = Field(min_length=1)
     allow_dry_run: bool = False
+    # Read the Helm release Secrets (list secrets, owner=helm): the release status, chart version
+    # and released values checks. false for a ServiceAccount without it (deploy/rbac-without-release-secrets.yaml).
+    read_release_secrets: bool = True
     names: Names
     api: ApiConventions
     expect: Expect

@@ -12,6 +12,7 @@ import re
 import signal
 import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -48,6 +49,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="read the expected chart version from this Chart.yaml")
     group.addoption("--expect-image-tag", default=None, help="the image tag every Icepack workload must run")
     group.addoption("--report-json", default=None, type=Path, help="write a JSON summary with a rollback hint here")
+    group.addoption("--metrics-push", default=None, metavar="URL",
+                    help="push the run's metrics to this Prometheus Pushgateway (job icepack_verify, grouped by "
+                         "environment); a failed push is reported and does not change the verdict")
+    group.addoption("--metrics-textfile", default=None, type=Path, metavar="PATH",
+                    help="write the run's metrics to this file (node-exporter textfile collector format, atomically)")
     group.addoption("--baseline-dir", default=None, type=Path,
                     help="where the per-environment OpenAPI baselines live (default: tests/contracts/baselines)")
     group.addoption("--record-baseline", action="store_true",
@@ -378,9 +384,29 @@ def _summary(config: pytest.Config, interrupted: bool = False) -> dict:
                           interrupted)
 
 
+def _metrics(config: pytest.Config, data: dict, duration: float) -> dict:
+    """Push and/or write the metrics; what happened, for the report (a failure never changes the verdict)."""
+    from icepack_verify import metrics
+
+    done: dict = {}
+    opt = config.option
+    for what, target, action in (("push", opt.metrics_push, metrics.push), ("textfile", opt.metrics_textfile,
+                                                                             metrics.write_textfile)):
+        if not target:
+            continue
+        try:
+            action(Path(target) if what == "textfile" else target, data, duration)
+            done[what] = {"target": _redact(config, str(target)), "ok": True}
+        except Exception as exc:  # noqa: BLE001 - any failure to report metrics is reported, never fatal
+            reason = _redact(config, f"{type(exc).__name__}: {exc}".strip())[:300]
+            done[what] = {"target": _redact(config, str(target)), "ok": False, "error": reason}
+    return done
+
+
 class _Reporter:
     def __init__(self, config: pytest.Config):
         self.config = config
+        self.started = time.monotonic()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         _logreport(self.config, report)
@@ -397,6 +423,8 @@ class _Reporter:
         if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.INTERRUPTED,
                                   pytest.ExitCode.NO_TESTS_COLLECTED):
             session.exitstatus = data["exit_code"]  # the verdict decides: 0 safe, 1 unsafe, 75 inconclusive
+        if self.config.option.metrics_push or self.config.option.metrics_textfile:
+            data["metrics"] = _metrics(self.config, data, time.monotonic() - self.started)
         if self.config.option.report_json:
             report.write(self.config.option.report_json, data)
         _junit_verdict(self.config, data)
@@ -421,3 +449,6 @@ class _Reporter:
                 tr.write_line(f"not run: {line.removeprefix(NOT_RUN)}")
         for w in data["warnings"]:
             tr.write_line(f"warning: {w['test']}: {w['message']}")
+        for what, m in data.get("metrics", {}).items():
+            tr.write_line(f"metrics {what} {m['target']}: " + ("done" if m["ok"] else
+                          f"FAILED ({m['error']}); the verdict stands, the alert on stale metrics will fire"))

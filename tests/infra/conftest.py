@@ -13,6 +13,9 @@ def release_name(environment) -> str:
 
 @pytest.fixture(scope="session")
 def release_secret(objects, environment, diagnose, release_name) -> dict:
+    if not environment.read_release_secrets:
+        pytest.skip(f"{environment.name} sets read_release_secrets = false: the Helm release is not read "
+                    "(its status, chart version and released values are not checked)")
     newest = newest_release(objects.all("Secret"))  # listed with the selector owner=helm,name=<release>
     if newest is None:
         diagnose(release_name).cannot(f"not found: no release Secret (owner=helm,name={environment.names.release}) "

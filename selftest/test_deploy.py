@@ -1,0 +1,112 @@
+"""deploy/: the scheduled check's manifests validate, and its Role is exactly what the suite
+asks of Kubernetes (requests recorded by the twin's API emulator: no more, no less)."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness import EXPECTATIONS, ROOT
+
+DEPLOY = ROOT / "deploy"
+CORE_MANIFESTS = ["rbac.yaml", "rbac-without-release-secrets.yaml", "cronjob.yaml"]  # PrometheusRule: promtool
+VALIDATE = str(Path(sys.executable).parent / "kubernetes-validate")
+
+
+def documents(name: str) -> list[dict]:
+    return [d for d in yaml.safe_load_all((DEPLOY / name).read_text()) if d]
+
+
+def one(name: str, kind: str) -> dict:
+    return next(d for d in documents(name) if d["kind"] == kind)
+
+
+@pytest.mark.parametrize("version", ["1.30.0", "1.33.0", "1.37.0"])
+def test_manifests_validate_strictly(version):
+    done = subprocess.run([VALIDATE, "--strict", "--quiet", "-k", version, *(str(DEPLOY / m) for m in CORE_MANIFESTS)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_strict_validation_rejects_a_misspelt_field(tmp_path):
+    broken = tmp_path / "cronjob.yaml"
+    broken.write_text((DEPLOY / "cronjob.yaml").read_text().replace("concurrencyPolicy:", "concurencyPolicy:"))
+    done = subprocess.run([VALIDATE, "--strict", "--quiet", "-k", "1.30.0", str(broken)], capture_output=True, text=True)
+    assert done.returncode != 0 and "concurencyPolicy" in done.stdout + done.stderr
+
+
+def test_the_cronjob_is_the_read_only_check_every_15_minutes():
+    cron = one("cronjob.yaml", "CronJob")
+    spec, job = cron["spec"], cron["spec"]["jobTemplate"]["spec"]
+    pod = job["template"]["spec"]
+    container = pod["containers"][0]
+    assert spec["schedule"] == "*/15 * * * *" and spec["concurrencyPolicy"] == "Forbid"
+    assert spec["successfulJobsHistoryLimit"] >= 1 and spec["failedJobsHistoryLimit"] >= 1
+    args = container["args"]
+    deadline = float(next(a for a in args if a.startswith("--deadline=")).split("=")[1])
+    assert deadline < job["activeDeadlineSeconds"]  # the suite ends itself (reports, metrics) before Kubernetes kills it
+    assert args[args.index("-m") + 1] == "not mutating"  # never the dry-run job, whatever the environment allows
+    assert not any("allow-dry-run" in a for a in args)
+    assert pod["serviceAccountName"] == one("rbac.yaml", "ServiceAccount")["metadata"]["name"]
+    dsn = next(e for e in container["env"] if e["name"] == "ICEPACK_DATABASE_URL")
+    assert "secretKeyRef" in dsn["valueFrom"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] and pod["securityContext"]["runAsNonRoot"]
+
+
+# --- the Role against what the suite asks for --------------------------------------------------
+
+def rule_of(request: dict) -> tuple[str, str, str, bool]:
+    """A recorded request -> (apiGroup, resource, verb, namespaced)."""
+    assert request["method"] == "GET", f"the suite made a request no read-only Role grants: {request}"
+    parts = request["path"].strip("/").split("/")
+    group, rest = ("", parts[2:]) if parts[0] == "api" else (parts[1], parts[3:])
+    namespaced = rest[:1] == ["namespaces"] and len(rest) > 2
+    resource, name, sub = ((rest[2:] if namespaced else rest) + [None, None])[:3]
+    return group, f"{resource}/{sub}" if sub else resource, "get" if name else "list", namespaced
+
+
+def granted(*docs: dict) -> set[tuple[str, str, str, bool]]:
+    return {(g, r, v, d["kind"] == "Role") for d in docs for rule in d["rules"]
+            for g in rule["apiGroups"] for r in rule["resources"] for v in rule["verbs"]}
+
+
+def requested(twin, tmp_path, *args) -> set:
+    found = set()
+    for drift in ((), ("pod-crash-looping",)):  # a crashing pod: its log tail is read too
+        twin.configure("local", drifts=drift)
+        twin.clear_kube_requests()
+        twin.run_suite("local", *EXPECTATIONS, *args, paths=("tests/infra",))
+        found |= {rule_of(r) for r in twin.kube_requests()}
+    return found
+
+
+def test_the_role_grants_exactly_what_the_suite_requests(twin, tmp_path):
+    rbac = documents("rbac.yaml")
+    role = [d for d in rbac if d["kind"] in ("Role", "ClusterRole")]
+    assert requested(twin, tmp_path) == granted(*role)
+
+
+def test_the_role_without_release_secrets_grants_exactly_what_the_suite_then_requests(twin, tmp_path):
+    settings = tmp_path / "environments.toml"
+    settings.write_text((ROOT / "environments.toml").read_text().replace("read_release_secrets = true",
+                                                                         "read_release_secrets = false"))
+    variant = [one("rbac-without-release-secrets.yaml", "Role"), one("rbac.yaml", "ClusterRole")]
+    assert requested(twin, tmp_path, f"--environments={settings}") == granted(*variant)
+
+
+def test_the_role_binding_and_service_account_belong_together():
+    sa, binding = one("rbac.yaml", "ServiceAccount"), one("rbac.yaml", "RoleBinding")
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "icepack-verify"}
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": sa["metadata"]["name"],
+                                    "namespace": sa["metadata"]["namespace"]}]
+    assert all(v in ("get", "list") for rule in one("rbac.yaml", "Role")["rules"] for v in rule["verbs"])
+
+
+def test_the_dockerfile_passes_hadolint():
+    hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+    done = subprocess.run([hadolint, str(ROOT / "Dockerfile")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr

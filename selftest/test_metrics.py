@@ -1,0 +1,145 @@
+"""The scheduled check's metrics, read back from a real Pushgateway (Debian's
+prometheus-pushgateway) and from the textfile, and its alert rules run by promtool."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+from harness import EXPECTATIONS, ROOT, kubeconfig
+
+DEPLOYMENT = "infra/test_api_deployment.py::test_api_deployment_spec"
+SECRET = "Metrics-secret-4471-zq"
+
+
+def tool(name: str) -> str:
+    """A Debian tool's path; required in CI (ICEPACK_REQUIRE_TOOLS), else the test says it is absent."""
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("ICEPACK_REQUIRE_TOOLS"):
+            pytest.fail(f"{name} is required here (ICEPACK_REQUIRE_TOOLS) and not installed")
+        pytest.skip(f"{name} is not installed here (.ci/run installs it with apt-get)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory):
+    binary = tool("prometheus-pushgateway")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(tmp_path_factory.mktemp("pushgateway") / "log", "wb")
+    proc = subprocess.Popen([binary, f"--web.listen-address=127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def samples(text: str) -> dict[tuple, float]:
+    """(name, frozenset(labels without job/instance)) -> value."""
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            labels = {k: v for k, v in s.labels.items() if k not in ("job", "instance")}
+            out[(s.name, frozenset(labels.items()))] = s.value
+    return out
+
+
+def value(found: dict, name: str, **labels) -> float:
+    return found[(name, frozenset({"environment": "local", **labels}.items()))]
+
+
+def check_run(twin, tmp_path, *args, drift=None, environ=None):
+    """The infra and smoke suites (any selection will do for the metrics), optionally drifted."""
+    twin.configure("local", drifts=(drift,) if drift else ())
+    report = tmp_path / "r.json"
+    run = twin.run_suite("local", *EXPECTATIONS, f"--report-json={report}", *args, environ=environ,
+                         paths=("tests/infra", "tests/smoke"))
+    return run, json.loads(report.read_text())
+
+
+def test_a_healthy_then_a_drifted_run_as_the_gateway_serves_them(twin, gateway, tmp_path):
+    run, report = check_run(twin, tmp_path, f"--metrics-push={gateway}")
+    assert run.returncode == 0 and report["metrics"]["push"]["ok"], run.output[-2000:]
+    healthy = samples(httpx.get(f"{gateway}/metrics").text)
+    assert value(healthy, "icepack_verify_verdict", verdict="safe") == 1
+    assert value(healthy, "icepack_verify_rollback_tier") == -1 and value(healthy, "icepack_verify_failures") == 0
+    checks = {dict(k[1])["check"]: v for k, v in healthy.items() if k[0] == "icepack_verify_check_passed"}
+    assert len(checks) == len(report["results"]) and set(checks.values()) == {1}
+    safe_at = value(healthy, "icepack_verify_last_safe_run_timestamp_seconds")
+    assert safe_at == value(healthy, "icepack_verify_last_run_timestamp_seconds")
+
+    environ = twin.environ(ICEPACK_DATABASE_URL=twin.state["database_url"].replace("twin-reader-secret", SECRET),
+                           **kubeconfig(tmp_path, twin.state["kube_url"], {"token": SECRET + "-kube"}))
+    environ["ICEPACK_KUBE_CONTEXT"] = "icepack-elsewhere"
+    run, report = check_run(twin, tmp_path, f"--metrics-push={gateway}", drift="api-replicas-1", environ=environ)
+    assert run.returncode == 1
+    text = httpx.get(f"{gateway}/metrics").text
+    drifted = samples(text)
+    assert value(drifted, "icepack_verify_verdict", verdict="unsafe") == 1
+    assert value(drifted, "icepack_verify_verdict", verdict="safe") == 0
+    assert value(drifted, "icepack_verify_rollback_tier") == 2 and value(drifted, "icepack_verify_exit_code") == 1
+    assert value(drifted, "icepack_verify_check_passed", suite="infra", check=DEPLOYMENT) == 0
+    assert value(drifted, "icepack_verify_check_state", suite="infra", check=DEPLOYMENT, state="failed") == 1
+    assert value(drifted, "icepack_verify_failures") == len(report["failures"]) >= 1
+    assert value(drifted, "icepack_verify_last_safe_run_timestamp_seconds") == safe_at  # kept from the safe run
+    assert value(drifted, "icepack_verify_last_run_timestamp_seconds") > safe_at
+    assert SECRET not in text and "twin-reader-secret" not in text
+
+
+def test_the_textfile_parses_and_keeps_the_last_safe_run(twin, tmp_path):
+    path = tmp_path / "textfile" / "icepack_verify.prom"
+    run, _ = check_run(twin, tmp_path, f"--metrics-textfile={path}")
+    assert run.returncode == 0
+    safe_at = value(samples(path.read_text()), "icepack_verify_last_safe_run_timestamp_seconds")
+    run, _ = check_run(twin, tmp_path, f"--metrics-textfile={path}", drift="api-replicas-1")
+    found = samples(path.read_text())
+    assert value(found, "icepack_verify_verdict", verdict="unsafe") == 1
+    assert value(found, "icepack_verify_last_safe_run_timestamp_seconds") == safe_at
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # written atomically: no temp file left
+
+
+def test_a_failed_push_is_reported_and_the_verdict_stands(twin, tmp_path):
+    run, report = check_run(twin, tmp_path, "--metrics-push=http://127.0.0.1:9")
+    assert run.returncode == 0 and report["verdict"] == "safe"
+    assert report["metrics"]["push"]["ok"] is False and "Connection refused" in report["metrics"]["push"]["error"]
+    assert "metrics push http://127.0.0.1:9: FAILED" in run.output
+
+
+def test_the_alert_rules_are_valid_and_fire_as_documented(tmp_path):
+    promtool = tool("promtool")
+    rule = yaml.safe_load((ROOT / "deploy" / "prometheus-rule.yaml").read_text())
+    assert rule["kind"] == "PrometheusRule"
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rule["spec"]))
+    shutil.copy(ROOT / "deploy" / "prometheus-rule.test.yaml", tmp_path)
+    for args in (["check", "rules", "rules.yaml"], ["test", "rules", "prometheus-rule.test.yaml"]):
+        done = subprocess.run([promtool, *args], cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_metric_names_follow_prometheus_conventions():
+    from icepack_verify import metrics  # the library's own module: names only, no behaviour
+
+    registry = metrics.registry_for({"environment": "x", "verdict": "safe", "exit_code": 0, "rollback_tier": None,
+                                     "counts": {"passed": 1}, "warnings": [], "results": [
+                                         {"test": "tests/smoke/t.py::t", "outcome": "passed"}]}, 1.0)
+    names = {m.name for m in registry.collect()}
+    assert all(n.startswith("icepack_verify_") and n == n.lower() for n in names)
+    assert not any(n.endswith("_total") for n in names)  # gauges, not counters
+    assert "icepack_verify_run_duration_seconds" in names and "icepack_verify_last_run_timestamp_seconds" in names
