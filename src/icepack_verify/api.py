@@ -153,7 +153,8 @@ class ApiClient:
 
 
 def _transport_error(exc: httpx.TransportError) -> str:
-    kind = {httpx.ReadTimeout: "no answer within checks.http_timeout; not retried, the server had the request", httpx.ConnectTimeout: "no connection within the timeout",
+    kind = {httpx.ReadTimeout: "no answer within checks.http_timeout; not retried, the server had the request",
+            httpx.ConnectTimeout: "no connection within the timeout",
             httpx.RemoteProtocolError: "the connection broke mid-answer"}.get(type(exc))
     return f"{type(exc).__name__}: {kind or exc or 'no detail'}"
 

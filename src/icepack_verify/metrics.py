@@ -22,8 +22,6 @@ The last-safe timestamp survives a run that is not safe: the push adds to the gr
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from pathlib import Path
 

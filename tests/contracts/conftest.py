@@ -16,7 +16,8 @@ from icepack_verify import (CONTRACT_SOURCE, ENDPOINTS, Problem, Said, describe,
 
 @pytest.fixture(scope="session")
 def contract_responses(api, environment) -> dict:
-    """(table, endpoint) -> the response (or the Problem that kept it from answering) of GET /tables/<db>/<table>/<endpoint>."""
+    """(table, endpoint) -> the answer to GET /tables/<db>/<table>/<endpoint>, or the Problem that
+    kept it from answering."""
     wanted = {(t, e): endpoint_path(t, e) for t in environment.known_tables for e in ENDPOINTS}
     got = api.get_many(list(wanted.values()))
     return {key: got[path] for key, path in wanted.items()}
