@@ -168,10 +168,22 @@ def run_action(bin_dir: Path, workdir: Path, environ: dict, inputs: dict) -> dic
     return {"summary": files["GITHUB_STEP_SUMMARY"].read_text(), "stdout": stdout, "codes": codes, "steps": steps_out}
 
 
-def test_the_action_passes_a_healthy_environment(installed, empty, twin):
+def readme_gate_step() -> dict:
+    """The `uses:` step README shows for the gate (the block this test runs)."""
+    text = (ROOT / "README.md").read_text()
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "uses: example-org/icepack-verify" in b)
+    return yaml.safe_load(block)[0]
+
+
+def test_the_action_passes_a_healthy_environment_as_the_readme_calls_it(installed, empty, twin):
+    step = readme_gate_step()
+    assert set(step["env"]) == {"ICEPACK_DATABASE_URL"}  # the DSN secret; the twin's here
+    inputs = {**step["with"], "environment": "local", "expect-image-tag": "2f9c1e7"}  # its deploy input, here
+    chart = empty / inputs["expect-chart-yaml"]
+    chart.parent.mkdir(parents=True)
+    chart.write_text("apiVersion: v2\nname: icepack\nversion: 1.4.2\n")  # the twin's chart version
     twin.configure("local")
-    out = run_action(installed, empty, twin.environ(), {"environment": "local", "expect-chart-version": "1.4.2",
-                                                        "expect-image-tag": "2f9c1e7"})
+    out = run_action(installed, empty, twin.environ(), inputs)
     assert out["codes"] == [0, 0, 0], out["stdout"][-3000:]
     assert out["steps"]["verify"] == {"exit-code": "0", "verdict": "safe"}
     assert "icepack-verify: local is **safe** (exit 0)" in out["summary"]
