@@ -76,3 +76,15 @@ def kubeconfig(folder: Path, server: str, user: dict | None = None, context: str
         "contexts": [{"name": context, "context": {"cluster": "c", "user": "u", "namespace": "icepack"}}],
     }))
     return {"KUBECONFIG": str(path), "ICEPACK_KUBE_CONTEXT": context}
+
+
+def edited_environments(folder: Path, *edits: tuple[str, str]) -> Path:
+    """The repository's environments.toml with each (old, new) text replaced, written to folder.
+    An `old` that is not in the file is an error: a silent no-op edit would let a test pass vacuously."""
+    text = (ROOT / "environments.toml").read_text()
+    for old, new in edits:
+        assert old in text, f"environments.toml no longer holds {old!r}: update the self-test"
+        text = text.replace(old, new)
+    path = folder / "environments.toml"
+    path.write_text(text)
+    return path

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import EXPECTATIONS, ROOT
+from harness import EXPECTATIONS, ROOT, edited_environments
 
 DEPLOY = ROOT / "deploy"
 CORE_MANIFESTS = ["rbac.yaml", "rbac-without-release-secrets.yaml", "cronjob.yaml"]  # PrometheusRule: promtool
@@ -91,9 +91,7 @@ def test_the_role_grants_exactly_what_the_suite_requests(twin, tmp_path):
 
 
 def test_the_role_without_release_secrets_grants_exactly_what_the_suite_then_requests(twin, tmp_path):
-    settings = tmp_path / "environments.toml"
-    settings.write_text((ROOT / "environments.toml").read_text().replace("read_release_secrets = true",
-                                                                         "read_release_secrets = false"))
+    settings = edited_environments(tmp_path, ("read_release_secrets = true", "read_release_secrets = false"))
     variant = [one("rbac-without-release-secrets.yaml", "Role"), one("rbac.yaml", "ClusterRole")]
     assert requested(twin, tmp_path, f"--environments={settings}") == granted(*variant)
 

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from harness import EXPECTATIONS, ROOT, Twin
+from harness import EXPECTATIONS, Twin, edited_environments
 
 STATUS = "/tables/analytics/events/status"  # local's first known table
 SUBMIT = "/tables/analytics/events/maintenance/jobs"
@@ -16,15 +16,13 @@ DRY_RUN = "tests/smoke/test_dry_run.py::test_dry_run_job_completes_and_changes_n
 TRACEBACK_SIGNS = ("Traceback", "raise ", "Error: ", "site-packages")
 
 
-def settings(tmp_path, **checks: str) -> str:
-    """--environments=<the repo's file with these [defaults.checks] values>."""
-    text = (ROOT / "environments.toml").read_text()
-    for key, value in checks.items():
-        line = next(l for l in text.splitlines() if l.startswith(f"{key} = "))
-        text = text.replace(line, f'{key} = "{value}"')
-    path = tmp_path / "environments.toml"
-    path.write_text(text)
-    return f"--environments={path}"
+TIMEOUTS = {"http_timeout": '"10s"', "db_statement_timeout": '"15s"'}  # [defaults.checks] as the file has them
+
+
+def settings(tmp_path, *edits: tuple[str, str], **checks: str) -> str:
+    """--environments=<the repo's file with these [defaults.checks] timeouts, and any other edits>."""
+    timeouts = [(f"{key} = {TIMEOUTS[key]}", f'{key} = "{value}"') for key, value in checks.items()]
+    return f"--environments={edited_environments(tmp_path, *timeouts, *edits)}"
 
 
 @pytest.fixture(scope="module")
@@ -116,10 +114,8 @@ def test_a_slow_submission_is_looked_up_not_sent_again(twin, faults, tmp_path):
 
 def test_a_slow_submission_without_a_lookup_is_an_unknown_outcome(twin, faults, tmp_path):
     faults(api={"slow": SUBMIT, "slow_ms": 3500})
-    env_file = settings(tmp_path, http_timeout="2s")
-    path = env_file.split("=", 1)[1]
-    text = open(path).read().replace('job_lookup_route = "/maintenance/jobs?idempotency_key={key}"', 'job_lookup_route = ""')
-    open(path, "w").write(text)
+    env_file = settings(tmp_path, ('job_lookup_route = "/maintenance/jobs?idempotency_key={key}"',
+                                   'job_lookup_route = ""'), http_timeout="2s")
     before = twin.job_count()
     result = run(twin, tmp_path, env_file, "tests/smoke")
     assert DRY_RUN in result.failed

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from harness import ROOT, kubeconfig
+from harness import ROOT, edited_environments, kubeconfig
 
 
 def pytest_cli(*args, env=None, cwd=ROOT):
@@ -44,11 +44,9 @@ def test_a_broken_environments_file_names_the_field(tmp_path):
 
 
 def test_a_file_with_several_mistakes_lists_every_field(tmp_path):
-    broken = tmp_path / "environments.toml"
-    broken.write_text((ROOT / "environments.toml").read_text()
-                      .replace("polling_interval = 30", 'polling_interval = "fast"')
-                      .replace('account_id = "174558682303"', 'account_id = "1745"')
-                      .replace("http_attempts = 5 ", "http_attempts = 0 "))
+    broken = edited_environments(tmp_path, ("polling_interval = 30", 'polling_interval = "fast"'),
+                                 ('account_id = "174558682303"', 'account_id = "1745"'),
+                                 ("http_attempts = 5 ", "http_attempts = 0 "))
     proc = pytest_cli("--env", "stage", f"--environments={broken}")
     assert proc.returncode == 4
     assert error_lines(proc) == [
@@ -128,14 +126,12 @@ def test_a_kube_context_on_something_else_is_inconclusive(twin, tmp_path):
 
 
 def test_hostile_names_credentials_in_urls_and_unbounded_settings_are_refused_before_any_request(tmp_path):
-    broken = tmp_path / "environments.toml"
-    broken.write_text((ROOT / "environments.toml").read_text()
-                      .replace('known_tables = ["analytics.events", "sales.orders", "ops.audit_log"]',
-                               'known_tables = ["x#.y", "admin?drain=on&x=.y", "a%2Fb.c"]')
-                      .replace('api_url = "http://127.0.0.1:8000"', 'api_url = "https://user:s3cr3t-pw@host"')
-                      .replace('http_timeout = "10s"', 'http_timeout = "9999999999d"')
-                      .replace('dry_run_timeout = "120s"', 'dry_run_timeout = "0s"')
-                      .replace("schemathesis_max_examples = 10", "schemathesis_max_examples = 100000000"))
+    broken = edited_environments(
+        tmp_path, ('known_tables = ["analytics.events", "sales.orders", "ops.audit_log"]',
+                   'known_tables = ["x#.y", "admin?drain=on&x=.y", "a%2Fb.c"]'),
+        ('api_url = "http://127.0.0.1:8000"', 'api_url = "https://user:s3cr3t-pw@host"'),
+        ('http_timeout = "10s"', 'http_timeout = "9999999999d"'), ('dry_run_timeout = "120s"', 'dry_run_timeout = "0s"'),
+        ("schemathesis_max_examples = 10", "schemathesis_max_examples = 100000000"))
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("ICEPACK_")}
     proc = pytest_cli("--env", "local", f"--environments={broken}", env=env)
     lines = error_lines(proc)
