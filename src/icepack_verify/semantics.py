@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
-from kubernetes.utils import parse_quantity
 
 # Fixed reference instants: a Monday midnight, and a month end.
 _REFERENCES = (datetime(2024, 1, 1, tzinfo=timezone.utc), datetime(2024, 2, 28, 13, 7, tzinfo=timezone.utc))
@@ -32,6 +32,9 @@ _REFERENCES = (datetime(2024, 1, 1, tzinfo=timezone.utc), datetime(2024, 2, 28, 
 # --- quantities ----------------------------------------------------------------------------
 
 def quantity(value: object) -> Decimal | None:
+    # Imported here: kubernetes.utils loads the whole client (~0.4 s), which only infra checks need.
+    from kubernetes.utils import parse_quantity
+
     try:
         return parse_quantity(value) if value is not None else None
     except ValueError:
@@ -68,6 +71,11 @@ def fire_times(schedule: str, start: datetime, count: int, tz: tzinfo = timezone
     return [it.get_next(datetime).astimezone(timezone.utc) for _ in range(count)]
 
 
+@lru_cache(maxsize=64)
+def _fires(schedule: str, count: int, tz: tzinfo) -> tuple[tuple[datetime, ...], ...]:
+    return tuple(tuple(fire_times(schedule, ref, count, tz)) for ref in _REFERENCES)
+
+
 def same_schedule(expected: str, actual: object, count: int = 800, time_zone: object = None) -> bool:
     """Two schedules are the same when they fire at the same instants: '0 */2 * * *' == '0 0-22/2 * * *',
     '@hourly' == '0 * * * *', and '*/15 * * * *' in Asia/Kolkata == '*/15 * * * *' in UTC. The
@@ -75,7 +83,9 @@ def same_schedule(expected: str, actual: object, count: int = 800, time_zone: ob
     tz = zone(time_zone)
     if not isinstance(actual, str) or not croniter.is_valid(actual) or tz is None:
         return False
-    return all(fire_times(expected, ref, count) == fire_times(actual, ref, count, tz) for ref in _REFERENCES)
+    if tz == timezone.utc and croniter.expand(expected) == croniter.expand(actual):
+        return True  # the same fields once expanded: the same instants, no need to enumerate them
+    return _fires(expected, count, timezone.utc) == _fires(actual, count, tz)
 
 
 def next_fires(schedule: object, time_zone: object = None, count: int = 3) -> str:
@@ -86,12 +96,16 @@ def next_fires(schedule: object, time_zone: object = None, count: int = 3) -> st
     return ", ".join(f"{t:%a %H:%M}" for t in fire_times(schedule, _REFERENCES[0], count, tz)) + " UTC"
 
 
+@lru_cache(maxsize=64)
 def interval(schedule: str, at: datetime | None = None) -> timedelta:
     """The longest gap between consecutive fire times over a day: the refresh guarantee."""
-    times = fire_times(schedule, at or _REFERENCES[0], 2 + 24 * 60)  # enough for a day at minute cadence
-    day_end = times[0] + timedelta(days=1)
-    gaps = [b - a for a, b in zip(times, times[1:]) if a < day_end]
-    return max(gaps)
+    it = croniter(schedule, at or _REFERENCES[0])
+    first = previous = it.get_next(datetime)
+    longest = timedelta(0)
+    while previous < first + timedelta(days=1):  # every gap that starts within the day
+        following = it.get_next(datetime)
+        longest, previous = max(longest, following - previous), following
+    return longest
 
 
 def previous_fire(schedule: str, now: datetime, tz: tzinfo = timezone.utc) -> datetime:
