@@ -79,8 +79,9 @@ class RetryBudget:
 
 class ApiClient:
     def __init__(self, base_url: str, *, timeout: timedelta, attempts: int, retry_budget: int = 50,
-                 max_body: int = 10 * 1024 * 1024):
+                 max_body: int = 10 * 1024 * 1024, concurrency: int = 16):
         self.base_url = base_url.rstrip("/")
+        self.concurrency = concurrency  # requests in flight at once (checks.http_concurrency)
         self.attempts = attempts
         self.budget = RetryBudget(retry_budget)
         self.max_body = max_body
@@ -136,13 +137,20 @@ class ApiClient:
 
     def get_many(self, paths: list[str]) -> dict[str, httpx.Response | Problem]:
         """GET independent paths concurrently, one request each (a failure is returned, not raised)."""
-        def one(path: str):
+        return dict(zip(paths, self.concurrently(self.get, paths)))
+
+    def concurrently(self, call, items: list) -> list:
+        """call(item) for every item, at most `concurrency` at a time; results in order, an
+        Unreachable or Unreadable returned in its place rather than raised."""
+        def one(item):
             try:
-                return self.get(path)
+                return call(item)
             except (Unreachable, Unreadable) as exc:
                 return exc
-        with ThreadPoolExecutor(max_workers=min(16, len(paths) or 1)) as pool:
-            return dict(zip(paths, pool.map(one, paths)))
+        if len(items) <= 1:
+            return [one(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(items)), thread_name_prefix="api") as pool:
+            return list(pool.map(one, items))
 
     def probe(self, path: str) -> None:
         """Raise Unreachable if nothing answers at the base URL, or it refuses us (401/407/403);

@@ -173,6 +173,7 @@ class Checks(_Model):
     http_timeout: Timeout
     http_attempts: int = Field(ge=1, le=10)
     retry_budget: int = Field(ge=0, le=1000)
+    http_concurrency: int = Field(default=16, ge=1, le=64)
     max_body_bytes: int = Field(ge=1024, le=1024 ** 3)
     latency_warn: Timeout
     latency_fail: Timeout

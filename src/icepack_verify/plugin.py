@@ -174,7 +174,8 @@ def _builders(config: pytest.Config) -> dict:
 
         checks = env.checks
         client = ApiClient(env.api_url, timeout=checks.http_timeout, attempts=checks.http_attempts,
-                           retry_budget=checks.retry_budget, max_body=checks.max_body_bytes)
+                           retry_budget=checks.retry_budget, max_body=checks.max_body_bytes,
+                           concurrency=checks.http_concurrency)
         try:
             client.probe(env.api.readiness_route)
         except Exception:

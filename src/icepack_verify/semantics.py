@@ -27,6 +27,7 @@ from croniter import croniter
 
 # Fixed reference instants: a Monday midnight, and a month end.
 _REFERENCES = (datetime(2024, 1, 1, tzinfo=timezone.utc), datetime(2024, 2, 28, 13, 7, tzinfo=timezone.utc))
+_SEASONS = (datetime(2024, 1, 15), datetime(2024, 7, 15))  # winter and summer offsets of a zone
 
 
 # --- quantities ----------------------------------------------------------------------------
@@ -61,9 +62,11 @@ def zone(name: object) -> tzinfo | None:
     if not name:
         return timezone.utc
     try:
-        return ZoneInfo(str(name))
+        tz = ZoneInfo(str(name))
     except (ZoneInfoNotFoundError, ValueError):
         return None
+    # 'UTC', 'Etc/UTC', 'GMT'...: UTC all year round, so compared as UTC (the fast path below).
+    return timezone.utc if all(tz.utcoffset(ref) == timedelta(0) for ref in _SEASONS) else tz
 
 
 def fire_times(schedule: str, start: datetime, count: int, tz: tzinfo = timezone.utc) -> list[datetime]:
