@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="put a fault proxy in front of api, kube or postgres, e.g. api:error_rate=0.1, "
                             "api:latency_ms=50, api:hang=/tables/, postgres:stall_after_bytes=4000 "
                             "(see icepack_twin.faults); repeatable")
+        p.add_argument("--tables", type=int, default=None, metavar="N",
+                       help="how many tables Icepack tracks: the six named ones, then a generated fleet (up to 5000)")
         p.add_argument("--proxy", action="store_true",
                        help="the fault proxies without faults yet (set them later over PUT /_twin/faults)")
         if name == "serve":
@@ -59,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "down":
         print("twin stopped" if stop(args.state_dir) else "no twin running", file=sys.stderr)
         return 0
+    if getattr(args, "tables", None) is not None and not 1 <= args.tables <= 5000:
+        raise SystemExit(f"--tables {args.tables}: between 1 and 5000")
     try:
         drifts.lookup(args.drift)
         faults = parse_cli(args.fault) if args.fault or args.proxy else None
@@ -67,11 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         raise SystemExit(str(exc))
     passed_on = ("--api-style", args.api_style, *(["--proxy"] if args.proxy else []),
+                 *(["--tables", str(args.tables)] if args.tables is not None else []),
                  *(x for f in args.fault for x in ("--fault", f)))
     if args.command == "serve":
         from icepack_twin.server import Twin
 
-        twin = Twin(args.state_dir.resolve(), tick=args.tick, api_style=args.api_style, faults=faults)
+        twin = Twin(args.state_dir.resolve(), tick=args.tick, api_style=args.api_style, faults=faults,
+                    tables=args.tables)
         asyncio.run(twin.serve(args.env, args.drift, args.phase, args.api_port, args.kube_port))
         return 0
     if args.command == "up":

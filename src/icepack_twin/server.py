@@ -34,6 +34,13 @@ log = logging.getLogger("icepack_twin")
 # The tables Icepack tracks in the twin: every environment's known tables, and more.
 TRACKED_TABLES = ["analytics.events", "analytics.sessions", "sales.orders", "sales.refunds",
                   "ops.audit_log", "ops.job_runs"]
+
+
+def tracked_tables(count: int | None = None) -> list[str]:
+    """The first `count` tracked tables: the six named ones, then a fleet (lake.t0007, ...) to
+    serve as many as a large deployment (--tables 1000)."""
+    count = len(TRACKED_TABLES) if count is None else count
+    return (TRACKED_TABLES + [f"lake.t{i:04d}" for i in range(len(TRACKED_TABLES) + 1, count + 1)])[:count]
 KUBE_CONTEXT = "icepack-twin"
 
 
@@ -59,8 +66,9 @@ def _interval(schedule: str, now: datetime):
 
 class Twin:
     def __init__(self, state_dir: Path, tick: float = 1.0, api_style: str = "default",
-                 faults: dict[str, dict] | None = None):
+                 faults: dict[str, dict] | None = None, tables: int | None = None):
         self.api_style = api_style
+        self.tables = tracked_tables(tables)
         # With faults (even none yet), the suite reaches the twin through the fault proxies.
         self.proxied = faults is not None
         self.faults = FaultBoard()
@@ -91,7 +99,7 @@ class Twin:
                 d.behaviour(behaviour)
         self.cluster.load(objects)
         with self.store.lock:  # no loop tick between the reset and the new behaviour
-            self.store.reset(TRACKED_TABLES, behaviour, _interval(values["healthSync"]["schedule"], now), now)
+            self.store.reset(self.tables, behaviour, _interval(values["healthSync"]["schedule"], now), now)
             self.behaviour = behaviour
         self.config = {"env": env, "drifts": [d.name for d in chosen], "phase": phase}
         return self.config
@@ -131,7 +139,7 @@ class Twin:
             kubeconfig = self.state_dir / "kubeconfig"
             await asyncio.to_thread(self.configure, env, drift_names, phase)
 
-            app = create_app(self.store, lambda: self.behaviour, TRACKED_TABLES, self.api_style)
+            app = create_app(self.store, lambda: self.behaviour, self.tables, self.api_style)
             self._control(app)
             server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=api_port, log_level="warning",
                                                    lifespan="off"))
@@ -146,7 +154,7 @@ class Twin:
             if self.proxied:
                 api_url, kube_url, database_url, proxies = await self._proxies(api_url, kube_url, database_url)
             self.cluster.write_kubeconfig(str(kubeconfig), context=KUBE_CONTEXT, server=kube_url)
-            loops = asyncio.create_task(self.store.run_loops(TRACKED_TABLES, lambda: self.behaviour, self.tick))
+            loops = asyncio.create_task(self.store.run_loops(self.tables, lambda: self.behaviour, self.tick))
             self._write_state({
                 "pid": os.getpid(), "api_url": api_url, "ui_url": f"{api_url}/ui/", "kube_url": kube_url,
                 "kubeconfig": str(kubeconfig), "kube_context": KUBE_CONTEXT, "control_url": control_url,

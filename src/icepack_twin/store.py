@@ -7,6 +7,7 @@ come back zone-aware with ``+00:00``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import uuid
@@ -30,6 +31,8 @@ READER_PASSWORD = "twin-reader-secret"
 HEALTH_SYNC_INTERVAL = timedelta(minutes=15)
 HISTORY = timedelta(hours=26)
 DROPPED_SINCE = timedelta(hours=2)  # how long ago a dropped table last made it into a health-sync run
+
+FLEET_EVERY = timedelta(minutes=1)  # a fleet refreshed every tick would be the twin's whole load
 
 # What Icepack runs on startup (CREATE TABLE IF NOT EXISTS: a fresh database starts cleanly).
 DDL = """
@@ -155,10 +158,27 @@ class Store:
         self.dsn = make_conninfo(dsn, dbname=DATABASE)
         self.interval = interval  # the health-sync cadence; the API derives `stale` from it
         self.lock = threading.RLock()  # a loop tick and a reset never interleave
+        self._local = threading.local()
+        self.history_for = 6  # the tables refreshed every tick, with history; the rest are a fleet
+        self._fleet_refreshed_at = datetime.min.replace(tzinfo=timezone.utc)
 
     # --- connections ----------------------------------------------------------------
     def connect(self, dsn: str | None = None) -> psycopg.Connection:
         return psycopg.connect(dsn or self.dsn, row_factory=dict_row, options="-c TimeZone=UTC")
+
+    @contextlib.contextmanager
+    def reading(self):
+        """A connection for the API's reads, kept per thread: a connection per request would be
+        most of the cost of serving a thousand tables (a broken one is replaced)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.broken:
+            conn = self._local.conn = psycopg.connect(self.dsn, row_factory=dict_row, options="-c TimeZone=UTC",
+                                                      autocommit=True)
+        try:
+            yield conn
+        except psycopg.OperationalError:
+            conn.close()
+            raise
 
     def reader_dsn(self) -> str:
         params = conninfo_to_dict(self.admin_dsn)
@@ -191,49 +211,41 @@ class Store:
             conn.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(role))
 
     # --- seeding and the health-sync ----------------------------------------------------
-    def reset(self, tables: list[str], behaviour: Behaviour, interval: timedelta, now: datetime) -> None:
-        """Truncate everything and seed ~26 h of health-sync history."""
-        self.interval = interval
+    def reset(self, tables: list[str], behaviour: Behaviour, interval: timedelta, now: datetime,
+              history_for: int = 6) -> None:
+        """Truncate everything and seed ~26 h of health-sync history for the first `history_for`
+        tables; a fleet beyond them (--tables 1000) gets its newest run only, to seed fast."""
+        self.interval, self.history_for = interval, history_for
         with self.connect() as conn:
             conn.execute("TRUNCATE table_status_snapshots, table_health_snapshots, maintenance_jobs RESTART IDENTITY")
             if behaviour.empty_tables:
                 return
             newest = now - (behaviour.last_refresh_age or timedelta(minutes=1))
             runs = behaviour.history_runs or int(HISTORY / interval) + 1
-            with conn.cursor() as cur:
-                for qualified in tables:
-                    for i in range(runs):
-                        collected_at = newest - i * interval
-                        if qualified in behaviour.dropped_tables and collected_at > now - DROPPED_SINCE:
-                            continue
-                        self._insert_run(cur, qualified, collected_at, behaviour,
-                                         assessed_after=timedelta(seconds=20))
+            batch = _Rows()
+            for n, qualified in enumerate(tables):
+                for i in range(runs if n < history_for else 1):
+                    collected_at = newest - i * interval
+                    if qualified in behaviour.dropped_tables and collected_at > now - DROPPED_SINCE:
+                        continue
+                    batch.run(qualified, collected_at, behaviour, assessed_after=timedelta(seconds=20))
+            batch.insert(conn)
 
     def refresh_once(self, tables: list[str], behaviour: Behaviour) -> None:
-        """One health-sync run, stamped with the database's clock."""
+        """One health-sync run, stamped with the database's clock (a fleet: at most once a minute)."""
         if behaviour.empty_tables:
             return
-        with self.connect() as conn, conn.cursor() as cur:
-            now = cur.execute("SELECT now() AS now").fetchone()["now"]
+        with self.connect() as conn:
+            now = conn.execute("SELECT now() AS now").fetchone()["now"]
+            if now - self._fleet_refreshed_at >= FLEET_EVERY:
+                self._fleet_refreshed_at = now
+            else:
+                tables = tables[:self.history_for]
+            batch = _Rows()
             for qualified in tables:
                 if qualified not in behaviour.dropped_tables:
-                    self._insert_run(cur, qualified, now, behaviour, assessed_after=timedelta(0))
-
-    @staticmethod
-    def _insert_run(cur, qualified: str, collected_at: datetime, behaviour: Behaviour,
-                    assessed_after: timedelta) -> None:
-        database, table = split_table(qualified)
-        payload = status_payload(database, table, collected_at)
-        cur.execute(
-            "INSERT INTO table_status_snapshots (database_name, table_name, collected_at, payload)"
-            " VALUES (%s, %s, %s, %s)", (database, table, collected_at, Jsonb(payload)))
-        if qualified in behaviour.health_missing_tables:
-            return
-        health_status, issues = assess(payload)
-        cur.execute(
-            "INSERT INTO table_health_snapshots (database_name, table_name, assessed_at,"
-            " status_collected_at, health_status, issues, error) VALUES (%s, %s, %s, %s, %s, %s, NULL)",
-            (database, table, collected_at + assessed_after, collected_at, health_status, Jsonb(issues)))
+                    batch.run(qualified, now, behaviour, assessed_after=timedelta(0))
+            batch.insert(conn)
 
     # --- the worker -----------------------------------------------------------------------
     def work_once(self, behaviour: Behaviour) -> None:
@@ -288,21 +300,21 @@ class Store:
 
     # --- reads for the API ------------------------------------------------------------------
     def latest_status(self, database: str, table: str) -> dict | None:
-        with self.connect() as conn:
+        with self.reading() as conn:
             return conn.execute(
                 "SELECT collected_at, payload FROM table_status_snapshots"
                 " WHERE database_name = %s AND table_name = %s ORDER BY collected_at DESC LIMIT 1",
                 (database, table)).fetchone()
 
     def latest_health(self, database: str, table: str) -> dict | None:
-        with self.connect() as conn:
+        with self.reading() as conn:
             return conn.execute(
                 "SELECT assessed_at, status_collected_at, health_status, issues, error"
                 " FROM table_health_snapshots WHERE database_name = %s AND table_name = %s"
                 " ORDER BY assessed_at DESC LIMIT 1", (database, table)).fetchone()
 
     def recent_jobs(self, database: str, table: str, limit: int = 5) -> list[dict]:
-        with self.connect() as conn:
+        with self.reading() as conn:
             return conn.execute(
                 "SELECT * FROM maintenance_jobs WHERE database_name = %s AND table_name = %s"
                 " ORDER BY submitted_at DESC LIMIT %s", (database, table, limit)).fetchall()
@@ -335,3 +347,28 @@ class Store:
     def now(self) -> datetime:
         with self.connect() as conn:
             return conn.execute("SELECT now() AS now").fetchone()["now"]
+
+
+class _Rows:
+    """Snapshot rows of one health-sync run (or a seed), written with one executemany per table."""
+
+    def __init__(self):
+        self.status: list[tuple] = []
+        self.health: list[tuple] = []
+
+    def run(self, qualified: str, collected_at: datetime, behaviour: Behaviour, assessed_after: timedelta) -> None:
+        database, table = split_table(qualified)
+        payload = status_payload(database, table, collected_at)
+        self.status.append((database, table, collected_at, Jsonb(payload)))
+        if qualified not in behaviour.health_missing_tables:
+            health_status, issues = assess(payload)
+            self.health.append((database, table, collected_at + assessed_after, collected_at, health_status,
+                                Jsonb(issues)))
+
+    def insert(self, conn: psycopg.Connection) -> None:
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO table_status_snapshots (database_name, table_name, collected_at, payload)"
+                            " VALUES (%s, %s, %s, %s)", self.status)
+            cur.executemany("INSERT INTO table_health_snapshots (database_name, table_name, assessed_at,"
+                            " status_collected_at, health_status, issues, error)"
+                            " VALUES (%s, %s, %s, %s, %s, %s, NULL)", self.health)

@@ -19,6 +19,8 @@ _EXPORTS = {
     # the split read contracts
     "CONTRACT_SOURCE": "contract", "ENDPOINTS": "contract", "SPLIT_READ_CONTRACTS": "contract",
     "endpoint_path": "contract", "key_diff": "contract", "route": "contract",
+    "check_agreement": "table_contract", "check_keys": "table_contract", "check_types": "table_contract",
+    "Contracts": "fleet", "Findings": "fleet", "Tracked": "fleet", "tracked_tables": "fleet",
     "MODELS": "models", "aware_timestamp": "models", "table_id": "models", "timestamp_fields": "models",
     "removals": "openapi_surface", "surface": "openapi_surface",
     "check_get_operations": "schemathesis_adapter", "openapi_schema_for": "schemathesis_adapter",

@@ -45,6 +45,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="runbook phase of a migration window: paused, resumed or live (default)")
     group.addoption("--allow-dry-run", action="store_true",
                     help="run the tests marked mutating (the dry-run job), also where the environment does not allow it")
+    group.addoption("--all-tables", action="store_true",
+                    help="also check the read contracts of every table the snapshot tables track (read from the "
+                         "database), not only the known ones; findings grouped by how they break")
     group.addoption("--expect-chart-version", default=None, help="the chart version the Helm release must carry")
     group.addoption("--expect-chart-yaml", default=None, type=Path,
                     help="read the expected chart version from this Chart.yaml")
@@ -72,6 +75,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "mutating: writes to the environment (the dry-run job); opt-in")
     config.addinivalue_line("markers", "rollback(tier): the rollback tier a failure of this test points at")
+    config.addinivalue_line("markers", "all_tables: runs over every tracked table; selected by --all-tables")
     config.stash[RESULTS_KEY] = []
     config.stash[WARNINGS_KEY] = []
     config.stash[SECRETS_KEY] = set()
@@ -147,6 +151,16 @@ def inventory(environment: Environment) -> list[Row]:
 def objects(cluster, environment: Environment) -> Objects:
     """The inventory's objects in the one cluster snapshot, looked up by role."""
     return Objects(cluster, environment)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The checks of every tracked table run with --all-tables only (deselected, not skipped, otherwise)."""
+    if config.option.all_tables:
+        return
+    fleet = [item for item in items if item.get_closest_marker("all_tables")]
+    if fleet:
+        config.hook.pytest_deselected(items=fleet)
+        items[:] = [item for item in items if not item.get_closest_marker("all_tables")]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

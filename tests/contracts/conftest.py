@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from icepack_verify import (CONTRACT_SOURCE, ENDPOINTS, Problem, Said, describe, endpoint_path, openapi_schema_for,
-                            removals, surface)
+from icepack_verify import (CONTRACT_SOURCE, ENDPOINTS, Contracts, Findings, Problem, Said, aware_timestamp, describe,
+                            endpoint_path, openapi_schema_for, removals, surface, tracked_tables)
 
 @pytest.fixture(scope="session")
 def contract_responses(api, environment) -> dict:
@@ -90,3 +90,35 @@ def openapi_baseline(openapi_baseline_path, openapi_document, environment, pytes
         pytest.skip(f"no OpenAPI baseline for {name} at {path}: record one from its served spec with "
                     f"`pytest --env {name} --record-baseline tests/contracts/test_openapi.py`, then commit it")
     return json.loads(path.read_text())
+
+
+@pytest.fixture(scope="session")
+def reread_collected_at(api):
+    """reread_collected_at(path of a /status) -> its collected_at read once more (None if unreadable)."""
+    def reread(path: str):
+        try:
+            body = api.get(path).json()
+            return aware_timestamp(body.get("collected_at")) if isinstance(body, dict) else None
+        except ValueError:
+            return None
+    return reread
+
+
+# --- --all-tables: every table the snapshot tables track ----------------------------------
+
+@pytest.fixture(scope="session")
+def tracked_contracts(database, api, environment):
+    """Every tracked table's read contracts (from the database's snapshot tables), fetched once."""
+    tables = tracked_tables(database)
+    if not tables:
+        pytest.skip(f"no table has a snapshot in the last day ({environment.data.status_table}, "
+                    f"{environment.data.health_table}): nothing to check (the data suite says why)")
+    return Contracts(environment.name, tables, api)
+
+
+@pytest.fixture(scope="session")
+def findings(tracked_contracts, environment):
+    """findings("top-level keys") -> a Findings for the tracked tables, grouped by how they break."""
+    n = len(tracked_contracts.tables)
+    return lambda what: Findings(environment.name, f"read contracts of {n} tracked table{'s' if n > 1 else ''} "
+                                                   f"(--all-tables): {what}")

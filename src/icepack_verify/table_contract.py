@@ -1,0 +1,100 @@
+"""The checks of one table's read contracts (runbook step 5), as functions.
+
+Each records its mismatches into a Diagnosis and leaves concluding to the caller: the
+per-table tests conclude one table at a time; --all-tables runs them over every tracked
+table and groups the findings (icepack_verify.fleet).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Callable
+
+from pydantic import ValidationError
+
+from icepack_verify.contract import CONTRACT_SOURCE, ENDPOINTS, SPLIT_READ_CONTRACTS, key_diff
+from icepack_verify.diagnosis import Diagnosis, Said
+from icepack_verify.environments import Environment
+from icepack_verify.models import MODELS, aware_timestamp, table_id, timestamp_fields
+from icepack_verify.semantics import interval
+
+BASED_ON = "status_collected_at"  # an assessment names the /status snapshot it was made of
+KEY_SET_ERRORS = {"missing", "extra_forbidden"}  # test_keys' finding, not a type's
+# What a pydantic error type means, in the runbook's words.
+EXPECTED_TYPE = {"bool_type": "a JSON boolean (true/false)", "none_required": "null on a healthy table",
+                 "list_type": "a JSON list", "string_type": "a JSON string"}
+
+
+def check_keys(d: Diagnosis, endpoint: str, body: dict) -> None:
+    """Exactly the documented top-level keys."""
+    expected = SPLIT_READ_CONTRACTS[endpoint]
+    if diff := key_diff(expected, set(body)):
+        d.mismatch("top-level keys", Said(", ".join(sorted(expected))), Said(diff), CONTRACT_SOURCE)
+
+
+def check_types(d: Diagnosis, table: str, endpoint: str, body: dict) -> None:
+    """The documented fields that are there carry the right types (missing/extra keys: check_keys)."""
+    try:
+        MODELS[endpoint].model_validate(body, context={"table": table})
+        return
+    except ValidationError as exc:
+        errors = [e for e in exc.errors() if e["type"] not in KEY_SET_ERRORS]
+    for e in errors:
+        d.mismatch(".".join(map(str, e["loc"])), Said(EXPECTED_TYPE.get(e["type"], e["msg"])), e["input"],
+                   f"{CONTRACT_SOURCE}; types in the contract models")
+
+
+def _when(body: dict, key: str) -> datetime | None:
+    try:
+        return aware_timestamp(body.get(key))
+    except ValueError:
+        return None  # not an aware ISO-8601 timestamp: check_types reports it
+
+
+def check_agreement(d: Diagnosis, table: str, bodies: dict[str, dict], env: Environment,
+                    reread_collected_at: Callable[[], datetime | None]) -> str | None:
+    """The three contracts of one table tell one story. Returns why the timestamps could not be
+    compared (not ISO-8601 with a zone), or None when they were.
+
+    /health and /maintenance/recommendation are assessments of a /status snapshot: their
+    `status_collected_at` may not be newer than /status `collected_at`, nor older than it by
+    more than one health-sync interval. No timestamp lies in the future beyond the clock skew."""
+    for endpoint, body in bodies.items():
+        d.expect(f"{endpoint}: table", table, table_id(body.get("table")) or body.get("table"),
+                 f"{CONTRACT_SOURCE}: every contract names the requested table")
+
+    times = {(e, k): _when(bodies[e], k) for e in ENDPOINTS for k in timestamp_fields(e)}
+    if None in times.values():
+        unreadable = ", ".join(f"{e} {k}" for (e, k), t in times.items() if t is None)
+        return f"timestamps not comparable ({unreadable} not ISO-8601 with a zone; see test_field_types)"
+
+    sync = interval(env.expect.health_sync.schedule)
+    sync_source = f"{env.source('expect.health_sync.schedule')}: health-sync every {sync}"
+    collected = times[("status", "collected_at")]
+    assessments = [e for e in ENDPOINTS if (e, BASED_ON) in times]
+    if any(times[(e, BASED_ON)] > collected for e in assessments):
+        # A health-sync ran between the concurrent reads: read /status once more, after the assessments.
+        collected = reread_collected_at() or collected
+    tolerance = env.checks.assessment_tolerance
+    for endpoint in assessments:
+        based_on = times[(endpoint, BASED_ON)]
+        own_key = next(k for k in timestamp_fields(endpoint) if k != BASED_ON)  # assessed_at, evaluated_at
+        own = times[(endpoint, own_key)]
+        # Made after the newer /status existed, yet of an older one: stale input (a health-sync run
+        # caught between writing /status and /health shows an assessment older than /status: fine).
+        d.expect(f"{endpoint}: {BASED_ON}", f"within {tolerance} of /status collected_at {collected.isoformat()} "
+                 f"(it was {own_key} {own.isoformat()}, after that status existed)",
+                 f"{based_on.isoformat()} ({collected - based_on} older: assessed from stale input)",
+                 env.source("checks.assessment_tolerance"),
+                 same=lambda _e, _a, b=based_on, o=own: not (o >= collected and collected - b > tolerance))
+        d.expect(f"{endpoint}: {BASED_ON}", f"not newer than /status collected_at {collected.isoformat()}",
+                 based_on.isoformat(), f"{CONTRACT_SOURCE}: assessments are made of a status snapshot",
+                 same=lambda _e, _a, b=based_on: b <= collected)
+        d.expect(f"{endpoint}: {BASED_ON}", f"within {sync} of /status collected_at {collected.isoformat()}",
+                 f"{based_on.isoformat()} ({collected - based_on} older: an assessment of an older status)",
+                 sync_source, same=lambda _e, _a, b=based_on: collected - b <= sync)
+
+    latest = datetime.now(timezone.utc) + env.checks.clock_skew
+    for (endpoint, key), when in times.items():
+        d.expect(f"{endpoint}: {key}", f"not after {latest.isoformat()} (now + clock skew)", when.isoformat(),
+                 env.source("checks.clock_skew"), same=lambda _e, _a, w=when: w <= latest)
+    return None
