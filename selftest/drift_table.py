@@ -49,6 +49,7 @@ FRESH = D + "test_freshness.py::test_snapshot_table_is_fresh"
 COVERAGE = D + "test_coverage.py::test_every_fresh_status_has_a_fresh_health_snapshot"
 COLLAPSE = D + "test_coverage.py::test_tracked_tables_did_not_collapse"
 AGREES = D + "test_api_agrees.py::test_status_collected_at_matches_the_newest_row"
+EVERY_TABLE_KEYS = C + "test_every_tracked_table.py::test_every_tracked_table_has_the_contract_keys"
 
 DRY_RUN_TIMEOUT = "4s"  # the self-tests' environments file: short enough to wait out a hung job
 
@@ -62,6 +63,7 @@ class Declared:
     masks: tuple[str, ...] = ()        # tests whose findings it hides (they skip): no sharing with their drifts
     judged_by: tuple[str, ...] = ()    # an equivalence probe: the tests that must run and pass on its form
     alone: bool = False                # hides too much (no fresh data, no objects): never shares a run
+    options: tuple[str, ...] = ()      # suite options the run needs to see it (--all-tables)
 
     @property
     def touches(self) -> set[str]:
@@ -78,6 +80,9 @@ NOT_FOUND = ("CronJob icepack/icepack-orchestrator: not found", "the CronJobs in
 
 DECLARED: list[Declared] = [
     # --- contracts ------------------------------------------------------------------------
+    Declared("tracked-table-lacks-partitions", {EVERY_TABLE_KEYS: (
+        "read contracts of 6 tracked tables (--all-tables): top-level keys: 1 table breaks, in 1 way",
+        "status: top-level keys", "missing: partitions", "1 table: ops.job_runs")}, options=("--all-tables",)),
     Declared("status-missing-key", {KEYS: ("/status", "missing: stale", "step 5"), SPEC: ("stale", "required")}),
     Declared("status-extra-key", {KEYS: ("/status", "unexpected: cache_hit"), SPEC: ("cache_hit",)}),
     Declared("status-renamed-key", {KEYS: ("missing: stale; unexpected: staleness",), SPEC: ("staleness",)}),
@@ -267,9 +272,11 @@ def plan(declared: list[Declared]) -> dict[str, str]:
     groups: list[tuple[str, set[str], list[str]]] = []  # (env, tests touched, drifts)
     for d in sorted(declared, key=lambda d: (d.alone, -len(d.touches), d.drift)):
         # alone drifts sort last, so they never find a home among the shared runs
-        home = None if d.alone else next((g for g in groups if g[0] == d.env and not g[1] & d.touches), None)
+        where = (d.env, d.options)
+        home = None if d.alone else next((g for g in groups if g[0] == where and not g[1] & d.touches), None)
         if home is None:
-            groups.append(home := (d.env, set(), []))
+            groups.append(home := (where, set(), []))
         home[1].update(d.touches)
         home[2].append(d.drift)
-    return {drift: f"{env}:{'+'.join(sorted(drifts))}" for env, _, drifts in groups for drift in drifts}
+    return {drift: f"{env}{''.join(options)}:{'+'.join(sorted(drifts))}"
+            for (env, options), _, drifts in groups for drift in drifts}

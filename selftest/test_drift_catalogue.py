@@ -60,15 +60,15 @@ class Runs:
     def __init__(self, twin, options, shared: Path):
         self.twin, self.options, self.shared = twin, options, shared
 
-    def run(self, env: str, drifts: tuple[str, ...]) -> SuiteRun:
-        key = f"{env}:{'+'.join(drifts)}"
+    def run(self, env: str, drifts: tuple[str, ...], options: tuple[str, ...] = ()) -> SuiteRun:
+        key = f"{env}{''.join(options)}:{'+'.join(drifts)}"
         path = self.shared / (hashlib.sha1(key.encode()).hexdigest() + ".json")
         with open(path.with_suffix(".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not path.exists():
                 try:
                     self.twin.configure(env, drifts=drifts)
-                    run = self.twin.run_suite(env, *self.options)
+                    run = self.twin.run_suite(env, *self.options, *options)
                 except httpx.HTTPStatusError as exc:  # these edits do not combine: judged alone instead
                     run = SuiteRun(-1, [], f"the twin refused {key}: {exc.response.text}")
                 path.write_text(json.dumps(dataclasses.asdict(run)))
@@ -78,11 +78,11 @@ class Runs:
         """The run that judges this drift, and the failures that run must show exactly."""
         members = MEMBERS[GROUP_OF[d.drift]]
         if len(members) > 1 and not SOLO:
-            shared = self.run(d.env, tuple(m.drift for m in members))
+            shared = self.run(d.env, tuple(m.drift for m in members), d.options)
             expected = {t for m in members for t in m.fails}
             if shared.failed == expected and not any(missing_words(shared, m) for m in members):
                 return shared, expected
-        return self.run(d.env, (d.drift,)), set(d.fails)
+        return self.run(d.env, (d.drift,), d.options), set(d.fails)
 
 
 @pytest.fixture(scope="session")
@@ -135,6 +135,14 @@ def test_healthy_twin_passes(runs, env):
         assert any(check in t for t in ran), f"{check} did not run and pass"
     suites = {t.split("/")[1] for t in ran}
     assert suites == {"contracts", "infra", "smoke", "data"}, suites
+    assert not any("test_every_tracked_table.py" in r["test"] for r in run.results), "--all-tables not given"
+
+
+def test_healthy_twin_passes_with_all_tables(runs):
+    run = runs.run("local", (), ("--all-tables",))
+    assert run.returncode == 0 and not run.failed, run.explain()
+    ran = {r["test"] for r in run.results if r["outcome"] == "passed"}
+    assert sum("test_every_tracked_table.py" in t for t in ran) == 3, ran
 
 
 # A person would roll these back so (deployment document, "Rollback tiers"), whatever folder fails.

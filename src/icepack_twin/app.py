@@ -313,6 +313,8 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
         stale = datetime.now(timezone.utc) - collected_at > 2 * store.interval
         body = {**row["payload"], "collected_at": collected_at, "stale": stale, "last_error": None,
                 "table": {"database": database, "name": table}}
+        if f"{database}.{table}" in behaviour.unpartitioned_tables:  # the collector skips what it cannot read
+            body.pop("partitions")
         return JSONResponse(bend("status", body, behaviour), media_type=behaviour.json_media_type)
 
     @app.get("/tables/{database}/{table}/health", response_model=TableHealth, responses=NOT_FOUND)

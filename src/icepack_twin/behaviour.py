@@ -17,6 +17,7 @@ Endpoint = Literal["status", "health", "recommendation"]
 class Behaviour:
     # --- the split read contracts -------------------------------------------------
     drop_keys: dict[str, set[str]] = dataclasses.field(default_factory=dict)      # endpoint -> keys removed
+    unpartitioned_tables: set[str] = dataclasses.field(default_factory=set)  # "db.table" whose /status lacks `partitions`
     add_keys: dict[str, dict] = dataclasses.field(default_factory=dict)           # endpoint -> extra keys
     rename_keys: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)  # endpoint -> old -> new
     override_values: dict[str, dict] = dataclasses.field(default_factory=dict)    # endpoint -> key -> value

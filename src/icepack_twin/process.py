@@ -100,6 +100,13 @@ class TwinProcess:
     def clear_kube_requests(self) -> None:
         self.http.delete("/_twin/kube-requests").raise_for_status()
 
+    def api_requests(self) -> dict[str, int]:
+        """{"GET /tables/a/b/status": n}: the API requests served since the last clear."""
+        return self.http.get("/_twin/api-requests").raise_for_status().json()
+
+    def clear_api_requests(self) -> None:
+        self.http.delete("/_twin/api-requests").raise_for_status()
+
     def environ(self, **extra: str) -> dict[str, str]:
         """This process's environment without ICEPACK_* settings, pointed at the twin."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("ICEPACK_")}

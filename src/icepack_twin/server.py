@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import signal
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -62,6 +63,19 @@ def _interval(schedule: str, now: datetime):
     it = croniter(schedule, now)
     first = it.get_next(datetime)
     return it.get_next(datetime) - first
+
+
+class _Counting:
+    """Counts the API requests served, by method and path (the control routes aside): a plain ASGI
+    wrapper, so counting costs the twin next to nothing."""
+
+    def __init__(self, app, counter: Counter):
+        self.app, self.counter = app, counter
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and not scope["path"].startswith("/_twin/"):
+            self.counter[f"{scope['method']} {scope['path']}"] += 1
+        await self.app(scope, receive, send)
 
 
 class Twin:
@@ -119,6 +133,18 @@ class Twin:
         @app.get("/_twin/job-count", include_in_schema=False)
         def job_count():
             return {"jobs": self.store.job_count()}
+
+        requests = Counter()
+        app.add_middleware(_Counting, counter=requests)
+
+        @app.get("/_twin/api-requests", include_in_schema=False)
+        def api_requests():
+            return dict(requests)
+
+        @app.delete("/_twin/api-requests", include_in_schema=False)
+        def clear_api_requests():
+            requests.clear()
+            return {"cleared": True}
 
         @app.get("/_twin/kube-requests", include_in_schema=False)
         def kube_requests():

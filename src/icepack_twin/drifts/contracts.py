@@ -10,6 +10,9 @@ DRIFTS = DriftList("contracts")
 
 
 
+DRIFTS.add("tracked-table-lacks-partitions", "/status of ops.job_runs, tracked but no environment's known table, lacks "
+           "`partitions` (an unpartitioned table): only --all-tables looks at it",
+           behaviour=switch(unpartitioned_tables={"ops.job_runs"}))
 DRIFTS.add("status-missing-key", "/status lost its `stale` key", behaviour=switch(drop_keys={"status": {"stale"}}))
 DRIFTS.add("status-extra-key", "/status grew an undocumented `cache_hit` key",
       behaviour=switch(add_keys={"status": {"cache_hit": True}}))
