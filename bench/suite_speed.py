@@ -12,7 +12,8 @@ max) of whole processes, wall time and peak memory:
 (b) the naive baseline (bench/naive: the same checks, fresh clients per test, one request
     after another, pytest's plugins auto-loaded) at each latency, and the ratio;
 (c) the read-only selection with --all-tables against twins tracking 1, 10, 100 and 1,000
-    tables, with the API requests and Kubernetes calls one run makes (the twin's own logs).
+    tables (no proxy: nothing is added), with the API requests and Kubernetes calls one run
+    makes (the twin's own logs).
 
 Also where the suite's start-up goes: `-X importtime`, cumulative per top-level package.
 Results are printed and written to bench/results.json.
@@ -78,12 +79,13 @@ def measure(twin: TwinProcess, cmd: list[str], runs: int, what: str, **environ: 
 
 def import_breakdown(twin: TwinProcess) -> dict:
     """Seconds of import per top-level package in one suite run (-X importtime, cumulative)."""
-    done = subprocess.run([sys.executable, "-X", "importtime", *SUITE[1:]], cwd=ROOT, env=twin.environ(),
+    # -s: pytest's capture would swallow what is imported while a test runs
+    done = subprocess.run([sys.executable, "-X", "importtime", *SUITE[1:], "-s"], cwd=ROOT, env=twin.environ(),
                           capture_output=True, text=True)
     per: Counter = Counter()
     for line in done.stderr.splitlines():
         if m := re.match(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)", line):
-            if len(m[2]) == 1:  # a top-level import (its cumulative time holds its children)
+            if len(m[2]) == 1:  # a top-level import (its cumulative time holds its children; lazy ones too)
                 per[m[3].split(".")[0]] += int(m[1]) / 1e6
     top = dict(sorted(((k, round(v, 3)) for k, v in per.items() if v >= 0.01), key=lambda kv: -kv[1]))
     return {"total_s": round(sum(per.values()), 3), "by_package_s": top}
@@ -111,8 +113,8 @@ def main() -> None:
     finally:
         twin.close()
     for count in (int(x) for x in args.tables.split(",")):
-        fleet = TwinProcess(Path(tempfile.mkdtemp(prefix="icepack-bench-")), "local",
-                            extra=("--proxy", "--tables", str(count)))
+        # No proxy here: no latency is added, and the twin's Python proxy would cost more than the suite
+        fleet = TwinProcess(Path(tempfile.mkdtemp(prefix="icepack-bench-")), "local", extra=("--tables", str(count)))
         try:  # with one table, that table is the known one
             known = {"ICEPACK_KNOWN_TABLE": "analytics.events"} if count == 1 else {}
             results["all_tables"][str(count)] = measure(fleet, [*SUITE, "--all-tables"], max(1, args.runs - 2),
