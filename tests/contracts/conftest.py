@@ -14,13 +14,40 @@ import pytest
 from icepack_verify import (CONTRACT_SOURCE, ENDPOINTS, Contracts, Findings, Problem, Said, aware_timestamp, describe,
                             endpoint_path, openapi_schema_for, removals, surface, tracked_tables)
 
+UNKNOWN_TABLE = "icepack_verify_probe.no_such_table_7f3a"  # a database nobody creates: the error contract's probe
+
+
 @pytest.fixture(scope="session")
-def contract_responses(api, environment) -> dict:
+def contract_reads(api, environment, request) -> dict:
+    """path -> answer (or the Problem that kept it from answering) for every independent GET the
+    selected contract tests need: the known tables' read contracts, the unknown-table probe and
+    /openapi.json, fetched once, concurrently."""
+    used = {name for item in request.session.items for name in item.fixturenames}
+    paths = []
+    if "contract_responses" in used:
+        paths += [endpoint_path(t, e) for t in environment.known_tables for e in ENDPOINTS]
+    if "unknown_table_responses" in used:
+        paths += [endpoint_path(UNKNOWN_TABLE, e) for e in ENDPOINTS]
+    if "openapi_document" in used:
+        paths.append("/openapi.json")
+    return api.get_many(paths)
+
+
+@pytest.fixture(scope="session")
+def contract_responses(contract_reads, environment) -> dict:
     """(table, endpoint) -> the answer to GET /tables/<db>/<table>/<endpoint>, or the Problem that
     kept it from answering."""
-    wanted = {(t, e): endpoint_path(t, e) for t in environment.known_tables for e in ENDPOINTS}
-    got = api.get_many(list(wanted.values()))
-    return {key: got[path] for key, path in wanted.items()}
+    return {(t, e): contract_reads[endpoint_path(t, e)] for t in environment.known_tables for e in ENDPOINTS}
+
+
+@pytest.fixture(scope="session")
+def unknown_table() -> str:
+    return UNKNOWN_TABLE
+
+
+@pytest.fixture(scope="session")
+def unknown_table_responses(contract_reads) -> dict:
+    return {path: contract_reads[path] for path in (endpoint_path(UNKNOWN_TABLE, e) for e in ENDPOINTS)}
 
 
 @pytest.fixture(scope="session")
@@ -44,10 +71,12 @@ def contract_body(contract_responses, diagnose):
 # --- the OpenAPI document ---------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def openapi_document(api, diagnose) -> dict:
+def openapi_document(contract_reads, diagnose) -> dict:
     """The served /openapi.json; an empty or unparseable one fails, an absent one skips."""
     d = diagnose("GET /openapi.json")
-    response = api.get("/openapi.json")
+    response = contract_reads["/openapi.json"]
+    if isinstance(response, Problem):
+        raise response
     if response.status_code == 404:
         pytest.skip("GET /openapi.json: 404, the API serves no OpenAPI document (spec-driven checks do not apply)")
     try:

@@ -1,14 +1,5 @@
 """The error contract: a table that cannot exist is a JSON 404, never a 500 or a load balancer's HTML page."""
-import pytest
-
-from icepack_verify import ENDPOINTS, Problem, Said, describe, endpoint_path, json_media_type
-
-UNKNOWN_TABLE = "icepack_verify_probe.no_such_table_7f3a"  # a database nobody creates
-
-
-@pytest.fixture(scope="session")
-def unknown_table_responses(api):
-    return api.get_many([endpoint_path(UNKNOWN_TABLE, e) for e in ENDPOINTS])
+from icepack_verify import Problem, Said, describe, json_media_type
 
 
 def _json_object(response) -> bool:
@@ -18,8 +9,8 @@ def _json_object(response) -> bool:
         return False
 
 
-def test_unknown_table_is_json_404(unknown_table_responses, diagnose):
-    d = diagnose(f"unknown table {UNKNOWN_TABLE}")
+def test_unknown_table_is_json_404(unknown_table, unknown_table_responses, diagnose):
+    d = diagnose(f"unknown table {unknown_table}")
     for path, response in unknown_table_responses.items():
         fine = not isinstance(response, Problem) and response.status_code == 404 and _json_object(response) \
             and json_media_type(response.headers.get("content-type"))

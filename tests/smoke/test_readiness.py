@@ -6,9 +6,9 @@ from icepack_verify import Said, describe, within_budget
 READYZ = "deployment document, rollback tiers: 'verify recovery by checking GET /readyz returns 200'"
 
 
-def test_readyz_returns_200(environment, api, diagnose):
+def test_readyz_returns_200(environment, smoke_reads, diagnose):
     path = environment.api.readiness_route
-    response = api.get(path)  # 502/503/504 retried a bounded number of times while a rollout settles
+    response = smoke_reads("readiness")
     d = diagnose(f"GET {environment.api_url}{path}")
     d.expect("status", 200, response.status_code, READYZ,
              note=f"{describe(response)} (after {environment.checks.http_attempts} attempts)")
@@ -16,11 +16,11 @@ def test_readyz_returns_200(environment, api, diagnose):
     d.conclude()
 
 
-def test_ui_answers_with_html(environment, api, diagnose):
+def test_ui_answers_with_html(environment, smoke_reads, diagnose):
     if not environment.ui_url:
         pytest.skip(f"{environment.name} names no ui_url in environments.toml: no UI to check")
     d = diagnose(f"UI GET {environment.ui_url}")
-    response = api.get(environment.ui_url, follow_redirects=True)  # same client: timeouts, retries, body cap
+    response = smoke_reads("ui")
     ctype = response.headers.get("content-type", "").split(";")[0].strip()
     d.expect("response", Said("200 text/html"), Said(describe(response)), environment.source("ui_url"),
              same=lambda *_: response.status_code == 200 and ctype == "text/html")
