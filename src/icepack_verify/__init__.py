@@ -39,7 +39,7 @@ _EXPORTS = {
     "same_quantity": "semantics", "same_schedule": "semantics", "tls_ports": "semantics", "zone": "semantics",
     # the snapshot tables
     "Outcome": "freshness", "Thresholds": "freshness", "newest_row": "freshness",
-    "newest_per_table": "freshness", "TRACKED_WITHIN": "freshness", "event_line": "cluster", "newest_status": "freshness", "table_counts": "freshness",
+    "newest_per_table": "freshness", "TRACKED_WITHIN": "freshness", "event_line": "inventory", "newest_status": "freshness", "table_counts": "freshness",
 }
 __all__ = sorted(_EXPORTS)
 

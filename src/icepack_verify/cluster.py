@@ -20,7 +20,7 @@ from kubernetes.config.config_exception import ConfigException
 
 from icepack_verify.environments import Environment
 from icepack_verify.errors import ConfigError, NotFound, Unreachable, Unreadable
-from icepack_verify.inventory import rows
+from icepack_verify.inventory import event_line, rows
 
 
 @dataclass
@@ -236,7 +236,3 @@ class ClusterSnapshot:
                                                       tail_lines=lines, _request_timeout=5)
         except (ApiException, urllib3.exceptions.HTTPError) as exc:
             return f"(log unavailable: {getattr(exc, 'status', '')} {getattr(exc, 'reason', type(exc).__name__)})"
-
-
-def event_line(e: dict) -> str:
-    return f"{e.get('lastTimestamp') or e.get('eventTime')} {e.get('type')} {e.get('reason')}: {e.get('message')}"

@@ -127,3 +127,9 @@ def _at(obj: dict, path: tuple[str, ...]) -> dict:
     for key in path:
         obj = obj.get(key) or {}
     return obj
+
+
+def event_line(e: dict) -> str:
+    """One Kubernetes event as a line of a failure message (here, not in cluster.py: a test module
+    that formats events need not load the kubernetes client at collection)."""
+    return f"{e.get('lastTimestamp') or e.get('eventTime')} {e.get('type')} {e.get('reason')}: {e.get('message')}"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from icepack_verify import (CONTRACT_SOURCE, ENDPOINTS, Contracts, Findings, Problem, Said, aware_timestamp, describe,
-                            endpoint_path, openapi_schema_for, removals, surface, tracked_tables)
+from icepack_verify import (CONTRACT_SOURCE, ENDPOINTS, Problem, Said, aware_timestamp, describe, endpoint_path,
+                            openapi_schema_for, removals, surface)
 
 UNKNOWN_TABLE = "icepack_verify_probe.no_such_table_7f3a"  # a database nobody creates: the error contract's probe
 
@@ -138,6 +138,8 @@ def reread_collected_at(api):
 @pytest.fixture(scope="session")
 def tracked_contracts(database, api, environment):
     """Every tracked table's read contracts (from the database's snapshot tables), fetched once."""
+    from icepack_verify import Contracts, tracked_tables  # with --all-tables only: it needs the database client
+
     tables = tracked_tables(database)
     if not tables:
         pytest.skip(f"no table has a snapshot in the last day ({environment.data.status_table}, "
@@ -148,6 +150,8 @@ def tracked_contracts(database, api, environment):
 @pytest.fixture(scope="session")
 def findings(tracked_contracts, environment):
     """findings("top-level keys") -> a Findings for the tracked tables, grouped by how they break."""
+    from icepack_verify import Findings
+
     n = len(tracked_contracts.tables)
     return lambda what: Findings(environment.name, f"read contracts of {n} tracked table{'s' if n > 1 else ''} "
                                                    f"(--all-tables): {what}")
