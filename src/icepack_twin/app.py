@@ -268,12 +268,13 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
 
     # A tracked table as the documented example, so spec-driven testers reach real data.
     example_db, _, example_table = (tables[0] if tables else "analytics.events").partition(".")
+    tracked = set(tables)  # a fleet of thousands is looked up per request
     Database = Annotated[str, Path(openapi_examples={"tracked": {"value": example_db}})]
     Table = Annotated[str, Path(openapi_examples={"tracked": {"value": example_table}})]
 
     def untracked(database: str, table: str, behaviour: Behaviour):
         """The error response for a table Icepack does not know, or None if tracked."""
-        if f"{database}.{table}" in tables:
+        if f"{database}.{table}" in tracked:
             return None
         if behaviour.unknown_table == "500":
             return JSONResponse({"detail": "Internal Server Error"}, status_code=500)

@@ -35,6 +35,7 @@ log = logging.getLogger("icepack_twin")
 # The tables Icepack tracks in the twin: every environment's known tables, and more.
 TRACKED_TABLES = ["analytics.events", "analytics.sessions", "sales.orders", "sales.refunds",
                   "ops.audit_log", "ops.job_runs"]
+KUBE_CONTEXT = "icepack-twin"
 
 
 def tracked_tables(count: int | None = None) -> list[str]:
@@ -42,7 +43,6 @@ def tracked_tables(count: int | None = None) -> list[str]:
     serve as many as a large deployment (--tables 1000)."""
     count = len(TRACKED_TABLES) if count is None else count
     return (TRACKED_TABLES + [f"lake.t{i:04d}" for i in range(len(TRACKED_TABLES) + 1, count + 1)])[:count]
-KUBE_CONTEXT = "icepack-twin"
 
 
 def _paused(values: dict, b: Behaviour) -> None:
