@@ -50,6 +50,8 @@ COVERAGE = D + "test_coverage.py::test_every_fresh_status_has_a_fresh_health_sna
 COLLAPSE = D + "test_coverage.py::test_tracked_tables_did_not_collapse"
 AGREES = D + "test_api_agrees.py::test_status_collected_at_matches_the_newest_row"
 EVERY_TABLE_KEYS = C + "test_every_tracked_table.py::test_every_tracked_table_has_the_contract_keys"
+EVERY_TABLE_TYPES = C + "test_every_tracked_table.py::test_every_tracked_table_has_the_contract_types"
+EVERY_TABLE_AGREE = C + "test_every_tracked_table.py::test_every_tracked_tables_contracts_agree"
 
 DRY_RUN_TIMEOUT = "4s"  # the self-tests' environments file: short enough to wait out a hung job
 
@@ -83,6 +85,11 @@ DECLARED: list[Declared] = [
     Declared("tracked-table-lacks-partitions", {EVERY_TABLE_KEYS: (
         "read contracts of 6 tracked tables (--all-tables): top-level keys: 1 table breaks, in 1 way",
         "status: top-level keys", "missing: partitions", "1 table: ops.job_runs")}, options=("--all-tables",)),
+    Declared("tracked-table-health-names-another", {
+        EVERY_TABLE_TYPES: ("field types: 1 table breaks, in 1 way", "health: table", "expected the requested table "
+                            "sales.refunds", "refunds_v0", "1 table: sales.refunds"),
+        EVERY_TABLE_AGREE: ("1 table breaks, in 1 way", "health: table", "expected 'sales.refunds'",
+                            "actual 'sales.refunds_v0'", "1 table: sales.refunds")}, options=("--all-tables",)),
     Declared("status-missing-key", {KEYS: ("/status", "missing: stale", "step 5"), SPEC: ("stale", "required")}),
     Declared("status-extra-key", {KEYS: ("/status", "unexpected: cache_hit"), SPEC: ("cache_hit",)}),
     Declared("status-renamed-key", {KEYS: ("missing: stale; unexpected: staleness",), SPEC: ("staleness",)}),

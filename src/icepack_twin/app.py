@@ -217,7 +217,9 @@ def render(value: Any, naive: bool, offset: str | None = None) -> Any:
 
 def bend(endpoint: str, body: dict, behaviour: Behaviour) -> dict:
     """Apply the contract drifts of one endpoint to a rendered body."""
-    body = {**body, **behaviour.override_values.get(endpoint, {})}
+    requested = body["table"]
+    body = {**body, **behaviour.override_values.get(endpoint, {}),
+            **behaviour.table_overrides.get(f"{requested['database']}.{requested['name']}", {}).get(endpoint, {})}
     for key in behaviour.drop_keys.get(endpoint, set()):
         body.pop(key, None)
     for old, new in behaviour.rename_keys.get(endpoint, {}).items():

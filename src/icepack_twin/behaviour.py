@@ -18,6 +18,7 @@ class Behaviour:
     # --- the split read contracts -------------------------------------------------
     drop_keys: dict[str, set[str]] = dataclasses.field(default_factory=dict)      # endpoint -> keys removed
     unpartitioned_tables: set[str] = dataclasses.field(default_factory=set)  # "db.table" whose /status lacks `partitions`
+    table_overrides: dict[str, dict[str, dict]] = dataclasses.field(default_factory=dict)  # "db.table" -> endpoint -> values
     add_keys: dict[str, dict] = dataclasses.field(default_factory=dict)           # endpoint -> extra keys
     rename_keys: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)  # endpoint -> old -> new
     override_values: dict[str, dict] = dataclasses.field(default_factory=dict)    # endpoint -> key -> value

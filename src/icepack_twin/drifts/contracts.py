@@ -13,6 +13,10 @@ DRIFTS = DriftList("contracts")
 DRIFTS.add("tracked-table-lacks-partitions", "/status of ops.job_runs, tracked but no environment's known table, lacks "
            "`partitions` (an unpartitioned table): only --all-tables looks at it",
            behaviour=switch(unpartitioned_tables={"ops.job_runs"}))
+DRIFTS.add("tracked-table-health-names-another", "/health of sales.refunds, tracked but no environment's known "
+           "table, names sales.refunds_v0: only --all-tables looks at it",
+           behaviour=switch(table_overrides={"sales.refunds": {"health": {
+               "table": {"database": "sales", "name": "refunds_v0"}}}}))
 DRIFTS.add("status-missing-key", "/status lost its `stale` key", behaviour=switch(drop_keys={"status": {"stale"}}))
 DRIFTS.add("status-extra-key", "/status grew an undocumented `cache_hit` key",
       behaviour=switch(add_keys={"status": {"cache_hit": True}}))
