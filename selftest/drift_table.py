@@ -253,6 +253,7 @@ EQUIVALENT: list[Declared] = [
     Equivalent("api-resources-in-other-units", API + "test_api_deployment_spec"),
     Equivalent("api-arch-by-node-affinity", API + "test_api_deployment_spec", NS + "test_workloads_select_the_expected_arch"),
     Equivalent("api-extra-metrics-port", API + "test_api_deployment_spec"),
+    Equivalent("assessments-read-while-a-run-commits", AGREE),
     Equivalent("health-sync-schedule-as-a-list", CRON + "test_cronjob_spec", CRON + "test_cronjob_recent_success"),
     Equivalent("orchestrator-schedule-as-a-range", CRON + "test_cronjob_spec", CRON + "test_cronjob_recent_success"),
     Equivalent("health-sync-in-kolkata-time", CRON + "test_cronjob_spec", CRON + "test_cronjob_recent_success"),

@@ -27,6 +27,10 @@ class Behaviour:
     json_media_type: str = "application/json"  # the read contracts' Content-Type
     error_media_type: str = "application/json"  # an untracked table's 404 Content-Type
     health_status_lag: timedelta | None = None  # health/recommendation based on a status this much older
+    # The first read of each table's assessments lands before the newest health-sync run committed:
+    # it names the previous status (a read racing a run); asked again, the newest.
+    assessments_race_a_run: bool = False
+    raced: set[tuple[str, str]] = dataclasses.field(default_factory=set)  # (table, endpoint) already served stale
     unknown_table: Literal["json404", "500", "html"] = "json404"
     openapi_hidden_paths: set[str] = dataclasses.field(default_factory=set)  # paths dropped from /openapi.json
     openapi_retyped: dict[str, str] = dataclasses.field(default_factory=dict)  # "Schema.property" -> new type

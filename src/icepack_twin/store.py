@@ -299,19 +299,20 @@ class Store:
             await asyncio.sleep(tick)
 
     # --- reads for the API ------------------------------------------------------------------
-    def latest_status(self, database: str, table: str) -> dict | None:
+    def latest_status(self, database: str, table: str, skip: int = 0) -> dict | None:
+        """The newest status row (skip=1: the one before it)."""
         with self.reading() as conn:
             return conn.execute(
                 "SELECT collected_at, payload FROM table_status_snapshots"
-                " WHERE database_name = %s AND table_name = %s ORDER BY collected_at DESC LIMIT 1",
-                (database, table)).fetchone()
+                " WHERE database_name = %s AND table_name = %s ORDER BY collected_at DESC LIMIT 1 OFFSET %s",
+                (database, table, skip)).fetchone()
 
-    def latest_health(self, database: str, table: str) -> dict | None:
+    def latest_health(self, database: str, table: str, skip: int = 0) -> dict | None:
         with self.reading() as conn:
             return conn.execute(
                 "SELECT assessed_at, status_collected_at, health_status, issues, error"
                 " FROM table_health_snapshots WHERE database_name = %s AND table_name = %s"
-                " ORDER BY assessed_at DESC LIMIT 1", (database, table)).fetchone()
+                " ORDER BY assessed_at DESC LIMIT 1 OFFSET %s", (database, table, skip)).fetchone()
 
     def recent_jobs(self, database: str, table: str, limit: int = 5) -> list[dict]:
         with self.reading() as conn:

@@ -51,9 +51,10 @@ def _when(body: dict, key: str) -> datetime | None:
 
 
 def check_agreement(d: Diagnosis, table: str, bodies: dict[str, dict], env: Environment,
-                    reread_collected_at: Callable[[], datetime | None]) -> str | None:
+                    reread: Callable[[str], dict | None]) -> str | None:
     """The three contracts of one table tell one story. Returns why the timestamps could not be
-    compared (not ISO-8601 with a zone), or None when they were.
+    compared (not ISO-8601 with a zone), or None when they were. `reread(endpoint)` reads one
+    contract again (None if unreadable): a health-sync run may commit between the concurrent reads.
 
     /health and /maintenance/recommendation are assessments of a /status snapshot: their
     `status_collected_at` may not be newer than /status `collected_at`, nor older than it by
@@ -73,19 +74,26 @@ def check_agreement(d: Diagnosis, table: str, bodies: dict[str, dict], env: Envi
     assessments = [e for e in ENDPOINTS if (e, BASED_ON) in times]
     if any(times[(e, BASED_ON)] > collected for e in assessments):
         # A health-sync ran between the concurrent reads: read /status once more, after the assessments.
-        collected = reread_collected_at() or collected
+        collected = _when(reread("status") or {}, "collected_at") or collected
     tolerance = env.checks.assessment_tolerance
     for endpoint in assessments:
         based_on = times[(endpoint, BASED_ON)]
         own_key = next(k for k in timestamp_fields(endpoint) if k != BASED_ON)  # assessed_at, evaluated_at
         own = times[(endpoint, own_key)]
-        # Made after the newer /status existed, yet of an older one: stale input (a health-sync run
-        # caught between writing /status and /health shows an assessment older than /status: fine).
+        stale = lambda b, o: o >= collected and collected - b > tolerance  # noqa: E731
+        if stale(based_on, own):
+            # Made after the newer /status was stamped, yet of an older one: stale input, or a
+            # health-sync run that had stamped but not yet committed that status. Asked again now,
+            # an assessment that still names the older status is the finding.
+            fresh = reread(endpoint) or {}
+            based_on, own = _when(fresh, BASED_ON) or based_on, _when(fresh, own_key) or own
+            if based_on > collected:  # yet another run committed meanwhile: its status, read after
+                collected = _when(reread("status") or {}, "collected_at") or collected
         d.expect(f"{endpoint}: {BASED_ON}", f"within {tolerance} of /status collected_at {collected.isoformat()} "
                  f"(it was {own_key} {own.isoformat()}, after that status existed)",
                  f"{based_on.isoformat()} ({collected - based_on} older: assessed from stale input)",
                  env.source("checks.assessment_tolerance"),
-                 same=lambda _e, _a, b=based_on, o=own: not (o >= collected and collected - b > tolerance))
+                 same=lambda _e, _a, b=based_on, o=own: not stale(b, o))
         d.expect(f"{endpoint}: {BASED_ON}", f"not newer than /status collected_at {collected.isoformat()}",
                  based_on.isoformat(), f"{CONTRACT_SOURCE}: assessments are made of a status snapshot",
                  same=lambda _e, _a, b=based_on: b <= collected)

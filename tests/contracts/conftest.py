@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from icepack_verify import (CONTRACT_SOURCE, ENDPOINTS, Problem, Said, aware_timestamp, describe, endpoint_path,
+from icepack_verify import (CONTRACT_SOURCE, ENDPOINTS, Problem, Said, describe, endpoint_path,
                             openapi_schema_for, removals, surface)
 
 UNKNOWN_TABLE = "icepack_verify_probe.no_such_table_7f3a"  # a database nobody creates: the error contract's probe
@@ -122,15 +122,16 @@ def openapi_baseline(openapi_baseline_path, openapi_document, environment, pytes
 
 
 @pytest.fixture(scope="session")
-def reread_collected_at(api):
-    """reread_collected_at(path of a /status) -> its collected_at read once more (None if unreadable)."""
-    def reread(path: str):
+def reread(api):
+    """reread(path) -> the JSON object served there now (None if none): for a read that raced a
+    health-sync run."""
+    def again(path: str) -> dict | None:
         try:
             body = api.get(path).json()
-            return aware_timestamp(body.get("collected_at")) if isinstance(body, dict) else None
         except ValueError:
             return None
-    return reread
+        return body if isinstance(body, dict) else None
+    return again
 
 
 # --- --all-tables: every table the snapshot tables track ----------------------------------

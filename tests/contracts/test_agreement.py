@@ -10,11 +10,10 @@ import pytest
 from icepack_verify import ENDPOINTS, check_agreement, endpoint_path
 
 
-def test_endpoints_agree(contract_body, reread_collected_at, environment, diagnose, table):
+def test_endpoints_agree(contract_body, reread, environment, diagnose, table):
     d = diagnose(f"read contracts of {table}")
     bodies = {e: contract_body(table, e) for e in ENDPOINTS}
-    not_comparable = check_agreement(d, table, bodies, environment,
-                                     lambda: reread_collected_at(endpoint_path(table, "status")))
+    not_comparable = check_agreement(d, table, bodies, environment, lambda e: reread(endpoint_path(table, e)))
     d.conclude()
     if not_comparable:
         pytest.skip(not_comparable)

@@ -30,11 +30,10 @@ def test_every_tracked_table_has_the_contract_types(tracked_contracts, findings)
     found.conclude()
 
 
-def test_every_tracked_tables_contracts_agree(tracked_contracts, findings, reread_collected_at, environment):
+def test_every_tracked_tables_contracts_agree(tracked_contracts, findings, reread, environment):
     found = findings("agreement between /status, /health and the recommendation")
     for table, bodies, d in tracked_contracts.per_table():
         if bodies is not None:  # timestamps not comparable: the field types test reports them
-            check_agreement(d, str(table), bodies, environment, 
-                            lambda t=table: reread_collected_at(t.path("status")))
+            check_agreement(d, str(table), bodies, environment, lambda e, t=table: reread(t.path(e)))
         found.add(table, d)
     found.conclude()
