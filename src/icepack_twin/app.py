@@ -217,10 +217,11 @@ def render(value: Any, naive: bool, offset: str | None = None) -> Any:
 
 def bend(endpoint: str, body: dict, behaviour: Behaviour) -> dict:
     """Apply the contract drifts of one endpoint to a rendered body."""
-    requested = body["table"]
+    table = f"{body['table']['database']}.{body['table']['name']}"  # the requested one
     body = {**body, **behaviour.override_values.get(endpoint, {}),
-            **behaviour.table_overrides.get(f"{requested['database']}.{requested['name']}", {}).get(endpoint, {})}
-    for key in behaviour.drop_keys.get(endpoint, set()):
+            **behaviour.table_overrides.get(table, {}).get(endpoint, {})}
+    dropped = behaviour.drop_keys.get(endpoint, set()) | behaviour.table_drop_keys.get(table, {}).get(endpoint, set())
+    for key in dropped:
         body.pop(key, None)
     for old, new in behaviour.rename_keys.get(endpoint, {}).items():
         if old in body:
@@ -325,8 +326,6 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
         stale = datetime.now(timezone.utc) - collected_at > 2 * store.interval
         body = {**row["payload"], "collected_at": collected_at, "stale": stale, "last_error": None,
                 "table": {"database": database, "name": table}}
-        if f"{database}.{table}" in behaviour.unpartitioned_tables:  # the collector skips what it cannot read
-            body.pop("partitions")
         return JSONResponse(bend("status", body, behaviour), media_type=behaviour.json_media_type)
 
     @app.get("/tables/{database}/{table}/health", response_model=TableHealth, responses=NOT_FOUND)

@@ -17,8 +17,9 @@ Endpoint = Literal["status", "health", "recommendation"]
 class Behaviour:
     # --- the split read contracts -------------------------------------------------
     drop_keys: dict[str, set[str]] = dataclasses.field(default_factory=dict)      # endpoint -> keys removed
-    unpartitioned_tables: set[str] = dataclasses.field(default_factory=set)  # "db.table" whose /status lacks `partitions`
-    table_overrides: dict[str, dict[str, dict]] = dataclasses.field(default_factory=dict)  # "db.table" -> endpoint -> values
+    # The same edits for one table only: "db.table" -> endpoint -> values / keys
+    table_overrides: dict[str, dict[str, dict]] = dataclasses.field(default_factory=dict)
+    table_drop_keys: dict[str, dict[str, set[str]]] = dataclasses.field(default_factory=dict)
     add_keys: dict[str, dict] = dataclasses.field(default_factory=dict)           # endpoint -> extra keys
     rename_keys: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)  # endpoint -> old -> new
     override_values: dict[str, dict] = dataclasses.field(default_factory=dict)    # endpoint -> key -> value

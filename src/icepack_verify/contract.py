@@ -35,7 +35,11 @@ def route(template: str, **values: str) -> str:
 
 def endpoint_path(table: str, endpoint: str) -> str:
     """'analytics.events', 'health' -> '/tables/analytics/events/health'."""
-    database, name = table.split(".", 1)
+    return contract_path(*table.split(".", 1), endpoint)
+
+
+def contract_path(database: str, name: str, endpoint: str) -> str:
+    """'analytics', 'events', 'health' -> '/tables/analytics/events/health' (a database name may hold a dot)."""
     return route("/tables/{database}/{table}/", database=database, table=name) + endpoint
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from psycopg import sql
 
 from icepack_verify.api import describe
-from icepack_verify.contract import CONTRACT_SOURCE, ENDPOINTS, route
+from icepack_verify.contract import CONTRACT_SOURCE, ENDPOINTS, contract_path
 from icepack_verify.database import Database
 from icepack_verify.diagnosis import Diagnosis, Mismatch, Said, fail
 from icepack_verify.errors import Problem
@@ -30,7 +30,7 @@ class Tracked:
         return f"{self.database}.{self.name}"
 
     def path(self, endpoint: str) -> str:
-        return route("/tables/{database}/{table}/", database=self.database, table=self.name) + endpoint
+        return contract_path(self.database, self.name, endpoint)
 
 
 def tracked_tables(db: Database) -> list[Tracked]:

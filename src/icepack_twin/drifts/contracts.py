@@ -12,7 +12,7 @@ DRIFTS = DriftList("contracts")
 
 DRIFTS.add("tracked-table-lacks-partitions", "/status of ops.job_runs, tracked but no environment's known table, lacks "
            "`partitions` (an unpartitioned table): only --all-tables looks at it",
-           behaviour=switch(unpartitioned_tables={"ops.job_runs"}))
+           behaviour=switch(table_drop_keys={"ops.job_runs": {"status": {"partitions"}}}))
 DRIFTS.add("tracked-table-health-names-another", "/health of sales.refunds, tracked but no environment's known "
            "table, names sales.refunds_v0: only --all-tables looks at it",
            behaviour=switch(table_overrides={"sales.refunds": {"health": {
