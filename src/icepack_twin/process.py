@@ -77,14 +77,21 @@ class TwinProcess:
         self.state_dir = state_dir
         self.proc, self.state = start(state_dir, env, extra=extra)
         self.http = httpx.Client(base_url=self.state["control_url"], timeout=30)
-        self.current: tuple | None = (env, (), "live")
+        self.current: tuple | None = (env, (), "live", ())
 
-    def configure(self, env: str = "local", drifts: tuple[str, ...] = (), phase: str = "live") -> None:
-        """Deploy another environment's values, these drifts, this phase (a no-op when already so)."""
-        wanted = (env, tuple(drifts), phase)
+    def configure(self, env: str = "local", drifts: tuple[str, ...] = (), phase: str = "live",
+                  mutations: tuple[dict, ...] = ()) -> None:
+        """Deploy another environment's values, these drifts, this phase, these mutations (each a
+        `Mutation.as_json()`), a no-op when already so."""
+        wanted = (env, tuple(drifts), phase, tuple(m.get("id", "") for m in mutations))
         if wanted != self.current:
-            self.http.post("/_twin/configure", json={"env": env, "drifts": list(drifts), "phase": phase}).raise_for_status()
+            self.http.post("/_twin/configure", json={"env": env, "drifts": list(drifts), "phase": phase,
+                                                     "mutations": list(mutations)}).raise_for_status()
             self.current = wanted
+
+    def world(self, layer: str) -> dict:
+        """The healthy world of one mutation layer (configure a healthy twin first)."""
+        return self.http.get(f"/_twin/world/{layer}").raise_for_status().json()
 
     def set_faults(self, **targets: dict) -> None:
         """Replace the proxies' faults, e.g. set_faults(api={"error_rate": 0.1}); needs a twin started with --proxy."""

@@ -21,7 +21,8 @@ import uvicorn
 from croniter import croniter
 from fastapi import Body, FastAPI, HTTPException
 
-from icepack_twin import chart, drifts
+from icepack_twin import chart, drifts, mutate
+from icepack_twin.mutate import layers as _layers  # noqa: F401  (registers every layer)
 from icepack_twin.app import create_app
 from icepack_twin.behaviour import Behaviour
 from icepack_twin.cluster import TwinCluster
@@ -93,12 +94,16 @@ class Twin:
         self.config: dict = {}
         self.store: Store | None = None
         self.cluster = TwinCluster()
+        self.objects: Objects = Objects()
 
-    def configure(self, env: str = "local", drift_names: list[str] | None = None, phase: str = "live") -> dict:
-        """Render the environment's objects, apply the phase and the drifts, reseed the tables."""
+    def configure(self, env: str = "local", drift_names: list[str] | None = None, phase: str = "live",
+                  mutations: list[dict] | None = None) -> dict:
+        """Render the environment's objects, apply the phase, the drifts and the mutations (each a
+        `Mutation.change`, applied by its layer), reseed the tables."""
         if phase not in PHASES:
             raise ValueError(f"unknown phase {phase!r}; known: {', '.join(PHASES)}")
         chosen = drifts.lookup(list(drift_names or []))
+        by_layer = mutate.by_layer(list(mutations or []))
         now = datetime.now(timezone.utc)
         values, behaviour = values_for(env), Behaviour()
         PHASES[phase](values, behaviour)
@@ -111,17 +116,35 @@ class Twin:
                 d.objects(objects)
             if d.behaviour:
                 d.behaviour(behaviour)
+        for name, chosen_mutations in by_layer.items():
+            for m in chosen_mutations:
+                mutate.LAYERS[name].prepare(objects, behaviour, m)
+        self.objects = objects
         self.cluster.load(objects)
         with self.store.lock:  # no loop tick between the reset and the new behaviour
             self.store.reset(self.tables, behaviour, _interval(values["healthSync"]["schedule"], now), now)
+            for name, layer in mutate.LAYERS.items():  # every layer: one that keeps state across resets restores it
+                layer.settle(self.store, by_layer.get(name, []))
             self.behaviour = behaviour
-        self.config = {"env": env, "drifts": [d.name for d in chosen], "phase": phase}
+        self.config = {"env": env, "drifts": [d.name for d in chosen], "phase": phase,
+                       "mutations": [m.get("id", "") for m in mutations or []]}
         return self.config
 
     def _control(self, app: FastAPI) -> None:
         @app.post("/_twin/configure", include_in_schema=False)
         def configure(body: dict = Body(...)):
-            return self.configure(body.get("env", "local"), body.get("drifts", []), body.get("phase", "live"))
+            try:
+                return self.configure(body.get("env", "local"), body.get("drifts", []), body.get("phase", "live"),
+                                      body.get("mutations", []))
+            except ValueError as exc:
+                raise HTTPException(422, str(exc)) from None
+
+        @app.get("/_twin/world/{layer}", include_in_schema=False)
+        def world(layer: str):
+            """The healthy world of one mutation layer, as its generator reads it."""
+            if layer not in mutate.LAYERS:
+                raise HTTPException(404, f"unknown mutation layer {layer!r}; known: {', '.join(sorted(mutate.LAYERS))}")
+            return mutate.LAYERS[layer].world(self)
 
         @app.put("/_twin/faults", include_in_schema=False)
         def set_faults(body: dict = Body(...)):
