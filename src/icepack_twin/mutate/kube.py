@@ -153,6 +153,8 @@ def _string_ops(value: str) -> list[tuple[str, dict, str]]:
     elif m := _IMAGE.match(value):
         put("other-tag", f"{m.group(1)}:{m.group(2)}-mutant")
         put("other-repository", f"{m.group(1)}-mutant:{m.group(2)}")
+    elif m := _IP.match(value):
+        put("other-ip", f"{m.group(1)}{(int(m.group(2)) + 1) % 256}")
     elif m := _SEMVER.match(value):
         put("other-patch", f"{m.group(1)}{m.group(2)}.{m.group(3)}.{int(m.group(4)) + 1}{m.group(5)}")
         put("other-major", f"{m.group(1)}{int(m.group(2)) + 1}.{m.group(3)}.{m.group(4)}{m.group(5)}")
@@ -161,8 +163,6 @@ def _string_ops(value: str) -> list[tuple[str, dict, str]]:
     elif value.startswith("arn:"):
         put("other-arn", re.sub(r":\d{12}:", ":000000000000:", value) if re.search(r":\d{12}:", value)
             else value + "-mutant")
-    elif m := _IP.match(value):
-        put("other-ip", f"{m.group(1)}{(int(m.group(2)) + 1) % 256}")
     elif enum := next((e for e in _ENUMS if value in e), None):
         for other in enum:
             put(f"to-{other}", other)
