@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     mut = sub.add_parser("mutate", help="judge every generated mutation of a healthy twin by the read-only suite "
                                         "(icepack_twin.mutate.engine)")
     mut.add_argument("--layer", action="append", default=[], help="only this layer's mutations; repeatable")
+    mut.add_argument("--only", action="append", default=[], metavar="PATTERN",
+                     help="only mutations whose id matches this pattern (* and ? wildcards, as in mutations.toml); repeatable")
     mut.add_argument("--seed", type=int, default=1, help="the random sample's seed (default 1)")
     mut.add_argument("--limit", type=int, default=None, metavar="N", help="a random sample of N mutations")
     mut.add_argument("--report", type=Path, default=Path("reports/mutations.json"))
@@ -74,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("--limit: at least 1; --workers: between 1 and 8")
         if args.attach and args.workers != 1:
             raise SystemExit("--attach uses one running twin: --workers 1")
-        return engine.run(engine.Options(seed=args.seed, limit=args.limit, layers=args.layer, report=args.report,
+        return engine.run(engine.Options(seed=args.seed, limit=args.limit, layers=args.layer, only=args.only,
+                                         report=args.report,
                                          ledger=args.ledger, workers=args.workers, state_dir=args.state_dir,
                                          attach=args.attach, fail_on_survivor=args.fail_on_survivor))
 

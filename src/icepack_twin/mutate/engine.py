@@ -48,6 +48,7 @@ class Options:
     seed: int = 1
     limit: int | None = None
     layers: list[str] = field(default_factory=list)
+    only: list[str] = field(default_factory=list)  # id patterns (as in the ledger): judge only these
     report: Path = Path("reports/mutations.json")
     ledger: Path = Path("mutations.toml")
     workers: int = 1
@@ -104,7 +105,8 @@ class _Worker:
         started = time.monotonic()
         try:
             proc = subprocess.run(suite_command(self.opts.env, self.report), cwd=self.opts.suite_dir,
-                                  env=self.twin.environ(), capture_output=True, text=True, timeout=self.opts.timeout)
+                                  env=self.twin.environ(), capture_output=True, text=True, timeout=self.opts.timeout,
+                                  start_new_session=True)  # a Ctrl-C stops the engine, never a run's verdict
         except subprocess.TimeoutExpired:
             return {"verdict": "timeout", "exit_code": None, "seconds": round(time.monotonic() - started, 2),
                     "failures": [], "not_run": [], "output": f"the suite did not finish within {self.opts.timeout:.0f} s"}
@@ -184,8 +186,11 @@ def generate(worlds: dict[str, dict], chosen: list[str]) -> dict[str, list[Mutat
     return out
 
 
-def sample(generated: dict[str, list[Mutation]], seed: int, limit: int | None) -> list[Mutation]:
-    every = sorted((m for ms in generated.values() for m in ms), key=lambda m: m.id)
+def sample(generated: dict[str, list[Mutation]], seed: int, limit: int | None, only: list[str] = ()) -> list[Mutation]:
+    """The mutations to judge, in id order: those matching `only` (all if empty), a seeded sample of `limit`."""
+    patterns = [ledger_mod.Entry("only", p, "") for p in only]
+    every = sorted((m for ms in generated.values() for m in ms
+                    if not patterns or any(p.matches(m.id) for p in patterns)), key=lambda m: m.id)
     if limit is not None and limit < len(every):
         every = sorted(random.Random(seed).sample(every, limit), key=lambda m: m.id)
     return every
@@ -247,7 +252,9 @@ def run(opts: Options) -> int:
                                  "no mutation can be judged against it")
         worlds = {name: twins[0].world(name) for name in chosen}
         generated = generate(worlds, chosen)
-        picked = sample(generated, opts.seed, opts.limit)
+        picked = sample(generated, opts.seed, opts.limit, opts.only)
+        if not picked:
+            raise SystemExit("no generated mutation matches --only " + " ".join(opts.only))
         print(f"mutate: {sum(map(len, generated.values()))} mutations generated "
               f"({', '.join(f'{n} {len(ms)}' for n, ms in generated.items())}); judging {len(picked)} "
               f"with {len(workers)} twin(s)", file=sys.stderr)
@@ -283,7 +290,7 @@ def _judge_all(workers: list[_Worker], picked: list[Mutation], entries) -> list[
     errors: list[BaseException] = []
 
     def work(w: _Worker) -> None:
-        while not errors:
+        while not errors:  # an error anywhere (or an interrupt) stops every worker
             try:
                 i, m = todo.get_nowait()
             except queue.Empty:
@@ -295,11 +302,19 @@ def _judge_all(workers: list[_Worker], picked: list[Mutation], entries) -> list[
                 return
             progress.add(results[i]["outcome"])
 
-    threads = [threading.Thread(target=work, args=(w,)) for w in workers]
+    threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in workers]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
+    try:
+        for t in threads:
+            while t.is_alive():
+                t.join(0.5)
+    except KeyboardInterrupt:  # stop taking mutations; the ones judged so far still make a report
+        errors.append(KeyboardInterrupt())
+        print("\ninterrupted: finishing the suite runs under way, then writing the report", file=sys.stderr)
+        for t in threads:
+            t.join()
+        return [r for r in results if r is not None]
     if errors:
         raise errors[0]
     return [r for r in results if r is not None]
@@ -313,10 +328,11 @@ def _report(opts, started_at, duration, generated, picked, results, baselines, a
     seconds = [r["details"]["seconds"] for r in results if "seconds" in r.get("details", {})]
     return {
         "run": {
-            "seed": opts.seed, "limit": opts.limit, "layers": sorted(generated), "started": started_at.isoformat(),
+            "seed": opts.seed, "limit": opts.limit, "layers": sorted(generated), "only": opts.only, "started": started_at.isoformat(),
             "duration_s": round(duration, 1), "twin_env": opts.env, "workers": len(baselines),
             "suite": " ".join(suite_command(opts.env, Path("REPORT"))[1:]),
             "generated": {n: len(ms) for n, ms in generated.items()}, "sampled": len(picked),
+            "judged": len(results), "interrupted": len(results) < len(picked),
             "counts": {n: {o: c[o] for o in OUTCOMES} for n, c in sorted(per_layer.items())},
             "totals": {o: totals[o] for o in OUTCOMES},
             "score": score(totals),
@@ -332,7 +348,7 @@ def _report(opts, started_at, duration, generated, picked, results, baselines, a
 def summary(report: dict) -> str:
     run = report["run"]
     t = run["totals"]
-    lines = [f"mutations: {run['sampled']} judged of {sum(run['generated'].values())} generated "
+    lines = [f"mutations: {run['judged']} judged of {run['sampled']} sampled, {sum(run['generated'].values())} generated "
              f"(seed {run['seed']}, {run['wall_seconds_per_mutation']} s each)",
              f"  caught {t['caught']}, survived {t['survived']}, harmless {t['harmless']}, "
              f"unobservable {t['unobservable']}, invalid {t['invalid']}; ledger contradicted {run['ledger_contradicted']}",
