@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     mut.add_argument("--state-dir", type=Path, default=Path(".twin-mutate"), help="where the twins keep their state")
     mut.add_argument("--attach", type=Path, default=None, metavar="STATE_DIR",
                      help="use the twin already running with this state folder instead of starting one")
+    mut.add_argument("--no-preload", action="store_true",
+                     help="start every suite run from scratch instead of forking it from a process with the suite's "
+                          "libraries imported (slower; the same judgement)")
     mut.add_argument("--fail-on-survivor", action="store_true", help="exit 1 if any mutation survived unledgered")
     args = parser.parse_args(argv)
 
@@ -79,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         return engine.run(engine.Options(seed=args.seed, limit=args.limit, layers=args.layer, only=args.only,
                                          report=args.report,
                                          ledger=args.ledger, workers=args.workers, state_dir=args.state_dir,
-                                         attach=args.attach, fail_on_survivor=args.fail_on_survivor))
+                                         attach=args.attach, fail_on_survivor=args.fail_on_survivor,
+                                         preload=not args.no_preload))
 
     if args.command == "drifts":
         for d in sorted(drifts.CATALOGUE.values(), key=lambda d: (d.suite, d.name)):

@@ -58,6 +58,7 @@ class Options:
     fail_on_survivor: bool = False
     suite_dir: Path = Path(".")
     timeout: float = 400
+    preload: bool = True  # fork each suite run from a process with its libraries imported (suite_server)
 
 
 def suite_command(env: str, report: Path) -> list[str]:
@@ -89,31 +90,60 @@ class _Attached:
 
 
 class _Worker:
-    """One twin and the suite run against it."""
+    """One twin and the suite run against it (a fresh process per run: forked from the suite server,
+    or started from scratch without --no-preload)."""
 
     def __init__(self, twin, opts: Options, name: str):
         self.twin, self.opts, self.name = twin, opts, name
         self.report = (twin.state_dir / f"suite-{name}.json").resolve()
+        self.log = (twin.state_dir / f"suite-{name}.log").resolve()
+        self.server = None
+        if opts.preload:
+            self.server = subprocess.Popen([sys.executable, "-m", "icepack_twin.mutate.suite_server"],
+                                           cwd=opts.suite_dir, env=twin.environ(), stdin=subprocess.PIPE,
+                                           stdout=subprocess.PIPE, text=True, start_new_session=True)
+            if "ready" not in json.loads(self.server.stdout.readline() or "{}"):
+                raise SystemExit("the suite server did not start (python -m icepack_twin.mutate.suite_server)")
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stdin.close()
+            self.server.wait(timeout=30)
 
     def configure(self, mutations: tuple[dict, ...] = ()) -> None:
         """Re-render healthy (+ the mutations) every time: a configure is what resets the world."""
         self.twin.http.post("/_twin/configure", json={"env": self.opts.env, "drifts": [], "phase": "live",
                                                       "mutations": list(mutations)}).raise_for_status()
 
+    def _run(self) -> tuple[int | None, str]:
+        cmd = suite_command(self.opts.env, self.report)
+        if self.server is None:
+            try:
+                proc = subprocess.run(cmd, cwd=self.opts.suite_dir, env=self.twin.environ(), capture_output=True,
+                                      text=True, timeout=self.opts.timeout,
+                                      start_new_session=True)  # a Ctrl-C stops the engine, never a run's verdict
+            except subprocess.TimeoutExpired:
+                return None, ""
+            return proc.returncode, proc.stdout + proc.stderr
+        request = {"args": cmd[3:], "cwd": str(self.opts.suite_dir.resolve()), "log": str(self.log),
+                   "timeout": self.opts.timeout}
+        self.server.stdin.write(json.dumps(request) + "\n")
+        self.server.stdin.flush()
+        answer = json.loads(self.server.stdout.readline() or '{"exit": null}')
+        return answer["exit"], self.log.read_text(errors="replace") if self.log.exists() else ""
+
     def run_suite(self) -> dict:
         self.report.unlink(missing_ok=True)
         started = time.monotonic()
-        try:
-            proc = subprocess.run(suite_command(self.opts.env, self.report), cwd=self.opts.suite_dir,
-                                  env=self.twin.environ(), capture_output=True, text=True, timeout=self.opts.timeout,
-                                  start_new_session=True)  # a Ctrl-C stops the engine, never a run's verdict
-        except subprocess.TimeoutExpired:
-            return {"verdict": "timeout", "exit_code": None, "seconds": round(time.monotonic() - started, 2),
-                    "failures": [], "not_run": [], "output": f"the suite did not finish within {self.opts.timeout:.0f} s"}
+        code, output = self._run()
+        seconds = round(time.monotonic() - started, 2)
+        if code is None:
+            return {"verdict": "timeout", "exit_code": None, "seconds": seconds, "failures": [], "not_run": [],
+                    "output": f"the suite did not finish within {self.opts.timeout:.0f} s"}
         summary = json.loads(self.report.read_text()) if self.report.exists() else {}
-        return {"verdict": summary.get("verdict", "no report"), "exit_code": proc.returncode,
-                "seconds": round(time.monotonic() - started, 2), "failures": summary.get("failures", []),
-                "not_run": summary.get("not_run", []), "output": (proc.stdout + proc.stderr)[-2000:]}
+        return {"verdict": summary.get("verdict", "no report"), "exit_code": code, "seconds": seconds,
+                "failures": summary.get("failures", []), "not_run": summary.get("not_run", []),
+                "output": output[-2000:]}
 
     def judge(self, m: Mutation, entries: list[ledger_mod.Entry]) -> dict:
         entry = {"id": m.id, "layer": m.layer, "target": m.target, "path": m.path, "operator": m.operator,
@@ -239,8 +269,10 @@ def run(opts: Options) -> int:
     chosen = opts.layers or sorted(mutate.LAYERS)
     started_at, started = datetime.now(timezone.utc), time.monotonic()
     twins = _start_twins(opts)
+    workers: list[_Worker] = []
     try:
-        workers = [_Worker(t, opts, f"w{i + 1}") for i, t in enumerate(twins)]
+        for i, t in enumerate(twins):
+            workers.append(_Worker(t, opts, f"w{i + 1}"))
         baselines = []
         for w in workers:  # each twin must be healthy to the suite, or no outcome means anything
             w.configure()
@@ -264,6 +296,8 @@ def run(opts: Options) -> int:
             w.configure()
             after.append({"worker": w.name, "verdict": w.run_suite()["verdict"]})
     finally:
+        for w in workers:
+            w.close()
         for t in twins:
             if isinstance(t, _Attached):  # leave it as found: healthy
                 t.http.post("/_twin/configure", json={"env": opts.env}).raise_for_status()
@@ -330,6 +364,7 @@ def _report(opts, started_at, duration, generated, picked, results, baselines, a
         "run": {
             "seed": opts.seed, "limit": opts.limit, "layers": sorted(generated), "only": opts.only, "started": started_at.isoformat(),
             "duration_s": round(duration, 1), "twin_env": opts.env, "workers": len(baselines),
+            "preload": opts.preload,
             "suite": " ".join(suite_command(opts.env, Path("REPORT"))[1:]),
             "generated": {n: len(ms) for n, ms in generated.items()}, "sampled": len(picked),
             "judged": len(results), "interrupted": len(results) < len(picked),
