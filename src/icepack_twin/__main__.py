@@ -5,6 +5,7 @@
     eval "$(python -m icepack_twin up --env stage)"   # then: pytest --env stage
     python -m icepack_twin down
     python -m icepack_twin drifts
+    python -m icepack_twin mutate [--layer kube]... [--seed 1] [--limit 40] [--workers 2] [--report PATH]
 """
 from __future__ import annotations
 
@@ -52,7 +53,37 @@ def main(argv: list[str] | None = None) -> int:
     down = sub.add_parser("down")
     down.add_argument("--state-dir", type=Path, default=DEFAULT_STATE)
     sub.add_parser("drifts")
+    mut = sub.add_parser("mutate", help="judge every generated mutation of a healthy twin by the read-only suite "
+                                        "(icepack_twin.mutate.engine)")
+    mut.add_argument("--layer", action="append", default=[], help="only this layer's mutations; repeatable")
+    mut.add_argument("--only", action="append", default=[], metavar="PATTERN",
+                     help="only mutations whose id matches this pattern (* and ? wildcards, as in mutations.toml); repeatable")
+    mut.add_argument("--seed", type=int, default=1, help="the random sample's seed (default 1)")
+    mut.add_argument("--limit", type=int, default=None, metavar="N", help="a random sample of N mutations")
+    mut.add_argument("--report", type=Path, default=Path("reports/mutations.json"))
+    mut.add_argument("--ledger", type=Path, default=Path("mutations.toml"))
+    mut.add_argument("--workers", type=int, default=1, metavar="N", help="N twins, each judging its share")
+    mut.add_argument("--state-dir", type=Path, default=Path(".twin-mutate"), help="where the twins keep their state")
+    mut.add_argument("--attach", type=Path, default=None, metavar="STATE_DIR",
+                     help="use the twin already running with this state folder instead of starting one")
+    mut.add_argument("--no-preload", action="store_true",
+                     help="start every suite run from scratch instead of forking it from a process with the suite's "
+                          "libraries imported (slower; the same judgement)")
+    mut.add_argument("--fail-on-survivor", action="store_true", help="exit 1 if any mutation survived unledgered")
     args = parser.parse_args(argv)
+
+    if args.command == "mutate":
+        from icepack_twin.mutate import engine
+
+        if args.limit is not None and args.limit < 1 or not 1 <= args.workers <= 8:
+            raise SystemExit("--limit: at least 1; --workers: between 1 and 8")
+        if args.attach and args.workers != 1:
+            raise SystemExit("--attach uses one running twin: --workers 1")
+        return engine.run(engine.Options(seed=args.seed, limit=args.limit, layers=args.layer, only=args.only,
+                                         report=args.report,
+                                         ledger=args.ledger, workers=args.workers, state_dir=args.state_dir,
+                                         attach=args.attach, fail_on_survivor=args.fail_on_survivor,
+                                         preload=not args.no_preload))
 
     if args.command == "drifts":
         for d in sorted(drifts.CATALOGUE.values(), key=lambda d: (d.suite, d.name)):

@@ -1,0 +1,129 @@
+"""The mutation engine (python -m icepack_twin mutate) and its ledger (mutations.toml).
+
+Generation is deterministic with unique ids; every layer's mutations reach a running twin
+(and a kube one visibly changes what the cluster serves); every ledger entry still matches
+a generated mutation and every `harmless` one is passed by the suite; a mutation the suite
+must catch is reported `caught`, with the right failing test, end to end through the CLI.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from harness import EXPECTATIONS, ROOT
+from icepack_twin.mutate import LAYERS, engine, ledger
+from icepack_twin.mutate import layers as _layers  # noqa: F401  (registers every layer)
+
+pytestmark = pytest.mark.xdist_group("mutations")  # one twin's worlds, read once
+LEDGER = ROOT / "mutations.toml"
+REPLICAS = "kube:Deployment/icepack-api:spec.replicas:*"
+
+
+@pytest.fixture(scope="module")
+def generated(twin):
+    twin.configure("local")
+    worlds = {name: twin.world(name) for name in sorted(LAYERS)}
+    return worlds, engine.generate(worlds, sorted(LAYERS))
+
+
+def ids(mutations):
+    return [m.id for m in mutations]
+
+
+def test_generation_is_deterministic_with_unique_ids(generated):
+    worlds, first = generated
+    again = engine.generate(json.loads(json.dumps(worlds)), sorted(LAYERS))
+    assert {n: ids(ms) for n, ms in first.items()} == {n: ids(ms) for n, ms in again.items()}
+    every = [m.id for ms in first.values() for m in ms]
+    assert len(every) == len(set(every))  # engine.generate also refuses collisions
+    assert len(first["kube"]) > 1000, "the kube layer covers every leaf of every served object"
+    kube = set(ids(first["kube"]))
+    for expected in ("kube:Deployment/icepack-api:spec.replicas:scale-x0",
+                     "kube:Deployment/icepack-api:spec.template.spec.containers[api].image:other-tag",
+                     "kube:Secret/sh.helm.release.v1.icepack.v7:data.release{helm}.chart.metadata.version:other-patch",
+                     "kube:Deployment/icepack-api::add-deny-ingress-policy", "kube:CronJob/icepack-health-sync::add-failed-job"):
+        assert expected in kube
+    one = engine.sample(first, seed=7, limit=50)
+    assert ids(one) == ids(engine.sample(again, seed=7, limit=50)) and len(one) == 50
+    assert ids(one) != ids(engine.sample(first, seed=8, limit=50))
+
+
+def test_every_layer_reaches_the_twin(twin, generated):
+    """A small sample of each layer is accepted by a configure; a kube edit shows in what the cluster serves."""
+    _, by_layer = generated
+    for name, mutations in by_layer.items():
+        for m in engine.sample({name: mutations}, seed=3, limit=4):
+            twin.configure("local", mutations=(m.as_json(),))  # a 422 raises
+    replicas = next(m for m in by_layer["kube"] if m.id == "kube:Deployment/icepack-api:spec.replicas:scale-x0")
+    twin.configure("local", mutations=(replicas.as_json(),))
+    served = [o for o in twin.world("kube")["objects"] if o["kind"] == "Deployment" and o["metadata"]["name"] == "icepack-api"]
+    assert served[0]["spec"]["replicas"] == 0
+    twin.configure("local")
+    served = [o for o in twin.world("kube")["objects"] if o["kind"] == "Deployment" and o["metadata"]["name"] == "icepack-api"]
+    assert served[0]["spec"]["replicas"] == 2
+
+
+def test_every_ledger_entry_matches_a_generated_mutation(generated):
+    _, by_layer = generated
+    every = [m.id for ms in by_layer.values() for m in ms]
+    entries = ledger.load(LEDGER)
+    assert entries, "mutations.toml holds entries"
+    stale = [e.id for e in entries if not any(e.matches(i) for i in every)]
+    assert not stale, f"ledger entries that match no generated mutation: {stale}"
+
+
+def test_every_harmless_entry_passes_the_suite(twin, generated):
+    """One mutation per harmless entry (the first matching id), judged by the whole read-only suite."""
+    _, by_layer = generated
+    every = sorted((m for ms in by_layer.values() for m in ms), key=lambda m: m.id)
+    failures = []
+    try:
+        for entry in (e for e in ledger.load(LEDGER) if e.kind == "harmless"):
+            m = next(m for m in every if entry.matches(m.id))
+            twin.configure("local", mutations=(m.as_json(),))
+            run = twin.run_suite("local", "-m", "not mutating", *EXPECTATIONS)
+            if run.summary.get("verdict") != "safe":
+                failures.append(f"{entry.id} ({m.id}): {run.summary.get('verdict')}: {sorted(run.failed)}")
+    finally:
+        twin.configure("local")
+    assert not failures, "harmless entries the suite does not pass:\n" + "\n".join(failures)
+
+
+def test_a_known_gap_closed_is_caught_end_to_end(twin, tmp_path):
+    """The API's replicas changed: caught by the API Deployment check, through the CLI with --layer, --only
+    and --limit, on the running twin (--attach); a ledger that calls it harmless is contradicted."""
+    contradicted = tmp_path / "mutations.toml"
+    contradicted.write_text(f'[[harmless]]\nid = "{REPLICAS}"\nreason = "a deliberately wrong entry"\ncite = "none"\n')
+    report = tmp_path / "mutations.json"
+    twin.configure("local")
+    proc = subprocess.run(
+        [sys.executable, "-m", "icepack_twin", "mutate", "--layer", "kube", "--only", REPLICAS, "--limit", "2",
+         "--seed", "1", "--attach", str(twin.state_dir), "--report", str(report), "--ledger", str(contradicted)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    data = json.loads(report.read_text())
+    assert data["run"]["sampled"] == 2 and data["run"]["layers"] == ["kube"]
+    assert data["run"]["healthy_before"][0]["verdict"] == data["run"]["healthy_after"][0]["verdict"] == "safe"
+    for m in data["mutations"]:
+        assert m["outcome"] == "caught", m
+        assert "tests/infra/test_api_deployment.py::test_api_deployment_spec" in m["details"]["failed"], m
+        assert m["details"]["ledger_contradicted"] is True and m["details"]["first_failure"]
+    assert data["run"]["totals"]["caught"] == 2 and data["run"]["score"] == 1.0
+    assert "score 1.0" in proc.stderr
+
+
+def test_bad_input_is_one_sentence(tmp_path):
+    for args, said in ((["--layer", "nope"], "unknown layer(s) nope"), (["--limit", "0"], "--limit: at least 1"),
+                       (["--attach", str(tmp_path)], "no running twin there")):
+        proc = subprocess.run([sys.executable, "-m", "icepack_twin", "mutate", *args], cwd=ROOT, capture_output=True,
+                              text=True, timeout=60)
+        assert proc.returncode != 0 and said in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    bad = tmp_path / "ledger.toml"
+    bad.write_text('[[harmless]]\nid = "kube:*"\nreason = "no cite"\n')
+    with pytest.raises(ledger.LedgerError, match="needs a cite"):
+        ledger.load(bad)
+    assert ledger.Entry("harmless", "kube:Pod/*:spec.containers[api].*:remove", "r").matches(
+        "kube:Pod/p:spec.containers[api].image:remove")

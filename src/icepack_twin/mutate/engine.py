@@ -1,0 +1,399 @@
+"""`python -m icepack_twin mutate`: every generated mutation of a healthy twin, judged by the whole
+read-only suite, and a report of which the suite catches.
+
+One run: start a twin per worker (or attach to a running one), configure it healthy and
+refuse to go on unless the suite says `safe` there; read each layer's healthy world and
+generate the mutations from it; sample (seed, limit, layers); then per mutation: configure
+healthy + that mutation, run the suite in a subprocess of its own, record the outcome:
+
+    caught         the verdict is not safe (with the failing and not-run tests, the first failure line)
+    survived       safe, and no ledger entry explains it: a gap
+    harmless       safe, and the ledger (mutations.toml) says it is equivalent to healthy
+    unobservable   safe, and the ledger says the suite cannot see it from outside
+    invalid        the twin refused the mutation (422): reported, not counted
+
+A mutation the ledger calls harmless or unobservable but the suite catches is `caught`, flagged
+`ledger_contradicted`. The score is caught / (generated - harmless - unobservable) over the
+run's sample, invalid ones aside.
+"""
+from __future__ import annotations
+
+import json
+import os
+import queue
+import random
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+
+from icepack_twin import mutate
+from icepack_twin.mutate import layers as _layers  # noqa: F401  (registers every layer)
+from icepack_twin.mutate import ledger as ledger_mod
+from icepack_twin.mutate.model import Mutation
+from icepack_twin.process import TwinProcess, exports
+from icepack_twin.values import CHART_VERSION, IMAGE_TAG
+
+OUTCOMES = ("caught", "survived", "harmless", "unobservable", "invalid")
+
+
+@dataclass
+class Options:
+    seed: int = 1
+    limit: int | None = None
+    layers: list[str] = field(default_factory=list)
+    only: list[str] = field(default_factory=list)  # id patterns (as in the ledger): judge only these
+    report: Path = Path("reports/mutations.json")
+    ledger: Path = Path("mutations.toml")
+    workers: int = 1
+    state_dir: Path = Path(".twin-mutate")
+    attach: Path | None = None
+    env: str = "local"
+    fail_on_survivor: bool = False
+    suite_dir: Path = Path(".")
+    timeout: float = 400
+    preload: bool = True  # fork each suite run from a process with its libraries imported (suite_server)
+
+
+def suite_command(env: str, report: Path) -> list[str]:
+    """The read-only suite, with the twin's own chart version and image tag as the expectations."""
+    return [sys.executable, "-m", "pytest", "--env", env, "-m", "not mutating", "-p", "no:cacheprovider", "-q",
+            f"--report-json={report}", "--expect-chart-version", CHART_VERSION, "--expect-image-tag", IMAGE_TAG,
+            "tests"]
+
+
+class _Attached:
+    """A twin someone else started (its state folder): configured and read, never stopped."""
+
+    def __init__(self, state_dir: Path):
+        state_file = state_dir / "state.json"
+        if not state_file.exists():
+            raise SystemExit(f"--attach {state_dir}: no running twin there (no state.json)")
+        self.state_dir, self.state = state_dir, json.loads(state_file.read_text())
+        self.http = httpx.Client(base_url=self.state["control_url"], timeout=30)
+
+    def world(self, layer: str) -> dict:
+        return self.http.get(f"/_twin/world/{layer}").raise_for_status().json()
+
+    def environ(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ICEPACK_")}
+        return {**env, **exports(self.state)}
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class _Worker:
+    """One twin and the suite run against it (a fresh process per run: forked from the suite server,
+    or started from scratch without --no-preload)."""
+
+    def __init__(self, twin, opts: Options, name: str):
+        self.twin, self.opts, self.name = twin, opts, name
+        self.report = (twin.state_dir / f"suite-{name}.json").resolve()
+        self.log = (twin.state_dir / f"suite-{name}.log").resolve()
+        self.server = None
+        if opts.preload:
+            self.server = subprocess.Popen([sys.executable, "-m", "icepack_twin.mutate.suite_server"],
+                                           cwd=opts.suite_dir, env=twin.environ(), stdin=subprocess.PIPE,
+                                           stdout=subprocess.PIPE, text=True, start_new_session=True)
+            if "ready" not in json.loads(self.server.stdout.readline() or "{}"):
+                raise SystemExit("the suite server did not start (python -m icepack_twin.mutate.suite_server)")
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stdin.close()
+            self.server.wait(timeout=30)
+
+    def configure(self, mutations: tuple[dict, ...] = ()) -> None:
+        """Re-render healthy (+ the mutations) every time: a configure is what resets the world."""
+        self.twin.http.post("/_twin/configure", json={"env": self.opts.env, "drifts": [], "phase": "live",
+                                                      "mutations": list(mutations)}).raise_for_status()
+
+    def _run(self) -> tuple[int | None, str]:
+        cmd = suite_command(self.opts.env, self.report)
+        if self.server is None:
+            try:
+                proc = subprocess.run(cmd, cwd=self.opts.suite_dir, env=self.twin.environ(), capture_output=True,
+                                      text=True, timeout=self.opts.timeout,
+                                      start_new_session=True)  # a Ctrl-C stops the engine, never a run's verdict
+            except subprocess.TimeoutExpired:
+                return None, ""
+            return proc.returncode, proc.stdout + proc.stderr
+        request = {"args": cmd[3:], "cwd": str(self.opts.suite_dir.resolve()), "log": str(self.log),
+                   "timeout": self.opts.timeout}
+        self.server.stdin.write(json.dumps(request) + "\n")
+        self.server.stdin.flush()
+        answer = json.loads(self.server.stdout.readline() or '{"exit": null}')
+        return answer["exit"], self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def run_suite(self) -> dict:
+        self.report.unlink(missing_ok=True)
+        started = time.monotonic()
+        code, output = self._run()
+        seconds = round(time.monotonic() - started, 2)
+        if code is None:
+            return {"verdict": "timeout", "exit_code": None, "seconds": seconds, "failures": [], "not_run": [],
+                    "output": f"the suite did not finish within {self.opts.timeout:.0f} s"}
+        summary = json.loads(self.report.read_text()) if self.report.exists() else {}
+        return {"verdict": summary.get("verdict", "no report"), "exit_code": code, "seconds": seconds,
+                "failures": summary.get("failures", []), "not_run": summary.get("not_run", []),
+                "output": output[-2000:]}
+
+    def judge(self, m: Mutation, entries: list[ledger_mod.Entry]) -> dict:
+        entry = {"id": m.id, "layer": m.layer, "target": m.target, "path": m.path, "operator": m.operator,
+                 "description": m.description}
+        try:
+            self.configure((m.as_json(),))
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code != 422:
+                raise
+            return {**entry, "outcome": "invalid", "details": {"refused": exc.response.json().get("detail", "")}}
+        run = self.run_suite()
+        ledgered = ledger_mod.verdict(entries, m.id)
+        if run["verdict"] != "safe":
+            failures = run["failures"]
+            first = next((f.get("message", "") for f in failures if f.get("message")), "") or (
+                run["output"].strip().splitlines() or [""])[-1]
+            details = {"verdict": run["verdict"], "exit_code": run["exit_code"], "seconds": run["seconds"],
+                       "failed": sorted({f["test"] for f in failures}), "not_run": sorted({r["test"] for r in run["not_run"]}),
+                       "first_failure": first.strip().splitlines()[0][:300] if first.strip() else ""}
+            if ledgered:
+                details.update(ledger_contradicted=True, ledger_kind=ledgered.kind, ledger_pattern=ledgered.id)
+            return {**entry, "outcome": "caught", "details": details}
+        if ledgered:
+            return {**entry, "outcome": ledgered.kind,
+                    "details": {"seconds": run["seconds"], "reason": ledgered.reason, "cite": ledgered.cite,
+                                "pattern": ledgered.id}}
+        return {**entry, "outcome": "survived", "details": {"seconds": run["seconds"]}}
+
+
+class _Progress:
+    """Counts on stderr: one updated line on a terminal, a line every 30 s (or 25 mutations) otherwise."""
+
+    def __init__(self, total: int):
+        self.total, self.done, self.counts = total, 0, Counter()
+        self.tty = sys.stderr.isatty()
+        self.started = self.last = time.monotonic()
+        self.lock = threading.Lock()
+
+    def add(self, outcome: str) -> None:
+        with self.lock:
+            self.done += 1
+            self.counts[outcome] += 1
+            now = time.monotonic()
+            if self.tty or self.done == self.total or self.done % 25 == 0 or now - self.last > 30:
+                self.last = now
+                self._show(now)
+
+    def _show(self, now: float) -> None:
+        rate = (now - self.started) / max(self.done, 1)
+        width = 24
+        bar = "#" * int(width * self.done / max(self.total, 1))
+        line = (f"[{bar:<{width}}] {self.done}/{self.total}  caught {self.counts['caught']}  "
+                f"survived {self.counts['survived']}  ledgered {self.counts['harmless'] + self.counts['unobservable']}  "
+                f"invalid {self.counts['invalid']}  {rate:.1f} s/mutation  eta {rate * (self.total - self.done) / 60:.0f} min")
+        print(("\r" + line) if self.tty else line, end="" if self.tty and self.done < self.total else "\n",
+              file=sys.stderr, flush=True)
+
+
+def generate(worlds: dict[str, dict], chosen: list[str]) -> dict[str, list[Mutation]]:
+    """Every layer's mutations; ids must be unique (a collision is a bug in a layer)."""
+    out: dict[str, list[Mutation]] = {}
+    seen: Counter = Counter()
+    for name in chosen:
+        out[name] = mutate.LAYERS[name].generate(worlds[name])
+        seen.update(m.id for m in out[name])
+    collisions = [i for i, n in seen.items() if n > 1]
+    if collisions:
+        raise SystemExit(f"{len(collisions)} mutation ids are generated twice (a bug in the layer): "
+                         + ", ".join(sorted(collisions)[:5]))
+    return out
+
+
+def sample(generated: dict[str, list[Mutation]], seed: int, limit: int | None, only: list[str] = ()) -> list[Mutation]:
+    """The mutations to judge, in id order: those matching `only` (all if empty), a seeded sample of `limit`."""
+    patterns = [ledger_mod.Entry("only", p, "") for p in only]
+    every = sorted((m for ms in generated.values() for m in ms
+                    if not patterns or any(p.matches(m.id) for p in patterns)), key=lambda m: m.id)
+    if limit is not None and limit < len(every):
+        every = sorted(random.Random(seed).sample(every, limit), key=lambda m: m.id)
+    return every
+
+
+def score(counts: Counter) -> float | None:
+    judged = counts["caught"] + counts["survived"]
+    return round(counts["caught"] / judged, 4) if judged else None
+
+
+def _start_twins(opts: Options) -> list:
+    if opts.attach:
+        return [_Attached(opts.attach.resolve())]
+    twins: list = [None] * opts.workers
+    errors: list[BaseException] = []
+
+    def start(i: int) -> None:
+        try:
+            twins[i] = TwinProcess((opts.state_dir / f"w{i + 1}").resolve(), opts.env)
+        except BaseException as exc:  # noqa: BLE001  (SystemExit from start: reported below, the others stopped)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=(i,)) for i in range(opts.workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        for twin in twins:
+            if twin is not None:
+                twin.close()
+        raise SystemExit(str(errors[0]))
+    return twins
+
+
+def run(opts: Options) -> int:
+    unknown = [n for n in opts.layers if n not in mutate.LAYERS]
+    if unknown:
+        raise SystemExit(f"unknown layer(s) {', '.join(unknown)}; known: {', '.join(sorted(mutate.LAYERS))}")
+    if not (opts.suite_dir / "tests").is_dir():
+        raise SystemExit(f"no suite at {opts.suite_dir.resolve()}/tests: run from the repository root")
+    try:
+        entries = ledger_mod.load(opts.ledger)
+    except ledger_mod.LedgerError as exc:
+        raise SystemExit(str(exc))
+    chosen = opts.layers or sorted(mutate.LAYERS)
+    started_at, started = datetime.now(timezone.utc), time.monotonic()
+    twins = _start_twins(opts)
+    workers: list[_Worker] = []
+    try:
+        for i, t in enumerate(twins):
+            workers.append(_Worker(t, opts, f"w{i + 1}"))
+        baselines = []
+        for w in workers:  # each twin must be healthy to the suite, or no outcome means anything
+            w.configure()
+            base = w.run_suite()
+            baselines.append({"worker": w.name, "verdict": base["verdict"], "seconds": base["seconds"]})
+            if base["verdict"] != "safe":
+                failed = ", ".join(sorted({f["test"] for f in base["failures"]})[:5])
+                raise SystemExit(f"the healthy twin is not safe to the suite ({base['verdict']}: {failed or base['output'][-300:]}); "
+                                 "no mutation can be judged against it")
+        worlds = {name: twins[0].world(name) for name in chosen}
+        generated = generate(worlds, chosen)
+        picked = sample(generated, opts.seed, opts.limit, opts.only)
+        if not picked:
+            raise SystemExit("no generated mutation matches --only " + " ".join(opts.only))
+        print(f"mutate: {sum(map(len, generated.values()))} mutations generated "
+              f"({', '.join(f'{n} {len(ms)}' for n, ms in generated.items())}); judging {len(picked)} "
+              f"with {len(workers)} twin(s)", file=sys.stderr)
+        results = _judge_all(workers, picked, entries)
+        after = []
+        for w in workers:  # the twin is still healthy after the run: outcomes were not the twin decaying
+            w.configure()
+            after.append({"worker": w.name, "verdict": w.run_suite()["verdict"]})
+    finally:
+        for w in workers:
+            w.close()
+        for t in twins:
+            if isinstance(t, _Attached):  # leave it as found: healthy
+                t.http.post("/_twin/configure", json={"env": opts.env}).raise_for_status()
+            t.close()
+    report = _report(opts, started_at, time.monotonic() - started, generated, picked, results, baselines, after)
+    opts.report.parent.mkdir(parents=True, exist_ok=True)
+    opts.report.write_text(json.dumps(report, indent=2) + "\n")
+    print(summary(report), file=sys.stderr)
+    print(f"report: {opts.report}", file=sys.stderr)
+    if any(a["verdict"] != "safe" for a in after):
+        print("warning: a twin was no longer safe to the suite when healthy after the run; outcomes may be unreliable",
+              file=sys.stderr)
+    if opts.fail_on_survivor and report["run"]["totals"].get("survived"):
+        return 1
+    return 0
+
+
+def _judge_all(workers: list[_Worker], picked: list[Mutation], entries) -> list[dict]:
+    todo: queue.Queue = queue.Queue()
+    for i, m in enumerate(picked):
+        todo.put((i, m))
+    results: list[dict | None] = [None] * len(picked)
+    progress = _Progress(len(picked))
+    errors: list[BaseException] = []
+
+    def work(w: _Worker) -> None:
+        while not errors:  # an error anywhere (or an interrupt) stops every worker
+            try:
+                i, m = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                results[i] = w.judge(m, entries)
+            except BaseException as exc:  # noqa: BLE001  (stops every worker; re-raised below)
+                errors.append(exc)
+                return
+            progress.add(results[i]["outcome"])
+
+    threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in workers]
+    for t in threads:
+        t.start()
+    try:
+        for t in threads:
+            while t.is_alive():
+                t.join(0.5)
+    except KeyboardInterrupt:  # stop taking mutations; the ones judged so far still make a report
+        errors.append(KeyboardInterrupt())
+        print("\ninterrupted: finishing the suite runs under way, then writing the report", file=sys.stderr)
+        for t in threads:
+            t.join()
+        return [r for r in results if r is not None]
+    if errors:
+        raise errors[0]
+    return [r for r in results if r is not None]
+
+
+def _report(opts, started_at, duration, generated, picked, results, baselines, after) -> dict:
+    per_layer: dict[str, Counter] = defaultdict(Counter)
+    for r in results:
+        per_layer[r["layer"]][r["outcome"]] += 1
+    totals = sum(per_layer.values(), Counter())
+    seconds = [r["details"]["seconds"] for r in results if "seconds" in r.get("details", {})]
+    return {
+        "run": {
+            "seed": opts.seed, "limit": opts.limit, "layers": sorted(generated), "only": opts.only, "started": started_at.isoformat(),
+            "duration_s": round(duration, 1), "twin_env": opts.env, "workers": len(baselines),
+            "preload": opts.preload,
+            "suite": " ".join(suite_command(opts.env, Path("REPORT"))[1:]),
+            "generated": {n: len(ms) for n, ms in generated.items()}, "sampled": len(picked),
+            "judged": len(results), "interrupted": len(results) < len(picked),
+            "counts": {n: {o: c[o] for o in OUTCOMES} for n, c in sorted(per_layer.items())},
+            "totals": {o: totals[o] for o in OUTCOMES},
+            "score": score(totals),
+            "ledger_contradicted": sum(1 for r in results if r["details"].get("ledger_contradicted")),
+            "suite_seconds_mean": round(sum(seconds) / len(seconds), 2) if seconds else None,
+            "wall_seconds_per_mutation": round(duration / len(results), 2) if results else None,
+            "healthy_before": baselines, "healthy_after": after,
+        },
+        "mutations": results,
+    }
+
+
+def summary(report: dict) -> str:
+    run = report["run"]
+    t = run["totals"]
+    lines = [f"mutations: {run['judged']} judged of {run['sampled']} sampled, {sum(run['generated'].values())} generated "
+             f"(seed {run['seed']}, {run['wall_seconds_per_mutation']} s each)",
+             f"  caught {t['caught']}, survived {t['survived']}, harmless {t['harmless']}, "
+             f"unobservable {t['unobservable']}, invalid {t['invalid']}; ledger contradicted {run['ledger_contradicted']}",
+             f"  score {run['score'] if run['score'] is not None else 'n/a'} = caught / (judged - harmless - unobservable - invalid)"]
+    survivors = [r for r in report["mutations"] if r["outcome"] == "survived"]
+    if survivors:
+        groups = Counter((r["layer"], r["operator"]) for r in survivors)
+        lines.append("survivors by layer/operator: " + ", ".join(f"{l}/{o} {n}" for (l, o), n in groups.most_common()))
+        for r in survivors[:20]:
+            lines.append(f"  {r['id']}  ({r['description'][:80]})")
+        if len(survivors) > 20:
+            lines.append(f"  ... and {len(survivors) - 20} more in the report")
+    return "\n".join(lines)
