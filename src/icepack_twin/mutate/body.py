@@ -15,6 +15,7 @@ middleware (icepack_twin.app) applies to the live body at serve time (`edit`).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import logging
 import re
@@ -33,6 +34,9 @@ ENDPOINTS = ("status", "health", "maintenance/recommendation")  # the read contr
 NAME_FIELDS = ("code", "action", "job_id", "name")  # a list item is named by the first it has (unique in its list)
 EXTRA_KEY = ("extra_field", "added by a mutation")  # the key `add-key` adds to an object
 NULL_STRING = "collector timed out"  # what a null string field becomes
+# Numbers the API computes per request (seconds since a timestamp: 0 or 1 as read): which operators
+# they get must not hang on the value read at generation, or ids would change between runs.
+MOVING = {"status_age_seconds"}
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 _WORD = re.compile(r"^[a-z][a-z0-9_-]*$")  # an enum-like string: one lower-case word
 _MISSING = object()
@@ -82,12 +86,14 @@ def served_routes(twin) -> dict[str, dict]:
 
 
 def fetch(twin, routes: dict[str, dict], store=None) -> dict[str, tuple[int, dict, Any]]:
-    """route -> (status, headers, JSON body) as the twin's API serves it now (or from `store`)."""
+    """route -> (status, headers, JSON body) as the twin's API serves it now (or from `store`),
+    without the mutations it may be serving: a world is always the unmutated one."""
     from fastapi.testclient import TestClient  # a second app on the same store, in process
 
     from icepack_twin.app import create_app
 
-    app = create_app(store or twin.store, lambda: twin.behaviour, twin.tables, twin.api_style)
+    unmutated = dataclasses.replace(twin.behaviour, mutations=[])
+    app = create_app(store or twin.store, lambda: unmutated, twin.tables, twin.api_style)
     out = {}
     with TestClient(app) as client:
         for route, r in routes.items():
@@ -164,6 +170,7 @@ class _Context:
     def __init__(self, route, r, segs, where, value, openapi, schema, world, words):
         self.route, self.r, self.segs, self.where, self.value = route, r, segs, where, value
         self.openapi, self.schema, self.world, self.words = openapi, schema, world, words
+        self.moving = bool(segs) and isinstance(segs[-1], str) and segs[-1] in MOVING
 
 
 def _operators(c: _Context, other: Any, older: Any) -> Iterator[tuple[str, dict, str]]:
@@ -176,6 +183,9 @@ def _operators(c: _Context, other: Any, older: Any) -> Iterator[tuple[str, dict,
     if isinstance(v, dict):
         yield "add-key", {"op": "add-key", "key": EXTRA_KEY[0], "value": EXTRA_KEY[1]}, f"extra key {EXTRA_KEY[0]!r}"
     elif isinstance(v, list):  # its items are removed and duplicated on their own paths
+        if not v:
+            item = _example_item(c)
+            yield "add-item", {"op": "add-item", "value": item}, f"[] -> [{_short(item)}]"
         if len(v) > 1 and v[::-1] != v:
             yield "reverse", {"op": "reverse"}, "items in reverse order"
     elif v is None:
@@ -184,6 +194,9 @@ def _operators(c: _Context, other: Any, older: Any) -> Iterator[tuple[str, dict,
     elif isinstance(v, bool):
         yield "flip", {"op": "flip"}, f"{json.dumps(v)} -> {json.dumps(not v)}"
         yield "as-string", {"op": "as-string"}, f"{json.dumps(v)} -> \"{json.dumps(v)}\""
+    elif isinstance(v, (int, float)) and c.moving:
+        yield "set-minus-1", {"op": "set", "value": -1}, f"{v} -> -1"
+        yield "as-string", {"op": "as-string"}, "the live value written as a string"
     elif isinstance(v, (int, float)):
         for factor in (0, 2, 100):
             if v * factor != v:
@@ -205,7 +218,8 @@ def _operators(c: _Context, other: Any, older: Any) -> Iterator[tuple[str, dict,
                 yield "foreign-word", {"op": "set", "value": word}, f"{v!r} -> {word!r} (outside the set served there)"
     if c.segs and isinstance(c.segs[-1], (int, dict)):  # a list item
         yield "duplicate", {"op": "duplicate"}, "item duplicated"
-    yield from _borrowed(c, "other-table", other, f"the value {c.world['other_table']} has")
+    if not c.moving:  # another table's differs by the moment it was read
+        yield from _borrowed(c, "other-table", other, f"the value {c.world['other_table']} has")
     yield from _borrowed(c, "older-snapshot", older, "the value of a day-old snapshot")
 
 
@@ -251,15 +265,33 @@ def _value_of_type(schema: dict, now: str) -> Any:
             "array": []}.get(schema.get("type"), NULL_STRING)
 
 
+def _same_path(c: _Context) -> list:
+    """The values the other bodies of this route's kind (other tables, a day ago) have at this path."""
+    same = [r for r in c.world["routes"].values() if r["template"] == c.r["template"]]
+    docs = [r["body"] for r in same] + [r["older"] for r in same if r.get("older")]
+    docs.append(c.world["other"].get(c.r["template"]))
+    return [v for v in (_get(d, c.segs) for d in docs if d is not None) if v is not _MISSING]
+
+
+def _example_item(c: _Context) -> Any:
+    """An item for an empty list: one another body has there, else one built from the schema."""
+    return next((v[0] for v in _same_path(c) if isinstance(v, list) and v), None) or _built(
+        c.openapi, c.schema.get("items", {}), c.world["now"])
+
+
+def _built(openapi: dict, schema: dict, now: str) -> Any:
+    schema = _deref(openapi, schema)
+    if "properties" in schema:
+        return {k: _built(openapi, s, now) for k, s in schema["properties"].items()}
+    if schema.get("enum"):
+        return schema["enum"][0]
+    return _value_of_type(schema, now)
+
+
 def _foreign_word(c: _Context) -> str | None:
     """The first word of the served vocabulary outside the set this path takes: its schema enum,
     else the values the other bodies have there."""
-    allowed = set(c.schema.get("enum") or ())
-    if not allowed:
-        same = [r for r in c.world["routes"].values() if r["template"] == c.r["template"]]
-        docs = [r["body"] for r in same] + [r["older"] for r in same if r.get("older")]
-        docs.append(c.world["other"].get(c.r["template"]))
-        allowed = {_get(d, c.segs) for d in docs if d is not None} - {_MISSING}
+    allowed = set(c.schema.get("enum") or ()) or {v for v in _same_path(c) if isinstance(v, str)}
     return next((w for w in c.words if w not in allowed and w != c.value), None)
 
 
@@ -378,6 +410,8 @@ def edit(body: Any, changes: list[dict]) -> Any:
             holder[key][c["key"]] = c["value"]
         elif op == "reverse":
             holder[key].reverse()
+        elif op == "add-item":
+            holder[key].append(copy.deepcopy(c["value"]))
         else:
             holder[key] = VALUE_OPS[op](holder[key], c)
     return box[0]
