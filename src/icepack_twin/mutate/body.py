@@ -85,9 +85,10 @@ def served_routes(twin) -> dict[str, dict]:
     return routes
 
 
-def fetch(twin, routes: dict[str, dict], store=None) -> dict[str, tuple[int, dict, Any]]:
+def fetch(twin, routes: dict[str, dict], store=None) -> tuple[dict[str, tuple[int, dict, Any]], dict]:
     """route -> (status, headers, JSON body) as the twin's API serves it now (or from `store`),
-    without the mutations it may be serving: a world is always the unmutated one."""
+    without the mutations it may be serving (a world is always the unmutated one); and the
+    served OpenAPI document."""
     from fastapi.testclient import TestClient  # a second app on the same store, in process
 
     from icepack_twin.app import create_app
@@ -99,8 +100,7 @@ def fetch(twin, routes: dict[str, dict], store=None) -> dict[str, tuple[int, dic
         for route, r in routes.items():
             response = client.get(r["path"])
             out[route] = (response.status_code, dict(response.headers), response.json())
-        out["openapi"] = (200, {}, app.openapi())
-    return out
+    return out, app.openapi()
 
 
 class _Body(BaseLayer):
@@ -110,16 +110,18 @@ class _Body(BaseLayer):
         """Every mutated route's healthy body, the same route's body a day ago, the bodies of a
         tracked table no environment knows (the `other-table` values), and the served schema."""
         routes = served_routes(twin)
-        other = next(t for t in twin.tables if t not in KNOWN_TABLES)
-        database, name = other.split(".", 1)
-        others = {f"GET /tables/{database}/{name}/{e}": {"path": f"/tables/{database}/{name}/{e}"} for e in ENDPOINTS}
-        now, then = fetch(twin, {**routes, **others}), fetch(twin, routes, _DayOld(twin.store))
+        other = next((t for t in twin.tables if t not in KNOWN_TABLES), None)  # none when only they are tracked
+        others = {}
+        if other:
+            database, name = other.split(".", 1)
+            others = {f"/tables/{{database}}/{{table}}/{e}": {"path": f"/tables/{database}/{name}/{e}"}
+                      for e in ENDPOINTS}
+        (now, openapi), (then, _) = fetch(twin, {**routes, **others}), fetch(twin, routes, _DayOld(twin.store))
         for route, r in routes.items():
             r["body"] = now[route][2]
             r["older"] = then[route][2] if r["table"] and then[route][0] == 200 else None
-        return {"routes": routes, "other_table": other, "openapi": now["openapi"][2],
-                "other": {f"/tables/{{database}}/{{table}}/{e}": now[route][2] for e, route in zip(ENDPOINTS, others)},
-                "now": datetime.now(timezone.utc).isoformat()}
+        return {"routes": routes, "other_table": other, "other": {t: now[t][2] for t in others},
+                "openapi": openapi, "now": datetime.now(timezone.utc).isoformat()}
 
     def generate(self, world: dict) -> list[Mutation]:
         openapi = world["openapi"]
@@ -166,11 +168,22 @@ def _item_segment(items: list, i: int) -> tuple[Any, str]:
     return i, f"[{i}]"
 
 
+@dataclasses.dataclass
 class _Context:
-    def __init__(self, route, r, segs, where, value, openapi, schema, world, words):
-        self.route, self.r, self.segs, self.where, self.value = route, r, segs, where, value
-        self.openapi, self.schema, self.world, self.words = openapi, schema, world, words
-        self.moving = bool(segs) and isinstance(segs[-1], str) and segs[-1] in MOVING
+    """One path of one body, with what its operators read."""
+    route: str
+    r: dict          # the route's world entry
+    segs: tuple
+    where: str       # the printed path
+    value: Any
+    openapi: dict
+    schema: dict     # the served schema at this path ({} where none)
+    world: dict
+    words: list[str]  # the served vocabulary (`_vocabulary`)
+
+    @property
+    def moving(self) -> bool:
+        return bool(self.segs) and isinstance(self.segs[-1], str) and self.segs[-1] in MOVING
 
 
 def _operators(c: _Context, other: Any, older: Any) -> Iterator[tuple[str, dict, str]]:

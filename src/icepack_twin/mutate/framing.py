@@ -57,7 +57,7 @@ class _Framing(BaseLayer):
     def world(self, twin) -> dict:
         """The routes with their healthy status and headers."""
         routes = served_routes(twin)
-        served = fetch(twin, routes)
+        served, _ = fetch(twin, routes)
         return {"routes": {route: {**r, "status": served[route][0], "headers": served[route][1]}
                            for route, r in routes.items()}}
 
