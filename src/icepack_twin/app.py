@@ -6,7 +6,9 @@ body reaches the client as is; the pydantic models exist to document the healthy
 contract truthfully in ``/openapi.json``.
 """
 
+import asyncio
 import copy
+import json
 import re
 import time
 from datetime import datetime, timedelta, timezone
@@ -17,6 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from icepack_twin.behaviour import Behaviour
+from icepack_twin.mutate import body as body_layer, framing
 from icepack_twin.store import POLICY, Store, assess
 
 Action = Literal["expire_snapshots", "rewrite_data_files", "rewrite_manifests", "remove_orphan_files"]
@@ -249,6 +252,54 @@ def history_entry(job: dict) -> dict:
             "submitted_at": job["submitted_at"], "finished_at": job["finished_at"]}
 
 
+class MutatedResponses:
+    """Serves the current behaviour's response mutations (layers `body` and `framing`, see
+    icepack_twin.mutate): a matching route's answer is buffered, its JSON body edited, its framing
+    changed, its Content-Length fixed. With no mutations a request passes straight through (one
+    attribute read: the healthy twin pays nothing measurable)."""
+
+    def __init__(self, app, get_behaviour: Callable[[], Behaviour]):
+        self.app, self.get_behaviour = app, get_behaviour
+
+    async def __call__(self, scope, receive, send):
+        mutations = self.get_behaviour().mutations if scope["type"] == "http" else None
+        if not mutations:
+            return await self.app(scope, receive, send)
+        route = f"{scope['method']} {scope['path']}"
+        frames = [m["change"] for m in mutations if m["layer"] == "framing" and route in framing.routes_of(m["change"])]
+        redirect = framing.redirect(frames, route)
+        if isinstance(redirect, tuple):  # the redirected route: the answer points elsewhere
+            await send({"type": "http.response.start", "status": redirect[0], "headers": redirect[1]})
+            return await send({"type": "http.response.body", "body": b""})
+        if isinstance(redirect, str):  # the redirect's target serves the original route
+            scope = {**scope, "path": redirect, "raw_path": redirect.encode()}
+            route = f"{scope['method']} {redirect}"
+            frames = [c for c in frames if c["op"] != "redirect"]
+        edits = [m["change"] for m in mutations if m["layer"] == "body" and m["change"]["route"] == route]
+        if not edits and not frames:
+            return await self.app(scope, receive, send)
+        start, chunks = {}, []
+
+        async def keep(message):
+            if message["type"] == "http.response.start":
+                start.update(message)
+            else:
+                chunks.append(message.get("body", b""))
+        await self.app(scope, receive, keep)
+        status, headers, content = start["status"], list(start.get("headers", [])), b"".join(chunks)
+        if edits and status == 200 and content:
+            content = json.dumps(body_layer.edit(json.loads(content), edits), ensure_ascii=False, allow_nan=False,
+                                 separators=(",", ":")).encode()
+        status, headers, parts, delay = framing.frame(status, headers, content, frames)
+        if delay:
+            await asyncio.sleep(delay)
+        await send({**start, "status": status, "headers": headers})
+        for n, part in enumerate(parts):
+            await send({"type": "http.response.body", "body": part, "more_body": n < len(parts) - 1})
+        if not parts:
+            await send({"type": "http.response.body", "body": b""})
+
+
 # --- the app ---------------------------------------------------------------------------
 # The routes and fields the deployment document leaves to the API, in two styles: the twin's
 # usual one, and another (`--api-style alt`) that a suite configured for the first must not pass.
@@ -268,6 +319,7 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
                style: str = "default") -> FastAPI:
     app = FastAPI(title="Icepack API", version="twin",
                   description="Iceberg table maintenance (local twin of one environment).")
+    app.add_middleware(MutatedResponses, get_behaviour=get_behaviour)
 
     # A tracked table as the documented example, so spec-driven testers reach real data.
     example_db, _, example_table = (tables[0] if tables else "analytics.events").partition(".")

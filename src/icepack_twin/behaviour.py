@@ -37,6 +37,9 @@ class Behaviour:
     openapi_retyped: dict[str, str] = dataclasses.field(default_factory=dict)  # "Schema.property" -> new type
     slow: dict[str, float] = dataclasses.field(default_factory=dict)  # "readyz" or "db.table" (its /status) -> seconds
     api_cached_collected_at: timedelta | None = None  # /status serves a collected_at this much older than the DB row
+    # Mutations the running twin applies (each `Mutation.as_json()`, icepack_twin.mutate): every layer that
+    # edits what is served puts its own here and picks them out by "layer" (the API's middleware: body, framing).
+    mutations: list[dict] = dataclasses.field(default_factory=list)
 
     # --- readiness, jobs, drain ------------------------------------------------------
     readyz_status: int = 200
