@@ -135,6 +135,8 @@ def _edited(value, change: dict):
         return not value
     if op == "null":
         return None
+    if op == "other-word":
+        return next(w for w in change["words"] if w != value)
     if op == "set-value":
         return copy.deepcopy(change["value"])
     raise ValueError(f"unknown rows value operator {op!r}")
@@ -272,9 +274,9 @@ def _leaf_mutations(snapshot: str, qualified: str | None, entry: dict, columns: 
             continue
         for op, extra in _value_operators(spec["type"], value):
             add(column, op, extra, value)
-        for word in entry["words"].get(column, []):
-            if word != value:
-                add(column, f"other-word-{word}", {"op": "set-value", "value": word}, value)
+        words = entry["words"].get(column, [])
+        if len(words) > 1:  # another word its history uses, whichever the newest row holds at write time
+            add(column, "other-word", {"words": words}, value)
     if not qualified:
         return out
     for path, kind in sorted(entry["paths"].items()):
