@@ -254,3 +254,13 @@ def test_the_suite_catches_a_database_mutation_end_to_end(healthy_twin):
     run = twin.run_suite("local", *EXPECTATIONS, paths=("tests/data",))
     assert "tests/data/test_freshness.py::test_snapshot_table_is_fresh" in run.failed, run.explain()
     assert "permission denied for table table_status_snapshots" in run.output + run.explain()
+
+
+@pytest.mark.parametrize("change", [{"snapshot": "table_status_snapshots", "op": "explode"},
+                                    {"kind": "role", "option": "SUPERUSER; DROP TABLE x"}, {"kind": "grant"}])
+def test_a_malformed_mutation_is_refused_before_anything_changes(healthy_twin, change):
+    layer = "rows" if "snapshot" in change else "database"
+    answer = healthy_twin.http.post("/_twin/configure", json={"env": "local", "mutations": [
+        {"id": f"{layer}:x:y:z", "layer": layer, "change": change}]})
+    assert answer.status_code == 422, answer.text
+    assert healthy_twin.world("database")["attributes"]["rolsuper"] is False

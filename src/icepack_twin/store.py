@@ -32,9 +32,9 @@ HEALTH_SYNC_INTERVAL = timedelta(minutes=15)
 HISTORY = timedelta(hours=26)
 DROPPED_SINCE = timedelta(hours=2)  # how long ago a dropped table last made it into a health-sync run
 
-FLEET_EVERY = timedelta(minutes=1)
-JSON_COLUMNS = {"payload", "issues"}
-EXTRA_ROLES = ("icepack_writer",)  # roles a database mutation may create (the reader made a member)  # a fleet refreshed every tick would be the twin's whole load
+FLEET_EVERY = timedelta(minutes=1)  # a fleet refreshed every tick would be the twin's whole load
+JSON_COLUMNS = {"payload", "issues"}  # the snapshot tables' jsonb columns
+EXTRA_ROLES = ("icepack_writer",)  # roles a database mutation may create (the reader made a member)
 
 # What Icepack runs on startup (CREATE TABLE IF NOT EXISTS: a fresh database starts cleanly).
 DDL = """
@@ -377,8 +377,8 @@ class Store:
             return conn.execute("SELECT now() AS now").fetchone()["now"]
 
 
-# Edits to the rows health-sync writes (the rows mutation layer): (snapshot table, its rows
-# as column -> value dicts, newest last per table) -> the rows to write instead.
+# Edits to the rows health-sync writes (the rows mutation layer): (snapshot table, one batch's
+# rows as column -> value dicts) -> the rows to write instead.
 RowEdits = Callable[[str, list[dict]], list[dict]]
 
 

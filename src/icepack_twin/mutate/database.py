@@ -256,7 +256,10 @@ class _Database(BaseLayer):
                 for target, path, op, change, description in _mutations(world)]
 
     def prepare(self, objects, behaviour, mutation: dict) -> None:
-        _statements(mutation["change"])  # a malformed mutation is refused before anything changes
+        try:  # a malformed mutation is refused before anything changes
+            _statements(mutation["change"])
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not a database mutation ({exc!r} missing or malformed): {mutation.get('id')!r}") from None
 
     def settle(self, store, mutations: list[dict]) -> None:
         """Apply the mutations; with none, the reset already restored what an earlier one altered."""

@@ -7,8 +7,9 @@ Edits are relative to the row being written: a timestamp moves from the row's ow
 number scales its own value. Only the history operators (`thin-*`) reach older runs.
 
 Targets: `<snapshot table>/<db.table>` (one table's rows) or `<snapshot table>` (every
-table's). The local environment's known tables get every operator; the other tracked tables
-and the whole-table targets the row-level and column operators.
+table's). The local environment's known tables get every operator (row-level, per column, per
+JSON path); the other tracked tables the row-level ones; the every-table targets the row-level
+and per-column ones.
 """
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ ROW_OPERATORS = {
     "thin-last-day": "the runs older than a day before the newest are missing",
 }
 CARRY = {"carry-over-1h": timedelta(hours=1), "carry-over-1d": timedelta(days=1)}
+OPERATORS = {*ROW_OPERATORS, *SCALES, *SHIFTS, "other-string", "other-word", "flip", "null", "set-value", "remove",
+             "empty", "add-item"}
 
 
 # --- the world ----------------------------------------------------------------------------------
@@ -92,9 +95,10 @@ def snapshot_world(store) -> dict:
             tables: dict[str, dict] = {}
             for row in conn.execute(f"SELECT * FROM {snapshot} ORDER BY {time_column}, id"):  # noqa: S608 - our names
                 qualified = f"{row['database_name']}.{row['table_name']}"
-                entry = tables.setdefault(qualified, {"runs": 0, "oldest": row[time_column].isoformat(),
+                entry = tables.setdefault(qualified, {"rows": 0, "runs": set(), "oldest": row[time_column].isoformat(),
                                                       "paths": {}, "examples": {}, "words": {}})
-                entry["runs"] += 1
+                entry["rows"] += 1
+                entry["runs"].add(row[time_column])
                 entry["newest"] = _jsonable({k: v for k, v in row.items() if k != "id"})
                 for column in JSON_COLUMNS & set(row):
                     _paths(row[column], column, entry["paths"])
@@ -105,6 +109,8 @@ def snapshot_world(store) -> dict:
                         words = entry["words"].setdefault(column, [])
                         if row[column] not in words:
                             words.append(row[column])
+            for entry in tables.values():
+                entry["runs"] = len(entry["runs"])
             out[snapshot] = {"time_column": time_column, "columns": columns, "tables": tables}
     return out
 
@@ -336,7 +342,7 @@ class _Rows(BaseLayer):
 
     def prepare(self, objects, behaviour, mutation: dict) -> None:
         change = mutation["change"]
-        if change.get("snapshot") not in SNAPSHOTS or "op" not in change:
+        if change.get("snapshot") not in SNAPSHOTS or change.get("op") not in OPERATORS:
             raise ValueError(f"not a rows mutation: {mutation.get('id', mutation)!r}")
 
     def settle(self, store, mutations: list[dict]) -> None:
