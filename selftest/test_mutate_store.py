@@ -264,3 +264,21 @@ def test_a_malformed_mutation_is_refused_before_anything_changes(healthy_twin, c
         {"id": f"{layer}:x:y:z", "layer": layer, "change": change}]})
     assert answer.status_code == 422, answer.text
     assert healthy_twin.world("database")["attributes"]["rolsuper"] is False
+
+
+def test_the_api_reads_the_restored_schema_after_a_structural_mutation(healthy_twin):
+    """The API keeps connections (and psycopg prepares what they repeat): a healthy configure after
+    a dropped column must serve as before, not from statements prepared against another shape."""
+    twin, ms = healthy_twin, generated(healthy_twin, "database")
+    api = twin.state["api_url"]
+    import httpx
+
+    def codes():
+        with httpx.Client(base_url=api) as client:
+            return Counter(client.get("/tables/sales/orders/maintenance/recommendation").status_code for _ in range(40))
+
+    assert codes() == {200: 40}
+    twin.configure("local", mutations=(ms["database:table maintenance_jobs:columns.result:drop-column"].as_json(),))
+    codes()
+    twin.configure("local")
+    assert codes() == {200: 40}

@@ -166,6 +166,7 @@ class Store:
         self.row_edits: RowEdits | None = None  # the rows mutation layer's, installed by seed_with
         self.database_altered = False  # a database mutation is in effect: the next reset restores the baseline
         self._last_seed: tuple = ()
+        self._schema = 0  # counts the times the schema was made anew (restore_database)
 
     # --- connections ----------------------------------------------------------------
     def connect(self, dsn: str | None = None) -> psycopg.Connection:
@@ -174,16 +175,22 @@ class Store:
     @contextlib.contextmanager
     def reading(self):
         """A connection for the API's reads, kept per thread: a connection per request would be
-        most of the cost of serving a thousand tables (a broken one is replaced)."""
+        most of the cost of serving a thousand tables (a broken one is replaced, and so is one
+        from before the schema was made anew: its prepared statements name the old tables' shapes)."""
         conn = getattr(self._local, "conn", None)
-        if conn is None or conn.closed or conn.broken:
+        if conn is None or conn.closed or conn.broken or self._local.schema != self._schema:
             conn = self._local.conn = psycopg.connect(self.dsn, row_factory=dict_row, options="-c TimeZone=UTC",
                                                       autocommit=True)
+            self._local.schema = self._schema
         try:
             yield conn
         except psycopg.OperationalError:
             conn.close()
             raise
+
+    def renew_connections(self) -> None:
+        """The API's kept connections are replaced on their next use (the schema changed under them)."""
+        self._schema += 1
 
     def reader_dsn(self) -> str:
         params = conninfo_to_dict(self.admin_dsn)
@@ -225,6 +232,7 @@ class Store:
                          " GRANT USAGE ON SCHEMA public TO PUBLIC")  # the public schema as initdb makes it
             conn.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO PUBLIC").format(sql.Identifier(DATABASE)))
         self.setup()
+        self.renew_connections()
 
     # --- seeding and the health-sync ----------------------------------------------------
     def reset(self, tables: list[str], behaviour: Behaviour, interval: timedelta, now: datetime,

@@ -270,6 +270,7 @@ class _Database(BaseLayer):
             for m in mutations:
                 for statement in _statements(m["change"]):
                     conn.execute(statement)
+        store.renew_connections()  # what the API prepared before is no measure of the mutated schema
 
 
 LAYER = register(_Database())
