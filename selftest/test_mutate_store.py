@@ -282,3 +282,28 @@ def test_the_api_reads_the_restored_schema_after_a_structural_mutation(healthy_t
     codes()
     twin.configure("local")
     assert codes() == {200: 40}
+
+
+def test_a_store_restarted_on_a_mutated_database_restores_the_baseline(tmp_path):
+    """A twin stopped mid-mutation leaves its data directory altered: the next one starts from baseline."""
+    pgserver = pytest.importorskip("pgserver")
+    from icepack_twin.behaviour import Behaviour
+    from icepack_twin.mutate.database import database_world
+    from icepack_twin.store import Store
+
+    server = pgserver.get_server(tmp_path, cleanup_mode="stop")
+    try:
+        def started() -> Store:
+            store = Store(server.get_uri())
+            store.setup()
+            store.reset(["sales.orders"], Behaviour(), timedelta(minutes=15), datetime.now(timezone.utc))
+            return store
+        first = started()
+        baseline = database_world(first)
+        grant = {m.id: m for m in LAYERS["database"].generate(baseline)}[
+            "database:table table_status_snapshots:grants:grant-insert"]
+        LAYERS["database"].settle(first, [grant.as_json()])
+        assert database_world(first) != baseline
+        assert database_world(started()) == baseline
+    finally:
+        server.cleanup()

@@ -164,7 +164,9 @@ class Store:
         self.history_for = 6  # the tables refreshed every tick, with history; the rest are a fleet
         self._fleet_refreshed_at = datetime.min.replace(tzinfo=timezone.utc)
         self.row_edits: RowEdits | None = None  # the rows mutation layer's, installed by seed_with
-        self.database_altered = False  # a database mutation is in effect: the next reset restores the baseline
+        # A database mutation may be in effect: the next reset restores the baseline. Unknown at first
+        # (a reused data directory may hold one), so the first reset restores it too.
+        self.database_altered = True
         self._last_seed: tuple = ()
         self._schema = 0  # counts the times the schema was made anew (restore_database)
 
@@ -215,7 +217,6 @@ class Store:
         with self.connect() as conn:
             conn.execute(DDL)
             _grant_baseline(conn)
-        self.database_altered = False
 
     def restore_database(self) -> None:
         """Back to what `setup` makes, exactly: the reader role (attributes, memberships, settings),
@@ -232,6 +233,7 @@ class Store:
                          " GRANT USAGE ON SCHEMA public TO PUBLIC")  # the public schema as initdb makes it
             conn.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO PUBLIC").format(sql.Identifier(DATABASE)))
         self.setup()
+        self.database_altered = False
         self.renew_connections()
 
     # --- seeding and the health-sync ----------------------------------------------------

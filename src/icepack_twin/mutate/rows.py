@@ -185,60 +185,68 @@ def _carried(snapshot: str, row: dict, back: timedelta) -> dict:
     return row
 
 
-def _timestamps(row: dict) -> list[str]:
-    return [k for k, v in row.items() if isinstance(v, datetime)]
+def _edit_row(change: dict, row: dict) -> list[dict]:
+    """What is written instead of a table's newest row (none, one, or two rows)."""
+    op = change["op"]
+    if op == "missing":
+        return []
+    if op == "duplicate":
+        return [row, dict(row)]
+    if op in ("move+1h", "move-1d"):
+        shift = SHIFTS["shift" + op[4:]]
+        return [{k: v + shift if isinstance(v, datetime) else v for k, v in row.items()}]
+    if op in CARRY:
+        return [_carried(change["snapshot"], row, CARRY[op])]
+    if op == "untracked-copy":
+        return [row, {**row, "table_name": row["table_name"] + UNTRACKED_SUFFIX}]
+    column = change["column"]
+    if column in JSON_COLUMNS:
+        return [{**row, column: _edit_json(row[column], _split(change["path"])[1:], change)}]
+    return [{**row, column: _edited(row[column], change)}]
+
+
+def _kept(op: str, runs_back: int, age: timedelta) -> bool:
+    """Whether a history operator keeps a run `runs_back` runs and `age` older than the newest."""
+    return runs_back == 0 or not (op == "thin-newest-only" or (op == "thin-every-other" and runs_back % 2 == 1)
+                                  or (op == "thin-last-day" and age > timedelta(days=1)))
 
 
 class RowEdits:
-    """The rows mutations in effect, as the store applies them to every batch it writes."""
+    """The rows mutations in effect, as the store applies them to every batch it writes: the newest
+    row of each targeted table in the batch is edited (in a health-sync run, every row it writes);
+    a history operator drops older runs of the batch (in a health-sync run there are none)."""
 
     def __init__(self, changes: list[dict]):
         self.changes = changes
 
     def __call__(self, snapshot: str, rows: list[dict]) -> list[dict]:
-        time_column = SNAPSHOTS[snapshot]
         for change in self.changes:
             if change["snapshot"] == snapshot:
-                rows = self._apply(change, rows, time_column)
+                rows = self._apply(change, rows, SNAPSHOTS[snapshot])
         return rows
 
     @staticmethod
     def _apply(change: dict, rows: list[dict], time_column: str) -> list[dict]:
-        def targeted(r):
-            return change["table"] in (None, f"{r['database_name']}.{r['table_name']}")
-        newest: dict[tuple, int] = {}  # (db, table) -> index of its newest row in the batch
-        for i, r in enumerate(rows):
+        runs: dict[tuple, list[datetime]] = {}  # (db, table) -> its rows' times in the batch, newest first
+        for r in rows:
+            if change["table"] in (None, f"{r['database_name']}.{r['table_name']}"):
+                runs.setdefault((r["database_name"], r["table_name"]), []).append(r[time_column])
+        for times in runs.values():
+            times.sort(reverse=True)
+        out, edited = [], set()
+        for r in rows:
             key = (r["database_name"], r["table_name"])
-            if targeted(r) and (key not in newest or r[time_column] > rows[newest[key]][time_column]):
-                newest[key] = i
-        op, out = change["op"], []
-        for i, r in enumerate(rows):
-            key = (r["database_name"], r["table_name"])
-            if op.startswith("thin-") and targeted(r) and i != newest[key]:
-                age = rows[newest[key]][time_column] - r[time_column]
-                runs_back = sum(1 for x in rows if (x["database_name"], x["table_name"]) == key
-                                and r[time_column] < x[time_column])
-                if (op == "thin-newest-only" or (op == "thin-every-other" and runs_back % 2 == 1)
-                        or (op == "thin-last-day" and age > timedelta(days=1))):
-                    continue
-            if newest.get(key) != i or op.startswith("thin-"):
+            if key not in runs:
                 out.append(r)
-                continue
-            if op == "missing":
-                continue
-            if op == "duplicate":
-                out += [r, dict(r)]
-            elif op in ("move+1h", "move-1d"):
-                shift = SHIFTS["shift" + op[4:]]
-                out.append({**r, **{k: r[k] + shift for k in _timestamps(r)}})
-            elif op in CARRY:
-                out.append(_carried(change["snapshot"], r, CARRY[op]))
-            elif op == "untracked-copy":
-                out += [r, {**r, "table_name": r["table_name"] + UNTRACKED_SUFFIX}]
-            elif change["column"] in JSON_COLUMNS:
-                out.append({**r, change["column"]: _edit_json(r[change["column"]], _split(change["path"])[1:], change)})
+            elif change["op"].startswith("thin-"):
+                times = runs[key]
+                if _kept(change["op"], times.index(r[time_column]), times[0] - r[time_column]):
+                    out.append(r)
+            elif r[time_column] == runs[key][0] and key not in edited:
+                edited.add(key)
+                out += _edit_row(change, r)
             else:
-                out.append({**r, change["column"]: _edited(r[change["column"]], change)})
+                out.append(r)
         return out
 
 
