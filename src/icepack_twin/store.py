@@ -33,6 +33,8 @@ HISTORY = timedelta(hours=26)
 DROPPED_SINCE = timedelta(hours=2)  # how long ago a dropped table last made it into a health-sync run
 
 FLEET_EVERY = timedelta(minutes=1)  # a fleet refreshed every tick would be the twin's whole load
+JSON_COLUMNS = {"payload", "issues"}  # the snapshot tables' jsonb columns
+EXTRA_ROLES = ("icepack_writer",)  # roles a database mutation may create (the reader made a member)
 
 # What Icepack runs on startup (CREATE TABLE IF NOT EXISTS: a fresh database starts cleanly).
 DDL = """
@@ -161,6 +163,12 @@ class Store:
         self._local = threading.local()
         self.history_for = 6  # the tables refreshed every tick, with history; the rest are a fleet
         self._fleet_refreshed_at = datetime.min.replace(tzinfo=timezone.utc)
+        self.row_edits: RowEdits | None = None  # the rows mutation layer's, installed by seed_with
+        # A database mutation may be in effect: the next reset restores the baseline. Unknown at first
+        # (a reused data directory may hold one), so the first reset restores it too.
+        self.database_altered = True
+        self._last_seed: tuple = ()
+        self._schema = 0  # counts the times the schema was made anew (restore_database)
 
     # --- connections ----------------------------------------------------------------
     def connect(self, dsn: str | None = None) -> psycopg.Connection:
@@ -169,16 +177,22 @@ class Store:
     @contextlib.contextmanager
     def reading(self):
         """A connection for the API's reads, kept per thread: a connection per request would be
-        most of the cost of serving a thousand tables (a broken one is replaced)."""
+        most of the cost of serving a thousand tables (a broken one is replaced, and so is one
+        from before the schema was made anew: its prepared statements name the old tables' shapes)."""
         conn = getattr(self._local, "conn", None)
-        if conn is None or conn.closed or conn.broken:
+        if conn is None or conn.closed or conn.broken or self._local.schema != self._schema:
             conn = self._local.conn = psycopg.connect(self.dsn, row_factory=dict_row, options="-c TimeZone=UTC",
                                                       autocommit=True)
+            self._local.schema = self._schema
         try:
             yield conn
         except psycopg.OperationalError:
             conn.close()
             raise
+
+    def renew_connections(self) -> None:
+        """The API's kept connections are replaced on their next use (the schema changed under them)."""
+        self._schema += 1
 
     def reader_dsn(self) -> str:
         params = conninfo_to_dict(self.admin_dsn)
@@ -192,7 +206,7 @@ class Store:
         except psycopg.Error:
             return False
 
-    # --- schema -------------------------------------------------------------------------
+    # --- schema and the reader role: the baseline a database mutation departs from -------------
     def setup(self) -> None:
         with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
             if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone():
@@ -202,34 +216,57 @@ class Store:
                     sql.Identifier(READER_ROLE), sql.Literal(READER_PASSWORD)))
         with self.connect() as conn:
             conn.execute(DDL)
-            role = sql.Identifier(READER_ROLE)
-            # Read-only twice over: SELECT grants only, and read-only transactions by default.
-            conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(DATABASE), role))
-            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(role))
-            conn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
-            conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(role))
-            conn.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(role))
+            _grant_baseline(conn)
+
+    def restore_database(self) -> None:
+        """Back to what `setup` makes, exactly: the reader role (attributes, memberships, settings),
+        every grant, and the schema objects a mutation renamed, retyped, replaced or dropped. The
+        reader role and the public schema are dropped and made anew (ALTER ROLE cannot clear a VALID
+        UNTIL, and recreating is the one sure way back from any structural edit); the rows go too,
+        which the reset that follows reseeds anyway."""
+        with self.connect() as conn:
+            for role in [READER_ROLE, *EXTRA_ROLES]:
+                if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+                    conn.execute(sql.SQL("REASSIGN OWNED BY {0} TO CURRENT_USER; DROP OWNED BY {0}; DROP ROLE {0}")
+                                 .format(sql.Identifier(role)))
+            conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public AUTHORIZATION pg_database_owner;"
+                         " GRANT USAGE ON SCHEMA public TO PUBLIC")  # the public schema as initdb makes it
+            conn.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO PUBLIC").format(sql.Identifier(DATABASE)))
+        self.setup()
+        self.database_altered = False
+        self.renew_connections()
 
     # --- seeding and the health-sync ----------------------------------------------------
     def reset(self, tables: list[str], behaviour: Behaviour, interval: timedelta, now: datetime,
               history_for: int = 6) -> None:
-        """Truncate everything and seed ~26 h of health-sync history for the first `history_for`
-        tables; a fleet beyond them (--tables 1000) gets its newest run only, to seed fast."""
+        """Truncate everything and seed ~26 h of healthy health-sync history for the first `history_for`
+        tables; a fleet beyond them (--tables 1000) gets its newest run only, to seed fast. A database a
+        mutation altered is restored first; row edits are dropped (`seed_with` brings them back)."""
         self.interval, self.history_for = interval, history_for
+        if self.database_altered:
+            self.restore_database()
+        self._last_seed = (tables, behaviour, now)
+        self.seed_with(None)
+
+    def seed_with(self, row_edits: RowEdits | None) -> None:
+        """Reseed as the last reset did, with these edits applied to every batch of rows written
+        from now on (the seed and each health-sync run), until the next reset."""
+        tables, behaviour, now = self._last_seed
+        self.row_edits = row_edits
         with self.connect() as conn:
             conn.execute("TRUNCATE table_status_snapshots, table_health_snapshots, maintenance_jobs RESTART IDENTITY")
             if behaviour.empty_tables:
                 return
             newest = now - (behaviour.last_refresh_age or timedelta(minutes=1))
-            runs = behaviour.history_runs or int(HISTORY / interval) + 1
+            runs = behaviour.history_runs or int(HISTORY / self.interval) + 1
             batch = _Rows()
             for n, qualified in enumerate(tables):
-                for i in range(runs if n < history_for else 1):
-                    collected_at = newest - i * interval
+                for i in range(runs if n < self.history_for else 1):
+                    collected_at = newest - i * self.interval
                     if qualified in behaviour.dropped_tables and collected_at > now - DROPPED_SINCE:
                         continue
                     batch.run(qualified, collected_at, behaviour, assessed_after=timedelta(seconds=20))
-            batch.insert(conn)
+            batch.insert(conn, self.row_edits)
 
     def refresh_once(self, tables: list[str], behaviour: Behaviour) -> None:
         """One health-sync run, stamped with the database's clock (a fleet: at most once a minute)."""
@@ -245,7 +282,7 @@ class Store:
             for qualified in tables:
                 if qualified not in behaviour.dropped_tables:
                     batch.run(qualified, now, behaviour, assessed_after=timedelta(0))
-            batch.insert(conn)
+            batch.insert(conn, self.row_edits)
 
     # --- the worker -----------------------------------------------------------------------
     def work_once(self, behaviour: Behaviour) -> None:
@@ -350,26 +387,47 @@ class Store:
             return conn.execute("SELECT now() AS now").fetchone()["now"]
 
 
+# Edits to the rows health-sync writes (the rows mutation layer): (snapshot table, one batch's
+# rows as column -> value dicts) -> the rows to write instead.
+RowEdits = Callable[[str, list[dict]], list[dict]]
+
+
 class _Rows:
     """Snapshot rows of one health-sync run (or a seed), written with one executemany per table."""
 
     def __init__(self):
-        self.status: list[tuple] = []
-        self.health: list[tuple] = []
+        self.status: list[dict] = []
+        self.health: list[dict] = []
 
     def run(self, qualified: str, collected_at: datetime, behaviour: Behaviour, assessed_after: timedelta) -> None:
         database, table = split_table(qualified)
         payload = status_payload(database, table, collected_at)
-        self.status.append((database, table, collected_at, Jsonb(payload)))
+        self.status.append({"database_name": database, "table_name": table, "collected_at": collected_at,
+                            "payload": payload})
         if qualified not in behaviour.health_missing_tables:
             health_status, issues = assess(payload)
-            self.health.append((database, table, collected_at + assessed_after, collected_at, health_status,
-                                Jsonb(issues)))
+            self.health.append({"database_name": database, "table_name": table,
+                                "assessed_at": collected_at + assessed_after, "status_collected_at": collected_at,
+                                "health_status": health_status, "issues": issues, "error": None})
 
-    def insert(self, conn: psycopg.Connection) -> None:
+    def insert(self, conn: psycopg.Connection, edits: RowEdits | None = None) -> None:
         with conn.cursor() as cur:
-            cur.executemany("INSERT INTO table_status_snapshots (database_name, table_name, collected_at, payload)"
-                            " VALUES (%s, %s, %s, %s)", self.status)
-            cur.executemany("INSERT INTO table_health_snapshots (database_name, table_name, assessed_at,"
-                            " status_collected_at, health_status, issues, error)"
-                            " VALUES (%s, %s, %s, %s, %s, %s, NULL)", self.health)
+            for table, rows in (("table_status_snapshots", self.status), ("table_health_snapshots", self.health)):
+                rows = edits(table, rows) if edits else rows
+                if rows:
+                    columns = list(rows[0])
+                    cur.executemany(sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+                        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)),
+                        sql.SQL(", ").join(sql.Placeholder() * len(columns))),
+                        [[Jsonb(r[c]) if c in JSON_COLUMNS else r[c] for c in columns] for r in rows])
+
+
+def _grant_baseline(conn: psycopg.Connection) -> None:
+    """The reader role's grants and settings as `setup` makes them: re-run after a restore."""
+    role = sql.Identifier(READER_ROLE)
+    # Read-only twice over: SELECT grants only, and read-only transactions by default.
+    conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(DATABASE), role))
+    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(role))
+    conn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
+    conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(role))
+    conn.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(role))
