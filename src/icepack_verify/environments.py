@@ -233,14 +233,14 @@ class Checks(_Model):
         return self
 
 
-def _route(*placeholders: str, optional: bool = False):
+def _route(*placeholders: str, optional: bool = False, required: bool = True):
     def check(value: str) -> str:
         if optional and value == "":
             return value
         if not value.startswith("/"):
             raise ValueError(f"{value!r} is not a route starting with '/'")
         missing = [p for p in placeholders if "{" + p + "}" not in value]
-        if missing:
+        if missing and required:
             raise ValueError(f"{value!r} lacks the placeholder(s) {', '.join('{' + p + '}' for p in missing)}")
         unknown = set(re.findall(r"\{(\w+)\}", value)) - set(placeholders)
         if unknown:
@@ -255,7 +255,8 @@ class ApiConventions(_Model):
     readiness_route: Annotated[str, _route()]
     drain_route: Annotated[str, _route()]
     drain_field: str                                     # the JSON field holding drain mode (a boolean)
-    job_submit_route: Annotated[str, _route("database", "table")]
+    # {database} and {table} each stand in the route or in string values of the body (or both)
+    job_submit_route: Annotated[str, _route("database", "table", required=False)]
     job_submit_method: Literal["POST", "PUT"]
     job_submit_body: dict[str, Any]                      # a dry-run request: it must change nothing
     job_id_field: str                                    # in the submission's answer
@@ -269,6 +270,36 @@ class ApiConventions(_Model):
     job_idempotency_header: str                          # sent with the submission; "" sends none
     job_lookup_route: Annotated[str, _route("key", optional=True)]  # the jobs with that key; "" for none
     job_lookup_items_field: str                          # the list in the lookup's answer; "" when it is the body
+    # What "changed nothing" compares besides the job's own changes field: dotted /status fields
+    # a dry run may not lower. The document defines none ([] by default).
+    job_unchanged_status_fields: list[Annotated[str, Field(min_length=1)]] = []
+
+    @model_validator(mode="after")
+    def _job_target_placed(self) -> "ApiConventions":
+        in_route = set(re.findall(r"\{(\w+)\}", self.job_submit_route))
+        in_body = set(re.findall(r"\{(\w+)\}", " ".join(_strings(self.job_submit_body))))
+        if unknown := in_body - JOB_TARGET:
+            raise ValueError(f"job_submit_body has unknown placeholder(s) {', '.join(sorted(unknown))}: "
+                             "{database} and {table} are the ones filled in")
+        if missing := JOB_TARGET - in_route - in_body:
+            raise ValueError(f"{' and '.join('{' + p + '}' for p in sorted(missing))} stand(s) neither in "
+                             "job_submit_route nor in a string value of job_submit_body: each must be in one of them")
+        return self
+
+
+JOB_TARGET = {"database", "table"}
+
+
+def _strings(value: Any):
+    """Every string value in a JSON-like value (dict values, list items), recursively."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 class Environment(_Model):
