@@ -46,14 +46,14 @@ def faults(twin):
     twin.set_faults()
 
 
-def run(twin, *paths: str) -> SuiteRun:
+def run(twin, *paths: str, **environ: str) -> SuiteRun:
     """The suite (these paths, or all of it) against the twin, as Twin.run_suite, its peak memory
     measured; asserts it did not crash."""
     report = twin.state_dir / "hostile-report.json"
     report.unlink(missing_ok=True)
     measured = run_measured([sys.executable, "-m", "pytest", "--env", "local", "-p", "no:cacheprovider", "-q",
                              "--report-json", str(report), *EXPECTATIONS, *(paths or ("tests",))],
-                            cwd=ROOT, env=twin.environ(), timeout=240)
+                            cwd=ROOT, env=twin.environ(**environ), timeout=240)
     assert report.exists(), f"no JSON report written:\n{measured.output[-3000:]}"
     summary = json.loads(report.read_text())
     result = SuiteRun(measured.returncode, summary.get("results", []), measured.output, summary)
@@ -170,6 +170,16 @@ def test_every_list_deep_is_kubernetes_down_in_one_sentence(twin, faults):
     assert passed(result, READYZ)
 
 
+@pytest.mark.parametrize("kubeconfig", ["- a list\n- not a kubeconfig\n",
+                                        "users: 5\ncontexts: [3, {context: 1}]\nclusters: {}\n"])
+def test_a_hostile_kubeconfig_is_one_sentence(twin, tmp_path, kubeconfig):
+    path = tmp_path / "kubeconfig"
+    path.write_text(kubeconfig)
+    result = run(twin, "tests/infra/test_worker.py", "tests/smoke/test_readiness.py", KUBECONFIG=str(path))
+    assert f"preflight: Kubernetes: DOWN, Kubernetes: kubeconfig {path} is unusable: " in result.output, result.output
+    assert passed(result, READYZ)
+
+
 # --- the database ---------------------------------------------------------------------------------
 
 def test_a_database_session_closed_mid_run_says_so_from_every_query(twin):
@@ -187,7 +197,7 @@ def test_a_database_session_closed_mid_run_says_so_from_every_query(twin):
     try:
         pid = db.one(sql.SQL("SELECT pg_backend_pid() AS pid"))["pid"]
         with psycopg.connect(dsn, autocommit=True) as other:
-            assert other.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
+            assert other.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,)).fetchone()[0]  # waits until gone
         messages = []
         for _ in range(3):
             with pytest.raises(Unreachable) as info:
@@ -209,7 +219,7 @@ def _release_secret(record: bytes) -> dict:
 
 
 @pytest.mark.parametrize("record, words", [
-    (b" " * (80 * 1024 * 1024), "inflates to more than 67,108,864 bytes: not read further"),
+    (b" " * (80 * 1024 * 1024), "inflates to more than 33,554,432 bytes: not read further"),
     (b"[" * 100_000 + b"]" * 100_000, "is JSON nested deeper than 64 levels"),
     (b'{"info": {"status": 1e400}}', "is not a Helm 3 release record (the number 1e400 is not finite"),
 ])

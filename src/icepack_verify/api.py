@@ -178,6 +178,9 @@ class ApiClient:
             raise Unreadable(f"API {self.base_url}", f"{method} {path} answered a body of {exc}, over the "
                                                      f"{self.max_body:,}-byte cap (checks.max_body_bytes): "
                                                      "not read further") from None
+        except httpx.TooManyRedirects:
+            raise Unreadable(f"API {self.base_url}", f"{method} {path} redirected more than "
+                                                     f"{self._http.max_redirects} times: no answer to read") from None
         except httpx.DecodingError as exc:
             raise Unreadable(f"API {self.base_url}", f"{method} {path} answered a body whose content-encoding "
                                                      f"does not decode ({_decoding_error(exc)}): not read") from None

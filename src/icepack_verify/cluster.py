@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import kubernetes
 import urllib3
+import yaml
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
@@ -38,19 +39,23 @@ class Listing:
 
 def kubeconfig_secrets() -> set[str]:
     """Every credential in the kubeconfig files (tokens, passwords, key data), for the redactor."""
-    import yaml
-
     found: set[str] = set()
     for path in filter(None, os.environ.get("KUBECONFIG", str(Path.home() / ".kube" / "config")).split(os.pathsep)):
         try:
             doc = yaml.safe_load(Path(path).read_text()) or {}
         except (OSError, yaml.YAMLError, UnicodeDecodeError):
             continue
-        for user in doc.get("users") or []:
-            creds = (user or {}).get("user") or {}
+        for user in _dicts(doc.get("users") if isinstance(doc, dict) else None):
+            creds = user.get("user") if isinstance(user.get("user"), dict) else {}
             found |= {str(creds[k]) for k in ("token", "password", "client-key-data") if creds.get(k)}
-            found |= {str(e["value"]) for e in (creds.get("exec") or {}).get("env") or [] if e.get("value")}
+            plugin = creds.get("exec") if isinstance(creds.get("exec"), dict) else {}
+            found |= {str(e["value"]) for e in _dicts(plugin.get("env")) if e.get("value")}
     return {s for s in found if len(s) >= 4}
+
+
+def _dicts(value) -> list[dict]:
+    """The mappings of a YAML list (a hand-written kubeconfig may hold anything there)."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def api_client(env: Environment) -> kubernetes.client.ApiClient:
@@ -58,14 +63,17 @@ def api_client(env: Environment) -> kubernetes.client.ApiClient:
     path = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or str(Path.home() / ".kube" / "config")
     if not Path(path).exists():
         if os.environ.get("KUBERNETES_SERVICE_HOST"):  # the scheduled check runs as a pod
-            kubernetes.config.load_incluster_config()
+            try:
+                kubernetes.config.load_incluster_config()
+            except (ConfigException, OSError, ValueError) as exc:
+                raise ConfigError("Kubernetes", f"the in-cluster service account is unusable: {exc}") from None
             return kubernetes.client.ApiClient()
         raise ConfigError("Kubernetes", f"no kubeconfig at {path}: set KUBECONFIG (context {env.kube_context!r})")
     try:
         contexts, _ = kubernetes.config.list_kube_config_contexts(config_file=path)
-    except (ConfigException, OSError, ValueError) as exc:
+        names = [c["name"] for c in contexts]
+    except (ConfigException, OSError, ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError) as exc:
         raise ConfigError("Kubernetes", f"kubeconfig {path} is unusable: {exc}") from None
-    names = [c["name"] for c in contexts]
     if env.kube_context not in names:
         raise ConfigError(
             "Kubernetes", f"kube context {env.kube_context!r} is not in {path} "
@@ -77,7 +85,7 @@ def api_client(env: Environment) -> kubernetes.client.ApiClient:
     try:
         kubernetes.config.load_kube_config(config_file=path, context=env.kube_context,
                                            client_configuration=configuration)
-    except (ConfigException, OSError, ValueError) as exc:
+    except (ConfigException, OSError, ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError) as exc:
         raise ConfigError("Kubernetes", f"kube context {env.kube_context!r} is unusable: {exc}") from None
     finally:
         logging.getLogger().removeHandler(exec_errors)
@@ -236,6 +244,8 @@ class ClusterSnapshot:
                 return Listing(error=f"unreachable ({type(exc).__name__})")
             except (TooLarge, ValueError) as exc:
                 return Listing(error=str(exc))
+            except Exception as exc:  # noqa: BLE001 - the client's own surprises too: that kind unreadable, not a crash
+                return Listing(error=f"unreadable ({type(exc).__name__}: {_first_line(exc)})")
 
         with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
             listings = dict(zip(wanted, pool.map(one, wanted)))

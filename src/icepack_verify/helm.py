@@ -12,7 +12,7 @@ import zlib
 from icepack_verify import bounded_json
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"
-MAX_RELEASE_BYTES = 64 * 1024 * 1024  # a release record inflated: chart, values and manifest, never near this
+MAX_RELEASE_BYTES = 32 * 1024 * 1024  # a release record inflated (its Secret holds at most 1 MiB of gzip)
 
 
 class BadRelease(Exception):
