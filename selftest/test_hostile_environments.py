@@ -94,9 +94,11 @@ def test_deep_nesting_is_refused_before_the_parser_recurses(tmp_path, value):
     (('known_tables = ["analytics.events", "sales.orders", "ops.audit_log"]', 'known_tables = [["analytics.events"]]'),
      "environment 'local': known_tables.0: Input should be a valid string"),
     # an inline table where a name belongs
-    (('release = "icepack"', 'release = { name = "icepack" }'), "environment 'local': names.release: Input should be a valid string"),
+    (('release = "icepack"', 'release = { name = "icepack" }'),
+     "environment 'local': names.release: Input should be a valid string"),
     # an environment written as an array of tables
-    (("[environments.local]\n", "[[environments.local]]\n"), "environment 'local' must be a table ([environments.local]), not a array"),
+    (("[environments.local]\n", "[[environments.local]]\n"),
+     "environment 'local' must be a table ([environments.local]), not an array"),
 ])
 def test_arrays_and_inline_tables_in_the_wrong_place_are_one_sentence(tmp_path, edit, words):
     lines, _, _ = refused(edited_environments(tmp_path, edit))
@@ -110,7 +112,8 @@ def test_arrays_and_inline_tables_in_the_wrong_place_are_one_sentence(tmp_path, 
      "environment 'local': data: Value error, warn_grace (1800s) must be below fail_grace (1200s)"),
     (("http_attempts = 5 ", "http_attempts = true "),
      "environment 'local': checks.http_attempts: Value error, true is a boolean; a number belongs here"),
-    (("replicas = 2", "replicas = -5"), "environment 'local': expect.api.replicas: Input should be greater than or equal to 1"),
+    (("replicas = 2", "replicas = -5"),
+     "environment 'local': expect.api.replicas: Input should be greater than or equal to 1"),
     (("max_body_bytes = 10485760", "max_body_bytes = 0"),
      "environment 'local': checks.max_body_bytes: Input should be greater than or equal to 1024"),
     (("read_release_secrets = true", 'read_release_secrets = "yes"'),
@@ -119,7 +122,8 @@ def test_arrays_and_inline_tables_in_the_wrong_place_are_one_sentence(tmp_path, 
      "environment 'local': names.release: Value error, 'icepack,owner!=helm' is not a Helm release name"),
     (('namespace = "icepack"', 'namespace = "icepack/../kube-system"'),
      "environment 'local': namespace: Value error, 'icepack/../kube-system' is not a Kubernetes namespace"),
-    (('api = "icepack-api"', 'api = "Icepack API"'), "environment 'local': names.api: Value error, 'Icepack API' is not a Kubernetes object name"),
+    (('api = "icepack-api"', 'api = "Icepack API"'),
+     "environment 'local': names.api: Value error, 'Icepack API' is not a Kubernetes object name"),
     (('kube_context = "icepack-twin"', 'kube_context = ""'),
      "environment 'local': kube_context: String should have at least 1 character"),
 ])

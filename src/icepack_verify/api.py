@@ -67,7 +67,8 @@ class _Inflating(httpx.SyncByteStream):
 
 class _Answer(httpx.Response):
     """A response read within bounds: the cap counts DECODED bytes (a 200 KB gzip body that
-    inflates to 200 MiB stops at the cap, 64 KiB past it at most), and `json()` parses with the nesting bounded and only finite numbers (bounded_json).
+    inflates to 200 MiB stops at the cap, 64 KiB past it at most), and `json()` parses with the
+    nesting bounded and only finite numbers (bounded_json).
 
     A body nested too deep is not parsed (Unreadable: not observed); one that is read and
     decoded but is not valid JSON raises ValueError, as httpx's own `json()` does, and the
@@ -83,7 +84,7 @@ class _Answer(httpx.Response):
                 raise BodyTooLarge(f"more than {self.cap:,} bytes once decoded")
             yield chunk
 
-    def json(self, **kwargs):
+    def json(self):
         try:
             return bounded_json.loads(self.content)
         except bounded_json.TooDeep as exc:
@@ -143,7 +144,8 @@ class ApiClient:
         self.budget = RetryBudget(retry_budget)
         self.max_body = max_body
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout.total_seconds(),
-                                  headers={"User-Agent": "icepack-verify", "Accept-Encoding": "gzip, deflate"}, follow_redirects=False,
+                                  headers={"User-Agent": "icepack-verify", "Accept-Encoding": "gzip, deflate"},
+                                  follow_redirects=False,
                                   transport=_CappedTransport(max_body))
 
     def close(self) -> None:
@@ -198,8 +200,8 @@ class ApiClient:
         except BodyTooLarge as exc:
             raise Unreadable(f"{method} {self.base_url}{path}", f"answered a body of {exc}, over the cap") from None
         except httpx.DecodingError as exc:
-            raise Unreadable(f"{method} {self.base_url}{path}",
-                             f"answered a body whose content-encoding does not decode ({_decoding_error(exc)})") from None
+            raise Unreadable(f"{method} {self.base_url}{path}", "answered a body whose content-encoding does not "
+                                                                f"decode ({_decoding_error(exc)})") from None
 
     def get_many(self, paths: list[str]) -> dict[str, httpx.Response | Problem]:
         """GET independent paths concurrently, one request each (a failure is returned, not raised)."""

@@ -472,8 +472,8 @@ def known_names(raw: dict[str, Any]) -> list[str]:
 
 
 def _toml_type(value: Any) -> str:
-    return {dict: "table", list: "array", str: "string", bool: "boolean", int: "integer", float: "float"}.get(
-        type(value), "date or time")
+    return {dict: "a table", list: "an array", str: "a string", bool: "a boolean", int: "an integer",
+            float: "a float"}.get(type(value), "a date or time")
 
 
 def load(path: Path, name: str, environ: dict[str, str] | None = None) -> Environment:
@@ -482,13 +482,13 @@ def load(path: Path, name: str, environ: dict[str, str] | None = None) -> Enviro
     raw = load_file(path)
     envs = raw.get("environments", {})
     if not isinstance(raw.get("defaults", {}), dict):
-        raise ConfigError(None, f"{path}: defaults must be a table ([defaults]), not a {_toml_type(raw['defaults'])}")
+        raise ConfigError(None, f"{path}: defaults must be a table ([defaults]), not {_toml_type(raw['defaults'])}")
     if not isinstance(envs, dict):
         raise ConfigError(None, f"{path}: environments must be a table of one table per environment "
-                                f"([environments.<name>]), not a {_toml_type(envs)}")
+                                f"([environments.<name>]), not {_toml_type(envs)}")
     if name in envs and not isinstance(envs[name], dict):
         raise ConfigError(None, f"{path}: environment {name!r} must be a table ([environments.{name}]), "
-                                f"not a {_toml_type(envs[name])}")
+                                f"not {_toml_type(envs[name])}")
     if name not in envs:
         raise ConfigError(None, f"unknown environment {name!r} in {path}; known: {', '.join(known_names(raw)) or 'none'}")
     own = envs[name]
