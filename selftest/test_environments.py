@@ -95,3 +95,34 @@ def test_invalid_toml_is_one_sentence(tmp_path):
     broken.write_text("[defaults\n")
     with pytest.raises(ConfigError, match="is not valid TOML"):
         environments.load(broken, "dev", {})
+
+
+SUBMIT = 'job_submit_route = "/tables/{database}/{table}/maintenance/jobs"'
+BODY = 'job_submit_body = { action = "expire_snapshots", dry_run = true }'
+
+
+@pytest.mark.parametrize("route, body, message", [
+    ('"/jobs"', '{ action = "expire_snapshots", dry_run = true }',
+     "api: Value error, {database} and {table} stand(s) neither in job_submit_route nor in a string value of "
+     "job_submit_body: each must be in one of them"),
+    ('"/jobs/{database}"', '{ dry_run = true, target = { name = "{tabel}" } }',
+     "api: Value error, job_submit_body has unknown placeholder(s) tabel: {database} and {table} are the ones filled in"),
+    ('"/jobs/{db}"', '{ dry_run = true }', "api.job_submit_route: Value error, '/jobs/{db}' has unknown placeholder(s) db"),
+])
+def test_the_job_target_must_stand_in_the_route_or_the_body(tmp_path, route, body, message):
+    broken = tmp_path / "environments.toml"
+    broken.write_text(FILE.read_text().replace(SUBMIT, f"job_submit_route = {route}").replace(BODY, f"job_submit_body = {body}"))
+    with pytest.raises(ConfigError) as info:
+        environments.load(broken, "dev", {})
+    assert str(info.value) == f"{broken}: environment 'dev': {message}"
+
+
+def test_placeholders_in_the_body_are_filled_at_any_depth_and_the_route_is_encoded(tmp_path):
+    from icepack_verify.jobs import submission
+
+    edited = tmp_path / "environments.toml"
+    edited.write_text(FILE.read_text().replace(SUBMIT, 'job_submit_route = "/jobs/{database}"').replace(
+        BODY, 'job_submit_body = { dry_run = true, target = { name = "{table}", tags = ["db:{database}", 3] } }'))
+    route, body = submission(environments.load(edited, "dev", {}).api, "sales.orders-2024")
+    assert route == "/jobs/sales"
+    assert body == {"dry_run": True, "target": {"name": "orders-2024", "tags": ["db:sales", 3]}}

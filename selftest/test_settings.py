@@ -109,3 +109,60 @@ def test_external_postgres_skips_its_checks_in_the_releases_words(twin):
     assert not run.failed and MODE in run.outcome("passed"), run.explain()
     skips = [r["message"] for r in run.results if r["outcome"] == "skipped"]
     assert len(skips) == 3 and all("the Helm release's values say postgres.internal.enabled=False" in m for m in skips)
+
+
+# The twin's third API style (icepack_twin.app.API_STYLES["body"]): the job submission takes the
+# table in its body, so the route has no placeholders and the body carries them.
+BODY_API = """
+[environments.body.api]
+job_submit_route = "/v3/maintenance/jobs"
+job_submit_body = { action = "expire_snapshots", dry_run = true, target = { database = "{database}", table = "{table}" } }
+job_status_route = "/v3/maintenance/jobs/{job_id}"
+job_lookup_route = "/v3/maintenance/jobs?idempotency_key={key}"
+"""
+
+
+def body_environments(tmp_path, *api_settings: str) -> str:
+    """environments.toml with a `body` environment (local's settings, BODY_API and these [api] lines)."""
+    text = (ROOT / "environments.toml").read_text()
+    local = text[text.index("[environments.local]"):]
+    path = tmp_path / "environments.toml"
+    path.write_text(text + "\n" + local.replace("[environments.local", "[environments.body") + BODY_API
+                    + "".join(f"{line}\n" for line in api_settings))
+    return f"--environments={path}"
+
+
+@pytest.fixture(scope="module")
+def body_twin(tmp_path_factory):
+    twin = Twin(tmp_path_factory.mktemp("body-twin"), extra=("--api-style", "body"))
+    yield twin
+    twin.close()
+
+
+def test_a_job_api_taking_the_table_in_its_body_is_configured_by_settings_alone(body_twin, tmp_path):
+    body_twin.configure("local")
+    before = body_twin.job_count()
+    run = body_twin.run_suite("body", "--allow-dry-run", body_environments(tmp_path), paths=("tests/smoke",))
+    assert run.returncode == 0 and DRY_RUN in run.outcome("passed"), run.explain()
+    assert body_twin.job_count() == before + 1  # one job, for a tracked table (an untracked one is a 404)
+    default = body_twin.run_suite("local", "--allow-dry-run", paths=("tests/smoke/test_dry_run.py",))
+    assert DRY_RUN in default.failed and "/tables/analytics/events/maintenance/jobs" in default.messages(DRY_RUN)
+
+
+def test_changed_nothing_compares_status_fields_only_where_a_setting_names_them(body_twin, tmp_path):
+    """The document defines no /status fields for a job: by default the job's own changes field is
+    the judge and /status is not read; api.job_unchanged_status_fields adds the comparison."""
+    body_twin.configure("local")
+    status = "GET /tables/analytics/events/status"
+    body_twin.clear_api_requests()
+    run = body_twin.run_suite("body", "--allow-dry-run", body_environments(tmp_path),
+                              paths=("tests/smoke/test_dry_run.py",))
+    assert DRY_RUN in run.outcome("passed") and body_twin.api_requests().get(status, 0) == 0, run.explain()
+    body_twin.clear_api_requests()
+    opted_in = body_environments(tmp_path, 'job_unchanged_status_fields = ["snapshot.snapshot_count", "no.such"]')
+    run = body_twin.run_suite("body", "--allow-dry-run", opted_in, paths=("tests/smoke/test_dry_run.py",))
+    assert body_twin.api_requests().get(status, 0) == 2  # before and after the job
+    # a field /status does not carry cannot show it unchanged: the comparison is real
+    assert DRY_RUN in run.failed and "status no.such: expected >= None (before the job), actual None" \
+        in run.messages(DRY_RUN), run.explain()
+    assert "snapshot.snapshot_count" not in run.messages(DRY_RUN)  # that one held

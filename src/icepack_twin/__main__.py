@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--env", default="local", help="whose Helm values to deploy: dev, stage, preprod, prod, local")
         p.add_argument("--drift", action="append", default=[], help="a named drift (see `drifts`); repeatable")
         p.add_argument("--phase", default="live", choices=["live", "paused", "resumed"])
-        p.add_argument("--api-style", default="default", choices=["default", "alt"],
+        p.add_argument("--api-style", default="default", choices=["default", "alt", "body"],
                        help="the routes and fields the document leaves open: the usual ones, or another set")
         p.add_argument("--fault", action="append", default=[], metavar="TARGET:KNOB=VALUE",
                        help="put a fault proxy in front of api, kube or postgres, e.g. api:error_rate=0.1, "

@@ -301,8 +301,9 @@ class MutatedResponses:
 
 
 # --- the app ---------------------------------------------------------------------------
-# The routes and fields the deployment document leaves to the API, in two styles: the twin's
-# usual one, and another (`--api-style alt`) that a suite configured for the first must not pass.
+# The routes and fields the deployment document leaves to the API, in three styles: the twin's
+# usual one, another (`--api-style alt`) that a suite configured for the first must not pass, and
+# one whose job submission takes the table in its body (`--api-style body`).
 API_STYLES = {
     "default": {"drain": "/admin/drain", "submit": "/tables/{database}/{table}/maintenance/jobs",
                 "status": "/maintenance/jobs/{job_id}", "fields": {}, "states": {},
@@ -312,7 +313,20 @@ API_STYLES = {
             "key_header": "X-Client-Token", "lookup": "/v2/jobs", "key_param": "client_token", "items": "items",
             "fields": {"drain_mode": "enabled", "job_id": "id", "state": "phase"},
             "states": {"pending": "queued", "running": "active", "succeeded": "done", "failed": "error"}},
+    # The table in the submission's body ({"target": {"database": ..., "table": ...}, ...}), not its route.
+    "body": {"drain": "/admin/drain", "submit": "/v3/maintenance/jobs", "status": "/v3/maintenance/jobs/{job_id}",
+             "fields": {}, "states": {}, "key_header": "Idempotency-Key", "lookup": "/v3/maintenance/jobs",
+             "key_param": "idempotency_key", "items": "jobs", "table_in_body": True},
 }
+
+
+class JobTarget(BaseModel):
+    database: str
+    table: str
+
+
+class TargetedJobRequest(JobRequest):
+    target: JobTarget
 
 
 def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: list[str],
@@ -462,6 +476,10 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
         return JSONResponse(styled({"job_id": str(job["id"]), "state": job["state"], "dry_run": job["dry_run"]}),
                             status_code=202)
 
+    def submit_targeted_job(request: TargetedJobRequest, http: Request):
+        return submit_job(request.target.database, request.target.table,
+                          JobRequest(action=request.action, dry_run=request.dry_run), http)
+
     def get_job(job_id: str):
         job = store.job(job_id)
         if job is None:
@@ -480,7 +498,8 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
         return JSONResponse(styled({"drain_mode": get_behaviour().drain}))
 
     # The other style's bodies differ from the models: its routes document no response schema.
-    app.add_api_route(conventions["submit"], submit_job, methods=["POST"], status_code=202,
+    app.add_api_route(conventions["submit"], submit_targeted_job if conventions.get("table_in_body") else submit_job,
+                      methods=["POST"], status_code=202,
                       response_model=JobAccepted if default else None,
                       responses={403: {"model": ErrorDetail, "description": "Only dry-run jobs are accepted"},
                                  404: NOT_FOUND[404], 503: {"model": ErrorDetail, "description": "Drain mode is on"}})

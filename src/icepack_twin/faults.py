@@ -13,18 +13,33 @@ serves every fault self-test:
     truncate                ... are answered with the first half of their body (framing intact)
     malformed               ... are answered 200 application/json with a body that is not JSON
     slow, slow_ms           ... reach the twin at once, and their answer comes slow_ms later
+    forbidden               ... are answered 403 (a Kubernetes Status body)
+    failing                 ... are answered 500 (a Kubernetes Status body)
+    cut                     ... are answered with the first half of their body, the framing announcing
+                            all of it, and the connection closed (a body broken mid-answer)
+    gzip_bomb               ... are answered 200 application/json, gzip-encoded: BOMB_BYTES once
+                            inflated, ~200 KB on the wire (a decompression bomb)
+    bad_gzip                ... are answered 200 application/json, "gzip"-encoded, not gzip
+    deep                    ... are answered 200 application/json nested DEEP_LEVELS deep
+    not_finite              ... are answered their body with every integer 1e400 and every fraction NaN
+    bad_utf8                ... are answered their body with a byte that is not UTF-8 in its first string
     stall_after_bytes       TCP: each connection forwards this many bytes to the client, then goes silent
 """
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 import random
+import zlib
 from dataclasses import asdict, dataclass, fields
 
 import httpx
 import uvicorn
 
 HUGE_BYTES = 50 * 1024 * 1024
+BOMB_BYTES = 200 * 1024 * 1024
+DEEP_LEVELS = 100_000
 TARGETS = ("api", "kube", "postgres")
 
 
@@ -40,6 +55,14 @@ class Faults:
     malformed: str = ""
     slow: str = ""
     slow_ms: int = 0
+    forbidden: str = ""
+    failing: str = ""
+    cut: str = ""
+    gzip_bomb: str = ""
+    bad_gzip: str = ""
+    deep: str = ""
+    not_finite: str = ""
+    bad_utf8: str = ""
     stall_after_bytes: int = 0
 
     @classmethod
@@ -127,6 +150,15 @@ class HttpFaultProxy:
             return await _huge(send)
         if faults.matches("malformed", path):
             return await _answer(send, 200, "application/json", b"{'status': ok, <!-- not json")
+        for fault, status in (("forbidden", 403), ("failing", 500)):
+            if faults.matches(fault, path):
+                return await _answer(send, status, "application/json", _kube_status(status, path))
+        if faults.matches("gzip_bomb", path):
+            return await _answer(send, 200, "application/json", _gzip_bomb(), encoding=b"gzip")
+        if faults.matches("bad_gzip", path):
+            return await _answer(send, 200, "application/json", b'{"not": "gzip"}' * 100, encoding=b"gzip")
+        if faults.matches("deep", path):
+            return await _answer(send, 200, "application/json", b"[" * DEEP_LEVELS + b"]" * DEEP_LEVELS)
         headers = [(k.decode(), v.decode()) for k, v in scope["headers"] if k.decode().lower() not in ("host", *HOP_BY_HOP)]
         upstream = await self.client.request(scope["method"], path, headers=headers, content=body)
         if faults.matches("slow", path):
@@ -134,16 +166,63 @@ class HttpFaultProxy:
         content = upstream.content
         if faults.matches("truncate", path):
             content = content[: len(content) // 2]
+        if faults.matches("not_finite", path):
+            content = _not_finite(content)
+        if faults.matches("bad_utf8", path) and b'"' in content:
+            at = content.index(b'"') + 1
+            content = content[:at] + b"\xff\xfe" + content[at:]
+        announced = len(content)
+        if faults.matches("cut", path):
+            content = content[: len(content) // 2]
         kept = [(k.encode(), v.encode()) for k, v in upstream.headers.multi_items() if k.lower() not in HOP_BY_HOP]
         await send({"type": "http.response.start", "status": upstream.status_code,
-                    "headers": kept + [(b"content-length", str(len(content)).encode())]})
-        await send({"type": "http.response.body", "body": content})
+                    "headers": kept + [(b"content-length", str(announced).encode())]})
+        await send({"type": "http.response.body", "body": content})  # short of `announced`: the server closes
 
 
-async def _answer(send, status: int, ctype: str, body: bytes) -> None:
+async def _answer(send, status: int, ctype: str, body: bytes, encoding: bytes = b"") -> None:
+    headers = [(b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode())]})
+                "headers": headers + ([(b"content-encoding", encoding)] if encoding else [])})
     await send({"type": "http.response.body", "body": body})
+
+
+def _kube_status(status: int, path: str) -> bytes:
+    reason = {403: "Forbidden", 500: "InternalError"}[status]
+    return json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason, "code": status,
+                       "message": f"the fault proxy answers {status} for {path}"}).encode()
+
+
+@functools.cache
+def _gzip_bomb() -> bytes:
+    """A JSON object of BOMB_BYTES, gzip-compressed (~200 KB), made once."""
+    gz = zlib.compressobj(9, zlib.DEFLATED, 31)
+    head, tail, chunk = b'{"padding": "', b'"}', b" " * (1024 * 1024)
+    parts, left = [gz.compress(head)], BOMB_BYTES - len(head) - len(tail)
+    while left > 0:
+        parts.append(gz.compress(chunk[:left]))
+        left -= len(chunk)
+    return b"".join(parts + [gz.compress(tail), gz.flush()])
+
+
+def _not_finite(content: bytes) -> bytes:
+    """The JSON body with every integer (not boolean) 1e400 and every fraction NaN; other bodies as they are."""
+    try:
+        doc = json.loads(content)
+    except ValueError:
+        return content
+
+    def bend(value):
+        if isinstance(value, dict):
+            return {k: bend(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [bend(v) for v in value]
+        if isinstance(value, int) and not isinstance(value, bool):
+            return "\x00INF\x00"
+        if isinstance(value, float):
+            return float("nan")
+        return value
+    return json.dumps(bend(doc)).replace('"\\u0000INF\\u0000"', "1e400").encode()
 
 
 async def _huge(send) -> None:

@@ -26,7 +26,7 @@ _EXPORTS = {
     "check_get_operations": "schemathesis_adapter", "openapi_schema_for": "schemathesis_adapter",
     # the API
     "describe": "api", "within_budget": "api",
-    "is_drain_answer": "jobs", "submit_exactly_once": "jobs",
+    "is_drain_answer": "jobs", "submission": "jobs", "submit_exactly_once": "jobs",
     # the cluster
     "ROWS": "inventory",
     "BadRelease": "helm", "chart_version": "helm", "decode_release": "helm", "newest_release": "helm",

@@ -3,18 +3,29 @@ Schemathesis' cases) goes through `ApiClient`.
 
 Connection errors and 502/503/504 are retried a bounded number of times (a rollout or a
 load balancer settling), within a total retry budget for the run, so a persistent fault
-costs a bounded time; everything else is returned to the caller as observed. A body over
-the size cap is not read further. Writes are never retried (see `write_once`).
+costs a bounded time; everything else is returned to the caller as observed. Writes are
+never retried (see `write_once`).
+
+What is an observation and what is not:
+- not observed (Unreachable / Unreadable, a Problem: the tests that need it are not run): no
+  answer, a connection broken mid-answer (a body shorter than its framing says), a body whose
+  content-encoding does not decode, a body over the cap once DECODED, JSON nested deeper than
+  bounded_json.MAX_DEPTH (not parsed);
+- observed (the answer as served, for the checks to judge): any status, and a body read and
+  decoded in full that is not valid JSON: bad syntax (also half a document with intact
+  framing: nobody can tell it from a bug), invalid UTF-8, NaN, Infinity or 1e400.
 """
 from __future__ import annotations
 
 import threading
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
 from tenacity import RetryError, Retrying, retry_if_exception, retry_if_result, stop_after_attempt, wait_exponential
 
+from icepack_verify import bounded_json
 from icepack_verify.diagnosis import Warned
 from icepack_verify.errors import Problem, Unreachable, Unreadable
 
@@ -26,25 +37,65 @@ class BodyTooLarge(Exception):
     a retry would only read it again)."""
 
 
-class _CappedStream(httpx.SyncByteStream):
-    def __init__(self, inner: httpx.SyncByteStream, cap: int):
-        self.inner, self.cap = inner, cap
+class _Inflating(httpx.SyncByteStream):
+    """A gzip or deflate body inflated 64 KiB at a time (httpx's own decoder inflates a whole
+    network chunk at once: 64 KiB of a bomb is 64 MiB)."""
+
+    STEP = 64 * 1024
+
+    def __init__(self, inner: httpx.SyncByteStream, encoding: str):
+        self.inner, self.encoding = inner, encoding
 
     def __iter__(self):
-        seen = 0
-        for chunk in self.inner:
-            seen += len(chunk)
-            if seen > self.cap:
-                raise BodyTooLarge(f"more than {self.cap:,} bytes")
-            yield chunk
+        z = None
+        try:
+            for raw in self.inner:
+                if z is None and raw:  # deflate is zlib-wrapped or raw: the first byte tells (as httpx does)
+                    wbits = 31 if self.encoding == "gzip" else 15 if raw[0] & 0x0F == 8 else -15
+                    z = zlib.decompressobj(wbits)
+                while raw:
+                    yield z.decompress(raw, self.STEP)
+                    raw = z.unconsumed_tail
+            if z is not None:
+                yield z.flush()
+        except zlib.error as exc:
+            raise httpx.DecodingError(f"{self.encoding}: {exc}") from None
 
     def close(self) -> None:
         self.inner.close()
 
 
+class _Answer(httpx.Response):
+    """A response read within bounds: the cap counts DECODED bytes (a 200 KB gzip body that
+    inflates to 200 MiB stops at the cap, 64 KiB past it at most), and `json()` parses with the
+    nesting bounded and only finite numbers (bounded_json).
+
+    A body nested too deep is not parsed (Unreadable: not observed); one that is read and
+    decoded but is not valid JSON raises ValueError, as httpx's own `json()` does, and the
+    checks judge it as what the API serves."""
+
+    cap: int = 0
+
+    def iter_bytes(self, chunk_size: int | None = None):
+        seen = 0
+        for chunk in super().iter_bytes(chunk_size):
+            seen += len(chunk)
+            if seen > self.cap:
+                raise BodyTooLarge(f"more than {self.cap:,} bytes once decoded")
+            yield chunk
+
+    def json(self):
+        try:
+            return bounded_json.loads(self.content)
+        except bounded_json.TooDeep as exc:
+            origin = f"{self.request.url.scheme}://{self.request.url.netloc.decode()}"
+            raise Unreadable(f"API {origin}", f"{self.request.method} {self.request.url.raw_path.decode()} "
+                                              f"answered JSON {exc}: not parsed, so not judged") from None
+
+
 class _CappedTransport(httpx.BaseTransport):
-    """httpx's own transport, with every response body cut off at `cap` bytes (a custom transport
-    is httpx's public extension point)."""
+    """httpx's own transport, answering `_Answer`s cut off at `cap` decoded bytes (a custom
+    transport is httpx's public extension point; httpx returns the transport's response object)."""
 
     def __init__(self, cap: int):
         self.inner, self.cap = httpx.HTTPTransport(), cap
@@ -55,8 +106,15 @@ class _CappedTransport(httpx.BaseTransport):
         if length.isdigit() and int(length) > self.cap:
             response.close()
             raise BodyTooLarge(f"{int(length):,} bytes announced")
-        return httpx.Response(response.status_code, headers=response.headers, extensions=response.extensions,
-                              stream=_CappedStream(response.stream, self.cap), request=request)
+        headers, stream = response.headers, response.stream
+        if (encoding := headers.get("content-encoding", "").strip().lower()) in ("gzip", "deflate"):
+            headers = httpx.Headers([(k, v) for k, v in headers.multi_items()
+                                     if k.lower() not in ("content-encoding", "content-length")])
+            stream = _Inflating(stream, encoding)
+        answer = _Answer(response.status_code, headers=headers, extensions=response.extensions,
+                         stream=stream, request=request)
+        answer.cap = self.cap
+        return answer
 
     def close(self) -> None:
         self.inner.close()
@@ -86,7 +144,8 @@ class ApiClient:
         self.budget = RetryBudget(retry_budget)
         self.max_body = max_body
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout.total_seconds(),
-                                  headers={"User-Agent": "icepack-verify"}, follow_redirects=False,
+                                  headers={"User-Agent": "icepack-verify", "Accept-Encoding": "gzip, deflate"},
+                                  follow_redirects=False,
                                   transport=_CappedTransport(max_body))
 
     def close(self) -> None:
@@ -121,6 +180,12 @@ class ApiClient:
             raise Unreadable(f"API {self.base_url}", f"{method} {path} answered a body of {exc}, over the "
                                                      f"{self.max_body:,}-byte cap (checks.max_body_bytes): "
                                                      "not read further") from None
+        except httpx.TooManyRedirects:
+            raise Unreadable(f"API {self.base_url}", f"{method} {path} redirected more than "
+                                                     f"{self._http.max_redirects} times: no answer to read") from None
+        except httpx.DecodingError as exc:
+            raise Unreadable(f"API {self.base_url}", f"{method} {path} answered a body whose content-encoding "
+                                                     f"does not decode ({_decoding_error(exc)}): not read") from None
 
     def get(self, path: str, **kwargs) -> httpx.Response:
         return self.request("GET", path, **kwargs)
@@ -134,6 +199,9 @@ class ApiClient:
             raise Unreachable(f"{method} {self.base_url}{path}", f"no answer ({_transport_error(exc)})") from None
         except BodyTooLarge as exc:
             raise Unreadable(f"{method} {self.base_url}{path}", f"answered a body of {exc}, over the cap") from None
+        except httpx.DecodingError as exc:
+            raise Unreadable(f"{method} {self.base_url}{path}", "answered a body whose content-encoding does not "
+                                                                f"decode ({_decoding_error(exc)})") from None
 
     def get_many(self, paths: list[str]) -> dict[str, httpx.Response | Problem]:
         """GET independent paths concurrently, one request each (a failure is returned, not raised)."""
@@ -154,8 +222,12 @@ class ApiClient:
 
     def probe(self, path: str) -> None:
         """Raise Unreachable if nothing answers at the base URL, or it refuses us (401/407/403);
-        any other HTTP status is an answer for the tests to judge."""
-        response = self.request("GET", path, retry_statuses=False)
+        any other HTTP status is an answer for the tests to judge, and so is a body that cannot be
+        read (too large, undecodable): something answered, and the test of that route says what."""
+        try:
+            response = self.request("GET", path, retry_statuses=False)
+        except Unreadable:
+            return
         if response.status_code in (401, 403, 407):
             raise Unreachable(f"API {self.base_url}", f"refuses the suite: GET {path} answered {describe(response)}")
 
@@ -167,6 +239,11 @@ def _transport_error(exc: httpx.TransportError) -> str:
     return f"{type(exc).__name__}: {kind or exc or 'no detail'}"
 
 
+def _decoding_error(exc: httpx.DecodingError) -> str:
+    """What the content-encoding decoder said ('Error -3 while decompressing data: incorrect header check')."""
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+
+
 def describe(response: httpx.Response) -> str:
     """'502 text/html: <html><head><title>502 Bad Gateway...' for failure messages."""
     ctype = response.headers.get("content-type", "no content-type").split(";")[0]
@@ -174,11 +251,13 @@ def describe(response: httpx.Response) -> str:
     said = f"{response.status_code} {ctype}: {body[:160] or '(empty body)'}"
     if "json" in ctype and body:
         try:
-            response.json()
-        except ValueError as exc:
-            msg, pos = getattr(exc, "msg", str(exc)), getattr(exc, "pos", 0)
-            ends = " (it ends early: truncated?)" if msg.startswith("Unterminated") or pos >= len(body) - 1 else ""
-            said += f" -- not valid JSON: {msg} (character {pos} of {len(body)}){ends}"
+            bounded_json.loads(response.content)
+        except bounded_json.TooDeep as exc:
+            said += f" -- JSON {exc}: not parsed"
+        except bounded_json.InvalidJson as exc:
+            ends = " (it ends early: truncated?)" if exc.msg.startswith("Unterminated") or exc.pos >= len(body) - 1 \
+                else ""
+            said += f" -- not valid JSON: {exc.msg} (character {exc.pos} of {len(body)}){ends}"
     return said
 
 

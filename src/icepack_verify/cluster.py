@@ -5,7 +5,6 @@ snapshot. The wrapper offers no write call at all: read-only by construction.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -15,12 +14,21 @@ from urllib.parse import quote
 
 import kubernetes
 import urllib3
+import yaml
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
+from icepack_verify import bounded_json
 from icepack_verify.environments import Environment
 from icepack_verify.errors import ConfigError, NotFound, Unreachable, Unreadable
 from icepack_verify.inventory import event_line, rows
+
+
+LOG_CAP = 256 * 1024  # a log tail of 20 lines: anything longer is not a tail
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:160]
 
 
 @dataclass
@@ -31,19 +39,23 @@ class Listing:
 
 def kubeconfig_secrets() -> set[str]:
     """Every credential in the kubeconfig files (tokens, passwords, key data), for the redactor."""
-    import yaml
-
     found: set[str] = set()
     for path in filter(None, os.environ.get("KUBECONFIG", str(Path.home() / ".kube" / "config")).split(os.pathsep)):
         try:
             doc = yaml.safe_load(Path(path).read_text()) or {}
         except (OSError, yaml.YAMLError, UnicodeDecodeError):
             continue
-        for user in doc.get("users") or []:
-            creds = (user or {}).get("user") or {}
+        for user in _dicts(doc.get("users") if isinstance(doc, dict) else None):
+            creds = user.get("user") if isinstance(user.get("user"), dict) else {}
             found |= {str(creds[k]) for k in ("token", "password", "client-key-data") if creds.get(k)}
-            found |= {str(e["value"]) for e in (creds.get("exec") or {}).get("env") or [] if e.get("value")}
+            plugin = creds.get("exec") if isinstance(creds.get("exec"), dict) else {}
+            found |= {str(e["value"]) for e in _dicts(plugin.get("env")) if e.get("value")}
     return {s for s in found if len(s) >= 4}
+
+
+def _dicts(value) -> list[dict]:
+    """The mappings of a YAML list (a hand-written kubeconfig may hold anything there)."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def api_client(env: Environment) -> kubernetes.client.ApiClient:
@@ -51,14 +63,17 @@ def api_client(env: Environment) -> kubernetes.client.ApiClient:
     path = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or str(Path.home() / ".kube" / "config")
     if not Path(path).exists():
         if os.environ.get("KUBERNETES_SERVICE_HOST"):  # the scheduled check runs as a pod
-            kubernetes.config.load_incluster_config()
+            try:
+                kubernetes.config.load_incluster_config()
+            except (ConfigException, OSError, ValueError) as exc:
+                raise ConfigError("Kubernetes", f"the in-cluster service account is unusable: {exc}") from None
             return kubernetes.client.ApiClient()
         raise ConfigError("Kubernetes", f"no kubeconfig at {path}: set KUBECONFIG (context {env.kube_context!r})")
     try:
         contexts, _ = kubernetes.config.list_kube_config_contexts(config_file=path)
-    except (ConfigException, OSError, ValueError) as exc:
+        names = [c["name"] for c in contexts]
+    except (ConfigException, OSError, ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError) as exc:
         raise ConfigError("Kubernetes", f"kubeconfig {path} is unusable: {exc}") from None
-    names = [c["name"] for c in contexts]
     if env.kube_context not in names:
         raise ConfigError(
             "Kubernetes", f"kube context {env.kube_context!r} is not in {path} "
@@ -70,7 +85,7 @@ def api_client(env: Environment) -> kubernetes.client.ApiClient:
     try:
         kubernetes.config.load_kube_config(config_file=path, context=env.kube_context,
                                            client_configuration=configuration)
-    except (ConfigException, OSError, ValueError) as exc:
+    except (ConfigException, OSError, ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError) as exc:
         raise ConfigError("Kubernetes", f"kube context {env.kube_context!r} is unusable: {exc}") from None
     finally:
         logging.getLogger().removeHandler(exec_errors)
@@ -147,21 +162,58 @@ def list_path(kind: str, namespace: str) -> str:
     return f"{base}/namespaces/{quote(namespace, safe='')}/{k.plural}" if k.namespaced else f"{base}/{k.plural}"
 
 
+class TooLarge(Exception):
+    """A Kubernetes answer over the cap once decoded: not read further."""
+
+
 def get(client: kubernetes.client.ApiClient, path: str, query: list[tuple[str, str]] | None = None,
-        timeout: float = 10.0, accept: str = "application/json") -> bytes:
+        timeout: float = 10.0, accept: str = "application/json", cap: int = 10 * 1024 * 1024) -> bytes:
     """One GET (the only method this module sends) through the official client's ApiClient: its
     kubeconfig auth, TLS, proxy and retry policy. `param_serialize` and `call_api` are the request
-    path of the generated client (kubernetes 37, written against 37.0.2); the typed API classes
-    (CoreV1Api, AppsV1Api, ...) are not loaded, since importing them costs ~0.65 s and ~29 MiB
-    here for lists the suite reads as JSON anyway. A non-2xx answer raises ApiException, as they do."""
+    path of the generated client (kubernetes 37, written against 37.0.2), which asks urllib3 not to
+    preload the body: it is read here from `RESTResponse.response` (the urllib3 response), decoded,
+    at most `cap` bytes (TooLarge past it). The typed API classes (CoreV1Api, AppsV1Api, ...) are
+    not loaded, since importing them costs ~0.65 s and ~29 MiB here for lists the suite reads as
+    JSON anyway. A non-2xx answer raises ApiException, as they do."""
     request = client.param_serialize("GET", path, query_params=query or [], header_params={"Accept": accept},
                                      auth_settings=["BearerToken"])
     response = client.call_api(*request, _request_timeout=timeout)
-    response.read()
+    raw, chunks, seen = response.response, [], 0
+    try:
+        for chunk in raw.stream(64 * 1024, decode_content=True):
+            seen += len(chunk)
+            if seen > cap:
+                raw.close()  # the rest stays unread: the connection is not reused
+                raise TooLarge(f"answered more than {cap:,} bytes once decoded, over the cap "
+                               "(checks.max_body_bytes): not read further")
+            chunks.append(chunk)
+    finally:
+        raw.release_conn()
+    body = b"".join(chunks)
     if not 200 <= response.status <= 299:
-        raise ApiException.from_response(http_resp=response, body=response.data.decode("utf-8", "replace"),
-                                         data=None)
-    return response.data
+        raise ApiException.from_response(http_resp=response, body=body.decode("utf-8", "replace"), data=None)
+    return body
+
+
+def parse_list(body: bytes, max_depth: int = bounded_json.MAX_DEPTH) -> list[dict]:
+    """The items of a Kubernetes list, each an object with a metadata.name; ValueError (one
+    sentence) for anything else: JSON too deep, not JSON, or not a list of named objects."""
+    try:
+        doc = bounded_json.loads(body, max_depth)
+    except bounded_json.TooDeep as exc:
+        raise ValueError(f"answered JSON {exc}: not parsed") from None
+    except bounded_json.InvalidJson as exc:
+        raise ValueError(f"answered a body that is not JSON ({exc})") from None
+    items = doc.get("items") if isinstance(doc, dict) else None
+    if not isinstance(items, list) and not (isinstance(doc, dict) and items is None):
+        raise ValueError(f"answered {type(doc).__name__ if not isinstance(doc, dict) else 'an object'} "
+                         "that is not a Kubernetes list (no items list)")
+    for item in items or []:
+        meta = item.get("metadata") if isinstance(item, dict) else None
+        if not isinstance(meta, dict) or not isinstance(meta.get("name"), str):
+            raise ValueError("answered a list with an item that is not a named Kubernetes object "
+                             "(no metadata.name)")
+    return items or []
 
 
 class ClusterSnapshot:
@@ -176,23 +228,32 @@ class ClusterSnapshot:
     def collect(cls, env: Environment, timeout: float = 10.0) -> "ClusterSnapshot":
         client = api_client(env)
         wanted = {row.kind: None for row in rows(env)} | supporting(env)
+        cap = env.checks.max_body_bytes
 
         def one(kind: str) -> Listing:
             query = [("labelSelector", wanted[kind])] if wanted[kind] else []
+            # Every way a list can fail is that kind's Listing error, never an exception: the
+            # snapshot is still taken for the other kinds.
             try:
-                return Listing(items=json.loads(get(client, list_path(kind, env.namespace), query, timeout))
-                               .get("items") or [])
+                return Listing(items=parse_list(get(client, list_path(kind, env.namespace), query, timeout, cap=cap)))
             except ApiException as exc:
                 return Listing(error=f"{exc.status} {exc.reason}")
-            except urllib3.exceptions.HTTPError as exc:
+            except urllib3.exceptions.DecodeError as exc:
+                return Listing(error=f"answered a body whose content-encoding does not decode ({_first_line(exc)})")
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
                 return Listing(error=f"unreachable ({type(exc).__name__})")
+            except (TooLarge, ValueError) as exc:
+                return Listing(error=str(exc))
+            except Exception as exc:  # noqa: BLE001 - the client's own surprises too: that kind unreadable, not a crash
+                return Listing(error=f"unreadable ({type(exc).__name__}: {_first_line(exc)})")
 
         with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
             listings = dict(zip(wanted, pool.map(one, wanted)))
         errors = {l.error for l in listings.values()}
         if None not in errors:  # nothing could be read: the API is down or refuses us, not the deploy
             what = ("unreachable" if all(e.startswith("unreachable") for e in errors)
-                    else f"refused every list: {', '.join(sorted(errors))}")
+                    else f"refused every list: {', '.join(sorted(errors))}" if all(e[:1].isdigit() for e in errors)
+                    else f"could not read any list: {'; '.join(sorted(errors))}")
             raise Unreachable(f"Kubernetes API {client.configuration.host}", f"{what} (context {env.kube_context!r})")
         return cls(env, listings, client)
 
@@ -232,6 +293,6 @@ class ClusterSnapshot:
         path = f"{list_path('Pod', self.env.namespace)}/{quote(pod, safe='')}/log"
         query = [("tailLines", str(lines))] + ([("container", container)] if container else [])
         try:
-            return get(self._client, path, query, timeout=5, accept="*/*").decode("utf-8", "replace")
-        except (ApiException, urllib3.exceptions.HTTPError) as exc:
+            return get(self._client, path, query, timeout=5, accept="*/*", cap=LOG_CAP).decode("utf-8", "replace")
+        except (ApiException, urllib3.exceptions.HTTPError, OSError, TooLarge) as exc:
             return f"(log unavailable: {getattr(exc, 'status', '')} {getattr(exc, 'reason', type(exc).__name__)})"

@@ -30,6 +30,10 @@ def where(dsn: str) -> str:
     return f"{info.get('user', '?')}@{info.get('host', 'localhost')}/{info.get('dbname', '?')}"
 
 
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
 GRACE = timedelta(seconds=3)  # past statement_timeout: the server would have answered by now
 
 
@@ -39,7 +43,8 @@ class Database:
         self.settings = settings
         self.subject = subject
         self.statement_timeout = statement_timeout
-        self._cut = False
+        self._cut = False                 # the watchdog shut the session
+        self._broken: str | None = None   # why the session is gone, once it is
 
     @classmethod
     def connect(cls, env: Environment, dsn: str) -> "Database":
@@ -67,22 +72,37 @@ class Database:
         self.conn.close()
 
     def rows(self, query: sql.Composable, params: dict[str, Any] | None = None) -> list[dict]:
-        if self._cut:
-            raise Unreachable(self.subject, "the session was cut after an earlier statement got no answer")
+        """The query's rows. A session that broke (closed, lost, cut by the watchdog) raises
+        Unreachable "stopped answering mid-run: <why>" here and from every later query, at once:
+        no query waits on a session already known gone."""
+        if self._cut and not self._broken:  # the watchdog fired on a statement that answered after all
+            self._broken = "the session was cut after an earlier statement got no answer"
+        if self._broken:
+            raise Unreachable(self.subject, f"stopped answering mid-run: {self._broken} (on an earlier "
+                                            "query; this one was not sent)")
         watchdog = threading.Timer((self.statement_timeout + GRACE).total_seconds(), self._cut_session)
         watchdog.daemon = True
         watchdog.start()
         try:
             with self.conn.transaction():
                 return self.conn.execute(query, params or {}).fetchall()
-        except psycopg.OperationalError as exc:
+        except psycopg.errors.QueryCanceled as exc:
             if self._cut:
-                raise Unreachable(self.subject, f"stopped answering: a statement got no answer within "
-                                                f"{(self.statement_timeout + GRACE).total_seconds():g} s "
-                                                "(checks.db_statement_timeout + 3 s); the session was cut") from None
-            raise Unreachable(self.subject, f"the session broke: {str(exc).strip().splitlines()[0]}") from None
+                self._broken = self._cut_reason()
+                raise Unreachable(self.subject, f"stopped answering mid-run: {self._broken}") from None
+            # the server's own statement_timeout: it answered, and the session goes on
+            raise Unreachable(self.subject, f"a statement ran past checks.db_statement_timeout "
+                                            f"({self.statement_timeout.total_seconds():g} s) and the server "
+                                            f"canceled it: {_first_line(exc)}") from None
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            self._broken = self._cut_reason() if self._cut else _first_line(exc)
+            raise Unreachable(self.subject, f"stopped answering mid-run: {self._broken}") from None
         finally:
             watchdog.cancel()
+
+    def _cut_reason(self) -> str:
+        return (f"a statement got no answer within {(self.statement_timeout + GRACE).total_seconds():g} s "
+                "(checks.db_statement_timeout + 3 s); the session was cut")
 
     def _cut_session(self) -> None:
         """A statement outlived its timeout and the server never said so: ask it to cancel, then

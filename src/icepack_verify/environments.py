@@ -10,13 +10,15 @@ import copy
 import json
 import os
 import re
+import stat
 import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Callable, Literal
 
 from croniter import croniter
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError,
+                      model_validator)
 
 from icepack_verify.errors import ConfigError
 
@@ -79,6 +81,36 @@ def _no_userinfo(value: str) -> str:
     return value
 
 
+def _not_bool(value: Any) -> Any:
+    # pydantic's lax mode reads true as 1: a count or a fraction written as a boolean is a mistake
+    if isinstance(value, bool):
+        raise ValueError(f"{str(value).lower()} is a boolean; a number belongs here")
+    return value
+
+
+_DNS_LABEL = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
+
+
+def _kubernetes_name(what: str, max_length: int, pattern: str, allowed: str):
+    """A name the suite puts in an API path or a label selector: exactly what Kubernetes allows,
+    so no setting can add a selector term ('icepack,owner!=helm') or a path segment."""
+    def check(value: str) -> str:
+        if len(value) > max_length or not re.fullmatch(pattern, value):
+            raise ValueError(f"{value!r} is not {what}: {allowed}, at most {max_length} characters")
+        return value
+    return AfterValidator(check)
+
+
+_LOWER = "lower-case letters, digits and '-', starting and ending with a letter or digit"
+Count = Annotated[int, BeforeValidator(_not_bool)]
+Fraction = Annotated[float, BeforeValidator(_not_bool)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+# RFC 1123 subdomain (object names), label (namespaces); a Helm release name is a subdomain of at most 53.
+ObjectName = Annotated[str, _kubernetes_name("a Kubernetes object name (RFC 1123 subdomain)", 253,
+                                             rf"{_DNS_LABEL}(?:\.{_DNS_LABEL})*", _LOWER + ", and '.'")]
+ReleaseName = Annotated[str, _kubernetes_name("a Helm release name (it goes into the label selector name=<release>)",
+                                              53, rf"{_DNS_LABEL}(?:\.{_DNS_LABEL})*", _LOWER + ", and '.'")]
+Namespace = Annotated[str, _kubernetes_name("a Kubernetes namespace (RFC 1123 label)", 63, _DNS_LABEL, _LOWER)]
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 Timeout = Annotated[Duration, _bounded(timedelta(seconds=1), timedelta(minutes=5))]
 Grace = Annotated[Duration, _bounded(timedelta(0), timedelta(days=1))]
@@ -99,9 +131,13 @@ class Resources(_Model):
     memory: str
 
 
+Port = Annotated[Count, Field(ge=1, le=65535)]
+Positive = Annotated[Count, Field(ge=1)]
+
+
 class ApiExpect(_Model):
-    replicas: int
-    port: int
+    replicas: Positive
+    port: Port
     node_arch: str
     requests: Resources
     limits: Resources
@@ -109,13 +145,13 @@ class ApiExpect(_Model):
 
 class ServiceExpect(_Model):
     type: str
-    tls_port: int
+    tls_port: Port
 
 
 class WorkerExpect(_Model):
     trigger: str
-    polling_interval: int
-    max_replicas: int
+    polling_interval: Positive
+    max_replicas: Positive
 
 
 class CronJobExpect(_Model):
@@ -124,8 +160,8 @@ class CronJobExpect(_Model):
 
 
 class PostgresExpect(_Model):
-    internal: bool
-    replicas: int
+    internal: StrictBool
+    replicas: Positive
     image: str
     strategy: Literal["Recreate", "RollingUpdate"]
     storage_class: str
@@ -141,15 +177,15 @@ class Expect(_Model):
 
 
 class Names(_Model):
-    api: str
-    service: str
-    worker: str
-    orchestrator: str
-    health_sync: str
-    postgres: str
-    postgres_pvc: str
-    service_account: str
-    release: str
+    api: ObjectName
+    service: ObjectName
+    worker: ObjectName
+    orchestrator: ObjectName
+    health_sync: ObjectName
+    postgres: ObjectName
+    postgres_pvc: ObjectName
+    service_account: ObjectName
+    release: ReleaseName
 
 
 class DataSettings(_Model):
@@ -161,7 +197,18 @@ class DataSettings(_Model):
     table_column: Identifier
     warn_grace: Grace
     fail_grace: Grace
-    max_table_drop: float = Field(ge=0, le=1)
+    max_table_drop: Fraction = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _graces_ordered(self) -> "DataSettings":
+        _ordered("warn_grace", self.warn_grace, "fail_grace", self.fail_grace)
+        return self
+
+
+def _ordered(low_name: str, low: timedelta, high_name: str, high: timedelta) -> None:
+    if not low < high:
+        raise ValueError(f"{low_name} ({low.total_seconds():g}s) must be below {high_name} ({high.total_seconds():g}s): "
+                         "a check warns before it fails")
 
 
 class Checks(_Model):
@@ -171,24 +218,29 @@ class Checks(_Model):
     db_statement_timeout: Timeout
     dry_run_timeout: Annotated[Duration, _bounded(timedelta(seconds=1), timedelta(minutes=30))]
     http_timeout: Timeout
-    http_attempts: int = Field(ge=1, le=10)
-    retry_budget: int = Field(ge=0, le=1000)
-    http_concurrency: int = Field(default=16, ge=1, le=64)
-    max_body_bytes: int = Field(ge=1024, le=1024 ** 3)
+    http_attempts: Count = Field(ge=1, le=10)
+    retry_budget: Count = Field(ge=0, le=1000)
+    http_concurrency: Count = Field(default=16, ge=1, le=64)
+    max_body_bytes: Count = Field(ge=1024, le=1024 ** 3)
     latency_warn: Timeout
     latency_fail: Timeout
-    max_restarts: int = Field(ge=0, le=1000)
-    schemathesis_max_examples: int = Field(ge=1, le=1000)
+    max_restarts: Count = Field(ge=0, le=1000)
+    schemathesis_max_examples: Count = Field(ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _latencies_ordered(self) -> "Checks":
+        _ordered("latency_warn", self.latency_warn, "latency_fail", self.latency_fail)
+        return self
 
 
-def _route(*placeholders: str, optional: bool = False):
+def _route(*placeholders: str, optional: bool = False, required: bool = True):
     def check(value: str) -> str:
         if optional and value == "":
             return value
         if not value.startswith("/"):
             raise ValueError(f"{value!r} is not a route starting with '/'")
         missing = [p for p in placeholders if "{" + p + "}" not in value]
-        if missing:
+        if missing and required:
             raise ValueError(f"{value!r} lacks the placeholder(s) {', '.join('{' + p + '}' for p in missing)}")
         unknown = set(re.findall(r"\{(\w+)\}", value)) - set(placeholders)
         if unknown:
@@ -203,7 +255,8 @@ class ApiConventions(_Model):
     readiness_route: Annotated[str, _route()]
     drain_route: Annotated[str, _route()]
     drain_field: str                                     # the JSON field holding drain mode (a boolean)
-    job_submit_route: Annotated[str, _route("database", "table")]
+    # {database} and {table} each stand in the route or in string values of the body (or both)
+    job_submit_route: Annotated[str, _route("database", "table", required=False)]
     job_submit_method: Literal["POST", "PUT"]
     job_submit_body: dict[str, Any]                      # a dry-run request: it must change nothing
     job_id_field: str                                    # in the submission's answer
@@ -217,27 +270,57 @@ class ApiConventions(_Model):
     job_idempotency_header: str                          # sent with the submission; "" sends none
     job_lookup_route: Annotated[str, _route("key", optional=True)]  # the jobs with that key; "" for none
     job_lookup_items_field: str                          # the list in the lookup's answer; "" when it is the body
+    # What "changed nothing" compares besides the job's own changes field: dotted /status fields
+    # a dry run may not lower. The document defines none ([] by default).
+    job_unchanged_status_fields: list[Annotated[str, Field(min_length=1)]] = []
+
+    @model_validator(mode="after")
+    def _job_target_placed(self) -> "ApiConventions":
+        in_route = set(re.findall(r"\{(\w+)\}", self.job_submit_route))
+        in_body = set(re.findall(r"\{(\w+)\}", " ".join(_strings(self.job_submit_body))))
+        if unknown := in_body - JOB_TARGET:
+            raise ValueError(f"job_submit_body has unknown placeholder(s) {', '.join(sorted(unknown))}: "
+                             "{database} and {table} are the ones filled in")
+        if missing := JOB_TARGET - in_route - in_body:
+            raise ValueError(f"{' and '.join('{' + p + '}' for p in sorted(missing))} stand(s) neither in "
+                             "job_submit_route nor in a string value of job_submit_body: each must be in one of them")
+        return self
+
+
+JOB_TARGET = {"database", "table"}
+
+
+def _strings(value: Any):
+    """Every string value in a JSON-like value (dict values, list items), recursively."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 class Environment(_Model):
     name: str
-    namespace: str
-    region: str
+    namespace: Namespace
+    region: NonEmpty
     account_id: AccountId
     api_url: Annotated[str, Field(pattern=r"^https?://"), AfterValidator(_no_userinfo)]
     ui_url: Annotated[str | None, Field(default=None, pattern=r"^https?://"), AfterValidator(
         lambda v: v if v is None else _no_userinfo(v))] = None
-    hostname: str
-    kube_context: str
-    database_url_env: str | None = None
-    database_secret_id: str | None = None
-    terraform_root: str
-    values_file: str
+    hostname: NonEmpty
+    kube_context: NonEmpty
+    database_url_env: NonEmpty | None = None
+    database_secret_id: NonEmpty | None = None
+    terraform_root: NonEmpty
+    values_file: NonEmpty
     known_tables: list[TableRef] = Field(min_length=1)
-    allow_dry_run: bool = False
+    allow_dry_run: StrictBool = False
     # Read the Helm release Secrets (list secrets, owner=helm): the release status, chart version
     # and released values checks. false for a ServiceAccount without it (deploy/rbac-without-release-secrets.yaml).
-    read_release_secrets: bool = True
+    read_release_secrets: StrictBool = True
     names: Names
     api: ApiConventions
     expect: Expect
@@ -307,18 +390,90 @@ def _merge(base: dict, override: dict, path: str, sources: dict[str, str], sourc
     return merged
 
 
+MAX_FILE_BYTES = 1024 * 1024  # the shipped file is ~7 KB
+MAX_NESTING = 16              # arrays and inline tables inside each other (the shipped file: 1)
+MAX_KEY_PARTS = 32            # parts of one dotted key or table header (the shipped file: 4)
+
+# TOML's strings (four kinds) and comments, in the order a parser meets them: what is left
+# after removing them is keys, brackets, numbers and punctuation.
+_TOML_STRINGS = re.compile(r'''"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|#[^\n]*''')
+_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"")"""
+_LONG_KEY = re.compile(rf"(?:{_KEY_PART}[ \t]*\.[ \t]*){{{MAX_KEY_PARTS}}}{_KEY_PART}")
+
+
 def load_file(path: Path) -> dict[str, Any]:
+    """The file's TOML, read only if it is a regular file of at most MAX_FILE_BYTES of UTF-8
+    (stat first: a FIFO or a device is never opened, so never waited on), with its nesting and
+    its dotted keys bounded before the parser sees it (tomllib's cost grows with the square of
+    a dotted key's length: a 200 KB key would take gigabytes)."""
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
+        info = os.stat(path)
     except FileNotFoundError:
         raise ConfigError(None, f"environments file {path} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(None, f"environments file {path} cannot be read: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(None, f"environments file {path} is {_file_kind(info.st_mode)}, not a regular file")
+    if info.st_size > MAX_FILE_BYTES:
+        raise ConfigError(None, f"environments file {path} is {info.st_size:,} bytes, more than the "
+                                f"{MAX_FILE_BYTES:,} an environments file may have")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # swapped for a FIFO since the stat: still no wait
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise ConfigError(None, f"environments file {path} is not a regular file")
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(None, f"environments file {path} cannot be read: {exc.strerror}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(None, f"environments file {path} is more than the {MAX_FILE_BYTES:,} bytes an "
+                                "environments file may have")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(None, f"{path} is not UTF-8 text: byte 0x{data[exc.start]:02x} on line {line} "
+                                "(TOML files are UTF-8)") from None
+    _check_shape(path, text)
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(None, f"{path} is not valid TOML: {exc}") from None
+    except RecursionError:  # bounded above; a safety net, in one sentence too
+        raise ConfigError(None, f"{path} nests too deep for the TOML parser") from None
+
+
+def _check_shape(path: Path, text: str) -> None:
+    bare = _TOML_STRINGS.sub(lambda m: "" if m[0].startswith("#") else '""', text)
+    if key := _LONG_KEY.search(bare):
+        line = bare.count("\n", 0, key.start()) + 1
+        raise ConfigError(None, f"{path} line {line}: a dotted key or table header of more than {MAX_KEY_PARTS} "
+                                "parts (an environments file needs at most 5)")
+    depth, line = 0, 1
+    for char in re.sub(r"[^\[\]{}\n]", "", bare):
+        if char == "\n":
+            line += 1
+            continue
+        depth += 1 if char in "[{" else -1
+        if depth > MAX_NESTING:
+            raise ConfigError(None, f"{path} line {line}: arrays or inline tables nested more than {MAX_NESTING} "
+                                    "deep (an environments file needs at most 2)")
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+    return next((what for test, what in kinds if test(mode)), "not a regular file")
 
 
 def known_names(raw: dict[str, Any]) -> list[str]:
-    return sorted(raw.get("environments", {}))
+    envs = raw.get("environments", {})
+    return sorted(envs) if isinstance(envs, dict) else []
+
+
+def _toml_type(value: Any) -> str:
+    return {dict: "a table", list: "an array", str: "a string", bool: "a boolean", int: "an integer",
+            float: "a float"}.get(type(value), "a date or time")
 
 
 def load(path: Path, name: str, environ: dict[str, str] | None = None) -> Environment:
@@ -326,6 +481,14 @@ def load(path: Path, name: str, environ: dict[str, str] | None = None) -> Enviro
     environ = os.environ if environ is None else environ
     raw = load_file(path)
     envs = raw.get("environments", {})
+    if not isinstance(raw.get("defaults", {}), dict):
+        raise ConfigError(None, f"{path}: defaults must be a table ([defaults]), not {_toml_type(raw['defaults'])}")
+    if not isinstance(envs, dict):
+        raise ConfigError(None, f"{path}: environments must be a table of one table per environment "
+                                f"([environments.<name>]), not {_toml_type(envs)}")
+    if name in envs and not isinstance(envs[name], dict):
+        raise ConfigError(None, f"{path}: environment {name!r} must be a table ([environments.{name}]), "
+                                f"not {_toml_type(envs[name])}")
     if name not in envs:
         raise ConfigError(None, f"unknown environment {name!r} in {path}; known: {', '.join(known_names(raw)) or 'none'}")
     own = envs[name]
@@ -355,7 +518,14 @@ def load(path: Path, name: str, environ: dict[str, str] | None = None) -> Enviro
 def _all_errors(exc: ValidationError) -> str:
     """Every field at fault: 'a.b: msg' for one, else a count and one indented line per field."""
     lines = [f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors()]
-    return lines[0] if len(lines) == 1 else f"{len(lines)} fields at fault:\n" + "\n".join(f"  {line}" for line in lines)
+    if len(lines) == 1:
+        return lines[0]
+    shown = lines[:MAX_ERRORS_SHOWN] + ([f"... and {len(lines) - MAX_ERRORS_SHOWN:,} more"]
+                                        if len(lines) > MAX_ERRORS_SHOWN else [])
+    return f"{len(lines):,} fields at fault:\n" + "\n".join(f"  {line}" for line in shown)
+
+
+MAX_ERRORS_SHOWN = 20
 
 
 def describe(env: Environment) -> list[str]:

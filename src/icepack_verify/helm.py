@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import gzip
-import json
+import zlib
+
+from icepack_verify import bounded_json
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"
+MAX_RELEASE_BYTES = 32 * 1024 * 1024  # a release record inflated (its Secret holds at most 1 MiB of gzip)
 
 
 class BadRelease(Exception):
@@ -27,19 +29,43 @@ def newest_release(secrets: list[dict]) -> dict | None:
     return max(secrets, key=revision, default=None)
 
 
-def decode_release(secret: dict) -> dict:
-    """The release JSON of a Helm 3 release Secret."""
-    name = secret.get("metadata", {}).get("name", "?")
+def decode_release(secret: dict, max_bytes: int = MAX_RELEASE_BYTES) -> dict:
+    """The release JSON of a Helm 3 release Secret: inflated to at most `max_bytes`, its JSON
+    parsed with the nesting bounded (bounded_json)."""
+    name = (secret.get("metadata") or {}).get("name", "?") if isinstance(secret, dict) else "?"
     try:
         blob = base64.b64decode(secret["data"]["release"], validate=True)  # the Secret's own encoding
         raw = base64.b64decode(blob, validate=True)                          # Helm's encoding
         if raw[:3] == _GZIP_MAGIC:
-            raw = gzip.decompress(raw)
-        return json.loads(raw)
-    except KeyError:
+            raw = _inflate(raw, max_bytes)
+        release = bounded_json.loads(raw)
+    except (KeyError, TypeError):
         raise BadRelease(f"Secret {name} has no data.release") from None
-    except (binascii.Error, OSError, EOFError, ValueError) as exc:
-        raise BadRelease(f"Secret {name}: data.release is not a Helm 3 release record ({type(exc).__name__})") from None
+    except _TooLarge:
+        raise BadRelease(f"Secret {name}: data.release inflates to more than {max_bytes:,} bytes: not read further") \
+            from None
+    except bounded_json.TooDeep as exc:
+        raise BadRelease(f"Secret {name}: data.release is JSON {exc}: not parsed") from None
+    except (binascii.Error, zlib.error, ValueError) as exc:
+        why = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise BadRelease(f"Secret {name}: data.release is not a Helm 3 release record ({why})") from None
+    if not isinstance(release, dict):
+        raise BadRelease(f"Secret {name}: data.release is not a Helm 3 release record (a JSON {type(release).__name__})")
+    return release
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _inflate(data: bytes, max_bytes: int) -> bytes:
+    z = zlib.decompressobj(31)
+    out = z.decompress(data, max_bytes + 1)
+    if len(out) > max_bytes or z.unconsumed_tail:
+        raise _TooLarge
+    if not z.eof:
+        raise zlib.error("the gzip stream ends early")
+    return out
 
 
 def chart_version(release: dict) -> str | None:

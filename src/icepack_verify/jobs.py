@@ -4,7 +4,8 @@ The submission carries an idempotency key (a header the API may honour). When it
 is lost (no answer, or a gateway's 502/503/504), the suite does not simply send it again:
 it asks the API for the job with that key. Found: that is the job. Not found after a 503
 (the load balancer had no backend; nothing reached the API): sent again, same key. Not
-found otherwise, or no look-up route configured: the outcome is unknown, and said so.
+found otherwise, or no look-up route configured: the outcome is unknown, and said so
+(OutcomeUnknown, an Unreachable: nothing was observed about the job, so never a finding).
 """
 from __future__ import annotations
 
@@ -17,6 +18,23 @@ from icepack_verify.api import RETRY_STATUSES, ApiClient, describe
 from icepack_verify.contract import route
 from icepack_verify.environments import ApiConventions
 from icepack_verify.errors import Unreachable
+
+
+def submission(c: ApiConventions, table: str) -> tuple[str, dict]:
+    """The submission's route and body for one table ('<database>.<table>'): {database} and
+    {table} filled in wherever they stand, the route's percent-encoded as path segments, the
+    body's string values (at any depth) as they are."""
+    database, name = table.split(".", 1)
+
+    def fill(value):
+        if isinstance(value, str):
+            return value.replace("{database}", database).replace("{table}", name)
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        return value
+    return route(c.job_submit_route, database=database, table=name), fill(c.job_submit_body)
 
 
 def is_drain_answer(response: httpx.Response) -> bool:
@@ -35,14 +53,14 @@ class OutcomeUnknown(Unreachable):
     """A submission that may have created a job which the suite could not find."""
 
 
-def submit_exactly_once(api: ApiClient, c: ApiConventions, path: str, *, attempts: int) -> Submitted:
+def submit_exactly_once(api: ApiClient, c: ApiConventions, path: str, body: dict, *, attempts: int) -> Submitted:
     key = str(uuid.uuid4())
     headers = {c.job_idempotency_header: key} if c.job_idempotency_header else {}
     subject = f"{c.job_submit_method} {api.base_url}{path}"
     story: list[str] = []
     for attempt in range(1, attempts + 1):
         try:
-            answer = api.write_once(c.job_submit_method, path, json=c.job_submit_body, headers=headers)
+            answer = api.write_once(c.job_submit_method, path, json=body, headers=headers)
         except Unreachable as exc:
             answer, what = None, exc.reason
         else:
