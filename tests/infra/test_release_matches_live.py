@@ -24,26 +24,24 @@ def release_vs_live(release, objects, cluster, environment, release_name, diagno
 
 
 @pytest.fixture(scope="module")
-def against(release, release_name, diagnose):
-    """The Diagnosis of one comparison, and where its expectations come from."""
-    revision = f"{release_name} revision {release.get('version')}"
-    source = f"Helm release {release.get('name')} revision {release.get('version')} manifest " \
-             "(changed by hand since the release?)"
+def manifest_source(release) -> str:
+    return f"Helm release {release.get('name')} revision {release.get('version')} manifest " \
+           "(changed by hand since the release?)"
 
-    def start():
-        d = diagnose(f"{revision} vs live")
-        d.hint(f"the same diff: helm -n {release.get('namespace')} get manifest {release.get('name')} "
-               "| kubectl diff -f - ; terraform apply restores the release")
-        return d
-    return start, source
+
+@pytest.fixture
+def d(release, release_name, diagnose):
+    """The diagnosis of the comparison, with the command that shows the same diff."""
+    d = diagnose(f"{release_name} revision {release.get('version')} vs live")
+    d.hint(f"the same diff: helm -n {release.get('namespace')} get manifest {release.get('name')} "
+           "| kubectl diff -f - ; terraform apply restores the release")
+    return d
 
 
 @pytest.mark.rollback(tier=2)  # a chart-managed field changed outside the release: apply the chart again
-def test_live_objects_hold_what_the_release_applied(release_vs_live, against, request):
-    start, source = against
-    d = start()
+def test_live_objects_hold_what_the_release_applied(release_vs_live, d, manifest_source, request):
     for f in release_vs_live.changed:
-        d.mismatch(f.field, f.desired, f.live, source, f.note)
+        d.mismatch(f.field, f.desired, f.live, manifest_source, f.note)
     if d.mismatches and all(f.operational for f in release_vs_live.changed):
         # only suspended or paused by hand: an operational state to undo, nothing to roll back
         request.node.add_marker(pytest.mark.rollback(tier=0), append=False)
@@ -51,9 +49,7 @@ def test_live_objects_hold_what_the_release_applied(release_vs_live, against, re
 
 
 @pytest.mark.rollback(tier=2)
-def test_release_objects_are_live_and_nothing_else_claims_the_release(release_vs_live, against):
-    start, source = against
-    d = start()
+def test_release_objects_are_live_and_nothing_else_claims_the_release(release_vs_live, d, manifest_source):
     for f in release_vs_live.missing + release_vs_live.extra:
-        d.mismatch(f.field, f.desired, f.live, source)
+        d.mismatch(f.field, f.desired, f.live, manifest_source)
     d.conclude()
