@@ -20,6 +20,7 @@ Intended overlaps, decided on purpose:
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 C, I, S, D = "tests/contracts/", "tests/infra/", "tests/smoke/", "tests/data/"
@@ -271,6 +272,88 @@ EQUIVALENT: list[Declared] = [
     Equivalent("json-with-charset", HEADERS, KEYS),
     Equivalent("errors-as-problem-json", ERRORS),
 ]
+
+
+# --- release vs live (tests/infra/test_release_matches_live.py; drifts and probes in drifts/generic.py) ----------
+# Every drift that edits the live objects (not the values the release was rendered from) is also a
+# hand change the release comparison sees; those that edit only status, events or the release
+# record are not (its normalization sets them aside). Probes the chart itself would write so are
+# `released` in drifts/equivalent.py (in the manifest too); the others are live-only forms the
+# comparison must take as equal, so it joins the tests that judge them.
+RELEASE_FIELDS = I + "test_release_matches_live.py::test_live_objects_hold_what_the_release_applied"
+RELEASE_OBJECTS = I + "test_release_matches_live.py::test_release_objects_are_live_and_nothing_else_claims_the_release"
+HAND = "changed by hand since the release?"
+NO_RELEASE = ("not found", "no release Secret")
+
+DECLARED += [
+    Declared("api-env-changed-by-hand", {RELEASE_FIELDS: (
+        "Deployment icepack-api spec.template.spec.containers[api].env[AWS_REGION].value", "'us-east-1'",
+        "'us-west-2'", "Helm release icepack revision 7 manifest", HAND)}),
+    Declared("api-readiness-probe-path-changed", {RELEASE_FIELDS: (
+        "containers[api].readinessProbe.httpGet.path", "'/readyz'", "'/healthz'", HAND)}),
+    Declared("postgres-data-mount-removed", {RELEASE_FIELDS: (
+        "Deployment icepack-postgres spec.template.spec.containers[postgres].volumeMounts",
+        "/var/lib/postgresql/data", "actual absent", HAND)}),
+    Declared("service-target-type-changed", {RELEASE_FIELDS: (
+        "Service icepack-api metadata.annotations", "aws-load-balancer-nlb-target-type", "'ip'", "'instance'")}),
+    Declared("worker-job-label-changed", {RELEASE_FIELDS: (
+        "ScaledJob icepack-worker spec.jobTargetRef.template.metadata.labels", "'worker'", "'maintenance'")}),
+    Declared("cronjob-history-limit-changed", {RELEASE_FIELDS: (
+        "CronJob icepack-health-sync spec.failedJobsHistoryLimit", "expected 3", "actual 0")}),
+    Declared("stray-deployment-with-release-labels", {RELEASE_OBJECTS: (
+        "Deployment icepack-api-debug", "not in the manifest", "labelled app.kubernetes.io/instance=icepack")}),
+    Declared("bare-pod-behind-the-api-service", {RELEASE_OBJECTS: (
+        "Pod icepack-api-debug", "not in the manifest", "present")}),
+    Declared("postgres-service-deleted", {RELEASE_OBJECTS: (
+        "Service icepack-postgres", "present (in the manifest)", "absent (the Services in the namespace: icepack-api)")}),
+    # a more specific check says what it means: suspended, not a chart change (tier 0, below and in the rollback test)
+    Declared("cronjob-suspended-by-hand", {
+        CRON + "test_cronjob_suspension_matches_phase": ("icepack-health-sync", "spec.suspend", "expected False"),
+        RELEASE_FIELDS: ("CronJob icepack-health-sync spec.suspend", "expected False", "actual True")}),
+]
+EQUIVALENT += [
+    Equivalent("manifest-quantities-in-other-units", RELEASE_FIELDS, API + "test_api_deployment_spec",
+               PG + "test_postgres_deployment"),
+    Equivalent("apiserver-defaults-filled-live", RELEASE_FIELDS, API + "test_api_deployment_spec"),
+    Equivalent("keda-defaults-left-out-live", RELEASE_FIELDS, WORKER + "test_worker_scaled_job_spec"),
+    Equivalent("controller-churn", RELEASE_FIELDS, RELEASE_OBJECTS, API + "test_api_rollout_complete"),
+    Equivalent("replicas-under-an-hpa", RELEASE_FIELDS, API + "test_api_deployment_spec"),
+    Equivalent("webhook-injected-sidecar", RELEASE_FIELDS, RELEASE_OBJECTS, PG + "test_postgres_deployment",
+               API + "test_api_deployment_spec"),
+    Equivalent("env-reordered", RELEASE_FIELDS, WORKER + "test_worker_trigger_reads_the_api_database"),
+]
+# Existing drifts that edit live objects by hand: the release comparison sees each, with these words.
+RELEASE_ALSO_FAILS: dict[str, dict[str, tuple[str, ...]]] = {
+    "api-amd64-selector": {RELEASE_FIELDS: ("Deployment icepack-api spec.template.spec.nodeSelector", "'arm64'",
+                                            "'amd64'")},
+    "api-arch-affinity-allows-amd64": {RELEASE_FIELDS: ("spec.template.spec.nodeSelector", "actual absent")},
+    "service-cluster-ip": {RELEASE_FIELDS: ("Service icepack-api spec.type", "'LoadBalancer'", "'ClusterIP'")},
+    "tls-annotation-missing": {RELEASE_FIELDS: ("aws-load-balancer-ssl-cert", "actual absent")},
+    "service-tls-port-not-exposed": {RELEASE_FIELDS: ("Service icepack-api spec.ports[https]", "actual absent")},
+    "ssl-ports-on-another-port": {RELEASE_FIELDS: ("aws-load-balancer-ssl-ports", "'443'", "'8443'")},
+    "worker-trigger-redis": {RELEASE_FIELDS: ("ScaledJob icepack-worker spec.triggers[0].type", "'postgresql'",
+                                              "'redis'")},
+    "worker-trigger-other-database": {RELEASE_FIELDS: ("spec.triggers[0].metadata.dbName", "'icepack'",
+                                                       "'icepack_legacy'")},
+    "worker-default-service-account": {RELEASE_FIELDS: (
+        "ScaledJob icepack-worker spec.jobTargetRef.template.spec.serviceAccountName", "'icepack'", "'default'")},
+    "orchestrator-in-azores-time": {RELEASE_FIELDS: ("CronJob icepack-orchestrator spec.schedule (in spec.timeZone)",
+                                                     "in Etc/UTC", "in Atlantic/Azores", "live fires Mon 01:00")},
+    "orchestrator-image-from-docker-hub": {RELEASE_FIELDS: ("containers[orchestrator].image",
+                                                            "'docker.io/icepack/icepack:2f9c1e7'")},
+    "orchestrator-in-default-namespace": {RELEASE_OBJECTS: ("CronJob icepack-orchestrator", "present (in the manifest)",
+                                                            "absent (the CronJobs in the namespace: icepack-health-sync)")},
+    "namespace-empty": {RELEASE_FIELDS: NO_RELEASE, RELEASE_OBJECTS: NO_RELEASE},
+}
+# Live-only equal forms of existing probes: the release comparison must take them as equal too.
+RELEASE_ALSO_JUDGES = {"api-resources-in-other-units", "api-extra-metrics-port", "health-sync-schedule-as-a-list",
+                       "orchestrator-schedule-as-a-range", "health-sync-in-kolkata-time", "cronjobs-without-time-zone",
+                       "images-pinned-by-tag-and-digest", "postgres-image-fully-qualified",
+                       "keda-polling-interval-defaulted", "api-arch-by-node-affinity", "ssl-ports-by-name",
+                       "ssl-ports-unset", "pvc-class-by-legacy-annotation", "irsa-role-with-a-path"}
+DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, **RELEASE_ALSO_FAILS.get(d.drift, {})}) for d in DECLARED]
+EQUIVALENT[:] = [dataclasses.replace(d, judged_by=d.judged_by + (RELEASE_FIELDS,)) if d.drift in RELEASE_ALSO_JUDGES
+                 else d for d in EQUIVALENT]
 
 
 def plan(declared: list[Declared]) -> dict[str, str]:

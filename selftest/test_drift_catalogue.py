@@ -149,6 +149,7 @@ def test_healthy_twin_passes_with_all_tables(runs):
 @pytest.mark.parametrize("drift, tier, evidence", [
     ("drain-left-on", 0, "drain mode is on"),            # the dry-run refusal too: turn drain off
     ("cronjob-left-suspended", 0, "rollback marker"),
+    ("cronjob-suspended-by-hand", 0, "rollback marker"),  # release vs live sees it too, and defers: resume it
     ("image-tag-not-expected", 1, "rollback marker"),
     ("chart-version-not-bumped", 2, "a failing infra check"),
     ("pod-crash-looping", 3, "UndefinedColumn"),         # a schema error in the crash log: the database

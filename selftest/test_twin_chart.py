@@ -21,7 +21,8 @@ CLIENT_TYPES = {
 }
 VALIDATED = {"Deployment", "Service", "CronJob", "PersistentVolumeClaim", "ServiceAccount", "Secret", "Pod"}
 INFRA = sorted(n for n in CATALOGUE if CATALOGUE[n].suite == "infra")
-NEEDS_INTERNAL_PG = {"postgres-16", "postgres-rolling-update", "pvc-gp2", "postgres-not-ready"}
+NEEDS_INTERNAL_PG = {"postgres-16", "postgres-rolling-update", "pvc-gp2", "postgres-not-ready", "postgres-data-mount-removed",
+                     "postgres-service-deleted"}
 
 
 def check_objects(objs) -> None:

@@ -517,7 +517,22 @@ def _manifest(objs: list[dict]) -> str:
         meta = {k: o["metadata"][k] for k in ("name", "labels", "annotations") if k in o["metadata"]}
         doc = {k: v for k, v in o.items() if k not in {"status", "metadata"}}
         docs.append({"apiVersion": o["apiVersion"], "kind": o["kind"], "metadata": meta, **doc})
+    return _dump(docs)
+
+
+def _dump(docs: list[dict]) -> str:
     return "---\n" + "---\n".join(yaml.safe_dump(d, sort_keys=False) for d in docs)
+
+
+def edit_manifests(objs, edit) -> None:
+    """Apply `edit` (an edit of Objects) to the manifest of every Helm release record, as if the chart
+    had rendered it so: the twin renders the manifest before drifts edit the live objects."""
+    for secret in release_secrets(objs):
+        release = decode_release(secret)
+        docs = Objects(d for d in yaml.safe_load_all(release["manifest"]) if d)
+        edit(docs)
+        release["manifest"] = _dump(docs)
+        secret["data"]["release"] = encode_release(release)
 
 
 def _release_secrets(c: _Ctx, objs: list[dict]) -> list[dict]:

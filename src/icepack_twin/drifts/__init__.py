@@ -8,11 +8,12 @@ A drift edits one or more of the twin's three layers:
 
 Drifts are grouped by the suite folder that must catch them; each group is one module
 below, listed here explicitly. `equivalent` holds the opposite: healthy environments
-written in another form, which every check must pass (equivalence probes).
+written in another form, which every check must pass (equivalence probes). `generic`
+holds the drifts and probes of the generic mechanisms (release vs live).
 """
 from __future__ import annotations
 
-from icepack_twin.drifts import contracts, data, equivalent, infra, smoke
+from icepack_twin.drifts import contracts, data, equivalent, generic, infra, smoke
 from icepack_twin.drifts.base import Drift
 
 
@@ -25,7 +26,8 @@ def _catalogue(*groups: list[Drift]) -> dict[str, Drift]:
     return catalogue
 
 
-CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS, equivalent.DRIFTS)
+CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS, generic.DRIFTS, equivalent.DRIFTS,
+                       generic.PROBES)
 
 
 def lookup(names: list[str]) -> list[Drift]:

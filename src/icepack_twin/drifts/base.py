@@ -5,6 +5,7 @@ import copy
 import dataclasses
 from typing import Callable
 
+from icepack_twin import chart
 from icepack_twin.behaviour import Behaviour
 from icepack_twin.objects import Objects
 
@@ -38,3 +39,17 @@ def switch(**changes) -> Callable[[Behaviour], None]:
         for key, value in changes.items():
             setattr(b, key, copy.deepcopy(value))
     return edit
+
+
+def released(edit: Callable[[Objects], None]) -> Callable[[Objects], None]:
+    """An objects edit the chart itself made: applied to the live objects and to the release's manifest
+    alike, so the release still matches what runs (no hand change for release vs live to see)."""
+    def both(objs: Objects) -> None:
+        edit(objs)
+        chart.edit_manifests(objs, edit)
+    return both
+
+
+def in_manifest(edit: Callable[[Objects], None]) -> Callable[[Objects], None]:
+    """An edit of the release's manifest only: the chart wrote it so, the cluster holds it otherwise."""
+    return lambda objs: chart.edit_manifests(objs, edit)

@@ -1,13 +1,15 @@
 """Equivalence probes: healthy environments written in another form, which the whole suite must pass.
 
 Each is a form Kubernetes, KEDA, AWS, a container runtime or an HTTP client treats as the
-same as the twin's usual one; a check that compares strings would fail it.
+same as the twin's usual one; a check that compares strings would fail it. A form the chart
+itself would write (`released`) is in the Helm release's manifest too; the others are live
+only, as the API server, a controller or a webhook leaves them.
 """
 from __future__ import annotations
 
 import hashlib
 
-from icepack_twin.drifts.base import DriftList, switch
+from icepack_twin.drifts.base import DriftList, released, switch
 from icepack_twin.objects import Objects
 
 DRIFTS = DriftList("equivalent")
@@ -85,7 +87,7 @@ def _role_with_path(objs: Objects) -> None:
 DRIFTS.add("api-resources-in-other-units", "API cpu 0.25/0.5 and memory in bytes (250m/500m, 256Mi/512Mi)",
            objects=_api_resources_in_other_units)
 DRIFTS.add("api-arch-by-node-affinity", "API pods bound to arm64 by required node affinity, not nodeSelector",
-           objects=_api_arch_by_affinity)
+           objects=released(_api_arch_by_affinity))
 DRIFTS.add("api-extra-metrics-port", "the API container also exposes a metrics port 9090", objects=_api_metrics_port)
 DRIFTS.add("assessments-read-while-a-run-commits", "the first read of each table's /health and recommendation lands "
            "while a health-sync run commits: it names the previous status (15 min older); asked again, the newest",
@@ -102,15 +104,15 @@ DRIFTS.add("images-pinned-by-tag-and-digest", "Icepack images referenced as <rep
            objects=_pinned_by_digest)
 DRIFTS.add("postgres-image-fully-qualified", "Postgres image docker.io/library/postgres:17-alpine",
            objects=_postgres_image_qualified)
-DRIFTS.add("ssl-ports-by-name", "TLS ports named by the Service port's name 'https'", objects=_service_annotation("https"))
+DRIFTS.add("ssl-ports-by-name", "TLS ports named by the Service port's name 'https'", objects=released(_service_annotation("https")))
 DRIFTS.add("ssl-ports-unset", "no ssl-ports annotation: the controller terminates TLS on every port",
-           objects=_service_annotation(None))
+           objects=released(_service_annotation(None)))
 DRIFTS.add("keda-polling-interval-defaulted", "pollingInterval left out: KEDA's default, 30s",
            objects=_keda_polling_default)
 DRIFTS.add("pvc-class-by-legacy-annotation", "PVC class in volume.beta.kubernetes.io/storage-class",
-           objects=_pvc_class_by_annotation)
+           objects=released(_pvc_class_by_annotation))
 DRIFTS.add("irsa-role-with-a-path", "IRSA role arn:aws:iam::<account>:role/service-role/<name>",
-           objects=_role_with_path)
+           objects=released(_role_with_path))
 # --- contracts, smoke, data: the API's wire forms -------------------------------------------
 DRIFTS.add("timestamps-with-z", "timestamps written '...Z' instead of '+00:00'", behaviour=switch(timestamp_offset="Z"))
 DRIFTS.add("timestamps-in-another-offset", "timestamps written in +02:00 (the same instants)",

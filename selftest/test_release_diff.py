@@ -1,0 +1,211 @@
+"""Release vs live, rule by rule: each normalization passes its equal form and still sees a real change;
+each equivalence probe of drifts/generic.py differs from the manifest field by field (a plain comparison
+would flag it) and still matches the release."""
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timezone
+
+import pytest
+
+from icepack_twin import chart
+from icepack_twin.drifts import generic
+from icepack_twin.values import values_for
+from icepack_verify.release_diff import BadManifest, diff_release, manifest_objects
+
+NOW = datetime(2025, 6, 3, 10, 7, 30, tzinfo=timezone.utc)
+SNAPSHOT_KINDS = ("Pod", "Service", "ServiceAccount", "PersistentVolumeClaim", "Deployment", "CronJob", "ScaledJob")
+
+
+def deployment(**container) -> dict:
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "api", "labels": {"app.kubernetes.io/instance": "rel"}},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "api"}},
+                     "template": {"metadata": {"labels": {"app": "api"}}, "spec": {"containers": [
+                         {"name": "api", "image": "repo/api:1", **container}]}}}}
+
+
+def diff(manifest: list[dict], live: list[dict]):
+    by_kind: dict[str, list[dict]] = {k: [] for k in SNAPSHOT_KINDS}
+    for o in live:
+        by_kind.setdefault(o["kind"], []).append(o)
+    return diff_release(manifest, by_kind, "rel")
+
+
+def changed(manifest: dict, live: dict) -> list[str]:
+    return [f"{f.path}: {f.desired!r} -> {f.live!r}" for f in diff([manifest], [live]).changed]
+
+
+def edited(obj: dict, edit) -> dict:
+    live = copy.deepcopy(obj)
+    edit(live)
+    return live
+
+
+def container(obj: dict) -> dict:
+    return obj["spec"]["template"]["spec"]["containers"][0]
+
+
+@pytest.mark.parametrize("desired, same, other", [
+    ({"cpu": "1", "memory": "1Gi"}, {"cpu": "1000m", "memory": "1024Mi"}, {"cpu": "500m", "memory": "1Gi"}),
+    ({"cpu": "0.25"}, {"cpu": "250m"}, {"cpu": "25m"}),
+])
+def test_quantities_compare_by_value(desired, same, other):
+    m = deployment(resources={"limits": desired})
+    assert changed(m, edited(m, lambda o: container(o)["resources"].update(limits=same))) == []
+    assert changed(m, edited(m, lambda o: container(o)["resources"].update(limits=other)))
+
+
+def test_images_compare_by_what_a_runtime_pulls():
+    m = deployment(image="postgres:17-alpine")
+    for same in ("docker.io/library/postgres:17-alpine", "postgres:17-alpine@sha256:" + "a" * 64):
+        assert changed(m, edited(m, lambda o: container(o).update(image=same))) == []
+    assert changed(m, edited(m, lambda o: container(o).update(image="postgres:16-alpine")))
+
+
+def cronjob(schedule: str, time_zone: str | None = None) -> dict:
+    spec = {"schedule": schedule, "jobTemplate": {"spec": {"template": {"spec": {"containers": []}}}}}
+    if time_zone:
+        spec["timeZone"] = time_zone
+    return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "cj"}, "spec": spec}
+
+
+@pytest.mark.parametrize("live, same", [
+    (cronjob("*/15 * * * *", "Asia/Kolkata"), True), (cronjob("0,15,30,45 * * * *"), True),
+    (cronjob("*/15 * * * *", "Etc/UTC"), True), (cronjob("*/30 * * * *"), False),
+])
+def test_a_schedule_is_judged_with_its_time_zone_by_its_instants(live, same):
+    assert (changed(cronjob("*/15 * * * *", "Etc/UTC"), live) == []) is same
+    azores = changed(cronjob("0 */2 * * *"), cronjob("0 */2 * * *", "Atlantic/Azores"))
+    assert azores == ["spec.schedule (in spec.timeZone): '0 */2 * * *' in UTC -> '0 */2 * * *' in Atlantic/Azores"]
+
+
+def test_a_known_default_written_in_the_manifest_matches_a_field_left_out_live():
+    sj = {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledJob", "metadata": {"name": "w"},
+          "spec": {"pollingInterval": 30, "scalingStrategy": {"strategy": "default"}, "jobTargetRef": {"parallelism": 1}}}
+    assert changed(sj, edited(sj, lambda o: o.update(spec={"jobTargetRef": {}}))) == []
+    sixty = edited(sj, lambda o: o["spec"].update(pollingInterval=60))
+    assert changed(sixty, edited(sj, lambda o: o.update(spec={"jobTargetRef": {}}))) == ["spec.pollingInterval: 60 -> absent"]
+
+
+def test_controller_owned_fields_are_set_aside_and_labels_and_annotations_are_not():
+    m = deployment()
+    m["metadata"]["annotations"] = {"deployment.kubernetes.io/revision": "4", "team": "lake"}
+
+    def churn(o):
+        o["metadata"].update(uid="u", resourceVersion="99", generation=7, managedFields=[{"manager": "helm"}],
+                             ownerReferences=[])
+        o["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = "9"
+        o["status"] = {"replicas": 2}
+    assert changed(m, edited(m, churn)) == []
+    assert changed(m, edited(m, lambda o: o["metadata"]["annotations"].update(team="ops"))) == [
+        "metadata.annotations.team: 'lake' -> 'ops'"]
+
+
+def test_replicas_belong_to_an_autoscaler_that_targets_the_object():
+    m = deployment()
+    three = edited(m, lambda o: o["spec"].update(replicas=3))
+    assert changed(m, three) == ["spec.replicas: 2 -> 3"]
+    hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "api"},
+           "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "api"}}}
+    found = diff([m, hpa], [three])
+    assert found.changed == [] and found.not_compared == ["HorizontalPodAutoscaler api (its kind is not listed)"]
+
+
+def test_named_lists_match_by_name_and_what_only_lives_there_is_a_webhooks():
+    m = deployment(env=[{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
+                   ports=[{"name": "http", "containerPort": 8000}])
+
+    def webhook(o):
+        api = container(o)
+        api["env"].reverse()
+        api["env"].append({"name": "DD_AGENT_HOST", "value": "x"})
+        api["ports"].insert(0, {"name": "metrics", "containerPort": 9090})
+        o["spec"]["template"]["spec"]["containers"].insert(0, {"name": "istio-proxy", "image": "istio/proxyv2:1"})
+    assert changed(m, edited(m, webhook)) == []
+    assert [f.path for f in diff([m], [edited(m, lambda o: container(o)["env"].pop(0))]).changed] == [
+        "spec.template.spec.containers[api].env[A]"]
+
+
+def test_env_order_matters_only_where_a_value_expands_an_earlier_variable():
+    m = deployment(env=[{"name": "HOST", "value": "db"}, {"name": "URL", "value": "pg://$(HOST)/x"}])
+    reversed_env = edited(m, lambda o: container(o)["env"].reverse())
+    assert [f.path for f in diff([m], [reversed_env]).changed] == ["spec.template.spec.containers[api].env[URL] order"]
+    plain = deployment(env=[{"name": "HOST", "value": "db"}, {"name": "URL", "value": "pg://db/x"}])
+    assert changed(plain, edited(plain, lambda o: container(o)["env"].reverse())) == []
+
+
+def test_a_boolean_is_not_a_number():
+    m = deployment()
+    m["spec"]["paused"] = False
+    assert changed(m, edited(m, lambda o: o["spec"].update(paused=0))) == ["spec.paused: False -> 0"]
+
+
+def test_missing_and_extra_objects_but_not_the_controllers_children():
+    m = deployment()
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api"}, "spec": {"selector": {"app": "api"}}}
+    child = {"kind": "Pod", "metadata": {"name": "api-7d9-x", "labels": {"app": "api"},
+                                         "ownerReferences": [{"kind": "ReplicaSet", "name": "api-7d9"}]}}
+    bare = {"kind": "Pod", "metadata": {"name": "debug", "labels": {"app": "api"}}}
+    labelled = edited(m, lambda o: o["metadata"].update(name="api-canary"))
+    annotated = {"kind": "ServiceAccount", "metadata": {"name": "sa", "annotations": {"meta.helm.sh/release-name": "rel"}}}
+    unrelated = {"kind": "ServiceAccount", "metadata": {"name": "default"}}
+    found = diff([m, service], [m, child, bare, labelled, annotated, unrelated])
+    assert [f.field for f in found.missing] == ["Service api"]
+    assert sorted(f"{f.field}: {f.live}" for f in found.extra) == [
+        "Deployment api-canary: present, labelled app.kubernetes.io/instance=rel",
+        "Pod debug: present, its labels match Deployment api's selector",
+        "ServiceAccount sa: present, annotated meta.helm.sh/release-name=rel"]
+
+
+def test_secrets_are_never_compared_nor_shown():
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"}, "data": {"password": "c2VjcmV0"}}
+    found = diff([secret], [])
+    assert not (found.changed or found.missing or found.extra)
+    assert found.not_compared == ["Secret db (Secrets are not compared: their data is never read or printed)"]
+
+
+def test_a_manifest_that_is_not_yaml_is_one_sentence():
+    with pytest.raises(BadManifest, match="not valid YAML"):
+        manifest_objects({"manifest": "kind: [unclosed"})
+    with pytest.raises(BadManifest, match="no manifest"):
+        manifest_objects({})
+    listed = manifest_objects({"manifest": "---\nkind: List\nitems:\n- {kind: Service, metadata: {name: a}}\n---\n"})
+    assert [o["metadata"]["name"] for o in listed] == ["a"]
+
+
+# --- the probes of drifts/generic.py, without a twin ---------------------------------------------
+
+def _sets(desired, live) -> bool:
+    """A plain comparison: every field the manifest sets holds the same value live (lists equal as lists)."""
+    if isinstance(desired, dict):
+        return isinstance(live, dict) and all(_sets(v, live.get(k)) for k, v in desired.items())
+    return desired == live
+
+
+def _release_and_live(objs):
+    manifest = manifest_objects(chart.decode_release(chart.release_secrets(objs)[0]))
+    live = {k: [o for o in objs if o["kind"] == k and o["metadata"].get("namespace") == "icepack"]
+            for k in SNAPSHOT_KINDS}
+    return manifest, live
+
+
+@pytest.mark.parametrize("probe", generic.PROBES, ids=lambda p: p.name)
+def test_each_probe_differs_from_the_manifest_and_matches_the_release(probe):
+    objs = chart.render(values_for("local"), NOW)
+    probe.objects(objs)
+    manifest, live = _release_and_live(objs)
+    index = {(o["kind"], o["metadata"]["name"]): o for objs_ in live.values() for o in objs_}
+    plain = [(m["kind"], m["metadata"]["name"]) for m in manifest if (m["kind"], m["metadata"]["name"]) in index
+             and not _sets({k: v for k, v in m.items() if k not in ("apiVersion", "kind", "status")},
+                           index[m["kind"], m["metadata"]["name"]])]
+    assert plain, f"{probe.name} leaves every object as the manifest has it: it probes nothing"
+    found = diff_release(manifest, live, "icepack")
+    assert not (found.changed or found.missing or found.extra), found
+
+
+def test_the_healthy_chart_matches_its_release_in_every_environment():
+    for env in ("dev", "stage", "preprod", "prod", "local"):
+        manifest, live = _release_and_live(chart.render(values_for(env), NOW))
+        found = diff_release(manifest, live, "icepack")
+        assert len(manifest) >= 8 and not (found.changed or found.missing or found.extra), (env, found)

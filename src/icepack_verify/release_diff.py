@@ -1,0 +1,350 @@
+"""The deployed Helm release against the live namespace: every object of its manifest, field by field.
+
+Argo CD shows a release OutOfSync when a live field differs from the desired manifest, once
+what Kubernetes and its controllers fill in is set aside (gitops-engine, pkg/diff). The same
+here, over the one cluster snapshot, shown as `kubectl diff` would: path, desired, live.
+
+Findings:
+* a field the manifest sets that the live object holds differently (or not at all);
+* an object of the manifest missing live;
+* a live object carrying the release's instance label or `meta.helm.sh/release-name`, or
+  matching one of its selectors, that is not in the manifest.
+
+Not findings, each for a reason:
+* fields the manifest leaves out: the API server's defaults, what admission webhooks add
+  (extra containers, volumes, env vars, annotations, list items);
+* a field the manifest sets to its known default that the live object leaves out (DEFAULTS:
+  the API server does not default custom resources such as KEDA's);
+* what controllers own: status; metadata other than labels and annotations (uid,
+  resourceVersion, generation, managedFields, ownerReferences...); the annotations
+  controllers and kubectl write (OWNED_ANNOTATIONS); spec.replicas of an object an HPA or a
+  KEDA ScaledObject scales; objects a controller made (any ownerReference: ReplicaSets,
+  Pods, Jobs are their controllers' children, not extras);
+* the equal forms `semantics` knows: quantities by value, images by what a runtime pulls,
+  a CronJob's schedule together with its spec.timeZone by the instants it fires;
+* order in lists of named items (containers, env, ports, volumes: matched by their merge key,
+  as a strategic merge patch does), except env order where a value expands an earlier
+  variable: `$(VAR)` only sees the variables listed before it.
+
+Not compared: Secrets (their data is never read or printed) and kinds the snapshot does not
+list (`not_compared` names them).
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import yaml
+from croniter import croniter
+
+from icepack_verify.diagnosis import Said
+from icepack_verify.semantics import fire_times, next_fires, same_image, same_quantity, same_schedule, zone
+
+ABSENT = Said("absent")
+NEVER_COMPARED = {"Secret": "Secrets are not compared: their data is never read or printed",
+                  "Event": "", "Node": ""}  # Events and Nodes are no release's objects
+OWNED_ANNOTATIONS = frozenset({
+    "deployment.kubernetes.io/revision", "deployment.kubernetes.io/desired-replicas",
+    "deployment.kubernetes.io/max-replicas", "kubectl.kubernetes.io/last-applied-configuration",
+    "pv.kubernetes.io/bind-completed", "pv.kubernetes.io/bound-by-controller",
+    "volume.kubernetes.io/storage-provisioner", "volume.beta.kubernetes.io/storage-provisioner",
+})
+RELEASE_LABEL, RELEASE_ANNOTATION = "app.kubernetes.io/instance", "meta.helm.sh/release-name"
+# Hand changes that are an operational state, not a chart change: resume it, nothing to roll back.
+OPERATIONAL = frozenset({"spec.suspend", "spec.paused"})
+
+_PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
+# Suffixes of a field's path (list items as "[]") -> the value Kubernetes fills in when it is left out.
+DEFAULTS: dict[tuple[str, ...], Any] = {
+    ("containers", "[]", "imagePullPolicy"): "IfNotPresent",
+    ("containers", "[]", "terminationMessagePath"): "/dev/termination-log",
+    ("containers", "[]", "terminationMessagePolicy"): "File",
+    ("ports", "[]", "protocol"): "TCP",
+    ("httpGet", "scheme"): "HTTP",
+    **{(p, k): v for p in _PROBES for k, v in
+       (("timeoutSeconds", 1), ("periodSeconds", 10), ("successThreshold", 1), ("failureThreshold", 3))},
+    ("template", "spec", "dnsPolicy"): "ClusterFirst",
+    ("template", "spec", "schedulerName"): "default-scheduler",
+    ("template", "spec", "terminationGracePeriodSeconds"): 30,
+}
+_JOB = {("backoffLimit",): 6, ("parallelism",): 1, ("completions",): 1}
+# Whole paths from the object's root, per kind.
+KIND_DEFAULTS: dict[str, dict[tuple[str, ...], Any]] = {
+    "Deployment": {("spec", "revisionHistoryLimit"): 10, ("spec", "progressDeadlineSeconds"): 600,
+                   ("spec", "strategy", "type"): "RollingUpdate",
+                   ("spec", "strategy", "rollingUpdate", "maxSurge"): "25%",
+                   ("spec", "strategy", "rollingUpdate", "maxUnavailable"): "25%",
+                   ("spec", "template", "spec", "restartPolicy"): "Always"},
+    "Service": {("spec", "sessionAffinity"): "None", ("spec", "internalTrafficPolicy"): "Cluster",
+                ("spec", "externalTrafficPolicy"): "Cluster", ("spec", "ipFamilyPolicy"): "SingleStack"},
+    "CronJob": {("spec", "concurrencyPolicy"): "Allow", ("spec", "suspend"): False,
+                ("spec", "successfulJobsHistoryLimit"): 3, ("spec", "failedJobsHistoryLimit"): 1,
+                **{("spec", "jobTemplate", "spec", *k): v for k, v in _JOB.items()}},
+    "Job": {("spec", *k): v for k, v in _JOB.items()},
+    "ScaledJob": {("spec", "pollingInterval"): 30, ("spec", "maxReplicaCount"): 100,
+                  ("spec", "successfulJobsHistoryLimit"): 100, ("spec", "failedJobsHistoryLimit"): 100,
+                  ("spec", "scalingStrategy", "strategy"): "default",
+                  **{("spec", "jobTargetRef", *k): v for k, v in _JOB.items()}},
+    "PersistentVolumeClaim": {("spec", "volumeMode"): "Filesystem"},
+}
+# Lists of named items, matched by the key a strategic merge patch uses, not by index.
+MERGE_KEYS = {"containers": "name", "initContainers": "name", "ephemeralContainers": "name", "env": "name",
+              "volumes": "name", "volumeMounts": "mountPath", "imagePullSecrets": "name", "ports": "name",
+              "hostAliases": "ip"}
+_QUANTITY_PARENTS = frozenset({"requests", "limits", "capacity", "hard"})
+_VAR = re.compile(r"(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml where installed: the same documents, faster
+
+
+class BadManifest(Exception):
+    """The release's manifest could not be read; the message is one sentence."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    name: str
+    path: str          # 'spec.template.spec.containers[api].env[AWS_REGION].value'; '' for the object itself
+    desired: Any       # what the manifest says
+    live: Any          # what the cluster holds
+    note: str | None = None
+
+    @property
+    def field(self) -> str:
+        return f"{self.kind} {self.name}" + (f" {self.path}" if self.path else "")
+
+    @property
+    def operational(self) -> bool:
+        return self.path in OPERATIONAL
+
+
+@dataclass
+class ReleaseDiff:
+    changed: list[Finding] = field(default_factory=list)   # fields the manifest sets, held differently live
+    missing: list[Finding] = field(default_factory=list)   # objects of the manifest absent live
+    extra: list[Finding] = field(default_factory=list)     # the release's objects live, not in the manifest
+    not_compared: list[str] = field(default_factory=list)  # 'TriggerAuthentication icepack-postgres-auth (...)'
+
+
+def comparable_kinds(cluster) -> list[str]:
+    """The kinds the snapshot lists in full (a Secret listing holds only the release records)."""
+    return [kind for kind in cluster.listings if kind not in NEVER_COMPARED]
+
+
+def manifest_objects(release: dict) -> list[dict]:
+    """The objects of a decoded release record's `manifest` (multi-document YAML, `List`s flattened)."""
+    text = release.get("manifest")
+    if not isinstance(text, str):
+        raise BadManifest("the release record has no manifest")
+    try:
+        docs = list(yaml.load_all(text, Loader=_LOADER))
+    except yaml.YAMLError as exc:
+        raise BadManifest(f"its manifest is not valid YAML ({type(exc).__name__})") from None
+    flat = [i for d in docs if isinstance(d, dict)
+            for i in (d.get("items") or [] if str(d.get("kind", "")).endswith("List") else [d])]
+    return [d for d in flat if isinstance(d, dict) and d.get("kind") and (d.get("metadata") or {}).get("name")]
+
+
+def diff_release(manifest: list[dict], live: dict[str, list[dict]], release: str) -> ReleaseDiff:
+    """Compare the manifest with `live` (kind -> every object of that kind in the namespace, for the
+    kinds the snapshot lists in full) for the release named `release`."""
+    out = ReleaseDiff()
+    index = {(kind, o["metadata"]["name"]): o for kind, objs in live.items() for o in objs}
+    scaled = _autoscaled(manifest, live)
+    for m in manifest:
+        kind, name = m["kind"], m["metadata"]["name"]
+        if kind in NEVER_COMPARED or kind not in live:
+            out.not_compared.append(f"{kind} {name} ({NEVER_COMPARED.get(kind) or 'its kind is not listed'})")
+            continue
+        obj = index.get((kind, name))
+        if obj is None:
+            present = ", ".join(sorted(o["metadata"]["name"] for o in live[kind])) or "none"
+            out.missing.append(Finding(kind, name, "", Said("present (in the manifest)"),
+                                       Said(f"absent (the {kind}s in the namespace: {present})")))
+        else:
+            out.changed += _Walk(kind, name).object(m, obj, (kind, name) in scaled)
+    desired = {(m["kind"], m["metadata"]["name"]) for m in manifest}
+    selectors = _selectors(manifest)
+    for kind, objs in live.items():
+        for o in objs if kind not in NEVER_COMPARED else ():
+            meta = o["metadata"]
+            if (kind, meta["name"]) in desired or meta.get("ownerReferences"):
+                continue  # the release's own, or a controller's child
+            if why := _belongs(meta, release, selectors):
+                out.extra.append(Finding(kind, meta["name"], "", Said("not in the manifest"), Said(f"present, {why}")))
+    return out
+
+
+def _autoscaled(manifest: list[dict], live: dict[str, list[dict]]) -> set[tuple[str, str]]:
+    """(kind, name) of every object an HPA or a KEDA ScaledObject scales: its spec.replicas is theirs."""
+    scalers = [o for o in manifest if o["kind"] in ("HorizontalPodAutoscaler", "ScaledObject")]
+    scalers += [o for k in ("HorizontalPodAutoscaler", "ScaledObject") for o in live.get(k, ())]
+    refs = ((o.get("spec") or {}).get("scaleTargetRef") or {} for o in scalers)
+    return {(ref.get("kind") or "Deployment", ref.get("name")) for ref in refs}
+
+
+def _selectors(manifest: list[dict]) -> list[tuple[str, dict]]:
+    found = []
+    for m in manifest:
+        spec = m.get("spec") or {}
+        sel = spec.get("selector") if m["kind"] == "Service" else (spec.get("selector") or {}).get("matchLabels")
+        if isinstance(sel, dict) and sel:
+            found.append((f"{m['kind']} {m['metadata']['name']}", sel))
+    return found
+
+
+def _belongs(meta: dict, release: str, selectors: list[tuple[str, dict]]) -> str | None:
+    """Why a live object is the release's (its label, its annotation, a selector it matches), or None."""
+    labels = meta.get("labels") or {}
+    if labels.get(RELEASE_LABEL) == release:
+        return f"labelled {RELEASE_LABEL}={release}"
+    if (meta.get("annotations") or {}).get(RELEASE_ANNOTATION) == release:
+        return f"annotated {RELEASE_ANNOTATION}={release}"
+    return next((f"its labels match {owner}'s selector" for owner, sel in selectors if sel.items() <= labels.items()),
+                None)
+
+
+def _show(value: Any) -> Any:
+    """A value for a message: scalars as they are, structures as compact JSON (cut at 120 characters)."""
+    if isinstance(value, (dict, list)):
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+        return Said(text if len(text) <= 120 else text[:117] + "...")
+    return value
+
+
+def _token(key: str) -> str:
+    return f'["{key}"]' if "." in key or "/" in key else f".{key}"
+
+
+class _Walk:
+    """One object's comparison: every field the manifest sets, against the live object."""
+
+    def __init__(self, kind: str, name: str):
+        self.kind, self.name = kind, name
+        self.found: list[Finding] = []
+
+    def differ(self, path: str, desired: Any, live: Any, note: str | None = None) -> None:
+        self.found.append(Finding(self.kind, self.name, path.lstrip("."), _show(desired), _show(live), note))
+
+    def object(self, m: dict, live: dict, autoscaled: bool) -> list[Finding]:
+        meta_m, meta_l = m.get("metadata") or {}, live.get("metadata") or {}
+        for key in ("labels", "annotations"):
+            wanted = {k: v for k, v in (meta_m.get(key) or {}).items() if k not in OWNED_ANNOTATIONS}
+            self.walk(wanted, meta_l.get(key) or {}, f"metadata.{key}", ("metadata", key))
+        for key, value in m.items():
+            if key in ("apiVersion", "kind", "metadata", "status"):
+                continue
+            if key == "spec" and isinstance(value, dict):
+                value = dict(value)
+                if autoscaled:
+                    value.pop("replicas", None)  # the autoscaler's, not the chart's
+                if self.kind == "CronJob" and "schedule" in value:
+                    self.schedule(value.pop("schedule"), value.pop("timeZone", None), live.get("spec") or {})
+            self.walk(value, live.get(key, ABSENT), key, (key,))
+        return self.found
+
+    def schedule(self, schedule: Any, time_zone: Any, live: dict) -> None:
+        """A schedule is judged with its time zone, by the instants it fires."""
+        got, got_zone = live.get("schedule"), live.get("timeZone")
+        if not _same_fires(schedule, time_zone, got, got_zone):
+            self.differ("spec.schedule (in spec.timeZone)", Said(f"{schedule!r} in {time_zone or 'UTC'}"),
+                        Said(f"{got!r} in {got_zone or 'UTC'}"),
+                        f"desired fires {next_fires(schedule, time_zone)}; live fires {next_fires(got, got_zone)}")
+
+    def walk(self, m: Any, live: Any, path: str, shape: tuple[str, ...]) -> None:
+        if m is None or m == {} or m == []:
+            return  # the manifest sets nothing here (the API server drops empty fields)
+        if live is ABSENT:
+            if not self.defaulted(m, shape):
+                self.differ(path, m, ABSENT)
+        elif isinstance(m, dict):
+            if not isinstance(live, dict):
+                self.differ(path, m, live)
+                return
+            for key, value in m.items():
+                self.walk(value, live.get(key, ABSENT), path + _token(key), shape + (key,))
+        elif isinstance(m, list):
+            if not isinstance(live, list):
+                self.differ(path, m, live)
+            elif key := _merge_key(shape[-1], m):
+                self.named(m, live, key, path, shape)
+            elif any(isinstance(i, (dict, list)) for i in m):
+                if len(m) != len(live):
+                    self.differ(path, m, live, f"{len(m)} items desired, {len(live)} live")
+                    return
+                for i, (mi, li) in enumerate(zip(m, live)):
+                    self.walk(mi, li, f"{path}[{i}]", shape + ("[]",))
+            elif len(m) != len(live) or not all(map(lambda a, b: _same(shape, a, b), m, live)):
+                self.differ(path, m, live)
+        elif not _same(shape, m, live):
+            self.differ(path, m, live)
+
+    def named(self, m: list, live: list, key: str, path: str, shape: tuple[str, ...]) -> None:
+        """Items matched by their merge key; items only live (a webhook's) are not the manifest's business."""
+        by_key = {i.get(key): i for i in live if isinstance(i, dict)}
+        for item in m:
+            self.walk(item, by_key.get(item[key], ABSENT), f"{path}[{item[key]}]", shape + ("[]",))
+        if shape[-1] == "env":
+            self.env_order(m, live, path)
+
+    def env_order(self, m: list, live: list, path: str) -> None:
+        """$(VAR) in an env value expands only variables listed before it: there, order is meaning."""
+        before = {e["name"]: i for i, e in enumerate(m)}
+        position = {e.get("name"): i for i, e in enumerate(live) if isinstance(e, dict)}
+        for item in m:
+            for ref in _VAR.findall(str(item.get("value") or "")):
+                if (before.get(ref, len(m)) < before[item["name"]] and ref in position and item["name"] in position
+                        and position[ref] > position[item["name"]]):
+                    self.differ(f"{path}[{item['name']}] order", Said(f"{ref} listed before {item['name']}"),
+                                Said(f"{ref} listed after {item['name']}"), f"$({ref}) in its value stays unexpanded")
+
+    def defaulted(self, m: Any, shape: tuple[str, ...]) -> bool:
+        """The manifest's value is what Kubernetes (or KEDA) would fill in for a field left out."""
+        if isinstance(m, dict):
+            return all(self.defaulted(v, shape + (k,)) for k, v in m.items())
+        if m is None or m == [] or m == {}:
+            return True
+        if shape in KIND_DEFAULTS.get(self.kind, {}):
+            return _same(shape, m, KIND_DEFAULTS[self.kind][shape])
+        return any(shape[-len(suffix):] == suffix and _same(shape, m, value) for suffix, value in DEFAULTS.items())
+
+
+def _merge_key(field_name: str, items: list) -> str | None:
+    key = MERGE_KEYS.get(field_name)
+    if field_name == "ports" and not all(isinstance(i, dict) and "name" in i for i in items):
+        key = "containerPort" if all(isinstance(i, dict) and "containerPort" in i for i in items) else "port"
+    if key is None and all(isinstance(i, dict) and "name" in i for i in items):
+        key = "name"
+    return key if key and all(isinstance(i, dict) and key in i for i in items) else None
+
+
+def _same(shape: tuple[str, ...], desired: Any, live: Any) -> bool:
+    if isinstance(desired, bool) or isinstance(live, bool):
+        return type(desired) is type(live) and desired == live  # True is not 1
+    if desired == live:
+        return True
+    if len(shape) >= 2 and shape[-2] in _QUANTITY_PARENTS or shape[-1] == "sizeLimit":
+        return same_quantity(desired, live)
+    if shape[-1] == "image":
+        return same_image(desired, live)
+    return False
+
+
+_REFERENCE = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+
+def _same_fires(schedule: Any, time_zone: Any, got: Any, got_zone: Any) -> bool:
+    """The same fire instants: '0 */2 * * *' in UTC is '0 0-22/2 * * *', and '*/15 * * * *' in Asia/Kolkata."""
+    if not all(isinstance(s, str) and croniter.is_valid(s) for s in (schedule, got)):
+        return schedule == got and time_zone == got_zone
+    tz, got_tz = zone(time_zone), zone(got_zone)
+    if tz is None or got_tz is None:
+        return schedule == got and time_zone == got_zone
+    if tz == timezone.utc:
+        return same_schedule(schedule, got, time_zone=got_zone)
+    if got_tz == timezone.utc:
+        return same_schedule(got, schedule, time_zone=time_zone)
+    return fire_times(schedule, _REFERENCE, 800, tz) == fire_times(got, _REFERENCE, 800, got_tz)
