@@ -119,3 +119,55 @@ def test_secrets_are_redacted_as_whole_values_in_every_output(pytester, suite):
     assert "justice served at http://127.0.0.1:9/?access_token=*** (password ***)" in message
     assert "service at /srv/icepack/services, dsn *** password ***" in texts["stdout"]  # words and paths with its letters stay whole
     assert data["verdict"] == "unsafe" and result.ret == 1  # an assert is an observation
+
+
+def test_whatever_a_client_library_raises_is_not_run_and_only_evidence_names_a_rollback(pytester, suite):
+    """Errors no client of ours turned into a Problem (a library's own exception, a parser giving up
+    on hostile nesting) leave their tests not run; a check's own bug is an error with no rollback."""
+    pytester.makepyfile(test_raw=(
+        "import json\n\n"
+        "import httpx\n"
+        "import pytest\n\n"
+        "@pytest.fixture\n"
+        "def answer():\n"
+        "    return httpx.get('http://127.0.0.1:9/readyz')  # a client library's own error, in a fixture\n\n"
+        "def test_reads_an_answer(answer):\n"
+        "    pass\n\n"
+        "def test_parses_deep_nesting(environment):\n"
+        "    json.loads('[' * 100000 + ']' * 100000)\n\n"
+        "def test_has_a_bug(environment):\n"
+        "    {}['missing']\n"))
+    result, data, _ = run(pytester, suite, "raw")
+    outcome = {r["test"]: r for r in data["results"]}
+    assert outcome["test_raw.py::test_reads_an_answer"]["message"].startswith(
+        "not run: Icepack API failed mid-run: ConnectError:")
+    assert outcome["test_raw.py::test_parses_deep_nesting"]["message"] == (
+        "not run: could not observe: an answer nested too deep to read (RecursionError)")
+    bug = outcome["test_raw.py::test_has_a_bug"]
+    assert bug["outcome"] == "failed" and bug["rollback_tier"] is None  # shown, but no evidence for a rollback
+    assert data["verdict"] == "unsafe" and data["rollback_hint"] is None and result.ret == 1
+    assert "INTERNALERROR" not in result.stdout.str()
+
+
+def test_a_report_that_cannot_be_written_makes_the_run_inconclusive_in_one_sentence(pytester, suite):
+    pytester.makepyfile(test_only=("def test_passes(environment):\n    pass\n"))
+    (pytester.path / "taken").mkdir()
+    result = pytester.runpytest_inprocess("--env", "local", f"--environments={suite}", "-p", "no:cacheprovider",
+                                          "--report-json=taken", "test_only.py")
+    out = result.stdout.str()
+    assert result.ret == 75, out
+    assert "inconclusive: the JSON report could not be written to taken: IsADirectoryError" in out
+    assert "Traceback" not in out and "INTERNALERROR" not in out
+
+
+@pytest.mark.parametrize("hostile", ["a directory", "invalid UTF-8"])
+def test_a_hostile_environments_file_is_a_usage_error_in_one_sentence(pytester, suite, hostile):
+    path = pytester.path / "hostile.toml"
+    if hostile == "a directory":
+        path.mkdir()
+    else:
+        path.write_bytes(b'[environments.local]\napi_url = "\xff\xfe"\n')
+    pytester.makepyfile(test_only=("def test_passes(environment):\n    pass\n"))
+    result = pytester.runpytest_inprocess("--env", "local", f"--environments={path}", "-p", "no:cacheprovider")
+    errors = [line for line in result.stderr.lines if line.strip()]
+    assert result.ret == 4 and len(errors) == 1 and errors[0].startswith(f"ERROR: {path}"), errors
