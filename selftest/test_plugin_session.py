@@ -5,6 +5,7 @@ structure (a short DSN password leaves words and paths that contain its letters 
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import httpcore  # noqa: F401
@@ -57,7 +58,7 @@ def suite(pytester, tmp_path_factory, monkeypatch):
         "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:9"}}],
         "users": [{"name": "u", "user": {"token": "kube-Tok-5521"}}],
         "contexts": [{"name": "icepack-twin", "context": {"cluster": "c", "user": "u", "namespace": "icepack"}}]}))
-    for name in [n for n in __import__("os").environ if n.startswith("ICEPACK_")]:
+    for name in [n for n in os.environ if n.startswith("ICEPACK_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("ICEPACK_API_URL", f"http://127.0.0.1:9/?access_token={TOKEN}")
     monkeypatch.setenv("ICEPACK_DATABASE_URL", f"postgresql://reader:{PASSWORD}@127.0.0.1:9/icepack")
@@ -160,14 +161,19 @@ def test_a_report_that_cannot_be_written_makes_the_run_inconclusive_in_one_sente
     assert "Traceback" not in out and "INTERNALERROR" not in out
 
 
-@pytest.mark.parametrize("hostile", ["a directory", "invalid UTF-8"])
+@pytest.mark.parametrize("hostile", ["a directory", "invalid UTF-8", "a FIFO no one writes"])
 def test_a_hostile_environments_file_is_a_usage_error_in_one_sentence(pytester, suite, hostile):
     path = pytester.path / "hostile.toml"
     if hostile == "a directory":
         path.mkdir()
-    else:
+    elif hostile == "invalid UTF-8":
         path.write_bytes(b'[environments.local]\napi_url = "\xff\xfe"\n')
+    else:
+        os.mkfifo(path)
     pytester.makepyfile(test_only=("def test_passes(environment):\n    pass\n"))
-    result = pytester.runpytest_inprocess("--env", "local", f"--environments={path}", "-p", "no:cacheprovider")
+    args = ("--env", "local", f"--environments={path}", "-p", "no:cacheprovider", "--deadline", "1")
+    # The FIFO's run ends on its deadline's SIGINT: in a process of its own, not this one.
+    result = (pytester.runpytest_subprocess(*args, timeout=60) if hostile.startswith("a FIFO")
+              else pytester.runpytest_inprocess(*args))
     errors = [line for line in result.stderr.lines if line.strip()]
     assert result.ret == 4 and len(errors) == 1 and errors[0].startswith(f"ERROR: {path}"), errors

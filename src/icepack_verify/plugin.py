@@ -72,6 +72,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.option.help or config.option.version:
         return
     vs = VerifySession(config)
+    vs.arm_deadline()  # before the environments file is read: a file that never ends is bounded too
     try:
         vs.load()
     except ConfigError as exc:
@@ -195,14 +196,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         writer = session.config.pluginmanager.get_plugin("terminalreporter")
         for line in lines if writer is not None else ():
             writer.write_line(line)
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    vs = of(session.config)
-    if vs is None or session.config.option.collectonly:
-        return
-    with guarded(session.config, "arming the deadline"):
-        vs.arm_deadline()
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

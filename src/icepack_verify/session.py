@@ -54,6 +54,11 @@ class VerifySession:
             self.env = environments.load(path, name)
         except ConfigError:
             raise
+        except KeyboardInterrupt:
+            if self.deadline_passed is None:
+                raise
+            raise ConfigError(None, f"{path} could not be read within the run's deadline "
+                                    f"({self.deadline_passed:g} s, --deadline)") from None
         except RecursionError:
             raise ConfigError(None, f"{path} could not be read: nested too deep") from None
         except Exception as exc:  # noqa: BLE001 - a hostile file is bad input, never a traceback
@@ -197,7 +202,7 @@ class VerifySession:
         """--deadline: when it passes (or on SIGTERM), a real SIGINT, which also breaks a blocking
         read and which pytest turns into an orderly stop."""
         deadline = self.option.deadline
-        if deadline and deadline > 0:
+        if deadline and deadline > 0 and not self.option.collectonly:
             def fire():
                 self.deadline_passed = deadline
                 os.kill(os.getpid(), signal.SIGINT)
