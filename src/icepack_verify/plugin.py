@@ -94,9 +94,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     vs = of(config)
     if vs is None:
         return []
-    env = vs.env
-    return [vs.redact(f"icepack-verify: environment {env.name} (account {env.account_id}), phase {config.option.phase}, "
-                      f"api {env.api_url}, kube context {env.kube_context}")]
+    with guarded(config, "writing the header"):
+        env = vs.env
+        return [vs.redact(f"icepack-verify: environment {env.name} (account {env.account_id}), "
+                          f"phase {config.option.phase}, api {env.api_url}, kube context {env.kube_context}")]
+    return []
 
 
 # --- fixtures ----------------------------------------------------------------------------
