@@ -17,7 +17,7 @@ from __future__ import annotations
 import operator
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, NoReturn
+from typing import Any, Callable, NoReturn
 
 import pytest
 
@@ -55,6 +55,8 @@ class Diagnosis:
     mismatches: list[Mismatch] = field(default_factory=list)
     context: list[str] = field(default_factory=list)  # events, log lines: shown only on failure
     hints: list[str] = field(default_factory=list)    # what to look at next: shown only on failure
+    warned: Callable[[str], None] | None = None  # where a warning is filed with the test's report (the session)
+    strict: bool = False  # --fail-on-warning: a warning fails instead
 
     def expect(self, field: str, expected: Any, actual: Any, source: str,
                same: Callable[[Any, Any], bool] = operator.eq, note: str | None = None) -> bool:
@@ -93,15 +95,13 @@ class Diagnosis:
     def sentence(self, reason: str) -> str:
         return f"[{self.env}] {self.resource}: {reason}"
 
-    fail_on_warning: ClassVar[bool] = False  # --fail-on-warning
-    emitted: ClassVar[list[str]] = []  # this test's warnings, until the plugin files them with its report
-
     def warn(self, category: type[Warned], reason: str) -> None:
         """Not wrong yet, worth a look: a warning in the same shape as a failure (a failure with --fail-on-warning)."""
         message = f"[{self.env}] {self.resource}: {reason}"
-        if self.fail_on_warning:
+        if self.strict:
             fail(f"{message} (a warning; --fail-on-warning makes it a failure)")
-        Diagnosis.emitted.append(message)
+        if self.warned is not None:
+            self.warned(message)
         warnings.warn(category(message), stacklevel=2)
 
     def message(self) -> str:

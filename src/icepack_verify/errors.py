@@ -6,8 +6,9 @@
     ├── NotFound                    a Kubernetes kind was listed and the object is not there
     └── Unreadable                  a Kubernetes kind could not be listed: we do not know what is there
 
-The plugin turns one into a test failure through `Diagnosis(env, subject).cannot(reason)`,
-so these messages never carry the environment themselves.
+Only a NotFound is an observation: the plugin fails its test with `Diagnosis(env, subject)`'s
+one sentence. Any other Problem, raised anywhere in a test, leaves it "not run" (evidence.py).
+These messages never carry the environment themselves.
 """
 from __future__ import annotations
 

@@ -37,9 +37,23 @@ def annotations(report: dict) -> list[str]:
         lines.append(f"::error title={title}::{_escape(f.get('message', ''))}")
     for w in report["warnings"]:
         lines.append(f"::warning title={_escape(f'{env}: warning', property_value=True)}::{_escape(w['message'])}")
-    for n in report["not_run"]:
-        lines.append(f"::warning title={_escape(f'{env}: not run', property_value=True)}::{_escape(n['message'])}")
+    for trouble in report.get("trouble", []):
+        lines.append(f"::warning title={_escape(f'{env}: inconclusive', property_value=True)}::{_escape(trouble)}")
+    for cause, tests in _not_run(report):
+        lines.append(f"::warning title={_escape(f'{env}: not run', property_value=True)}::"
+                     f"{_escape(f'{cause} ({_tests(tests)})' if len(tests) > 1 else cause)}")
     return lines
+
+
+def _not_run(report: dict) -> list[tuple[str, list[str]]]:
+    """(cause, its tests), each cause once: a dependency that failed takes all its tests under one."""
+    if "not_run_causes" in report:
+        return [(g["cause"], g["tests"]) for g in report["not_run_causes"]]
+    return [(n["message"], [n["test"]]) for n in report["not_run"]]  # a report of an older version
+
+
+def _tests(tests: list[str]) -> str:
+    return f"{len(tests)} tests: " + ", ".join(tests[:3]) + (f" and {len(tests) - 3} more" if len(tests) > 3 else "")
 
 
 def summary(report: dict) -> str:
@@ -56,12 +70,16 @@ def summary(report: dict) -> str:
     if verdict == "inconclusive":
         out += ["Nothing was observed wrong, but not everything could be checked: re-run once the "
                 "dependencies below answer. Never a reason to roll back.", ""]
-    for title, rows in (("Failures", report["failures"]), ("Not run", report["not_run"]),
-                        ("Warnings", report["warnings"])):
+        out += [f"- {_cell(trouble)}" for trouble in report.get("trouble", [])] + [""] * bool(report.get("trouble"))
+    for title, rows in (("Failures", report["failures"]), ("Warnings", report["warnings"])):
         if rows:
             out += [f"### {title}", "", "| Test | What |", "|---|---|"]
             out += [f"| `{r['test']}` | {_cell(r.get('message', ''))} |" for r in rows]
             out.append("")
+    if not_run := _not_run(report):
+        out += ["### Not run", "", "| Why | Tests |", "|---|---|"]
+        out += [f"| {_cell(cause)} | {_cell(', '.join(f'`{t}`' for t in tests))} |" for cause, tests in not_run]
+        out.append("")
     return "\n".join(out)
 
 

@@ -15,7 +15,7 @@ from typing import Callable
 
 from icepack_verify.diagnosis import Diagnosis
 from icepack_verify.environments import Environment
-from icepack_verify.errors import NotFound, Unreadable
+from icepack_verify.errors import NotFound
 
 DOCUMENT = "deployment document, infrastructure inventory"
 DEPLOYMENT_POD = ("spec", "template", "spec")
@@ -81,8 +81,8 @@ class Objects:
     """The inventory as observed in the cluster snapshot: lookups that fail as diagnoses.
 
     Three outcomes stay distinct in every message: "not found" (the kind was read, the
-    object is absent), "could not list" (we do not know what is there) and a wrong value
-    (the test's own Diagnosis). None of them passes.
+    object is absent: a failure), "could not list" (we do not know what is there: not run)
+    and a wrong value (the test's own Diagnosis). None of them passes.
     """
 
     def __init__(self, cluster, env: Environment):
@@ -117,9 +117,11 @@ class Objects:
         return next((c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") == type_), {})
 
     def _or_fail(self, read, *args):
+        """Not found fails (observed); a kind that could not be listed (Unreadable) is raised: the
+        test observed nothing and is not run."""
         try:
             return read(*args)
-        except (NotFound, Unreadable) as exc:
+        except NotFound as exc:
             Diagnosis(self.env.name, exc.subject).cannot(exc.reason)
 
 

@@ -4,9 +4,13 @@ Verdicts and exit codes (README, "Verdicts"):
 
     safe           0   everything selected ran and passed (warnings allowed, counted)
     unsafe         1   a check observed something wrong
-    inconclusive  75   nothing observed wrong, but checks could not run (a dependency down,
-                       everything skipped, the run interrupted); never a rollback hint
+    inconclusive  75   nothing observed wrong, but checks could not run (a dependency down or
+                       failing mid-run, everything skipped, the run interrupted, the plugin
+                       itself failing); never a rollback hint
                        (75 is EX_TEMPFAIL: try again once the dependency answers)
+
+Only observations are failures: a test whose dependency failed is "not run", so a rollback
+tier is only ever named from evidence.
 
 The rollback tier comes from the cause a failure shows (deployment document, "Rollback
 tiers"), not from the folder it sits in: a database or schema error anywhere is tier 3, a
@@ -68,25 +72,38 @@ def causes(failures: list[dict]) -> list[dict]:
     return [by_tier[t] for t in sorted(by_tier, reverse=True)]
 
 
-def verdict(results: list[dict], interrupted: bool = False) -> str:
+def verdict(results: list[dict], interrupted: bool = False, trouble: bool = False) -> str:
     outcomes = {r["outcome"] for r in results}
     if outcomes & {"failed", "error"}:
         return "unsafe"
-    if interrupted or "not run" in outcomes or "passed" not in outcomes:
+    if interrupted or trouble or "not run" in outcomes or "passed" not in outcomes:
         return "inconclusive"
     return "safe"
 
 
+def not_run_causes(results: list[dict]) -> list[dict]:
+    """Each distinct reason tests were not run, once, with its tests: a dependency that failed
+    takes all its tests under one cause (its first words), whatever each of them said."""
+    groups: dict[str, dict] = {}
+    for r in results:
+        if r["outcome"] != "not run":
+            continue
+        key = r.get("dependency") or r.get("message", "")
+        group = groups.setdefault(key, {"dependency": r.get("dependency"), "cause": r.get("message", ""), "tests": []})
+        group["tests"].append(r["test"])
+    return list(groups.values())
+
+
 def summary(env: str, phase: str, results: list[dict], warnings: list[dict] | None = None,
-            interrupted: bool = False) -> dict:
-    warnings = warnings or []
+            interrupted: bool = False, trouble: list[str] | None = None) -> dict:
+    warnings, trouble = warnings or [], trouble or []
     counts: dict[str, int] = {}
     for r in results:
         counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
     if warnings:
         counts["warnings"] = len(warnings)
     failures = [r for r in results if r["outcome"] in ("failed", "error")]
-    judged = verdict(results, interrupted)
+    judged = verdict(results, interrupted, bool(trouble))
     found = causes(failures) if judged == "unsafe" else []
     return {
         "environment": env,
@@ -100,6 +117,8 @@ def summary(env: str, phase: str, results: list[dict], warnings: list[dict] | No
         "causes": found,
         "failures": failures,
         "not_run": [r for r in results if r["outcome"] == "not run"],
+        "not_run_causes": not_run_causes(results),
+        "trouble": trouble,
         "warnings": warnings,
         "results": results,
     }

@@ -57,7 +57,7 @@ def contract_body(contract_responses, diagnose):
         response = contract_responses[(table, endpoint)]
         d = diagnose(f"GET {endpoint_path(table, endpoint)}")
         if isinstance(response, Problem):
-            d.cannot(str(response))
+            raise response  # no answer to judge: the tests that read it are not run
         try:
             data = response.json() if response.status_code == 200 else None
         except ValueError:
