@@ -173,7 +173,8 @@ def test_untracked_copy_adds_a_row_for_a_table_nobody_tracks(healthy_twin):
     m = generated(twin, "rows")["rows:table_status_snapshots/ops.audit_log::untracked-copy"]
     twin.configure("local", mutations=(m.as_json(),))
     await_a_run(twin, m.change["snapshot"])
-    copies, originals = rows_of(twin, m.change["snapshot"], "ops.audit_log_untracked"), rows_of(twin, m.change["snapshot"], "ops.audit_log")
+    copies = rows_of(twin, m.change["snapshot"], "ops.audit_log_untracked")
+    originals = rows_of(twin, m.change["snapshot"], "ops.audit_log")
     assert len(copies) >= 2 and copies[0]["collected_at"] == originals[0]["collected_at"]
     assert diff(copies[0], originals[0]) == {"table_name": ("audit_log", "audit_log_untracked")}
     twin.configure("local")
