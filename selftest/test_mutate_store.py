@@ -19,7 +19,7 @@ from icepack_twin.mutate import layers as _layers  # noqa: F401  (registers ever
 from icepack_twin.mutate.rows import FULLY_MUTATED, ROW_OPERATORS
 from icepack_twin.store import assess, status_payload
 
-TICK = 1.5  # longer than the twin's health-sync tick (1 s): at least one run in between
+RUN_WITHIN = 15  # seconds: the twin's health-sync runs every second; a loaded machine may take longer
 
 
 def admin(twin) -> psycopg.Connection:
@@ -36,6 +36,17 @@ def rows_of(twin, snapshot: str, qualified: str) -> list[dict]:
     with admin(twin) as conn:
         return conn.execute(f"SELECT * FROM {snapshot} WHERE database_name = %s AND table_name = %s"  # noqa: S608
                             f" ORDER BY {time_column} DESC, id DESC", (database, table)).fetchall()
+
+
+def await_a_run(twin, snapshot: str) -> None:
+    """Wait until health-sync has written another run into the snapshot table (ids only grow)."""
+    def last_id():
+        with admin(twin) as conn:
+            return conn.execute(f"SELECT max(id) AS id FROM {snapshot}").fetchone()["id"]  # noqa: S608
+    first, deadline = last_id(), time.monotonic() + RUN_WITHIN
+    while last_id() == first:
+        assert time.monotonic() < deadline, f"no health-sync run wrote {snapshot} in {RUN_WITHIN} s"
+        time.sleep(0.2)
 
 
 def healthy(snapshot: str, row: dict) -> dict:
@@ -88,7 +99,7 @@ def test_rows_world_is_the_newest_rows_and_their_history(healthy_twin):
 def test_rows_mutations_cover_every_leaf_with_stable_unique_ids(healthy_twin):
     world = healthy_twin.world("rows")
     first = LAYERS["rows"].generate(world)
-    time.sleep(TICK)  # a newer health-sync run: other values, the same mutations
+    await_a_run(healthy_twin, "table_status_snapshots")  # a newer run: other values, the same mutations
     again = LAYERS["rows"].generate(healthy_twin.world("rows"))
     assert len({m.id for m in first}) == len(first)
     assert [m.id for m in first] == [m.id for m in again]
@@ -103,10 +114,6 @@ def test_rows_mutations_cover_every_leaf_with_stable_unique_ids(healthy_twin):
             leaves = {re.sub(r"\[\d+\]", "[]", path) for path in flat(newest)}  # issues[0].code -> issues[].code
             missing = {p for p in leaves if not covered[(f"{snapshot}/{qualified}", p)]}
             assert not missing, f"{snapshot}/{qualified}: no mutation of {sorted(missing)}"
-
-
-def _newest_is_newer(before: dict, after: dict, column: str) -> None:
-    assert after[column] > before[column], f"no health-sync run landed in {TICK} s ({before[column]})"
 
 
 SAMPLE = {
@@ -152,10 +159,10 @@ def test_row_mutation_lands_exactly_survives_health_sync_and_goes(healthy_twin, 
         return rows[0]
 
     before = check()
-    time.sleep(TICK)
+    await_a_run(twin, snapshot)
     after = check()  # health-sync ran, and wrote the mutation again
     if m.operator != "missing":
-        _newest_is_newer(before, after, column)
+        assert after[column] > before[column], f"{m.id}: the newest row is still the one written at configure"
     twin.configure("local")
     newest = rows_of(twin, snapshot, qualified)[0]
     assert diff(newest, healthy(snapshot, newest)) == {} and datetime.now(timezone.utc) - newest[column] < timedelta(minutes=2)
@@ -165,8 +172,9 @@ def test_untracked_copy_adds_a_row_for_a_table_nobody_tracks(healthy_twin):
     twin = healthy_twin
     m = generated(twin, "rows")["rows:table_status_snapshots/ops.audit_log::untracked-copy"]
     twin.configure("local", mutations=(m.as_json(),))
-    time.sleep(TICK)
-    copies, originals = rows_of(twin, m.change["snapshot"], "ops.audit_log_untracked"), rows_of(twin, m.change["snapshot"], "ops.audit_log")
+    await_a_run(twin, m.change["snapshot"])
+    copies = rows_of(twin, m.change["snapshot"], "ops.audit_log_untracked")
+    originals = rows_of(twin, m.change["snapshot"], "ops.audit_log")
     assert len(copies) >= 2 and copies[0]["collected_at"] == originals[0]["collected_at"]
     assert diff(copies[0], originals[0]) == {"table_name": ("audit_log", "audit_log_untracked")}
     twin.configure("local")

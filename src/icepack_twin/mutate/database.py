@@ -231,13 +231,12 @@ def _mutations(world: dict) -> list[tuple[str, str, str, dict, str]]:
                         {"kind": "drop-index", "table": name, "index": index}, f"index {index} dropped"))
 
     schema, database = "schema public", f"database {DATABASE}"
-    if (schema, "CREATE") not in held:
-        out.append((schema, "grants", "grant-create", {"kind": "grant", "privilege": "CREATE", "on": "SCHEMA",
-                                                       "object": "public"}, f"GRANT CREATE ON SCHEMA public TO {READER_ROLE}"))
-    if (database, "CREATE") not in held:
-        out.append((database, "grants", "grant-create", {"kind": "grant", "privilege": "CREATE", "on": "DATABASE",
-                                                         "object": DATABASE}, f"GRANT CREATE ON DATABASE {DATABASE} TO {READER_ROLE}"))
-    for obj, privilege, on, name in ((schema, "USAGE", "SCHEMA", "public"), (database, "CONNECT", "DATABASE", DATABASE)):
+    for obj, on, name in ((schema, "SCHEMA", "public"), (database, "DATABASE", DATABASE)):
+        if (obj, "CREATE") not in held:
+            out.append((obj, "grants", "grant-create", {"kind": "grant", "privilege": "CREATE", "on": on, "object": name},
+                        f"GRANT CREATE ON {on} {name} TO {READER_ROLE}"))
+    for obj, privilege, on, name in ((schema, "USAGE", "SCHEMA", "public"),
+                                     (database, "CONNECT", "DATABASE", DATABASE)):
         if (obj, privilege) in held | public:
             out.append((obj, "grants", f"revoke-{privilege.lower()}",
                         {"kind": "revoke", "privilege": privilege, "on": on, "object": name, "public": True},

@@ -89,9 +89,9 @@ def snapshot_world(store) -> dict:
     with store.connect() as conn:
         for snapshot, time_column in SNAPSHOTS.items():
             columns = {r["column_name"]: {"type": r["data_type"], "nullable": r["is_nullable"] == "YES"}
-                       for r in conn.execute("SELECT column_name, data_type, is_nullable FROM information_schema.columns"
-                                             " WHERE table_schema = 'public' AND table_name = %s ORDER BY ordinal_position",
-                                             (snapshot,))}
+                       for r in conn.execute(
+                           "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
+                           " WHERE table_schema = 'public' AND table_name = %s ORDER BY ordinal_position", (snapshot,))}
             tables: dict[str, dict] = {}
             for row in conn.execute(f"SELECT * FROM {snapshot} ORDER BY {time_column}, id"):  # noqa: S608 - our names
                 qualified = f"{row['database_name']}.{row['table_name']}"
