@@ -143,7 +143,7 @@ def _string_ops(value: str) -> list[tuple[str, dict, str]]:
         put("minus-1", "-1")
     elif value in ("true", "false"):
         ops.append(("flip", {"op": "flip"}, f"{value} flipped"))
-    elif m := _QUANTITY.match(value):
+    elif _QUANTITY.match(value):
         for op, factor in (("scale-x0", 0), ("scale-x2", 2)):
             ops.append((op, {"op": "scale", "factor": factor}, f"{value} x{factor}"))
     elif _UUID.match(value):
