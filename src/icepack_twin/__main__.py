@@ -19,7 +19,7 @@ from pathlib import Path
 
 from icepack_twin import drifts
 from icepack_twin.faults import parse_cli
-from icepack_twin.process import exports, start, stop
+from icepack_twin.process import TwinProcess, exports, start, stop
 
 DEFAULT_STATE = Path(".twin")
 
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     mut.add_argument("--report", type=Path, default=Path("reports/mutations.json"))
     mut.add_argument("--ledger", type=Path, default=Path("mutations.toml"))
     mut.add_argument("--workers", type=int, default=1, metavar="N", help="N twins, each judging its share")
-    mut.add_argument("--state-dir", type=Path, default=Path(".twin-mutate"), help="where the twins keep their state")
+    mut.add_argument("--state-dir", type=Path, default=Path(".twin/mutate"), help="where the twins keep their state")
     mut.add_argument("--attach", type=Path, default=None, metavar="STATE_DIR",
                      help="use the twin already running with this state folder instead of starting one")
     mut.add_argument("--no-preload", action="store_true",
@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
                                          report=args.report,
                                          ledger=args.ledger, workers=args.workers, state_dir=args.state_dir,
                                          attach=args.attach, fail_on_survivor=args.fail_on_survivor,
-                                         preload=not args.no_preload))
+                                         preload=not args.no_preload),
+                          engine.Twins(start=TwinProcess, exports=exports))
 
     if args.command == "drifts":
         for d in sorted(drifts.CATALOGUE.values(), key=lambda d: (d.suite, d.name)):

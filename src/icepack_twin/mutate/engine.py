@@ -30,6 +30,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import httpx
 
@@ -37,7 +38,6 @@ from icepack_twin import mutate
 from icepack_twin.mutate import layers as _layers  # noqa: F401  (registers every layer)
 from icepack_twin.mutate import ledger as ledger_mod
 from icepack_twin.mutate.model import Mutation
-from icepack_twin.process import TwinProcess, exports
 from icepack_twin.values import CHART_VERSION, IMAGE_TAG
 
 OUTCOMES = ("caught", "survived", "harmless", "unobservable", "invalid")
@@ -52,7 +52,7 @@ class Options:
     report: Path = Path("reports/mutations.json")
     ledger: Path = Path("mutations.toml")
     workers: int = 1
-    state_dir: Path = Path(".twin-mutate")
+    state_dir: Path = Path(".twin/mutate")
     attach: Path | None = None
     env: str = "local"
     fail_on_survivor: bool = False
@@ -68,14 +68,24 @@ def suite_command(env: str, report: Path) -> list[str]:
             "tests"]
 
 
+@dataclass
+class Twins:
+    """How the engine gets its twins, handed in by the caller (the mutate package sits below the
+    process layer that starts them): `start(state_dir, env)` returns a running twin with `http`,
+    `state_dir`, `world(layer)`, `environ()` and `close()` (icepack_twin.process.TwinProcess);
+    `exports(state)` the variables that point the suite at a twin's state."""
+    start: Callable
+    exports: Callable[[dict], dict[str, str]]
+
+
 class _Attached:
     """A twin someone else started (its state folder): configured and read, never stopped."""
 
-    def __init__(self, state_dir: Path):
+    def __init__(self, state_dir: Path, exports: Callable[[dict], dict[str, str]]):
         state_file = state_dir / "state.json"
         if not state_file.exists():
             raise SystemExit(f"--attach {state_dir}: no running twin there (no state.json)")
-        self.state_dir, self.state = state_dir, json.loads(state_file.read_text())
+        self.state_dir, self.state, self.exports = state_dir, json.loads(state_file.read_text()), exports
         self.http = httpx.Client(base_url=self.state["control_url"], timeout=30)
 
     def world(self, layer: str) -> dict:
@@ -83,7 +93,7 @@ class _Attached:
 
     def environ(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ICEPACK_")}
-        return {**env, **exports(self.state)}
+        return {**env, **self.exports(self.state)}
 
     def close(self) -> None:
         self.http.close()
@@ -231,15 +241,15 @@ def score(counts: Counter) -> float | None:
     return round(counts["caught"] / judged, 4) if judged else None
 
 
-def _start_twins(opts: Options) -> list:
+def _start_twins(opts: Options, twins_from: Twins) -> list:
     if opts.attach:
-        return [_Attached(opts.attach.resolve())]
+        return [_Attached(opts.attach.resolve(), twins_from.exports)]
     twins: list = [None] * opts.workers
     errors: list[BaseException] = []
 
     def start(i: int) -> None:
         try:
-            twins[i] = TwinProcess((opts.state_dir / f"w{i + 1}").resolve(), opts.env)
+            twins[i] = twins_from.start((opts.state_dir / f"w{i + 1}").resolve(), opts.env)
         except BaseException as exc:  # noqa: BLE001  (SystemExit from start: reported below, the others stopped)
             errors.append(exc)
 
@@ -256,7 +266,7 @@ def _start_twins(opts: Options) -> list:
     return twins
 
 
-def run(opts: Options) -> int:
+def run(opts: Options, twins_from: Twins) -> int:
     unknown = [n for n in opts.layers if n not in mutate.LAYERS]
     if unknown:
         raise SystemExit(f"unknown layer(s) {', '.join(unknown)}; known: {', '.join(sorted(mutate.LAYERS))}")
@@ -268,7 +278,7 @@ def run(opts: Options) -> int:
         raise SystemExit(str(exc))
     chosen = opts.layers or sorted(mutate.LAYERS)
     started_at, started = datetime.now(timezone.utc), time.monotonic()
-    twins = _start_twins(opts)
+    twins = _start_twins(opts, twins_from)
     workers: list[_Worker] = []
     try:
         for i, t in enumerate(twins):

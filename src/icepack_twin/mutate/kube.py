@@ -143,7 +143,7 @@ def _string_ops(value: str) -> list[tuple[str, dict, str]]:
         put("minus-1", "-1")
     elif value in ("true", "false"):
         ops.append(("flip", {"op": "flip"}, f"{value} flipped"))
-    elif m := _QUANTITY.match(value):
+    elif _QUANTITY.match(value):
         for op, factor in (("scale-x0", 0), ("scale-x2", 2)):
             ops.append((op, {"op": "scale", "factor": factor}, f"{value} x{factor}"))
     elif _UUID.match(value):
@@ -158,7 +158,7 @@ def _string_ops(value: str) -> list[tuple[str, dict, str]]:
     elif m := _SEMVER.match(value):
         put("other-patch", f"{m.group(1)}{m.group(2)}.{m.group(3)}.{int(m.group(4)) + 1}{m.group(5)}")
         put("other-major", f"{m.group(1)}{int(m.group(2)) + 1}.{m.group(3)}.{m.group(4)}{m.group(5)}")
-    elif _CRON.match(value) and all(re.fullmatch(r"[\d*/,\-?A-Za-z]+", f) for f in value.split()):
+    elif _CRON.match(value) and all(re.fullmatch(r"[\d*/,\-?LW#]+|[A-Z]{3}(-[A-Z]{3})?", f) for f in value.split()):
         put("other-schedule", _other_cron(value))
     elif value.startswith("arn:"):
         put("other-arn", re.sub(r":\d{12}:", ":000000000000:", value) if re.search(r":\d{12}:", value)
