@@ -257,11 +257,18 @@ def test_the_suite_catches_a_database_mutation_end_to_end(healthy_twin):
     """Through the engine's path: world, generate, configure, the suite's data tests."""
     twin = healthy_twin
     assert twin.run_suite("local", *EXPECTATIONS, paths=("tests/data",)).returncode == 0
-    m = generated(twin, "database")["database:table table_status_snapshots:grants:revoke-select"]
-    twin.configure("local", mutations=(m.as_json(),))
+    ms = generated(twin, "database")
+    # The suite's own role lost its grant: nothing about Icepack was observed; the run says what to grant.
+    twin.configure("local", mutations=(ms["database:table table_status_snapshots:grants:revoke-select"].as_json(),))
+    run = twin.run_suite("local", *EXPECTATIONS, paths=("tests/data",))
+    assert run.returncode == 75 and run.summary["rollback_tier"] is None, run.explain()
+    assert "permission denied for table table_status_snapshots" in run.output and "GRANT SELECT" in run.output
+    # A column Icepack's DDL creates is gone: an observation, and a database (tier 3) one.
+    twin.configure("local", mutations=(ms["database:table table_status_snapshots:columns.collected_at:drop-column"]
+                                       .as_json(),))
     run = twin.run_suite("local", *EXPECTATIONS, paths=("tests/data",))
     assert "tests/data/test_freshness.py::test_snapshot_table_is_fresh" in run.failed, run.explain()
-    assert "permission denied for table table_status_snapshots" in run.output + run.explain()
+    assert run.returncode == 1 and run.summary["rollback_tier"] == 3, run.summary
 
 
 @pytest.mark.parametrize("change", [{"snapshot": "table_status_snapshots", "op": "explode"},

@@ -80,11 +80,11 @@ class TwinProcess:
         self.current: tuple | None = (env, (), "live", ())
 
     def configure(self, env: str = "local", drifts: tuple[str, ...] = (), phase: str = "live",
-                  mutations: tuple[dict, ...] = ()) -> None:
+                  mutations: tuple[dict, ...] = (), fresh: bool = False) -> None:
         """Deploy another environment's values, these drifts, this phase, these mutations (each a
-        `Mutation.as_json()`), a no-op when already so."""
+        `Mutation.as_json()`), a no-op when already so unless `fresh` (tables reseeded, jobs gone)."""
         wanted = (env, tuple(drifts), phase, tuple(m.get("id", "") for m in mutations))
-        if wanted != self.current:
+        if fresh or wanted != self.current:
             self.http.post("/_twin/configure", json={"env": env, "drifts": list(drifts), "phase": phase,
                                                      "mutations": list(mutations)}).raise_for_status()
             self.current = wanted

@@ -99,8 +99,11 @@ def status_payload(database: str, table: str, collected_at: datetime) -> dict:
     """A plausible, deterministic status payload that grows slowly with time."""
     seed = zlib.crc32(f"{database}.{table}".encode())
     hours = int(collected_at.timestamp() // 3600)
-    # Snapshots accumulate between expiries; the seed decides how fast (one table runs hot).
-    snapshot_count = 20 + seed % 60 + (hours % 24) * (1 + seed % 5)
+    # Snapshots accumulate between expiries, hour by hour; the seed decides whether a table runs hot
+    # (over the policy's max_snapshots all day) or not (under it all day): which tables have issues
+    # must not depend on the time of day, or the mutation engine's ids would.
+    hot = seed % 3 != 0
+    snapshot_count = (POLICY["max_snapshots"] + 1 if hot else 20) + seed % 60 // (1 if hot else 2) + hours % 24
     data_files = 400 + seed % 3000 + hours % 97
     small_files = data_files * (5 + seed % 30) // 100
     total_bytes = data_files * (180 + seed % 200) * 1024 * 1024

@@ -18,7 +18,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from icepack_verify.environments import DataSettings, Environment
-from icepack_verify.errors import Unreachable
+from icepack_verify.errors import NotFound, Unreachable, Unreadable
 
 
 def where(dsn: str) -> str:
@@ -97,6 +97,14 @@ class Database:
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             self._broken = self._cut_reason() if self._cut else _first_line(exc)
             raise Unreachable(self.subject, f"stopped answering mid-run: {self._broken}") from None
+        except psycopg.errors.InsufficientPrivilege as exc:  # the suite's role, not Icepack: nothing observed
+            raise Unreadable(self.subject, f"{_first_line(exc)}: the suite's role must be able to read the snapshot "
+                                           "tables (README, \"What it needs\": GRANT SELECT ...)") from None
+        except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn, psycopg.errors.WrongObjectType,
+                psycopg.errors.DatatypeMismatch, psycopg.errors.UndefinedFunction) as exc:
+            # An observation: the schema is not the one Icepack creates on startup (document, tier 3).
+            raise NotFound(self.subject, f"{_first_line(exc)} (SQLSTATE {exc.sqlstate}): the snapshot tables are "
+                                         "not what Icepack creates on startup (a migration gone wrong?)") from None
         finally:
             watchdog.cancel()
 

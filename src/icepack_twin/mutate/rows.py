@@ -264,8 +264,10 @@ def _value_operators(kind: str, value) -> list[tuple[str, dict]]:
     return []
 
 
-def _leaf_mutations(snapshot: str, qualified: str | None, entry: dict, columns: dict) -> list[Mutation]:
-    """The value operators on every column and every JSON path of a table's newest row."""
+def _leaf_mutations(snapshot: str, qualified: str | None, entry: dict, columns: dict,
+                    words: dict[str, list]) -> list[Mutation]:
+    """The value operators on every column and every JSON path of a table's newest row (`words`: the
+    words each text column holds across every table, so a table's own history need not vary)."""
     target = f"{snapshot}/{qualified}" if qualified else snapshot
     newest = entry["newest"]
     out = []
@@ -288,9 +290,8 @@ def _leaf_mutations(snapshot: str, qualified: str | None, entry: dict, columns: 
             continue
         for op, extra in _value_operators(spec["type"], value):
             add(column, op, extra, value)
-        words = entry["words"].get(column, [])
-        if len(words) > 1:  # another word its history uses, whichever the newest row holds at write time
-            add(column, "other-word", {"words": words}, value)
+        if len(words.get(column, [])) > 1:  # another word the tables use, whichever the newest row holds
+            add(column, "other-word", {"words": words[column]}, value)
     if not qualified:
         return out
     for path, kind in sorted(entry["paths"].items()):
@@ -332,6 +333,10 @@ class _Rows(BaseLayer):
     def generate(self, world: dict) -> list[Mutation]:
         out = []
         for snapshot, spec in world["snapshots"].items():
+            words: dict[str, list] = {}
+            for entry in spec["tables"].values():
+                for column, used in entry["words"].items():
+                    words[column] = sorted({*words.get(column, []), *used})
             for qualified in [*world["tracked"], None]:
                 entry = spec["tables"].get(qualified) if qualified else None
                 if qualified and entry is None:
@@ -341,10 +346,10 @@ class _Rows(BaseLayer):
                     out.append(Mutation("rows", target, "", op, {"snapshot": snapshot, "table": qualified, "op": op},
                                         f"{target}: {description}"))
                 if qualified in FULLY_MUTATED:
-                    out += _leaf_mutations(snapshot, qualified, entry, spec["columns"])
+                    out += _leaf_mutations(snapshot, qualified, entry, spec["columns"], words)
                 elif qualified is None:  # the columns of every table's newest row, judged by the first table's
                     first = spec["tables"][world["tracked"][0]]
-                    out += [m for m in _leaf_mutations(snapshot, None, first, spec["columns"])
+                    out += [m for m in _leaf_mutations(snapshot, None, first, spec["columns"], words)
                             if m.path not in IDENTITY]
         return out
 
