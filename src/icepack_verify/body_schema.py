@@ -48,9 +48,12 @@ def _from_oas30(node: Any) -> Any:
 
 def _words(keyword: str, rule: Any) -> str:
     """What the schema's rule asks for, for the operator."""
+    if isinstance(rule, float) and rule.is_integer():
+        rule = int(rule)  # "at least 0", not "at least 0.0"
     if keyword == "type":
-        types = rule if isinstance(rule, list) else [rule]
-        return "a JSON " + " or ".join(types)
+        types = [t for t in (rule if isinstance(rule, list) else [rule]) if t != "null"]
+        nullable = "null" in (rule if isinstance(rule, list) else [rule])
+        return ("a JSON " + " or ".join(types) if types else "null") + (" or null" if types and nullable else "")
     if keyword == "enum":
         return "one of " + ", ".join(map(repr, rule))
     if keyword == "const":
@@ -64,7 +67,7 @@ def _words(keyword: str, rule: Any) -> str:
     if keyword in bounds:
         return f"{bounds[keyword]} {rule!r}"
     if keyword in ("anyOf", "oneOf"):
-        return f"{keyword}: " + "; ".join(_describe(s) for s in rule)
+        return (" or " if keyword == "anyOf" else " or exactly one of ").join(_describe(s) for s in rule)
     return f"{keyword}: {rule!r}"
 
 
