@@ -23,6 +23,11 @@ CAP = 20  # violations listed per body; the rest are counted
 JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number",
               type(None): "null"}
 FORMATS = {"date-time": "an RFC 3339 date-time with a zone"}
+BOUNDS = {"minimum": "at least {!r}", "maximum": "at most {!r}", "exclusiveMinimum": "more than {!r}",
+          "exclusiveMaximum": "less than {!r}", "minLength": "at least {} characters", "maxLength": "at most {} characters",
+          "minItems": "at least {} items", "maxItems": "at most {} items", "minProperties": "at least {} properties",
+          "maxProperties": "at most {} properties", "multipleOf": "a multiple of {!r}", "pattern": "a string matching {!r}",
+          "uniqueItems": "unique items"}
 
 
 def json_type(value: Any) -> str:
@@ -60,12 +65,8 @@ def _words(keyword: str, rule: Any) -> str:
         return f"exactly {rule!r}"
     if keyword == "format":
         return FORMATS.get(rule, f"a {rule} (format)")
-    bounds = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than",
-              "exclusiveMaximum": "less than", "minLength": "a length of at least", "maxLength": "a length of at most",
-              "minItems": "at least this many items:", "maxItems": "at most this many items:",
-              "multipleOf": "a multiple of", "pattern": "a string matching"}
-    if keyword in bounds:
-        return f"{bounds[keyword]} {rule!r}"
+    if keyword in BOUNDS:
+        return BOUNDS[keyword].format(rule)
     if keyword in ("anyOf", "oneOf"):
         return (" or " if keyword == "anyOf" else " or exactly one of ").join(_describe(s) for s in rule)
     return f"{keyword}: {rule!r}"
