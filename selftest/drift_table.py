@@ -55,6 +55,7 @@ EVERY_TABLE_AGREE = C + "test_every_tracked_table.py::test_every_tracked_tables_
 SCHEMA = C + "test_schema.py::test_body_matches_the_baseline_schema"
 SERVICE_SCHEMA = C + "test_schema.py::test_service_body_matches_the_baseline_schema"
 EVERY_TABLE_SCHEMA = C + "test_schema.py::test_every_tracked_tables_bodies_match_the_baseline_schema"
+REFS = D + "test_references.py::test_assessments_name_a_collected_status"
 
 DRY_RUN_TIMEOUT = "4s"  # the self-tests' environments file: short enough to wait out a hung job
 
@@ -114,9 +115,11 @@ DECLARED: list[Declared] = [
                                 AGREE: ("health: table", "sales.orders_v0")}),
     Declared("health-based-on-older-status", {AGREE: ("health: status_collected_at",
                                                       "maintenance/recommendation: status_collected_at",
-                                                      "0:45:00 older", "health-sync every 0:15:00")}),
+                                                      "0:45:00 older", "health-sync every 0:15:00"),
+                                              REFS: ("no row of sales.orders collected at that instant",)}),
     Declared("health-assessed-from-stale-status", {AGREE: ("health: status_collected_at", "assessed from stale input",
-                                                           "0:10:00 older", "after that status existed")}),
+                                                           "0:10:00 older", "after that status existed"),
+                                                   REFS: ("no row of sales.orders collected at that instant",)}),
     Declared("recommendation-from-the-future", {AGREE: ("maintenance/recommendation: evaluated_at",
                                                         "now + clock skew", "[defaults.checks]")}),
     Declared("unknown-table-500", {ERRORS: ("expected 404 with a JSON body", "actual 500"), SPEC: ("500",)}),
@@ -279,6 +282,11 @@ DECLARED: list[Declared] = [
         "/status snapshot.snapshot_count, the same snapshot", "a recommendation is made of the status it names")}),
     Declared("one-table-stale-while-fresh", {AGREE: (
         "status: stale: expected false for a status", "within one health-sync interval, 0:15:00", "actual True")}),
+    Declared("assessments-stamp-their-own-clock", {REFS: (
+        "assessments of the known tables versus table_status_snapshots",
+        "sales.orders health status_collected_at: expected the collected_at of a table_status_snapshots row of "
+        "sales.orders", "maintenance/recommendation", "no row of sales.orders collected at that instant",
+        "environments.toml [defaults.data]")}),
     # --- end of the schema block ---
     Declared("snapshots-never-refreshed", {FRESH: ("table_status_snapshots", "table_health_snapshots",
                                                    "never refreshed", "rows from a single run", "at most 0:35:00"),
@@ -287,12 +295,12 @@ DECLARED: list[Declared] = [
 ]
 
 
-TIMESTAMPS = (TYPES, AGREE, AGREES, SPEC, SCHEMA)
+TIMESTAMPS = (TYPES, AGREE, AGREES, SPEC, SCHEMA, REFS)
 EQUIVALENT: list[Declared] = [
     Equivalent("api-resources-in-other-units", API + "test_api_deployment_spec"),
     Equivalent("api-arch-by-node-affinity", API + "test_api_deployment_spec", NS + "test_workloads_select_the_expected_arch"),
     Equivalent("api-extra-metrics-port", API + "test_api_deployment_spec"),
-    Equivalent("assessments-read-while-a-run-commits", AGREE),
+    Equivalent("assessments-read-while-a-run-commits", AGREE, REFS),
     Equivalent("health-sync-schedule-as-a-list", CRON + "test_cronjob_spec", CRON + "test_cronjob_recent_success"),
     Equivalent("orchestrator-schedule-as-a-range", CRON + "test_cronjob_spec", CRON + "test_cronjob_recent_success"),
     Equivalent("health-sync-in-kolkata-time", CRON + "test_cronjob_spec", CRON + "test_cronjob_recent_success"),
@@ -315,6 +323,7 @@ EQUIVALENT: list[Declared] = [
     Equivalent("policy-numbers-as-floats", SCHEMA, SPEC),
     Equivalent("policy-grows-a-threshold", SCHEMA, SPEC),
     Equivalent("history-with-a-running-job", SCHEMA, AGREE),
+    Equivalent("table-refs-name-their-catalog", SCHEMA, TYPES, AGREE),
     # --- end of the schema block ---
 ]
 

@@ -105,3 +105,6 @@ DRIFTS.add("one-table-evidence-of-another-status", f"the recommendation of {ONE_
                "status_age_seconds": 0}}))
 DRIFTS.add("one-table-stale-while-fresh", f"/status of {ONE_TABLE} says stale: true of the status health-sync "
            "just collected", behaviour=one_table("status", lambda p: {"stale": True}))
+DRIFTS.add("assessments-stamp-their-own-clock", "/health and the recommendation name a status_collected_at half a "
+           "second before the status they assessed (stamped by the assessing run, not copied from the row): no "
+           "status was collected at that instant", behaviour=switch(health_status_lag=timedelta(milliseconds=500)))

@@ -139,3 +139,13 @@ DRIFTS.add("history-with-a-running-job", f"the recommendation of {ONE_TABLE} lis
            "finished_at null", behaviour=one_table("recommendation", lambda p: {"history": [{
                "job_id": "5b0e7c1e-0000-4000-8000-000000000002", "action": "expire_snapshots", "state": "running",
                "dry_run": True, "submitted_at": datetime.now(timezone.utc).isoformat(), "finished_at": None}]}))
+
+
+def _table_refs_with_catalog(b) -> None:
+    for endpoint in ("status", "health", "recommendation"):
+        one_table(endpoint, lambda p: {"table": {"database": "sales", "name": "orders",
+                                                 "catalog": p["source"]["catalog"]}})(b)
+
+
+DRIFTS.add("table-refs-name-their-catalog", f"every contract of {ONE_TABLE} names its table with one key more "
+           "({database, name, catalog}): an open nested object", behaviour=_table_refs_with_catalog)
