@@ -16,7 +16,7 @@ from typing import Annotated, Any, Callable, Literal
 
 from fastapi import FastAPI, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt
 
 from icepack_twin.behaviour import Behaviour
 from icepack_twin.mutate import body as body_layer, framing
@@ -45,32 +45,32 @@ class TableRef(BaseModel):
 
 class Snapshot(BaseModel):
     current_snapshot_id: int
-    snapshot_count: int
+    snapshot_count: NonNegativeInt
     oldest_snapshot_at: datetime
     current_snapshot_at: datetime
 
 
 class Files(BaseModel):
-    data_file_count: int
-    delete_file_count: int
-    total_data_bytes: int
-    small_file_count: int
+    data_file_count: NonNegativeInt
+    delete_file_count: NonNegativeInt
+    total_data_bytes: NonNegativeInt
+    small_file_count: NonNegativeInt
 
 
 class Manifests(BaseModel):
-    manifest_count: int
-    total_manifest_bytes: int
+    manifest_count: NonNegativeInt
+    total_manifest_bytes: NonNegativeInt
 
 
 class Partitions(BaseModel):
-    partition_count: int
-    spec_id: int
+    partition_count: NonNegativeInt
+    spec_id: NonNegativeInt
 
 
 class Derived(BaseModel):
-    avg_file_bytes: int
-    small_file_ratio: float
-    snapshots_per_day: float
+    avg_file_bytes: NonNegativeInt
+    small_file_ratio: Annotated[float, Field(ge=0, le=1)]
+    snapshots_per_day: NonNegativeFloat
 
 
 class Source(BaseModel):
@@ -81,7 +81,7 @@ class Source(BaseModel):
 
 class Collection(BaseModel):
     collector: str
-    duration_ms: int
+    duration_ms: NonNegativeInt
     status: str
 
 

@@ -18,11 +18,13 @@ _EXPORTS = {
     "ConfigError": "errors", "Problem": "errors", "Unreachable": "errors",
     # the split read contracts
     "CONTRACT_SOURCE": "contract", "ENDPOINTS": "contract", "SPLIT_READ_CONTRACTS": "contract",
-    "endpoint_path": "contract", "key_diff": "contract", "route": "contract",
+    "endpoint_path": "contract", "key_diff": "contract", "route": "contract", "contract_template": "contract",
     "check_agreement": "table_contract", "check_keys": "table_contract", "check_types": "table_contract",
     "Contracts": "fleet", "Findings": "fleet", "Tracked": "fleet", "tracked_tables": "fleet",
     "MODELS": "models", "aware_timestamp": "models", "table_id": "models", "timestamp_fields": "models",
     "removals": "openapi_surface", "surface": "openapi_surface",
+    "Baseline": "openapi_surface", "read_baseline": "openapi_surface", "record_baseline": "openapi_surface",
+    "BodySchemas": "body_schema", "collected_near": "references", "resolves": "references",
     "check_get_operations": "schemathesis_adapter", "openapi_schema_for": "schemathesis_adapter",
     # the API
     "describe": "api", "within_budget": "api",

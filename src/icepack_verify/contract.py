@@ -38,9 +38,17 @@ def endpoint_path(table: str, endpoint: str) -> str:
     return contract_path(*table.split(".", 1), endpoint)
 
 
+CONTRACT_ROUTE = "/tables/{database}/{table}/"  # the document's /tables/<database>/<table>/<endpoint>
+
+
 def contract_path(database: str, name: str, endpoint: str) -> str:
     """'analytics', 'events', 'health' -> '/tables/analytics/events/health' (a database name may hold a dot)."""
-    return route("/tables/{database}/{table}/", database=database, table=name) + endpoint
+    return route(CONTRACT_ROUTE, database=database, table=name) + endpoint
+
+
+def contract_template(endpoint: str) -> str:
+    """'health' -> '/tables/{database}/{table}/health': the operation's path as an OpenAPI document names it."""
+    return CONTRACT_ROUTE + endpoint
 
 
 def key_diff(expected: frozenset[str], actual: set[str]) -> str | None:

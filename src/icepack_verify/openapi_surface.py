@@ -1,15 +1,25 @@
-"""The breaking-change surface of an OpenAPI document: paths, methods, and every response
-property with its type, nested ones included ("snapshot.snapshot_count": "integer").
+"""An environment's OpenAPI baseline: every response schema of every operation, `$ref`s
+resolved (a later served document cannot change what a recorded one means), and its
+breaking-change surface: paths, methods, and every response property with its type, nested
+ones included ("snapshot.snapshot_count": "integer").
 
 A client of the baseline breaks when a path, an operation or a property it read is gone,
-or when a property's type changed. Each environment has its own baseline (tests/contracts/baselines/<env>.json); record one from
-the environment's served spec, seeing what changed, with
+or when a property's type changed; a body breaks it when it does not validate against the
+recorded schema (icepack_verify.body_schema). Each environment has its own baseline
+(tests/contracts/baselines/<env>.json); record one from the environment's served spec,
+seeing what changed, with
 
     pytest --env <env> --record-baseline tests/contracts/test_openapi.py
+
+The first baselines recorded the surface only ({path: {method: {status: {property: type}}}});
+they are still read, and say that their schemas must be recorded anew.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 MAX_DEPTH = 8  # recursive schemas stop here
+FORMAT = "icepack-verify OpenAPI baseline 2"  # the file's "format": response schemas, resolved
 
 
 def _resolve(doc: dict, schema: dict) -> dict:
@@ -49,19 +59,81 @@ def _properties(doc: dict, schema: dict, prefix: str = "", depth: int = 0) -> di
     return out
 
 
-def surface(doc: dict) -> dict:
-    """{path: {method: {status: {property path: type}}}}."""
+def _inlined(doc: dict, schema: dict) -> dict:
+    """The schema with every local `$ref` replaced by what it points at; a recursive one is
+    kept once under the result's own `$defs` (so the result stands alone)."""
+    defs: dict = {}
+
+    def walk(node, stack: frozenset):
+        if isinstance(node, list):
+            return [walk(v, stack) for v in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if not (isinstance(ref, str) and ref.startswith("#/")):
+            return {k: walk(v, stack) for k, v in node.items()}
+        name = ref.rsplit("/", 1)[-1]
+        if ref in stack:  # recursive: defined once, referred to by name
+            if name not in defs:
+                defs[name] = {}
+                defs[name] = walk(_resolve(doc, {"$ref": ref}), frozenset({ref}))
+            return {"$ref": f"#/$defs/{name}"}
+        target = walk(_resolve(doc, {"$ref": ref}), stack | {ref})
+        siblings = {k: walk(v, stack) for k, v in node.items() if k != "$ref"}  # 3.1 allows both
+        return {**target, **siblings}
+
+    out = walk(schema, frozenset())
+    return {**out, "$defs": defs} if defs else out
+
+
+def response_schemas(doc: dict) -> dict:
+    """{path: {method: {status: the JSON response's schema, resolved}}} (an empty schema where none is documented)."""
     out: dict = {}
     for path, item in sorted(doc.get("paths", {}).items()):
         for method, op in sorted(item.items()):
             if not isinstance(op, dict) or "responses" not in op:
                 continue
-            statuses = {}
-            for status, resp in sorted(op["responses"].items()):
-                content = _resolve(doc, resp).get("content", {}).get("application/json", {})
-                statuses[status] = dict(sorted(_properties(doc, content.get("schema", {})).items()))
-            out.setdefault(path, {})[method] = statuses
+            out.setdefault(path, {})[method] = {
+                status: _inlined(doc, _resolve(doc, resp).get("content", {}).get("application/json", {})
+                                 .get("schema", {}))
+                for status, resp in sorted(op["responses"].items())}
     return out
+
+
+def _surface_of(schemas: dict) -> dict:
+    return {path: {method: {status: dict(sorted(_properties(schema, schema).items()))
+                            for status, schema in statuses.items()}
+                   for method, statuses in methods.items()}
+            for path, methods in schemas.items()}
+
+
+def surface(doc: dict) -> dict:
+    """{path: {method: {status: {property path: type}}}}."""
+    return _surface_of(response_schemas(doc))
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A recorded baseline: its surface, and its response schemas (None in a surface-only one)."""
+    surface: dict
+    schemas: dict | None = None
+    openapi: str = "3.1.0"  # the document's version: 3.0 writes null as `nullable`
+
+    def schema(self, path: str, method: str, status: int | str) -> dict | None:
+        """The recorded schema of one response, or None when the baseline has none for it."""
+        return ((self.schemas or {}).get(path, {}).get(method.lower(), {})).get(str(status))
+
+
+def record_baseline(doc: dict) -> dict:
+    """The baseline file's content for a served document."""
+    return {"format": FORMAT, "openapi": str(doc.get("openapi", "3.1.0")), "responses": response_schemas(doc)}
+
+
+def read_baseline(data: dict) -> Baseline:
+    """A baseline file's content: the current format, or a first, surface-only one."""
+    if data.get("format") == FORMAT:
+        return Baseline(_surface_of(data["responses"]), data["responses"], data["openapi"])
+    return Baseline(data)
 
 
 def removals(baseline: dict, current: dict) -> list[str]:

@@ -6,8 +6,9 @@ table and groups the findings (icepack_verify.fleet).
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Callable
+import math
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
 
 from pydantic import ValidationError
 
@@ -18,6 +19,7 @@ from icepack_verify.models import MODELS, aware_timestamp, table_id, timestamp_f
 from icepack_verify.semantics import interval
 
 BASED_ON = "status_collected_at"  # an assessment names the /status snapshot it was made of
+RECOMMENDATION = "maintenance/recommendation"
 KEY_SET_ERRORS = {"missing", "extra_forbidden"}  # test_keys' finding, not a type's
 # What a pydantic error type means, in the runbook's words.
 EXPECTED_TYPE = {"bool_type": "a JSON boolean (true/false)", "none_required": "null on a healthy table",
@@ -58,7 +60,9 @@ def check_agreement(d: Diagnosis, table: str, bodies: dict[str, dict], env: Envi
 
     /health and /maintenance/recommendation are assessments of a /status snapshot: their
     `status_collected_at` may not be newer than /status `collected_at`, nor older than it by
-    more than one health-sync interval. No timestamp lies in the future beyond the clock skew."""
+    more than one health-sync interval. No timestamp lies in the future beyond the clock skew.
+    Values defined by another: `stale` against the status's age (check_stale), and a recommendation
+    of the served status against it (check_evidence)."""
     for endpoint, body in bodies.items():
         d.expect(f"{endpoint}: table", table, table_id(body.get("table")) or body.get("table"),
                  f"{CONTRACT_SOURCE}: every contract names the requested table")
@@ -105,4 +109,57 @@ def check_agreement(d: Diagnosis, table: str, bodies: dict[str, dict], env: Envi
     for (endpoint, key), when in times.items():
         d.expect(f"{endpoint}: {key}", f"not after {latest.isoformat()} (now + clock skew)", when.isoformat(),
                  env.source("checks.clock_skew"), same=lambda _e, _a, w=when: w <= latest)
+
+    check_stale(d, bodies["status"], times[("status", "collected_at")], sync, sync_source, env)
+    if times.get((RECOMMENDATION, BASED_ON)) == times[("status", "collected_at")]:
+        check_evidence(d, bodies[RECOMMENDATION], bodies["status"])
     return None
+
+
+def check_stale(d: Diagnosis, status: dict, collected: datetime, sync: timedelta, sync_source: str,
+                env: Environment) -> None:
+    """`stale` says whether the status is out of date: a status no older than one health-sync interval
+    (the newest a run can give) is not. How much older is stale is Icepack's own setting: not judged."""
+    age = datetime.now(timezone.utc) - collected
+    if status.get("stale") is True and age <= sync + env.checks.clock_skew:
+        age = timedelta(seconds=round(age.total_seconds()))
+        d.mismatch("status: stale", Said(f"false for a status {age} old (within one health-sync interval, {sync})"),
+                   True, f"{CONTRACT_SOURCE}: stale means out of date; {sync_source}")
+
+
+def _leaves(body: Any, path: str = "") -> dict[str, list[tuple[str, Any]]]:
+    """name -> [(path, value)] of every scalar in a JSON body."""
+    out: dict[str, list[tuple[str, Any]]] = {}
+    for key, value in (body.items() if isinstance(body, dict) else ()):
+        where = f"{path}.{key}" if path else key
+        if isinstance(value, dict):
+            for name, found in _leaves(value, where).items():
+                out.setdefault(name, []).extend(found)
+        elif not isinstance(value, list):
+            out.setdefault(key, []).append((where, value))
+    return out
+
+
+def check_evidence(d: Diagnosis, recommendation: dict, status: dict) -> None:
+    """A recommendation made of the very /status served (its status_collected_at is that status's
+    collected_at) quotes that status: each evidence value named like exactly one value of the
+    status is that value."""
+    evidence = recommendation.get("evidence")
+    if not isinstance(evidence, dict):
+        return
+    leaves = _leaves(status)
+    for name, quoted in evidence.items():
+        if len(leaves.get(name, ())) != 1:
+            continue  # not a status value, or ambiguous: the recommendation's own
+        where, value = leaves[name][0]
+        if not _same_number(quoted, value):
+            d.mismatch(f"{RECOMMENDATION}: evidence.{name}", Said(f"{value!r} (/status {where}, the same snapshot)"),
+                       quoted, f"{CONTRACT_SOURCE}: a recommendation is made of the status it names "
+                                f"({BASED_ON} = /status collected_at)")
+
+
+def _same_number(a: Any, b: Any) -> bool:
+    numbers = (int, float)
+    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) and not isinstance(b, bool):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return a == b and type(a) is type(b)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from icepack_verify import (CONTRACT_SOURCE, ENDPOINTS, Problem, Said, describe, endpoint_path,
-                            openapi_schema_for, removals, surface)
+from icepack_verify import (CONTRACT_SOURCE, ENDPOINTS, BodySchemas, Problem, Said, describe, endpoint_path,
+                            openapi_schema_for, read_baseline, record_baseline, removals)
 
 UNKNOWN_TABLE = "icepack_verify_probe.no_such_table_7f3a"  # a database nobody creates: the error contract's probe
 
@@ -30,7 +30,9 @@ def contract_reads(api, environment, request) -> dict:
         paths += [endpoint_path(UNKNOWN_TABLE, e) for e in ENDPOINTS]
     if "openapi_document" in used:
         paths.append("/openapi.json")
-    return api.get_many(paths)
+    if "service_answers" in used:
+        paths += [environment.api.readiness_route, environment.api.drain_route]
+    return api.get_many(list(dict.fromkeys(paths)))
 
 
 @pytest.fixture(scope="session")
@@ -107,18 +109,45 @@ def openapi_baseline(openapi_baseline_path, openapi_document, environment, pytes
     """The committed baseline; with --record-baseline, the served spec recorded as the new one."""
     path, name = openapi_baseline_path, environment.name
     if pytestconfig.option.record_baseline:
-        current = surface(openapi_document)
-        previous = json.loads(path.read_text()) if path.exists() else {}
+        recorded = record_baseline(openapi_document)
+        current = read_baseline(recorded).surface
+        previous = read_baseline(json.loads(path.read_text())).surface if path.exists() else {}
         gone, new = removals(previous, current), removals(current, previous)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(current, indent=2) + "\n")
+        path.write_text(json.dumps(recorded, indent=2) + "\n")
         pytest.skip(f"recorded the OpenAPI baseline of {name} at {path} (commit it): against the previous one, "
                     f"{len(gone)} breaking change(s){': ' + '; '.join(gone) if gone else ''}, "
                     f"{len(new)} addition(s){': ' + '; '.join(x.replace(' removed', '') for x in new) if new else ''}")
+    return _baseline(path, name)
+
+
+def _baseline(path: Path, name: str):
     if not path.exists():
         pytest.skip(f"no OpenAPI baseline for {name} at {path}: record one from its served spec with "
                     f"`pytest --env {name} --record-baseline tests/contracts/test_openapi.py`, then commit it")
-    return json.loads(path.read_text())
+    return read_baseline(json.loads(path.read_text()))
+
+
+@pytest.fixture(scope="session")
+def body_schemas(openapi_baseline_path, environment, pytestconfig) -> BodySchemas:
+    """The committed baseline's response schemas, each compiled once: what every body read is judged by
+    (not the served document, which may have changed together with its answers)."""
+    path, name = openapi_baseline_path, environment.name
+    baseline = _baseline(path, name)
+    if baseline.schemas is None:
+        pytest.skip(f"the OpenAPI baseline of {name} at {path} records property names and types only, not the "
+                    f"response schemas: record it anew with `pytest --env {name} --record-baseline "
+                    f"tests/contracts/test_openapi.py`, then commit it")
+    shown = path.relative_to(pytestconfig.rootpath) if path.is_relative_to(pytestconfig.rootpath) else path
+    return BodySchemas(baseline, str(shown))
+
+
+@pytest.fixture(scope="session")
+def service_answers(contract_reads, environment) -> dict:
+    """"readiness"/"drain" -> (route, the answer to GET on it, or the Problem that kept it from answering)."""
+    api = environment.api
+    return {name: (route, contract_reads[route]) for name, route in
+            (("readiness", api.readiness_route), ("drain", api.drain_route))}
 
 
 @pytest.fixture(scope="session")

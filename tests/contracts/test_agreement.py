@@ -3,7 +3,10 @@
 /health and /maintenance/recommendation are assessments of a /status snapshot: their
 `status_collected_at` may not be newer than /status `collected_at`, nor older than it by
 more than one health-sync interval (an assessment of a superseded snapshot). No timestamp
-lies in the future beyond the allowed clock skew.
+lies in the future beyond the allowed clock skew. Values one endpoint derives from another are
+recomputed: `stale` from the status's age (the newest status a health-sync run gives is not
+stale), and a recommendation made of the served status quotes it (its evidence values equal the
+status's values of the same name).
 """
 import pytest
 

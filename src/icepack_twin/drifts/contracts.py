@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 from icepack_twin.behaviour import Behaviour
 from icepack_twin.drifts.base import DriftList, switch
+from icepack_twin.store import split_table, status_payload
 
 DRIFTS = DriftList("contracts")
 
@@ -52,3 +54,57 @@ DRIFTS.add("one-table-status-slow", "GET /tables/sales/orders/status takes 3.2 s
            behaviour=switch(slow={"sales.orders": 3.2}))
 DRIFTS.add("health-assessed-from-stale-status", "/health and the recommendation, made after the newest status, "
            "assess one 10 min older (inside a health-sync interval)", behaviour=switch(health_status_lag=timedelta(minutes=10)))
+
+
+# --- bodies against the baseline's full schema, and values defined by another (tests/contracts/test_schema.py,
+# test_agreement.py). One known table that is not the served spec's example (Schemathesis never reads it), so
+# only the recorded schema or the recomputed value catches these.
+ONE_TABLE = "sales.orders"
+
+
+def one_table(endpoint: str, edit: Callable[[dict], dict]) -> Callable[[Behaviour], None]:
+    """A behaviour edit overriding top-level keys of ONE_TABLE's endpoint with edit(its healthy status payload)."""
+    def apply(b: Behaviour) -> None:
+        payload = status_payload(*split_table(ONE_TABLE), datetime.now(timezone.utc))
+        b.table_overrides.setdefault(ONE_TABLE, {}).setdefault(endpoint, {}).update(edit(payload))
+    return apply
+
+
+DRIFTS.add("one-table-partition-count-as-string", f"/status of {ONE_TABLE} serves partitions.partition_count as a "
+           "string (a collector that quotes its numbers)", behaviour=one_table("status", lambda p: {"partitions": {
+               **p["partitions"], "partition_count": str(p["partitions"]["partition_count"])}}))
+DRIFTS.add("one-table-health-status-outside-enum", f"/health of {ONE_TABLE} says health_status 'warning', a word "
+           "the schema's enum does not have", behaviour=one_table("health", lambda p: {"health_status": "warning"}))
+DRIFTS.add("one-table-history-times-in-postgres-text", f"the recommendation of {ONE_TABLE} lists a job whose "
+           "times are Postgres' text form ('2026-11-29 16:20:00+00'), not RFC 3339",
+           behaviour=one_table("recommendation", lambda p: {"history": [{
+               "job_id": "5b0e7c1e-0000-4000-8000-000000000001", "action": "expire_snapshots", "state": "succeeded",
+               "dry_run": True, "submitted_at": "2026-11-29 16:20:00+00", "finished_at": "2026-11-29 16:21:07+00"}]}))
+DRIFTS.add("one-table-negative-collection-duration", f"/health of {ONE_TABLE} reports collection.duration_ms -1 "
+           "(a clock stepped back during the run)", behaviour=one_table("health", lambda p: {"collection": {
+               **p["collection"], "duration_ms": -1}}))
+DRIFTS.add("one-table-source-lacks-metadata-location", f"/status of {ONE_TABLE} serves a source without its "
+           "required metadata_location", behaviour=one_table("status", lambda p: {"source": {
+               k: v for k, v in p["source"].items() if k != "metadata_location"}}))
+DRIFTS.add("one-table-issues-as-codes", f"/health of {ONE_TABLE} lists its issues as bare codes, not objects",
+           behaviour=one_table("health", lambda p: {"issues": ["too_many_snapshots"]}))
+
+
+def _retyped_with_its_bodies(b: Behaviour) -> None:
+    b.openapi_retyped["Partitions.partition_count"] = "string"
+    b.override_values.setdefault("status", {})["partitions"] = {"partition_count": "212", "spec_id": 0}
+
+
+DRIFTS.add("openapi-and-bodies-retyped", "partitions.partition_count served as a string, and /openapi.json "
+           "retyped to say so: the served spec agrees with its bodies, the recorded baseline does not",
+           behaviour=_retyped_with_its_bodies)
+DRIFTS.add("one-table-evidence-of-another-status", f"the recommendation of {ONE_TABLE} names the served status "
+           "but quotes evidence of an empty one (an evidence cache not refreshed)",
+           behaviour=one_table("recommendation", lambda p: {"evidence": {
+               "snapshot_count": 0, "small_file_ratio": 0.0, "manifest_count": 0, "data_file_count": 0,
+               "status_age_seconds": 0}}))
+DRIFTS.add("one-table-stale-while-fresh", f"/status of {ONE_TABLE} says stale: true of the status health-sync "
+           "just collected", behaviour=one_table("status", lambda p: {"stale": True}))
+DRIFTS.add("assessments-stamp-their-own-clock", "/health and the recommendation name a status_collected_at half a "
+           "second before the status they assessed (stamped by the assessing run, not copied from the row): no "
+           "status was collected at that instant", behaviour=switch(health_status_lag=timedelta(milliseconds=500)))

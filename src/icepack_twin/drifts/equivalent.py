@@ -8,9 +8,12 @@ only, as the API server, a controller or a webhook leaves them.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timezone
 
 from icepack_twin.drifts.base import DriftList, released, switch
+from icepack_twin.drifts.contracts import ONE_TABLE, one_table
 from icepack_twin.objects import Objects
+from icepack_twin.store import POLICY
 
 DRIFTS = DriftList("equivalent")
 SSL_PORTS = "service.beta.kubernetes.io/aws-load-balancer-ssl-ports"
@@ -121,3 +124,30 @@ DRIFTS.add("json-with-charset", "read contracts served as 'application/json; cha
            behaviour=switch(json_media_type="application/json; charset=utf-8"))
 DRIFTS.add("errors-as-problem-json", "an untracked table's 404 served as application/problem+json (RFC 9457)",
            behaviour=switch(error_media_type="application/problem+json"))
+# --- bodies: forms the recorded schema admits (tests/contracts/test_schema.py), on one known table
+# that is not the served spec's example, or on every table where Schemathesis must admit them too.
+DRIFTS.add("nested-objects-grow-keys", f"/status of {ONE_TABLE}: source and partitions carry a key more (branch, "
+           "spec_fields): nested objects the schema leaves open", behaviour=one_table("status", lambda p: {
+               "source": {**p["source"], "branch": "main"}, "partitions": {**p["partitions"], "spec_fields": 2}}))
+DRIFTS.add("counts-as-integral-floats", f"/status of {ONE_TABLE}: partition and manifest counts written 84.0 (the "
+           "same JSON number as 84)", behaviour=one_table("status", lambda p: {
+               "partitions": {k: float(v) for k, v in p["partitions"].items()},
+               "manifests": {k: float(v) for k, v in p["manifests"].items()}}))
+DRIFTS.add("policy-numbers-as-floats", "every recommendation's policy written with floats (max_snapshots 120.0)",
+           behaviour=switch(override_values={"recommendation": {"policy": {k: float(v) for k, v in POLICY.items()}}}))
+DRIFTS.add("policy-grows-a-threshold", "every recommendation's policy carries one threshold more (min_input_files)",
+           behaviour=switch(override_values={"recommendation": {"policy": {**POLICY, "min_input_files": 5}}}))
+DRIFTS.add("history-with-a-running-job", f"the recommendation of {ONE_TABLE} lists a job still running: "
+           "finished_at null", behaviour=one_table("recommendation", lambda p: {"history": [{
+               "job_id": "5b0e7c1e-0000-4000-8000-000000000002", "action": "expire_snapshots", "state": "running",
+               "dry_run": True, "submitted_at": datetime.now(timezone.utc).isoformat(), "finished_at": None}]}))
+
+
+def _table_refs_with_catalog(b) -> None:
+    for endpoint in ("status", "health", "recommendation"):
+        one_table(endpoint, lambda p: {"table": {"database": "sales", "name": "orders",
+                                                 "catalog": p["source"]["catalog"]}})(b)
+
+
+DRIFTS.add("table-refs-name-their-catalog", f"every contract of {ONE_TABLE} names its table with one key more "
+           "({database, name, catalog}): an open nested object", behaviour=_table_refs_with_catalog)

@@ -1,0 +1,60 @@
+"""The OpenAPI baseline's response schemas and the body validator, as units: what the drift
+catalogue cannot reach through the twin (OpenAPI 3.0 documents, recursive schemas, first-format
+baselines, the cap on findings)."""
+from __future__ import annotations
+
+import json
+
+from icepack_verify.body_schema import CAP, BodySchemas
+from icepack_verify.diagnosis import Diagnosis
+from icepack_verify.openapi_surface import read_baseline, record_baseline, surface
+
+ROUTE = "/things/{id}"
+
+
+def document(schema: dict, version: str = "3.1.0", components: dict | None = None) -> dict:
+    return {"openapi": version, "paths": {ROUTE: {"get": {"responses": {"200": {
+        "content": {"application/json": {"schema": schema}}}}}}}, "components": {"schemas": components or {}}}
+
+
+def findings(doc: dict, body) -> list[str]:
+    """The mismatches a body gets against the baseline recorded from doc (round-tripped through JSON)."""
+    schemas = BodySchemas(read_baseline(json.loads(json.dumps(record_baseline(doc)))), "baselines/x.json")
+    d = Diagnosis("x", "GET /things/1")
+    assert schemas.check(d, ROUTE, "get", 200, body)
+    return [str(m).strip() for m in d.mismatches] + d.hints
+
+
+def test_openapi_3_0_nullable_admits_null_and_boolean_exclusive_bounds_hold():
+    doc = document({"type": "object", "properties": {
+        "note": {"type": "string", "nullable": True},
+        "ratio": {"type": "number", "minimum": 0, "exclusiveMinimum": True}}}, version="3.0.3")
+    assert findings(doc, {"note": None, "ratio": 0.5}) == []
+    found = findings(doc, {"note": 3, "ratio": 0})
+    assert any(f.startswith("note: expected a JSON string or null, actual 3") for f in found), found
+    assert any(f.startswith("ratio: expected more than 0, actual 0") for f in found), found
+
+
+def test_refs_are_resolved_into_the_baseline_and_a_recursive_one_is_kept_once():
+    components = {"Node": {"type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string"}, "children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}}}}}
+    doc = document({"$ref": "#/components/schemas/Node"}, components=components)
+    recorded = record_baseline(doc)
+    assert "components" not in json.dumps(recorded), "the baseline stands alone"
+    assert findings(doc, {"name": "a", "children": [{"name": "b", "children": []}]}) == []
+    assert findings(doc, {"name": "a", "children": [{"children": []}]}) == [
+        "children[0].name: expected present (required), actual absent  "
+        "[from OpenAPI baseline baselines/x.json, GET /things/{id} 200]"]
+    assert read_baseline(recorded).surface == surface(doc)
+
+
+def test_a_first_format_baseline_is_read_as_a_surface_without_schemas():
+    old = {ROUTE: {"get": {"200": {"name": "string"}}}}
+    baseline = read_baseline(old)
+    assert baseline.surface == old and baseline.schemas is None and baseline.schema(ROUTE, "get", 200) is None
+
+
+def test_findings_are_capped_with_a_count():
+    doc = document({"type": "array", "items": {"type": "integer"}})
+    found = findings(doc, ["x"] * (CAP + 5))
+    assert len(found) == CAP + 1 and found[-1].startswith("5 more schema violations"), found
