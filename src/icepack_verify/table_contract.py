@@ -95,14 +95,14 @@ def check_agreement(d: Diagnosis, table: str, bodies: dict[str, dict], env: Envi
                 collected = _when(reread("status") or {}, "collected_at") or collected
         d.expect(f"{endpoint}: {BASED_ON}", f"within {tolerance} of /status collected_at {collected.isoformat()} "
                  f"(it was {own_key} {own.isoformat()}, after that status existed)",
-                 f"{based_on.isoformat()} ({collected - based_on} older: assessed from stale input)",
+                 f"{based_on.isoformat()} ({_seconds(collected - based_on)} older: assessed from stale input)",
                  env.source("checks.assessment_tolerance"),
                  same=lambda _e, _a, b=based_on, o=own: not stale(b, o))
         d.expect(f"{endpoint}: {BASED_ON}", f"not newer than /status collected_at {collected.isoformat()}",
                  based_on.isoformat(), f"{CONTRACT_SOURCE}: assessments are made of a status snapshot",
                  same=lambda _e, _a, b=based_on: b <= collected)
         d.expect(f"{endpoint}: {BASED_ON}", f"within {sync} of /status collected_at {collected.isoformat()}",
-                 f"{based_on.isoformat()} ({collected - based_on} older: an assessment of an older status)",
+                 f"{based_on.isoformat()} ({_seconds(collected - based_on)} older: an assessment of an older status)",
                  sync_source, same=lambda _e, _a, b=based_on: collected - b <= sync)
 
     latest = datetime.now(timezone.utc) + env.checks.clock_skew
@@ -163,3 +163,8 @@ def _same_number(a: Any, b: Any) -> bool:
     if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) and not isinstance(b, bool):
         return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
     return a == b and type(a) is type(b)
+
+
+def _seconds(delta):
+    """A lag as people read it: whole seconds (0:09:59, not 0:09:58.963948)."""
+    return delta - timedelta(microseconds=delta.microseconds)
