@@ -339,25 +339,30 @@ def _picks(ns: Namespace, kind: str, obj: dict) -> tuple[str, list[dict]]:
     return "", []
 
 
-def _served_ports(ns: Namespace, pod: dict) -> set:
-    """The ports of a pod that the release's Services send traffic to (by name or number)."""
-    labels = pod["metadata"].get("labels") or {}
-    return {p.get("targetPort", p.get("port")) for s in ns.live.get("Service", ())
-            if ns.is_release(s) and selects((s.get("spec") or {}).get("selector"), labels, set_based=False)
-            for p in _items(s["spec"].get("ports"))}
+def _number(pod: dict, port) -> object:
+    """A port by name as the number a container of the pod declares under it (unknown names stay names)."""
+    if isinstance(port, str) and not port.isdigit():
+        return next((p.get("containerPort") for c in _items(pod.get("spec", {}).get("containers"))
+                     for p in _items(c.get("ports")) if p.get("name") == port), port)
+    return int(port) if isinstance(port, str) else port
 
 
-def _shuts(policy: dict, ports: set) -> set:
-    """The ports among `ports` a NetworkPolicy's ingress rules do not admit (none if it restricts no ingress)."""
+def _shut(ns: Namespace, policy: dict, pod: dict) -> set:
+    """The ports of a release pod that the release's Services send to and the policy's ingress rules
+    do not admit (none when the policy restricts no ingress, or a rule admits every port)."""
     spec = policy.get("spec") or {}
-    if "Ingress" not in (spec.get("policyTypes") or ["Ingress"]):
+    if "Ingress" not in (spec.get("policyTypes") or ["Ingress"]):  # left out, Ingress is always a type
         return set()
-    admitted: set = set()
+    labels = pod["metadata"].get("labels") or {}
+    served = {_number(pod, p.get("targetPort", p.get("port"))) for s in ns.live.get("Service", ())
+              if ns.is_release(s) and selects((s.get("spec") or {}).get("selector"), labels, set_based=False)
+              for p in _items(s["spec"].get("ports"))}
+    admitted = set()
     for rule in _items(spec.get("ingress")):
         if not rule.get("ports"):
             return set()  # every port, from the peers it names
-        admitted |= {p.get("port") for p in _items(rule["ports"])}
-    return {p for p in ports if p not in admitted}
+        admitted |= {_number(pod, p.get("port")) for p in _items(rule["ports"])}
+    return served - admitted
 
 
 def _related(ns: Namespace, kind: str, obj: dict, expected: set[str]) -> Finding | None:
@@ -368,7 +373,7 @@ def _related(ns: Namespace, kind: str, obj: dict, expected: set[str]) -> Finding
     if not mine:
         return None
     if kind == "NetworkPolicy":
-        shut = set().union(*(_shuts(obj, _served_ports(ns, p)) for p in picked if ns.is_release(p)))
+        shut = set().union(*(_shut(ns, obj, p) for p in picked if ns.is_release(p)))
         if not shut:
             return None  # it admits every port the release's Services send to
         actual = f"restricts ingress to {', '.join(mine)} and admits none of port {', '.join(map(str, sorted(shut, key=str)))}"
