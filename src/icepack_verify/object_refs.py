@@ -369,17 +369,19 @@ def _related(ns: Namespace, kind: str, obj: dict, expected: set[str]) -> Finding
     if _label(kind, obj) in expected or ns.is_release(obj) or ns.controller(obj) is not None:
         return None
     where, picked = _picks(ns, kind, obj)
-    mine = sorted({_label(p["kind"], p) if "kind" in p else _name(p) for p in picked if ns.is_release(p)})
-    if not mine:
+    picked = [p for p in picked if ns.is_release(p)]
+    if not picked:
         return None
+    owners = sorted({_label(w["kind"], w) for w in map(ns.workload, picked)})
+    mine = ", ".join(owners) if where == "spec.scaleTargetRef" else f"pods of {', '.join(owners)}"
     if kind == "NetworkPolicy":
-        shut = set().union(*(_shut(ns, obj, p) for p in picked if ns.is_release(p)))
+        shut = set().union(*(_shut(ns, obj, p) for p in picked))
         if not shut:
             return None  # it admits every port the release's Services send to
-        actual = f"restricts ingress to {', '.join(mine)} and admits none of port {', '.join(map(str, sorted(shut, key=str)))}"
+        actual = f"restricts ingress to the {mine} and admits none of port {', '.join(map(str, sorted(shut, key=str)))}"
     else:
-        actual = f"{'targets' if where == 'spec.scaleTargetRef' else 'selects'} the release's {', '.join(mine)}"
-    return Finding(_label(kind, obj), where, ", ".join(mine), "nothing outside the release selects or targets "
+        actual = f"{'targets' if where == 'spec.scaleTargetRef' else 'selects'} the release's {mine}"
+    return Finding(_label(kind, obj), where, f"the release's {mine}", "nothing outside the release selects or targets "
                    "its objects (environments.toml expected_related lists those meant to)", actual)
 
 
@@ -404,4 +406,27 @@ def walk_references(live: dict[str, list[dict]], secret_keys: dict[str, list[str
                                                   usable, problem))
             if finding := _related(ns, kind, obj, expected):
                 out.related.append(finding)
+    out.broken = _once_per_workload(ns, out.broken)
+    return out
+
+
+def _once_per_workload(ns: Namespace, findings: list[Finding]) -> list[Finding]:
+    """A pod spec's broken reference is the same in the Deployment, its ReplicaSet and every pod:
+    said once, by the top of the controller chain, naming how many of its children repeat it."""
+    def key(f: Finding):
+        kind, _, name = f.referrer.partition("/")
+        obj = ns.by_name[(kind, name)]
+        field = f.field.removeprefix(".".join(POD_SPECS.get(kind, ())) + ".")
+        top = ns.workload(obj)
+        return _label(top["kind"], top), field, f.target, f.actual
+    groups: dict[tuple, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(key(f), []).append(f)
+    out = []
+    for (top, *_), same in groups.items():
+        first = next((f for f in same if f.referrer == top), same[0])
+        others = len(same) - 1
+        out.append(first if not others else Finding(
+            first.referrer, first.field, first.target, first.usable,
+            f"{first.actual} (the same in {others} objects it controls)"))
     return out
