@@ -95,8 +95,9 @@ def show_selector(selector: dict, set_based: bool = True) -> str:
 class Namespace:
     """The snapshot's objects by kind and name, with their owners and the release they belong to."""
 
-    def __init__(self, live: dict[str, list[dict]], secret_keys: dict[str, list[str]] | None, release: str):
-        self.live, self.secret_keys, self.release = live, secret_keys, release
+    def __init__(self, live: dict[str, list[dict]], secret_keys: dict[str, list[str]] | None, release: str,
+                 api_versions: dict[str, str]):
+        self.live, self.secret_keys, self.release, self.api_versions = live, secret_keys, release, api_versions
         self.by_name = {(k, _name(o)): o for k, objs in live.items() for o in objs}
 
     def readable(self, kind: str) -> bool:
@@ -185,10 +186,12 @@ def _pod_spec_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use]:
         for e in _items(c.get("env")):
             for ref_field, kind_ in (("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")):
                 ref = (e.get("valueFrom") or {}).get(ref_field)
-                if isinstance(ref, dict) and ref.get("name"):
-                    yield (f"{where}.env[{e.get('name')}].valueFrom.{ref_field}", kind_, ref["name"],
-                           f"{kind_} {ref['name']} with key {ref.get('key')}",
-                           _named(ns, kind_, ref["name"], bool(ref.get("optional")), ref.get("key")))
+                if isinstance(ref, dict):
+                    yield (f"{where}.env[{e.get('name')}].valueFrom.{ref_field}", kind_, str(ref.get("name")),
+                           f"{kind_} {ref.get('name')} with key {ref.get('key')}",
+                           f"names no {' and no '.join(k for k in ('name', 'key') if not ref.get(k))}"
+                           if not (ref.get("name") and ref.get("key")) else
+                           _named(ns, kind_, ref["name"], bool(ref.get("optional")), ref["key"]))
         for e in _items(c.get("envFrom")):
             for ref_field, kind_ in (("secretRef", "Secret"), ("configMapRef", "ConfigMap")):
                 ref = e.get(ref_field)
@@ -248,6 +251,15 @@ def _workload_selector_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use
 def _owner_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use]:
     for r in _items(obj["metadata"].get("ownerReferences")):
         owner_kind, owner = r.get("kind"), r.get("name")
+        lacks = [k for k in ("apiVersion", "kind", "name", "uid") if not r.get(k)]
+        if lacks:  # the garbage collector cannot find an owner it cannot name
+            yield (f"metadata.ownerReferences[{owner_kind or '?'}/{owner or '?'}]", str(owner_kind or ""),
+                   str(owner or ""), "an owner named by apiVersion, kind, name and uid", f"no {', '.join(lacks)}")
+            continue
+        if owner_kind in ns.api_versions and r["apiVersion"] != ns.api_versions[owner_kind]:
+            yield (f"metadata.ownerReferences[{owner_kind}/{owner}]", owner_kind, owner,
+                   f"its owner, served as {ns.api_versions[owner_kind]}", f"apiVersion {r['apiVersion']!r}")
+            continue
         if owner_kind not in ns.live:
             yield "metadata.ownerReferences", owner_kind, owner, "", "unchecked"
             continue
@@ -273,9 +285,11 @@ def _trigger_auth_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use]:
 
 def _secret_target_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use]:
     for r in _items((obj.get("spec") or {}).get("secretTargetRef")):
-        if r.get("name"):
-            yield (f"spec.secretTargetRef[{r.get('parameter')}]", "Secret", r["name"],
-                   f"Secret {r['name']} with key {r.get('key')}", _named(ns, "Secret", r["name"], key=r.get("key")))
+        yield (f"spec.secretTargetRef[{r.get('parameter')}]", "Secret", str(r.get("name")),
+               f"Secret {r.get('name')} with key {r.get('key')}",
+               f"names no {' and no '.join(k for k in ('parameter', 'name', 'key') if not r.get(k))}"
+               if not (r.get("parameter") and r.get("name") and r.get("key")) else
+               _named(ns, "Secret", r["name"], key=r["key"]))
 
 
 def _scale_target_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use]:
@@ -386,12 +400,13 @@ def _related(ns: Namespace, kind: str, obj: dict, expected: set[str]) -> Finding
 
 
 def walk_references(live: dict[str, list[dict]], secret_keys: dict[str, list[str]] | None, release: str,
-         expected_related: list[str] = ()) -> Walk:
-    """Every reference of every object in `live` (kind -> its objects), followed."""
+                    expected_related: list[str] = (), api_versions: dict[str, str] | None = None) -> Walk:
+    """Every reference of every object in `live` (kind -> its objects), followed; `api_versions`:
+    the apiVersion each kind is served as (an owner reference must name it)."""
     for kind, objs in live.items():  # the list items carry no kind: the snapshot's lists are by kind
         for o in objs:
             o.setdefault("kind", kind)
-    ns, out, expected = Namespace(live, secret_keys, release), Walk(), set(expected_related)
+    ns, out, expected = Namespace(live, secret_keys, release, api_versions or {}), Walk(), set(expected_related)
     for kind, objs in sorted(live.items()):
         for obj in sorted(objs, key=_name):
             for ref in REFERENCES:

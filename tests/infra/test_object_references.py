@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import pytest
 
+import icepack_verify
 from icepack_verify import Said, walk_references
 
 
 @pytest.fixture(scope="module")
 def references(cluster, objects, environment):
     live = {kind: objects.all(kind) for kind in cluster.listings if kind not in ("Secret", "Event", "Node")}
-    return walk_references(live, cluster.secret_keys, environment.names.release, environment.expected_related)
+    served_as = {kind: icepack_verify.KINDS[kind].api_version for kind in live}  # the client, loaded by `cluster`
+    return walk_references(live, cluster.secret_keys, environment.names.release, environment.expected_related,
+                           served_as)
 
 
 def _conclude(d, findings) -> None:
