@@ -199,14 +199,19 @@ def _pod_spec_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use]:
                     yield (f"{where}.envFrom.{ref_field}", kind_, ref["name"], f"an existing {kind_}",
                            _named(ns, kind_, ref["name"], bool(ref.get("optional"))))
         declared = {p.get("name") for p in _items(c.get("ports"))}
+        named = ", ".join(sorted(filter(None, declared))) or "no named port"
         for probe in _PROBES:
             for handler in ("httpGet", "tcpSocket", "grpc"):
-                port = (_at(c, (probe, handler)) or {}).get("port")
-                if isinstance(port, str) and not port.isdigit():
+                if not isinstance((c.get(probe) or {}).get(handler), dict):
+                    continue
+                port = c[probe][handler].get("port")
+                if port in (None, ""):
+                    yield (f"{where}.{probe}.{handler}.port", "container port", "", "a port, by number or name",
+                           "names no port")
+                elif isinstance(port, str) and not port.isdigit():
                     yield (f"{where}.{probe}.{handler}.port", "container port", port,
                            f"a port named {port} declared by container {c.get('name')}",
-                           None if port in declared else
-                           f"container {c.get('name')} declares {', '.join(sorted(filter(None, declared))) or 'no named port'}")
+                           None if port in declared else f"container {c.get('name')} declares {named}")
 
 
 def _ports_of(pod: dict) -> tuple[set[str], set[int]]:

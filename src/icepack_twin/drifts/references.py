@@ -86,7 +86,8 @@ DRIFTS.add("worker-trigger-auth-renamed", "the ScaledJob's trigger authenticates
 DRIFTS.add("trigger-auth-secret-key-renamed", "the TriggerAuthentication reads key pg-password of Secret icepack-db, "
            "which holds password", objects=released(_auth_secret_key_renamed))
 DRIFTS.add("api-liveness-probe-port-undeclared", "the API's liveness probe checks port 'web', which its container "
-           "does not declare: every probe fails, the kubelet restarts the pods", objects=released(_api_probe_port_undeclared))
+           "does not declare: every probe fails, the kubelet restarts the pods",
+           objects=released(_api_probe_port_undeclared))
 DRIFTS.add("api-pod-owner-replaced", "an API pod's owner ReplicaSet was recreated (another uid): the pod is an "
            "orphan nothing scales or rolls", objects=_pod_owner_replaced)
 
@@ -140,7 +141,8 @@ DRIFTS.add("scaled-object-targets-the-api", "a KEDA ScaledObject beside the rele
 def _policy_admits_api_port(objs: Objects) -> None:
     objs.append(_outside("NetworkPolicy", "networking.k8s.io/v1", "api-ingress", {
         "podSelector": {"matchLabels": {"app.kubernetes.io/component": "api"}}, "policyTypes": ["Ingress"],
-        "ingress": [{"from": [{"ipBlock": {"cidr": "10.40.0.0/16"}}], "ports": [{"protocol": "TCP", "port": "http"}]}]}))
+        "ingress": [{"from": [{"ipBlock": {"cidr": "10.40.0.0/16"}}],
+                     "ports": [{"protocol": "TCP", "port": "http"}]}]}))
 
 
 def _policy_egress_only(objs: Objects) -> None:
@@ -161,7 +163,8 @@ def _env_from_configmap_key(objs: Objects) -> None:
                      "metadata": {"name": "icepack-settings", "namespace": NAMESPACE,
                                   "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, "icepack-settings")),
                                   "resourceVersion": "48400002", "creationTimestamp": "2026-01-05T10:00:00Z",
-                                  "labels": {"app.kubernetes.io/name": "icepack", "app.kubernetes.io/instance": "icepack"}},
+                                  "labels": {"app.kubernetes.io/name": "icepack",
+                                             "app.kubernetes.io/instance": "icepack"}},
                      "data": {"LOG_LEVEL": "info"}})
     for spec in objs.pod_specs("api"):
         env = spec["containers"][0]["env"]
