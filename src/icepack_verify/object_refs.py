@@ -30,6 +30,7 @@ RELEASE_LABEL, RELEASE_ANNOTATION = "app.kubernetes.io/instance", "meta.helm.sh/
 POD_SPECS = {"Pod": ("spec",), "Deployment": DEPLOYMENT_POD, "ReplicaSet": DEPLOYMENT_POD,
              "StatefulSet": DEPLOYMENT_POD, "CronJob": CRONJOB_POD, "ScaledJob": SCALEDJOB_POD}
 _PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
+_VALUE_SOURCES = ("secretKeyRef", "configMapKeyRef", "fieldRef", "resourceFieldRef")
 ALWAYS_THERE = {("ServiceAccount", "default")}  # created by the ServiceAccount controller in every namespace
 
 
@@ -184,6 +185,9 @@ def _pod_spec_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use]:
     for c in _items(spec.get("containers")) + _items(spec.get("initContainers")):
         where = f"{at}.containers[{c.get('name')}]"
         for e in _items(c.get("env")):
+            if "valueFrom" in e and not any((e.get("valueFrom") or {}).get(k) for k in _VALUE_SOURCES):
+                yield (f"{where}.env[{e.get('name')}].valueFrom", "value source", "", "one of " + ", ".join(
+                    _VALUE_SOURCES), "names no source")
             for ref_field, kind_ in (("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")):
                 ref = (e.get("valueFrom") or {}).get(ref_field)
                 if isinstance(ref, dict):
