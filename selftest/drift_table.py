@@ -412,6 +412,63 @@ EQUIVALENT[:] = [dataclasses.replace(d, judged_by=d.judged_by + (RELEASE_FIELDS,
                  else d for d in EQUIVALENT]
 
 
+# --- references resolve (tests/infra/test_object_references.py; drifts and probes in drifts/references.py) --------
+# Broken references are rendered so by the chart (in the manifest too): release vs live sees no hand
+# change. Related objects are applied beside the release without its labels: release vs live does
+# not claim them (it looks for objects carrying the release's labels, the reverse direction).
+REFS_RESOLVE = I + "test_object_references.py::test_every_reference_resolves_to_something_usable"
+REFS_RELATED = I + "test_object_references.py::test_nothing_outside_the_release_selects_or_targets_it"
+OUTSIDE = "nothing outside the release selects or targets its objects"
+DECLARED += [
+    Declared("postgres-service-selects-no-pod", {REFS_RESOLVE: (
+        "Service/icepack-postgres spec.selector", "expected the pods of one workload",
+        "actual no pod in the namespace carries these labels", "app.kubernetes.io/component=database")}),
+    Declared("postgres-service-target-port-undeclared", {REFS_RESOLVE: (
+        "Service/icepack-postgres spec.ports[postgres].targetPort", "port pg declared by a container",
+        "not declared by a container of icepack-postgres-")}),
+    Declared("api-password-key-renamed", {REFS_RESOLVE: (
+        "Deployment/icepack-api spec.template.spec.containers[api].env[PGPASSWORD].valueFrom.secretKeyRef",
+        "expected Secret icepack-db with key db-password", "Secret icepack-db has no key db-password",
+        "refers to Secret icepack-db")}),
+    Declared("worker-trigger-auth-renamed", {REFS_RESOLVE: (
+        "ScaledJob/icepack-worker spec.triggers[0].authenticationRef", "no TriggerAuthentication icepack-pg-auth",
+        "icepack-postgres-auth")}),
+    Declared("trigger-auth-secret-key-renamed", {REFS_RESOLVE: (
+        "TriggerAuthentication/icepack-postgres-auth spec.secretTargetRef[password]",
+        "Secret icepack-db has no key pg-password")}),
+    Declared("api-liveness-probe-port-undeclared", {REFS_RESOLVE: (
+        "containers[api].livenessProbe.httpGet.port", "a port named web declared by container api",
+        "container api declares http")}),
+    Declared("api-pod-owner-replaced", {REFS_RESOLVE: (
+        "metadata.ownerReferences[ReplicaSet/icepack-api-7d9f8c6b5]", "expected its owner, same uid",
+        "is another object now", "Service/icepack-api spec.selector", "its pods belong to 2 workloads")}),
+    Declared("hpa-targets-the-api", {REFS_RELATED: (
+        "HorizontalPodAutoscaler/icepack-api-hpa spec.scaleTargetRef", OUTSIDE, "expected_related",
+        "targets the release's Deployment/icepack-api")}),
+    Declared("deny-ingress-network-policy", {REFS_RELATED: (
+        "NetworkPolicy/default-deny-ingress spec.podSelector", "restricts ingress to the pods of Deployment/icepack-api, Deployment/icepack-postgres",
+        "admits none of port 5432, 8000")}),
+    Declared("canary-service-selects-the-api", {REFS_RELATED: (
+        "Service/icepack-api-canary spec.selector", "selects the release's", "Deployment/icepack-api")}),
+    Declared("pdb-on-the-api", {REFS_RELATED: (
+        "PodDisruptionBudget/icepack-api-pdb spec.selector", "selects the release's", "Deployment/icepack-api")}),
+    Declared("scaled-object-targets-the-api", {REFS_RELATED: (
+        "ScaledObject/icepack-api-rps spec.scaleTargetRef", "targets the release's Deployment/icepack-api")}),
+]
+EQUIVALENT += [
+    Equivalent("network-policy-admits-the-api-port", REFS_RELATED, RELEASE_OBJECTS),
+    Equivalent("network-policy-egress-only", REFS_RELATED, RELEASE_OBJECTS),
+    Equivalent("optional-configmap-volume-absent", REFS_RESOLVE, RELEASE_FIELDS),
+    Equivalent("api-env-from-a-configmap-key", REFS_RESOLVE, RELEASE_FIELDS, RELEASE_OBJECTS),
+    Equivalent("postgres-service-targets-port-by-number", REFS_RESOLVE, RELEASE_FIELDS),
+]
+# Existing drifts the references walk sees too: a bare pod behind the API Service is a second workload it selects.
+DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, REFS_RESOLVE: (
+    "Service/icepack-api spec.selector", "its pods belong to 2 workloads", "Pod/icepack-api-debug")})
+    if d.drift == "bare-pod-behind-the-api-service" else d for d in DECLARED]
+# --- end of the references block ---
+
+
 def plan(declared: list[Declared]) -> dict[str, str]:
     """drift -> the run it shares: drifts of one environment that touch disjoint tests go
     into one twin run (first fit, biggest first). Disjoint sets keep attribution exact:

@@ -478,8 +478,21 @@ def _postgres(c: _Ctx) -> list[dict]:
     owners = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs, "uid": c.uid("ReplicaSet", rs),
                "controller": True, "blockOwnerDeletion": True}]
     template = {"metadata": {"labels": {**c.selector("postgres"), "pod-template-hash": "5c8d7f9b4"}}, "spec": spec}
+    replicaset = {
+        "apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "metadata": {**c.meta("ReplicaSet", rs, labels=template["metadata"]["labels"],
+                              annotations={"deployment.kubernetes.io/revision": "1",
+                                           "deployment.kubernetes.io/desired-replicas": str(n)},
+                              ownerReferences=[{"apiVersion": "apps/v1", "kind": "Deployment", "name": "icepack-postgres",
+                                                "uid": c.uid("Deployment", "icepack-postgres"), "controller": True,
+                                                "blockOwnerDeletion": True}]),
+                     "generation": 1},
+        "spec": {"replicas": n, "selector": {"matchLabels": template["metadata"]["labels"]}, "template": template},
+        "status": {"replicas": n, "fullyLabeledReplicas": n, "readyReplicas": n, "availableReplicas": n,
+                   "observedGeneration": 1},
+    }
     pod = _pod(c, f"{rs}-q2w7e", template, NODES[2], owners, 2)
-    return [deployment, pvc, service, pod]
+    return [deployment, pvc, service, replicaset, pod]
 
 
 # --- Helm release Secrets --------------------------------------------------------------

@@ -30,11 +30,11 @@ _EXPORTS = {
     "describe": "api", "within_budget": "api",
     "is_drain_answer": "jobs", "submission": "jobs", "submit_exactly_once": "jobs",
     # the cluster
-    "ROWS": "inventory",
+    "ROWS": "inventory", "KINDS": "cluster",
     "BadRelease": "helm", "chart_version": "helm", "decode_release": "helm", "newest_release": "helm",
     "release_status": "helm", "release_values": "helm", "value_at": "helm",
     "BadManifest": "release_diff", "comparable_kinds": "release_diff", "diff_release": "release_diff",
-    "manifest_objects": "release_diff",
+    "manifest_objects": "release_diff", "walk_references": "object_refs",
     # equality that means what operators mean
     "allowed_arches": "semantics", "arn_problems": "semantics", "describe_arches": "semantics",
     "ecr_registry": "semantics", "effective_resources": "semantics", "image_tag": "semantics",

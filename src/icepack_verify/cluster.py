@@ -135,22 +135,33 @@ KINDS = {
     "Event": Kind("v1", "events"),
     "Node": Kind("v1", "nodes", namespaced=False),
     "Deployment": Kind("apps/v1", "deployments"),
+    "ReplicaSet": Kind("apps/v1", "replicasets"),
     "StatefulSet": Kind("apps/v1", "statefulsets"),
     "CronJob": Kind("batch/v1", "cronjobs"),
     "HorizontalPodAutoscaler": Kind("autoscaling/v2", "horizontalpodautoscalers"),
     "PodDisruptionBudget": Kind("policy/v1", "poddisruptionbudgets"),
     "Ingress": Kind("networking.k8s.io/v1", "ingresses"),
+    "NetworkPolicy": Kind("networking.k8s.io/v1", "networkpolicies"),
     "ScaledJob": Kind("keda.sh/v1alpha1", "scaledjobs"),
     "ScaledObject": Kind("keda.sh/v1alpha1", "scaledobjects"),
+    "TriggerAuthentication": Kind("keda.sh/v1alpha1", "triggerauthentications"),
 }
+# What the references between objects need beside the inventory (object_refs.REFERENCES): the
+# objects they name (ReplicaSets own the pods, ConfigMaps, TriggerAuthentications) and the
+# kinds whose selectors or scale targets may pick the release's pods and workloads.
+REFERENCED = ("ReplicaSet", "ConfigMap", "TriggerAuthentication", "HorizontalPodAutoscaler", "ScaledObject",
+              "PodDisruptionBudget", "NetworkPolicy")
+
+
 def supporting(env: Environment) -> dict[str, str | None]:
     """Kinds the checks read beside the inventory: kind -> label selector."""
     kinds: dict[str, str | None] = {
         "Pod": None, "Event": None,
         "Node": None,  # cluster-scoped: where pods really ran; may be forbidden
     }
-    if env.read_release_secrets:  # only the Helm release records: no business reading other secrets
-        kinds["Secret"] = f"owner=helm,name={env.names.release}"
+    kinds |= dict.fromkeys(REFERENCED)
+    if env.read_release_secrets:  # the Helm release records, and of the others only their keys (secret_keys)
+        kinds["Secret"] = None
     return kinds
 
 
@@ -216,13 +227,34 @@ def parse_list(body: bytes, max_depth: int = bounded_json.MAX_DEPTH) -> list[dic
     return items or []
 
 
+def _keys_only(listings: dict[str, Listing], release: str) -> dict[str, list[str]] | None:
+    """Keeps the Helm release records as listed and, of every other Secret, only the names of its
+    keys: their values are dropped as soon as they are read, never kept, compared or printed."""
+    listing = listings["Secret"]
+    if listing.error:
+        return None
+    keys, records = {}, []
+    for item in listing.items:
+        labels = item["metadata"].get("labels") or {}
+        if labels.get("owner") == "helm" and labels.get("name") == release:
+            records.append(item)
+        else:
+            data = item.get("data") or {}
+            keys[item["metadata"]["name"]] = sorted(data) if isinstance(data, dict) else []
+    listing.items[:] = records
+    return keys
+
+
 class ClusterSnapshot:
     """Everything the infra suite looks at, read once."""
 
-    def __init__(self, env: Environment, listings: dict[str, Listing], client: kubernetes.client.ApiClient):
+    def __init__(self, env: Environment, listings: dict[str, Listing], client: kubernetes.client.ApiClient,
+                 secret_keys: dict[str, list[str]] | None = None):
         self.env = env
         self.listings = listings
         self._client = client
+        # every Secret but the release records, by name -> the names of its keys (None: not read)
+        self.secret_keys = secret_keys
 
     @classmethod
     def collect(cls, env: Environment, timeout: float = 10.0) -> "ClusterSnapshot":
@@ -249,13 +281,14 @@ class ClusterSnapshot:
 
         with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
             listings = dict(zip(wanted, pool.map(one, wanted)))
+        secret_keys = _keys_only(listings, env.names.release) if "Secret" in listings else None
         errors = {l.error for l in listings.values()}
         if None not in errors:  # nothing could be read: the API is down or refuses us, not the deploy
             what = ("unreachable" if all(e.startswith("unreachable") for e in errors)
                     else f"refused every list: {', '.join(sorted(errors))}" if all(e[:1].isdigit() for e in errors)
                     else f"could not read any list: {'; '.join(sorted(errors))}")
             raise Unreachable(f"Kubernetes API {client.configuration.host}", f"{what} (context {env.kube_context!r})")
-        return cls(env, listings, client)
+        return cls(env, listings, client, secret_keys)
 
     def list(self, kind: str) -> list[dict]:
         listing = self.listings[kind]

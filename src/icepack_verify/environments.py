@@ -321,6 +321,9 @@ class Environment(_Model):
     # Read the Helm release Secrets (list secrets, owner=helm): the release status, chart version
     # and released values checks. false for a ServiceAccount without it (deploy/rbac-without-release-secrets.yaml).
     read_release_secrets: StrictBool = True
+    # Objects that are not the release's but select or target its pods and workloads, and are meant
+    # to ("HorizontalPodAutoscaler/icepack-api"): none by default (tests/infra/test_references.py).
+    expected_related: list[Annotated[str, Field(pattern=r"^[A-Za-z]+/[a-z0-9.-]+$")]] = Field(default_factory=list)
     names: Names
     api: ApiConventions
     expect: Expect

@@ -1,0 +1,45 @@
+"""The references walk (tests/infra/test_object_references.py): what environments.toml declares is
+not a finding, Secrets are read for their key names only, and without `list secrets` the walk
+still runs and leaves Secrets' references aside."""
+from __future__ import annotations
+
+import base64
+
+from harness import EXPECTATIONS, edited_environments
+
+REFS = "tests/infra/test_object_references.py"
+RESOLVE = REFS + "::test_every_reference_resolves_to_something_usable"
+RELATED = REFS + "::test_nothing_outside_the_release_selects_or_targets_it"
+TWIN_PASSWORD = "twin-not-a-secret"  # the value the twin's Secret icepack-db holds under `password`
+
+
+def _run(twin, drift, *args):
+    twin.configure("local", drifts=(drift,))
+    run = twin.run_suite("local", *EXPECTATIONS, *args, paths=(REFS,))
+    assert {r["test"] for r in run.results} == {RESOLVE, RELATED}, run.explain()
+    return run
+
+
+def test_an_object_declared_in_expected_related_is_not_a_finding(twin, tmp_path):
+    assert RELATED in _run(twin, "hpa-targets-the-api").failed  # undeclared: a finding
+    settings = edited_environments(tmp_path, ("expected_related = []",
+                                              'expected_related = ["HorizontalPodAutoscaler/icepack-api-hpa"]'))
+    run = _run(twin, "hpa-targets-the-api", f"--environments={settings}")
+    assert not run.failed and run.summary["verdict"] == "safe", run.explain()
+
+
+def test_secret_keys_are_named_and_their_values_never_shown(twin):
+    run = _run(twin, "api-password-key-renamed")
+    message = run.messages(RESOLVE)
+    assert "Secret icepack-db has no key db-password (its keys: dbname, host, password, port, user)" in message
+    for value in (TWIN_PASSWORD, base64.b64encode(TWIN_PASSWORD.encode()).decode()):
+        assert value not in run.output and value not in message
+
+
+def test_without_list_secrets_the_walk_runs_and_leaves_secrets_aside(twin, tmp_path):
+    settings = edited_environments(tmp_path, ("read_release_secrets = true", "read_release_secrets = false"))
+    run = _run(twin, "api-password-key-renamed", f"--environments={settings}")
+    assert {r["outcome"] for r in run.results} == {"passed"}, run.explain()
+    # everything but Secrets is still followed: a TriggerAuthentication that is not there fails
+    run = _run(twin, "worker-trigger-auth-renamed", f"--environments={settings}")
+    assert run.failed == {RESOLVE}, run.explain()
