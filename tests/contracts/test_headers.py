@@ -1,23 +1,28 @@
-"""What a client relies on besides the body: each read contract announces its JSON as JSON and
-answers within the latency budget."""
-from icepack_verify import Problem, endpoint_path, json_media_type, within_budget
+"""What a client relies on besides the body, judged for every answer the run read.
+
+The API client keeps the framing of each answer (status, headers, latency); one rule set
+(icepack_verify.framing) judges them all, one test per rule family, after every other test
+(marker `judges_the_run`): a route any suite reads, now or later, is judged the same way. The
+read contracts, the readiness and the drain route are always among them, read as JSON.
+"""
+import pytest
+
+from icepack_verify import Problem
+from icepack_verify.framing import FAMILIES, conclude, read_as_json
+
+pytestmark = pytest.mark.judges_the_run
 
 
-def test_read_contract_is_announced_as_json(contract_responses, diagnose, table, endpoint):
-    response = contract_responses[(table, endpoint)]
-    d = diagnose(f"GET {endpoint_path(table, endpoint)} ({table})")
-    if isinstance(response, Problem):
-        raise response  # no answer to judge: not run
-    d.expect("Content-Type header", "application/json (or application/<x>+json)", response.headers.get("content-type"),
-             "RFC 8259: a JSON body is served as application/json; clients parse by it",
-             same=lambda _, got: json_media_type(got))
-    d.conclude()
+@pytest.fixture(scope="session")
+def heard(api, contract_responses, service_answers):
+    """Every answer the run read so far (the client's record), the JSON routes among them marked."""
+    for answer in [*contract_responses.values(), *(a for _, a in service_answers.values())]:
+        if not isinstance(answer, Problem):
+            read_as_json(answer)  # the suite reads each as JSON (contract_body, the schema and drain tests)
+    return api
 
 
-def test_read_contract_answers_within_budget(contract_responses, environment, diagnose, table, endpoint):
-    response = contract_responses[(table, endpoint)]
-    d = diagnose(f"GET {endpoint_path(table, endpoint)} ({table})")
-    if isinstance(response, Problem):
-        raise response  # no answer to judge: not run
-    within_budget(d, response, environment)
-    d.conclude()
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_every_answer_read_is_framed_as_its_clients_rely_on(heard, environment, diagnose, family):
+    d = diagnose(f"{family} of the {len(heard.heard)} answers read this run")
+    conclude(d, family, list(heard.heard), environment, heard.unheard)
