@@ -49,6 +49,10 @@ def read_as_json(response) -> None:
         heard.read_as_json = True
 
 
+def _setting(env, path: str) -> str:
+    return f"{path}, {env.source(path)}"
+
+
 def _route(h: Heard) -> str:
     return f"{h.method} {h.route}"
 
@@ -84,7 +88,7 @@ def latency(heard: list[Heard], env) -> list[Break]:
         if h.method == "GET":
             worst[_route(h)] = max(worst.get(_route(h), 0.0), h.elapsed)
     return [Break(route, "latency", f"at most {fail:g}s" if took > fail else f"at most {warn:g}s (warns after)",
-                  f"{took:.2f}s", env.source("checks.latency_fail" if took > fail else "checks.latency_warn"),
+                  f"{took:.2f}s", _setting(env, "checks.latency_fail" if took > fail else "checks.latency_warn"),
                   warn=took <= fail)
             for route, took in worst.items() if took > warn]
 
@@ -117,7 +121,7 @@ def caching(heard: list[Heard], env) -> list[Break]:
             said = f"{h.cache_control or ''}{'; Expires ' + h.expires if h.expires else ''}".strip("; ")
             out.append(Break(_route(h), "shared cache lifetime", f"at most {allowed}",
                              f"{'unbounded' if lifetime is None else lifetime} ({said})",
-                             f"{RFC_CACHE} [{env.source('checks.shared_cache_max_age')}]"))
+                             f"{RFC_CACHE}; {_setting(env, 'checks.shared_cache_max_age')}"))
     return out
 
 
@@ -145,7 +149,8 @@ def conclude(d: Diagnosis, family: str, heard: list[Heard], env, unheard: int = 
         key = (b.what, b.expected, b.actual, b.source, b.warn)
         if b.route not in ways[key]:
             ways[key].append(b.route)
-    for (what, expected, actual, source, warn), routes in sorted(ways.items(), key=lambda w: (-len(w[1]), w[1][0])):
+    for (what, expected, actual, source, warn), routes in sorted(ways.items(), key=lambda w: (-len(w[1]), min(w[1]))):
+        routes = sorted(routes, key=lambda r: (len(r), r))  # shortest first: /readyz before a table's routes
         named = ", ".join(routes[:SHOWN]) + (f" and {len(routes) - SHOWN} more routes" if len(routes) > SHOWN else "")
         if warn:
             d.warn(SlowResponse, f"{named} {what} {actual}, past the warn threshold ({expected})  [from {source}]")

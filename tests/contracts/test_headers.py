@@ -8,7 +8,7 @@ read contracts, the readiness and the drain route are always among them, read as
 import pytest
 
 from icepack_verify import Problem
-from icepack_verify.framing import FAMILIES, conclude, read_as_json
+from icepack_verify.framing import conclude, read_as_json
 
 pytestmark = pytest.mark.judges_the_run
 
@@ -22,7 +22,26 @@ def heard(api, contract_responses, service_answers):
     return api
 
 
-@pytest.mark.parametrize("family", list(FAMILIES))
-def test_every_answer_read_is_framed_as_its_clients_rely_on(heard, environment, diagnose, family):
-    d = diagnose(f"{family} of the {len(heard.heard)} answers read this run")
-    conclude(d, family, list(heard.heard), environment, heard.unheard)
+def judge(family: str, heard, environment, diagnose) -> None:
+    conclude(diagnose(f"{family} of the {len(heard.heard)} answers read this run"), family, list(heard.heard),
+             environment, heard.unheard)
+
+
+def test_json_is_announced_as_json_in_utf8(heard, environment, diagnose):
+    judge("content-type", heard, environment, diagnose)
+
+
+def test_no_content_encoding_the_client_did_not_ask_for(heard, environment, diagnose):
+    judge("encoding", heard, environment, diagnose)
+
+
+def test_every_read_answers_within_the_latency_budget(heard, environment, diagnose):
+    judge("latency", heard, environment, diagnose)
+
+
+def test_no_shared_cache_may_serve_live_data(heard, environment, diagnose):
+    judge("caching", heard, environment, diagnose)
+
+
+def test_every_read_answers_200_where_it_was_asked(heard, environment, diagnose):
+    judge("status", heard, environment, diagnose)
