@@ -32,7 +32,7 @@ from icepack_verify.errors import Problem, Unreachable, Unreadable
 
 RETRY_STATUSES = {502, 503, 504}
 ACCEPTED_ENCODINGS = ("gzip", "deflate")  # what the client asks for, and inflates itself (_Inflating)
-HEARD_AT_MOST = 20_000  # answers kept for the framing rules (~300 bytes each): memory stays bounded
+HEARD_AT_MOST = 20_000  # answers kept for the framing rules (~0.5 KB each, 10 MB at most): memory stays bounded
 
 
 class BodyTooLarge(Exception):

@@ -151,7 +151,8 @@ def conclude(d: Diagnosis, family: str, heard: list[Heard], env, unheard: int = 
             ways[key].append(b.route)
     for (what, expected, actual, source, warn), routes in sorted(ways.items(), key=lambda w: (-len(w[1]), min(w[1]))):
         routes = sorted(routes, key=lambda r: (len(r), r))  # shortest first: /readyz before a table's routes
-        named = ", ".join(routes[:SHOWN]) + (f" and {len(routes) - SHOWN} more routes" if len(routes) > SHOWN else "")
+        more = len(routes) - SHOWN
+        named = ", ".join(routes[:SHOWN]) + (f" and {more} more route{'s' if more > 1 else ''}" if more > 0 else "")
         if warn:
             d.warn(SlowResponse, f"{named} {what} {actual}, past the warn threshold ({expected})  [from {source}]")
         else:
