@@ -17,7 +17,7 @@ from harness import ROOT
 from icepack_verify import api as api_module
 from icepack_verify import environments
 from icepack_verify.api import ApiClient, Heard
-from icepack_verify.framing import caching, encoding, media_type, shared_lifetime, status
+from icepack_verify.framing import caching, encoding, latency, media_type, shared_lifetime, status
 
 BODY = b'{"status": "ready"}'
 
@@ -134,3 +134,9 @@ def test_a_setting_admits_a_shared_cache_lifetime(tmp_path):
                                                 (204, "", False), (302, "/readyz/", False), (307, "/x", False)])
 def test_a_read_answers_200_where_it_was_asked(code, location, ok):
     assert (status([heard(status=code, location=location)], env()) == []) is ok
+
+
+@pytest.mark.parametrize("seconds, found", [(0.5, None), (1.2, "warn"), (3.2, "fail")])
+def test_latency_warns_then_fails_by_the_settings(seconds, found):
+    breaks = latency([heard(elapsed=seconds)], env())
+    assert [("warn" if b.warn else "fail") for b in breaks] == ([found] if found else [])
