@@ -39,8 +39,11 @@ SA = I + "test_service_account.py::"
 NS = I + "test_namespace.py::"
 HELM = I + "test_helm_release.py::"
 IMAGES = I + "test_images.py::"
-HEADERS = C + "test_headers.py::test_read_contract_is_announced_as_json"
-LATENCY = C + "test_headers.py::test_read_contract_answers_within_budget"
+HEADERS = C + "test_headers.py::test_json_is_announced_as_json_in_utf8"
+LATENCY = C + "test_headers.py::test_every_read_answers_within_the_latency_budget"
+ENCODING = C + "test_headers.py::test_no_content_encoding_the_client_did_not_ask_for"
+CACHING = C + "test_headers.py::test_no_shared_cache_may_serve_live_data"
+IN_PLACE = C + "test_headers.py::test_every_read_answers_200_where_it_was_asked"
 PER_TABLE = D + "test_freshness.py::test_every_tracked_table_is_fresh"
 READYZ = S + "test_readiness.py::test_readyz_returns_200"
 UI = S + "test_readiness.py::test_ui_answers_with_html"
@@ -251,12 +254,14 @@ DECLARED: list[Declared] = [
         "newest load balancer event", "Warning FailedDeployModel", "AccessDenied")}),
     Declared("worker-scaledjob-paused", {WORKER + "test_worker_scaled_job_ready": ("autoscaling.keda.sh/paused", "'true'")}),
     Declared("api-rollout-paused", {API + "test_api_rollout_complete": ("spec.paused", "expected False, actual True")}),
-    Declared("status-served-as-text-plain", {HEADERS: ("Content-Type header", "actual 'text/plain")}),
+    Declared("status-served-as-text-plain", {HEADERS: ("GET /tables/sales/orders/status", "more routes Content-Type",
+                                                       "actual text/plain")}),
     Declared("openapi-nested-type-changed", {
         BASELINE: ("changed types: snapshot.snapshot_count integer -> string",),
         SPEC: ('is not of type "string"',)}),  # the served spec now contradicts the served bodies too
     Declared("one-table-status-slow", {LATENCY: ("/tables/sales/orders/status", "latency", "at most 3s")}),
-    Declared("readyz-slow", {READYZ: ("/readyz", "latency", "at most 3s")}),
+    Declared("readyz-slow", {READYZ: ("/readyz", "latency", "at most 3s"),
+                             LATENCY: ("GET /readyz latency", "at most 3s")}),  # the framing rules judge every read
     Declared("one-tracked-table-stale", {PER_TABLE: ("sales.refunds newest row", "at most 0:35:00 old",
                                                      "stopped collecting these tables")}),
     # --- schema: every body against the recorded baseline's full schema, values defined by another (helper
@@ -297,6 +302,21 @@ DECLARED: list[Declared] = [
 ]
 
 
+# --- framing: one rule set judges every answer the run read (helper "framing"; drifts/framing.py) ---
+DECLARED += [
+    Declared("drain-route-served-as-html", {HEADERS: (
+        "GET /admin/drain Content-Type", "expected application/json (or application/<x>+json) in UTF-8",
+        "actual text/html; charset=utf-8", "RFC 8259")}),
+    Declared("readyz-declares-brotli", {ENCODING: (
+        "GET /readyz, GET /admin/drain Content-Encoding", "expected none or one of gzip, deflate", "actual br",
+        "RFC 9110 §12.5.3")}),
+    Declared("drain-route-slow", {LATENCY: ("GET /admin/drain latency", "expected at most 3s", "checks.latency_fail")}),
+    Declared("live-status-cached-for-a-day", {CACHING: (
+        "GET /tables/sales/orders/status shared cache lifetime", "expected at most 0:00:00",
+        "actual 1 day, 0:00:00 (public, max-age=86400)", "checks.shared_cache_max_age")}),
+]
+# --- end of the framing block ---
+
 TIMESTAMPS = (TYPES, AGREE, AGREES, SPEC, SCHEMA, REFS)
 EQUIVALENT: list[Declared] = [
     Equivalent("api-resources-in-other-units", API + "test_api_deployment_spec"),
@@ -327,6 +347,10 @@ EQUIVALENT: list[Declared] = [
     Equivalent("history-with-a-running-job", SCHEMA, AGREE),
     Equivalent("table-refs-name-their-catalog", SCHEMA, TYPES, AGREE),
     # --- end of the schema block ---
+    # --- framing (helper "framing") ---
+    Equivalent("answers-gzip-compressed", ENCODING, HEADERS, KEYS, READYZ, DRAIN, SERVICE_SCHEMA),
+    Equivalent("live-data-private-or-no-store", CACHING, KEYS),
+    # --- end of the framing block ---
 ]
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
@@ -30,6 +31,8 @@ from icepack_verify.diagnosis import Warned
 from icepack_verify.errors import Problem, Unreachable, Unreadable
 
 RETRY_STATUSES = {502, 503, 504}
+ACCEPTED_ENCODINGS = ("gzip", "deflate")  # what the client asks for, and inflates itself (_Inflating)
+HEARD_AT_MOST = 20_000  # answers kept for the framing rules (~0.5 KB each, 10 MB at most): memory stays bounded
 
 
 class BodyTooLarge(Exception):
@@ -75,6 +78,8 @@ class _Answer(httpx.Response):
     checks judge it as what the API serves."""
 
     cap: int = 0
+    served_encoding: str = ""  # the Content-Encoding as served (the transport removes what it inflated)
+    heard: "Heard | None" = None
 
     def iter_bytes(self, chunk_size: int | None = None):
         seen = 0
@@ -85,6 +90,8 @@ class _Answer(httpx.Response):
             yield chunk
 
     def json(self):
+        if self.heard is not None:
+            self.heard.read_as_json = True
         try:
             return bounded_json.loads(self.content)
         except bounded_json.TooDeep as exc:
@@ -107,17 +114,35 @@ class _CappedTransport(httpx.BaseTransport):
             response.close()
             raise BodyTooLarge(f"{int(length):,} bytes announced")
         headers, stream = response.headers, response.stream
-        if (encoding := headers.get("content-encoding", "").strip().lower()) in ("gzip", "deflate"):
+        served = headers.get("content-encoding", "")
+        if (encoding := served.strip().lower()) in ACCEPTED_ENCODINGS:
             headers = httpx.Headers([(k, v) for k, v in headers.multi_items()
                                      if k.lower() not in ("content-encoding", "content-length")])
             stream = _Inflating(stream, encoding)
         answer = _Answer(response.status_code, headers=headers, extensions=response.extensions,
                          stream=stream, request=request)
-        answer.cap = self.cap
+        answer.cap, answer.served_encoding = self.cap, served
         return answer
 
     def close(self) -> None:
         self.inner.close()
+
+
+@dataclass(slots=True)
+class Heard:
+    """One answer as served, for the framing rules (icepack_verify.framing): what a client of
+    the route relies on besides the body."""
+    method: str
+    route: str          # the path (and query) on the API, or the whole URL elsewhere (the UI)
+    status: int
+    content_type: str
+    content_encoding: str
+    cache_control: str
+    expires: str
+    date: str
+    location: str
+    elapsed: float      # seconds, the whole answer read
+    read_as_json: bool = False  # the suite parsed its body as JSON (set by `_Answer.json`)
 
 
 class RetryBudget:
@@ -143,8 +168,12 @@ class ApiClient:
         self.attempts = attempts
         self.budget = RetryBudget(retry_budget)
         self.max_body = max_body
+        self.heard: list[Heard] = []  # every answer read, in order (the first HEARD_AT_MOST)
+        self.unheard = 0              # answers past that, not kept
+        self._heard_lock = threading.Lock()
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout.total_seconds(),
-                                  headers={"User-Agent": "icepack-verify", "Accept-Encoding": "gzip, deflate"},
+                                  headers={"User-Agent": "icepack-verify",
+                                           "Accept-Encoding": ", ".join(ACCEPTED_ENCODINGS)},
                                   follow_redirects=False,
                                   transport=_CappedTransport(max_body))
 
@@ -168,9 +197,9 @@ class ApiClient:
         """One call, retried on transport errors (and on 502/503/504 unless told not to)."""
         retrying = self._retrying(retry_statuses=retry_statuses)
         try:
-            return retrying(self._http.request, method, path, **kwargs)
+            return self._hear(retrying(self._http.request, method, path, **kwargs))
         except RetryError as exc:  # the last attempt still got a retryable status: report it as observed
-            return exc.last_attempt.result()
+            return self._hear(exc.last_attempt.result())
         except httpx.TransportError as exc:
             tries = retrying.statistics.get("attempt_number", 1)
             raise Unreachable(f"API {self.base_url}", f"{method} {path} unreachable after {tries} "
@@ -187,6 +216,23 @@ class ApiClient:
             raise Unreadable(f"API {self.base_url}", f"{method} {path} answered a body whose content-encoding "
                                                      f"does not decode ({_decoding_error(exc)}): not read") from None
 
+    def _hear(self, response: httpx.Response) -> httpx.Response:
+        """Keep the framing of an answer read in full (a few header reads: nothing measurable)."""
+        url, h = str(response.request.url), response.headers
+        route = url[len(self.base_url):] if url.startswith(self.base_url + "/") else url
+        heard = Heard(response.request.method, route, response.status_code, h.get("content-type", ""),
+                      getattr(response, "served_encoding", h.get("content-encoding", "")), h.get("cache-control", ""),
+                      h.get("expires", ""), h.get("date", ""), h.get("location", ""),
+                      response.elapsed.total_seconds())
+        if isinstance(response, _Answer):
+            response.heard = heard
+        with self._heard_lock:  # reads run concurrently (get_many)
+            if len(self.heard) < HEARD_AT_MOST:
+                self.heard.append(heard)
+            else:
+                self.unheard += 1
+        return response
+
     def get(self, path: str, **kwargs) -> httpx.Response:
         return self.request("GET", path, **kwargs)
 
@@ -194,7 +240,7 @@ class ApiClient:
         """A write, sent once: never retried here, since one that reached the server may have taken
         effect (`jobs.submit_exactly_once` decides whether a second send is safe)."""
         try:
-            return self._http.request(method, path, **kwargs)
+            return self._hear(self._http.request(method, path, **kwargs))
         except httpx.TransportError as exc:
             raise Unreachable(f"{method} {self.base_url}{path}", f"no answer ({_transport_error(exc)})") from None
         except BodyTooLarge as exc:

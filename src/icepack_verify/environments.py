@@ -224,6 +224,7 @@ class Checks(_Model):
     max_body_bytes: Count = Field(ge=1024, le=1024 ** 3)
     latency_warn: Timeout
     latency_fail: Timeout
+    shared_cache_max_age: Grace = timedelta(0)  # how long a shared cache may serve a live answer (framing)
     max_restarts: Count = Field(ge=0, le=1000)
     schemathesis_max_examples: Count = Field(ge=1, le=1000)
 

@@ -66,6 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "mutating: writes to the environment (the dry-run job); opt-in")
     config.addinivalue_line("markers", "rollback(tier): the rollback tier a failure of this test points at")
     config.addinivalue_line("markers", "all_tables: runs over every tracked table; selected by --all-tables")
+    config.addinivalue_line("markers", "judges_the_run: judges every answer the run read; runs after the other tests")
     # Hypothesis (under Schemathesis) keeps a cache folder; never in the operator's directory
     # (a gate's checkout, a read-only container): in the temp folder.
     os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "icepack-verify-hypothesis"))
@@ -169,7 +170,9 @@ def database(pytestconfig: pytest.Config):
 # --- collection and the run ----------------------------------------------------------------
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The checks of every tracked table run with --all-tables only (deselected, not skipped, otherwise)."""
+    """The checks of every tracked table run with --all-tables only (deselected, not skipped, otherwise);
+    the tests that judge every answer of the run run last."""
+    items.sort(key=lambda item: item.get_closest_marker("judges_the_run") is not None)  # stable: order kept
     if config.option.all_tables:
         return
     fleet = [item for item in items if item.get_closest_marker("all_tables")]
