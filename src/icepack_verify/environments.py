@@ -225,6 +225,7 @@ class Checks(_Model):
     latency_warn: Timeout
     latency_fail: Timeout
     max_restarts: Count = Field(ge=0, le=1000)
+    warning_event_window: Grace = timedelta(minutes=15)
     schemathesis_max_examples: Count = Field(ge=1, le=1000)
 
     @model_validator(mode="after")

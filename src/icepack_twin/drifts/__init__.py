@@ -9,11 +9,12 @@ A drift edits one or more of the twin's three layers:
 Drifts are grouped by the suite folder that must catch them; each group is one module
 below, listed here explicitly. `equivalent` holds the opposite: healthy environments
 written in another form, which every check must pass (equivalence probes). `generic`
-holds the drifts and probes of the generic mechanisms (release vs live).
+holds the drifts and probes of the generic mechanisms (release vs live); `live` those of the
+live state of the release's objects and its Helm history.
 """
 from __future__ import annotations
 
-from icepack_twin.drifts import contracts, data, equivalent, generic, infra, smoke
+from icepack_twin.drifts import contracts, data, equivalent, generic, infra, live, smoke
 from icepack_twin.drifts.base import Drift
 
 
@@ -27,7 +28,7 @@ def _catalogue(*groups: list[Drift]) -> dict[str, Drift]:
 
 
 CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS, generic.DRIFTS, equivalent.DRIFTS,
-                       generic.PROBES)
+                       generic.PROBES, live.DRIFTS, live.PROBES)
 
 
 def lookup(names: list[str]) -> list[Drift]:
