@@ -19,6 +19,7 @@ from typing import Callable
 
 from icepack_verify.diagnosis import Said
 from icepack_verify.helm import BadRelease, decode_release
+from icepack_verify.release_diff import diff_release
 from icepack_verify.semantics import node_arch, parse_image
 
 INSTANCE = "app.kubernetes.io/instance"
@@ -268,18 +269,21 @@ def owner_findings(rel: Release, kind: str, obj: dict, complete: Callable[[dict]
         out.append(("metadata.labels", f"includes the selector of Deployment {dep['metadata']['name']} {selector}",
                     _labels(obj), "a Deployment's pods carry its selector's labels"))
     if complete(dep) and not meta.get("deletionTimestamp"):
-        want = {c.get("name"): c.get("image") for c in _template_containers(dep)}
-        have = {c.get("name"): c.get("image") for c in (obj.get("spec") or {}).get("containers") or []}
-        for name, image in want.items():
-            if have.get(name) != image:
-                out.append((f"spec.containers[{name}].image", image, have.get(name, "absent"),
-                            f"Deployment {dep['metadata']['name']}'s template: its rollout is complete, so every pod "
-                            "runs it (a pod running a spec its owner does not have)"))
+        out += template_findings(dep, obj, rel.release)
     return out
 
 
-def _template_containers(dep: dict) -> list[dict]:
-    return ((((dep.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers")) or []
+def template_findings(dep: dict, pod: dict, release: str) -> list[tuple]:
+    """Every field the Deployment's pod template sets, the pod holds (compared as the release is with
+    the live objects: Kubernetes' defaults, webhooks' additions and equal forms aside). After a
+    complete rollout every pod is the template's: one that differs runs a spec its owner does not have."""
+    template = (dep.get("spec") or {}).get("template") or {}
+    desired = {"apiVersion": "v1", "kind": "Pod", "spec": template.get("spec") or {},
+               "metadata": {"name": pod["metadata"]["name"], "labels": (template.get("metadata") or {}).get("labels")}}
+    return [(f.path, f.desired, f.live,
+             f"Deployment {dep['metadata']['name']}'s pod template: its rollout is complete, so every pod runs it "
+             "(a pod running a spec its owner does not have)" + (f"; {f.note}" if f.note else ""))
+            for f in diff_release([desired], {"Pod": [pod]}, release).changed]
 
 
 def rollout_complete(dep: dict) -> bool:
@@ -360,6 +364,8 @@ def history_findings(secrets: list[dict], release: str) -> tuple[list[Revision],
             record = decode_release(s)
         except BadRelease as exc:
             out.append((f"Secret {name} data.release", "a Helm 3 release record", str(exc), HELM))
+            label = labels.get("version")  # known by its labels only: judged no further
+            revisions.append(Revision(name, int(label) if str(label).isdigit() else None, labels.get("status"), None))
             continue
         version = record.get("version")
         status = (record.get("info") or {}).get("status") if isinstance(record.get("info"), dict) else None
