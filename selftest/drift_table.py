@@ -508,3 +508,76 @@ def plan(declared: list[Declared]) -> dict[str, str]:
         home[2].append(d.drift)
     return {drift: f"{env}{''.join(options)}:{'+'.join(sorted(drifts))}"
             for (env, options), _, drifts in groups for drift in drifts}
+
+
+# --- live state and Helm history (helper "status"; tests/infra/test_live_state.py, test_helm_history.py;
+# drifts and probes in drifts/live.py). Every release object's live status by one table of what healthy
+# means, its ownership, recent Warnings that mean wrong now, the Helm revision records. Existing drifts
+# that break live state are seen here too, with these words.
+LIVE = I + "test_live_state.py::test_release_objects_are_healthy"
+OWNED = I + "test_live_state.py::test_release_objects_are_owned_as_their_controllers_made_them"
+WARNINGS = I + "test_live_state.py::test_no_recent_warning_means_something_is_wrong_now"
+HISTORY = I + "test_helm_history.py::test_helm_history_is_whole_and_has_one_deployed_revision"
+
+DECLARED += [
+    Declared("api-node-not-ready", {LIVE: ("Node ip-10-40-11-23.ec2.internal status.conditions[Ready].status",
+                                           "expected 'True'", "'Unknown' (NodeStatusUnknown")}),
+    Declared("postgres-restarting-repeatedly", {LIVE: (
+        "Pod icepack/icepack-postgres-5c8d7f9b4-q2w7e status.containerStatuses[postgres].restartCount",
+        "expected '<= 3', actual 9", "[defaults.checks]")}),
+    Declared("api-pod-runs-another-image", {OWNED: (
+        "Pod icepack/icepack-api-7d9f8c6b5-m4q9w spec.containers[api].image", "icepack:2f9c1e7", "icepack:0ddba11",
+        "Deployment icepack-api's pod template: its rollout is complete")}),
+    Declared("postgres-pod-orphaned", {
+        OWNED: ("Pod icepack/icepack-postgres-5c8d7f9b4-q2w7e metadata.ownerReferences (controller)", "an orphan"),
+        RELEASE_OBJECTS: ("Pod icepack-postgres-5c8d7f9b4-q2w7e", "not in the manifest")}),
+    Declared("api-service-deletion-stuck", {OWNED: (
+        "Service icepack/icepack-api metadata.deletionTimestamp", "being deleted", "service.k8s.aws/resources")}),
+    Declared("api-pod-secret-mount-failing", {WARNINGS: (
+        "Pod icepack/icepack-api-7d9f8c6b5-x7k2p event FailedMount", 'secret "icepack-db" not found',
+        "a volume does not mount")}),
+    Declared("helm-two-revisions-deployed", {HISTORY: ("revisions deployed", "exactly one, the newest (v7)",
+                                                       "actual 'v6, v7'")}),
+    Declared("helm-rollback-target-pruned", {HISTORY: ("revisions kept", "Tier 2's rollback target", "missing v6",
+                                                       "deployment document, rollback tiers")}),
+    Declared("helm-deployed-label-disagrees", {HISTORY: (
+        "Secret sh.helm.release.v1.icepack.v7 metadata.labels.status", "expected 'deployed', actual 'superseded'")}),
+]
+EQUIVALENT += [
+    Equivalent("job-pod-completed", LIVE, OWNED),
+    Equivalent("past-and-benign-warnings", WARNINGS),
+    Equivalent("helm-history-with-a-failed-upgrade", HISTORY, HELM + "test_newest_release_is_deployed"),
+]
+LIVE_ALSO_FAILS: dict[str, dict[str, tuple[str, ...]]] = {
+    "pod-crash-looping": {LIVE: ("status.containerStatuses[api].restartCount", "CrashLoopBackOff",
+                                 "Deployment icepack/icepack-api status.readyReplicas"),
+                          WARNINGS: ("event BackOff", "a container restarting in back-off")},
+    "rollout-stuck": {LIVE: ("Deployment icepack/icepack-api status.updatedReplicas", "ProgressDeadlineExceeded"),
+                      WARNINGS: ("Deployment icepack/icepack-api event ProgressDeadlineExceeded",)},
+    "postgres-not-ready": {LIVE: ("Deployment icepack/icepack-postgres status.conditions[Available].status",),
+                           WARNINGS: ("Deployment icepack/icepack-postgres event FailedMount",)},
+    "worker-scaledjob-not-ready": {LIVE: ("ScaledJob icepack/icepack-worker status.conditions[Ready].status",
+                                          "ScaledJobCheckFailed"),
+                                   WARNINGS: ("ScaledJob icepack/icepack-worker event KEDAScalerFailed",)},
+    "load-balancer-sync-failing": {WARNINGS: ("Service icepack/icepack-api event FailedDeployModel", "AccessDenied")},
+    "api-rollout-paused": {LIVE: ("Deployment icepack/icepack-api status.conditions[Progressing].status",
+                                  "DeploymentPaused")},
+    "release-status-failed": {HISTORY: ("revisions deployed", "exactly one, the newest (v7)", "actual 'none'")},
+    "stray-deployment-with-release-labels": {LIVE: (
+        "Deployment icepack/icepack-api-debug status.conditions[Available]", "absent")},
+    "bare-pod-behind-the-api-service": {OWNED: ("Pod icepack/icepack-api-debug metadata.ownerReferences (controller)",
+                                                "an orphan")},
+    "namespace-empty": {t: ("not found",) for t in (LIVE, OWNED, WARNINGS, HISTORY)},
+    # a template edited by hand while the twin's pods stay as they were: they run what their owner no longer has
+    "api-env-changed-by-hand": {OWNED: ("spec.containers[api].env[AWS_REGION].value", "expected 'us-west-2'",
+                                        "actual 'us-east-1'", "its rollout is complete")},
+    "api-readiness-probe-path-changed": {OWNED: ("spec.containers[api].readinessProbe.httpGet.path",
+                                                 "expected '/healthz'", "actual '/readyz'")},
+}
+# Equal forms of existing probes the live state must take as healthy too.
+LIVE_ALSO_JUDGES = {"webhook-injected-sidecar": (LIVE, OWNED), "images-pinned-by-tag-and-digest": (LIVE, OWNED),
+                    "controller-churn": (LIVE, OWNED), "replicas-under-an-hpa": (LIVE,),
+                    "api-arch-by-node-affinity": (LIVE, OWNED)}
+DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, **LIVE_ALSO_FAILS.get(d.drift, {})}) for d in DECLARED]
+EQUIVALENT[:] = [dataclasses.replace(d, judged_by=d.judged_by + LIVE_ALSO_JUDGES.get(d.drift, ())) for d in EQUIVALENT]
+# --- end of the live state block ---

@@ -226,6 +226,7 @@ class Checks(_Model):
     latency_fail: Timeout
     shared_cache_max_age: Grace = timedelta(0)  # how long a shared cache may serve a live answer (framing)
     max_restarts: Count = Field(ge=0, le=1000)
+    warning_event_window: Grace = timedelta(minutes=15)
     schemathesis_max_examples: Count = Field(ge=1, le=1000)
 
     @model_validator(mode="after")

@@ -41,3 +41,11 @@ def revision(release_secret, release_name) -> str:
 @pytest.fixture(scope="session")
 def released_values(release) -> dict:
     return release_values(release)
+
+
+@pytest.fixture(scope="session")
+def release_records(objects, environment) -> list[dict]:
+    """Every revision record of the release (Secrets listed with owner=helm,name=<release>)."""
+    if not environment.read_release_secrets:
+        pytest.skip(f"{environment.name} sets read_release_secrets = false: the Helm history is not read")
+    return objects.all("Secret")

@@ -10,11 +10,12 @@ Drifts are grouped by the suite folder that must catch them; each group is one m
 below, listed here explicitly. `equivalent` holds the opposite: healthy environments
 written in another form, which every check must pass (equivalence probes). `generic`
 holds the drifts and probes of the generic mechanisms (release vs live), `references` those of the
-references walk, `framing` those of the framing rules (every answer's HTTP around its body).
+references walk, `framing` those of the framing rules (every answer's HTTP around its body), `live`
+those of the live state of the release's objects and its Helm history.
 """
 from __future__ import annotations
 
-from icepack_twin.drifts import contracts, data, equivalent, framing, generic, infra, references, smoke
+from icepack_twin.drifts import contracts, data, equivalent, framing, generic, infra, live, references, smoke
 from icepack_twin.drifts.base import Drift
 
 
@@ -28,7 +29,8 @@ def _catalogue(*groups: list[Drift]) -> dict[str, Drift]:
 
 
 CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS, generic.DRIFTS, equivalent.DRIFTS,
-                       generic.PROBES, references.DRIFTS, references.PROBES, framing.DRIFTS, framing.PROBES)
+                       generic.PROBES, references.DRIFTS, references.PROBES, framing.DRIFTS, framing.PROBES,
+                       live.DRIFTS, live.PROBES)
 
 
 def lookup(names: list[str]) -> list[Drift]:

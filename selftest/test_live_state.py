@@ -1,0 +1,104 @@
+"""icepack_verify.live_state on hand-made objects: the rules that the drift catalogue does not reach
+one by one (a history's edge cases, which events count, which pods are judged how)."""
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from icepack_verify.live_state import (Release, deletion_findings, history_findings, pod_findings, rollout_complete,
+                                       wrong_now)
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
+
+
+def _record(version: int, status: str, name: str = "icepack") -> dict:
+    blob = base64.b64encode(gzip.compress(json.dumps(
+        {"name": name, "version": version, "info": {"status": status}}).encode())).decode()
+    return {"metadata": {"name": f"sh.helm.release.v1.{name}.v{version}",
+                         "labels": {"owner": "helm", "name": name, "status": status, "version": str(version)}},
+            "data": {"release": base64.b64encode(blob.encode()).decode()}}
+
+
+def _fields(secrets) -> list[str]:
+    return [f[0] for f in history_findings(secrets, "icepack")[1]]
+
+
+def test_a_first_install_is_a_whole_history():
+    assert _fields([_record(1, "deployed")]) == []
+
+
+def test_a_failed_upgrade_between_two_deployed_revisions_is_whole():
+    assert _fields([_record(3, "superseded"), _record(4, "failed"), _record(5, "deployed")]) == []
+
+
+@pytest.mark.parametrize("secrets, field", [
+    ([_record(6, "superseded"), _record(7, "pending-upgrade")], "revisions pending"),
+    ([_record(5, "superseded"), _record(7, "deployed")], "revisions kept"),
+    ([_record(7, "deployed")], "revisions kept"),
+    ([_record(6, "deployed"), _record(7, "deployed")], "revisions deployed (info.status or label status)"),
+    ([_record(6, "superseded"), _record(7, "superseded")], "revisions deployed (info.status or label status)"),
+])
+def test_a_broken_history_is_named(secrets, field):
+    assert field in _fields(secrets)
+
+
+def test_a_record_that_does_not_decode_is_a_finding_not_a_crash():
+    bad = _record(7, "deployed")
+    bad["data"]["release"] = base64.b64encode(b"not a release").decode()
+    assert _fields([_record(6, "superseded"), bad]) == ["Secret sh.helm.release.v1.icepack.v7 data.release"]
+
+
+def test_a_record_renamed_under_another_revision_disagrees_with_its_secret():
+    moved = _record(7, "deployed")
+    moved["metadata"]["name"] = "sh.helm.release.v1.icepack.v8"
+    assert "Secret sh.helm.release.v1.icepack.v8 version" in _fields([_record(6, "superseded"), moved])
+
+
+def _pod(uid="u1", **status) -> dict:
+    return {"kind": "Pod", "metadata": {"name": "p", "uid": uid, "labels": {"app.kubernetes.io/instance": "icepack"}},
+            "spec": {"containers": [{"name": "api", "image": "r.example/icepack:1"}]}, "status": status}
+
+
+def _event(reason: str, seen: datetime, uid="u1", type_="Warning") -> dict:
+    return {"type": type_, "reason": reason, "lastTimestamp": seen.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "involvedObject": {"kind": "Pod", "name": "p", "uid": uid}}
+
+
+def test_only_recent_warnings_of_a_wrong_now_reason_about_a_live_object_count():
+    rel = Release({"Pod": [_pod()]}, "icepack", "icepack")
+    recent = NOW - timedelta(minutes=1)
+    events = [_event("FailedMount", recent), _event("FailedMount", NOW - timedelta(hours=1)),
+              _event("FailedMount", recent, uid="u0"), _event("Unhealthy", recent),
+              _event("FailedMount", recent, type_="Normal")]
+    assert [e["lastTimestamp"] for _, _, e in wrong_now(events, rel, NOW, timedelta(minutes=15))] == \
+        [events[0]["lastTimestamp"]]
+
+
+def test_a_container_running_another_image_than_its_spec_is_a_finding_a_qualified_reference_is_not():
+    status = {"phase": "Running", "containerStatuses": [{"name": "api", "ready": True, "started": True,
+                                                         "restartCount": 0, "imageID": "r.example/icepack@sha256:0",
+                                                         "state": {"running": {}}, "image": "r.example/icepack:1"}]}
+    assert pod_findings(_pod(**status), 3) == []
+    status["containerStatuses"][0]["image"] = "r.example/icepack:0"
+    assert [f[0] for f in pod_findings(_pod(**status), 3)] == ["status.containerStatuses[api].image"]
+
+
+def test_a_pod_terminating_within_its_grace_period_is_not_being_deleted_anything_else_is():
+    pod = _pod()
+    pod["metadata"]["deletionTimestamp"] = (NOW + timedelta(seconds=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert deletion_findings("Pod", pod, NOW, timedelta(minutes=2)) == []
+    assert deletion_findings("Service", pod, NOW, timedelta(minutes=2))
+    pod["metadata"]["deletionTimestamp"] = (NOW - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert "stuck terminating" in str(deletion_findings("Pod", pod, NOW, timedelta(minutes=2)))
+
+
+def test_a_rollout_is_complete_only_when_every_replica_is_updated_and_the_spec_observed():
+    dep = {"metadata": {"generation": 4}, "spec": {"replicas": 2},
+           "status": {"observedGeneration": 4, "replicas": 2, "updatedReplicas": 2}}
+    assert rollout_complete(dep)
+    dep["status"]["replicas"] = 3  # an old pod still counted
+    assert not rollout_complete(dep)

@@ -1,0 +1,191 @@
+"""Drifts and probes of the live state of the release's objects and of its Helm history, caught by
+tests/infra/test_live_state.py and tests/infra/test_helm_history.py: what only the live status,
+the ownership, the recent events or the revision records show."""
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from icepack_twin import chart
+from icepack_twin.drifts.base import DriftList
+from icepack_twin.objects import Objects
+from icepack_twin.values import PREVIOUS_CHART_VERSION
+
+DRIFTS = DriftList("infra")
+PROBES = DriftList("equivalent")
+API, PG = "icepack-api", "icepack-postgres"
+
+
+def _now(objs: Objects) -> datetime:
+    return getattr(objs, "now", None) or datetime.now(timezone.utc)
+
+
+def _pods(objs: Objects, prefix: str) -> list[dict]:
+    pods = [p for p in objs.of_kind("Pod") if p["metadata"]["name"].startswith(prefix + "-")]
+    if not pods:
+        raise ValueError(f"no {prefix} pod in this environment")
+    return pods
+
+
+# --- live status ------------------------------------------------------------------------------
+
+def _node_not_ready(objs: Objects) -> None:
+    """The kubelet of an API pod's node stopped posting status: the pods still read Ready until the node
+    controller evicts them (minutes), the Deployment still counts them."""
+    node = objs.get("Node", _pods(objs, API)[0]["spec"]["nodeName"])
+    now = _now(objs)
+    for cond in node["status"]["conditions"]:
+        cond.update(status="Unknown", reason="NodeStatusUnknown", message="Kubelet stopped posting node status.",
+                    lastTransitionTime=chart.ts(now - timedelta(minutes=1)))
+    node["spec"]["taints"] = [{"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule",
+                               "timeAdded": chart.ts(now - timedelta(minutes=1))}]
+
+
+def _postgres_restarting(objs: Objects) -> None:
+    """Postgres keeps being OOM-killed and restarted; each time it comes back up and reads ready."""
+    pod = _pods(objs, PG)[0]
+    now = _now(objs)
+    cs = pod["status"]["containerStatuses"][0]
+    cs.update(restartCount=9, state={"running": {"startedAt": chart.ts(now - timedelta(minutes=2))}},
+              lastState={"terminated": {"exitCode": 137, "reason": "OOMKilled",
+                                        "startedAt": chart.ts(now - timedelta(minutes=9)),
+                                        "finishedAt": chart.ts(now - timedelta(minutes=2, seconds=5))}})
+
+
+def _pod_runs_another_image(objs: Objects) -> None:
+    """`kubectl set image pod/...` on one API pod: its spec and what it runs are the previous tag, its
+    Deployment's template (and every check of templates) the expected one."""
+    pod = _pods(objs, API)[-1]
+    for c in (pod["spec"]["containers"][0], pod["status"]["containerStatuses"][0]):
+        c["image"] = c["image"].rsplit(":", 1)[0] + ":0ddba11"
+
+
+def _postgres_pod_orphaned(objs: Objects) -> None:
+    """Its ReplicaSet deleted with --cascade=orphan: the pod runs on, owned by nothing."""
+    _pods(objs, PG)[0]["metadata"].pop("ownerReferences")
+
+
+def _service_deletion_stuck(objs: Objects) -> None:
+    """`kubectl delete svc` on the NLB Service, stuck on the load balancer controller's finalizer."""
+    meta = objs.get("Service", API)["metadata"]
+    meta["deletionTimestamp"] = chart.ts(_now(objs) - timedelta(minutes=12))
+    meta["deletionGracePeriodSeconds"] = 0
+    meta["finalizers"] = ["service.k8s.aws/resources"]
+
+
+def _secret_mount_failing(objs: Objects) -> None:
+    """The icepack-db Secret is gone: running API pods keep their copy, the kubelet warns on every sync
+    (the next restart fails)."""
+    pod = _pods(objs, API)[0]
+    objs.append(chart.event(_now(objs), pod, "Warning", "FailedMount",
+                            'MountVolume.SetUp failed for volume "db" : secret "icepack-db" not found', "kubelet",
+                            count=6, age=timedelta(minutes=6)))
+
+
+DRIFTS.add("api-node-not-ready", "the node of an API pod stopped reporting (Ready Unknown); its pods still read Ready",
+           objects=_node_not_ready)
+DRIFTS.add("postgres-restarting-repeatedly", "the Postgres container was OOM-killed 9 times; it is up and ready now",
+           objects=_postgres_restarting)
+DRIFTS.add("api-pod-runs-another-image", "one API pod set by hand to image tag 0ddba11; the Deployment's rollout is "
+           "complete on 2f9c1e7", objects=_pod_runs_another_image)
+DRIFTS.add("postgres-pod-orphaned", "the Postgres pod's ReplicaSet deleted with --cascade=orphan",
+           objects=_postgres_pod_orphaned)
+DRIFTS.add("api-service-deletion-stuck", "the NLB Service is being deleted, held by the load balancer finalizer",
+           objects=_service_deletion_stuck)
+DRIFTS.add("api-pod-secret-mount-failing", "the kubelet warns that an API pod's Secret volume cannot be mounted",
+           objects=_secret_mount_failing)
+
+
+def _completed_job_pod(objs: Objects) -> None:
+    """A health-sync run's pod, finished a minute ago: Succeeded, not Ready by design, owned by its Job."""
+    template = _pods(objs, API)[0]
+    cj = objs.get("CronJob", "icepack-health-sync")
+    spec = copy.deepcopy(cj["spec"]["jobTemplate"]["spec"]["template"]["spec"])
+    now = _now(objs)
+    job = f"icepack-health-sync-{int(now.timestamp()) // 60 // 15 * 15}"
+    spec["nodeName"] = template["spec"]["nodeName"]
+    c = spec["containers"][0]
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {
+        "name": f"{job}-k2x9q", "namespace": template["metadata"]["namespace"],
+        "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, job + "-pod")), "resourceVersion": "48250001",
+        "creationTimestamp": chart.ts(now - timedelta(minutes=2)),
+        "labels": {**cj["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"],
+                   "batch.kubernetes.io/job-name": job},
+        "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": job, "controller": True,
+                             "blockOwnerDeletion": True, "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, job))}]},
+        "spec": spec,
+        "status": {"phase": "Succeeded", "startTime": chart.ts(now - timedelta(minutes=2)),
+                   "conditions": [{"type": t, "status": s, **({"reason": "PodCompleted"} if s == "False" else {})}
+                                  for t, s in [("PodScheduled", "True"), ("Initialized", "True"),
+                                               ("ContainersReady", "False"), ("Ready", "False")]],
+                   "containerStatuses": [{"name": c["name"], "image": c["image"], "ready": False, "started": False,
+                                          "restartCount": 0, "imageID": "sha256:" + "1" * 64,
+                                          "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}]}}
+    objs.append(pod)
+
+
+def _past_warnings(objs: Objects) -> None:
+    """Warnings that mean nothing now: a back-off two hours ago, a failed mount of a pod since replaced
+    (same name, another uid), and a readiness probe failing during a start."""
+    pod = _pods(objs, API)[0]
+    now = _now(objs)
+    objs.append(chart.event(now, pod, "Warning", "BackOff", "Back-off restarting failed container api",
+                            "kubelet", count=3, age=timedelta(hours=2)))
+    objs[-1]["lastTimestamp"] = chart.ts(now - timedelta(hours=2))
+    gone = copy.deepcopy(pod)
+    gone["metadata"]["uid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, "replaced-pod"))
+    objs.append(chart.event(now, gone, "Warning", "FailedMount", 'MountVolume.SetUp failed for volume "db"',
+                            "kubelet", age=timedelta(minutes=2)))
+    objs.append(chart.event(now, pod, "Warning", "Unhealthy", "Readiness probe failed: connection refused",
+                            "kubelet", age=timedelta(minutes=2)))
+
+
+PROBES.add("job-pod-completed", "a finished health-sync pod: Succeeded, Ready False (PodCompleted), owned by its Job",
+           objects=_completed_job_pod)
+PROBES.add("past-and-benign-warnings", "Warnings of two hours ago, about a pod since replaced, and a start's "
+           "readiness failure", objects=_past_warnings)
+
+
+# --- the Helm history ----------------------------------------------------------------------
+
+def _revision(objs: Objects, version: int) -> dict:
+    return next(s for s in chart.release_secrets(objs) if s["metadata"]["labels"]["version"] == str(version))
+
+
+def _two_deployed(objs: Objects) -> None:
+    chart.set_release_status(_revision(objs, chart.REVISION - 1), "deployed")
+
+
+def _rollback_target_pruned(objs: Objects) -> None:
+    objs.remove(_revision(objs, chart.REVISION - 1))
+
+
+def _label_disagrees(objs: Objects) -> None:
+    """The deployed revision's label says superseded: Helm (which finds the deployed release by label) sees none."""
+    _revision(objs, chart.REVISION)["metadata"]["labels"]["status"] = "superseded"
+
+
+def _failed_upgrade_between(objs: Objects) -> None:
+    """v5 superseded, v6 a failed upgrade, v7 deployed: the rollback target is v5, kept."""
+    v6 = _revision(objs, chart.REVISION - 1)
+    v5 = copy.deepcopy(v6)
+    record = chart.decode_release(v5)
+    record.update(version=chart.REVISION - 2)
+    record["chart"]["metadata"]["version"] = PREVIOUS_CHART_VERSION
+    v5["data"]["release"] = chart.encode_release(record)
+    v5["metadata"].update(name=f"sh.helm.release.v1.{record['name']}.v{chart.REVISION - 2}",
+                          uid=str(uuid.uuid5(uuid.NAMESPACE_URL, "helm-v5")))
+    v5["metadata"]["labels"]["version"] = str(chart.REVISION - 2)
+    objs.append(v5)
+    chart.set_release_status(v6, "failed")
+
+
+DRIFTS.add("helm-two-revisions-deployed", "Helm revisions 6 and 7 both deployed (label and record)",
+           objects=_two_deployed)
+DRIFTS.add("helm-rollback-target-pruned", "Helm revision 6 (the previous chart version) deleted",
+           objects=_rollback_target_pruned)
+DRIFTS.add("helm-deployed-label-disagrees", "the deployed revision's Secret is labelled status=superseded",
+           objects=_label_disagrees)
+PROBES.add("helm-history-with-a-failed-upgrade", "v5 superseded, v6 a failed upgrade, v7 deployed",
+           objects=_failed_upgrade_between)

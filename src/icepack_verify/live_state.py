@@ -1,0 +1,406 @@
+"""The live state of every object of the release, judged by one table of what healthy means.
+
+A release object carries the release's instance label (or Helm's release-name annotation), or
+is owned, through ownerReferences resolved in the snapshot, by one. Each is judged per kind:
+its conditions (HEALTHY_CONDITIONS), its status fields (STATUS_RULES), its pods' containers,
+its owner, and whether it is being deleted. Warning events about it count only when their
+reason means something is wrong now (WRONG_NOW) and they were seen recently. Nothing here
+reads the cluster: it walks the snapshot's lists.
+
+uid, resourceVersion, creationTimestamp and managedFields are the controllers' bookkeeping:
+never judged.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from icepack_verify.diagnosis import Said
+from icepack_verify.helm import BadRelease, decode_release
+from icepack_verify.release_diff import diff_release
+from icepack_verify.semantics import node_arch, parse_image
+
+INSTANCE = "app.kubernetes.io/instance"
+RELEASE_NAME = "meta.helm.sh/release-name"
+K8S = "Kubernetes API conventions"
+
+# kind -> condition type -> the status a healthy object reports. `required`: a healthy object of
+# that kind always reports it (a Pod or Deployment without it is not settled); others are judged
+# only when present (a KEDA that predates a condition does not report it).
+HEALTHY_CONDITIONS: dict[str, dict[str, tuple[str, bool]]] = {
+    "Pod": {"PodScheduled": ("True", True), "Initialized": ("True", True),
+            "ContainersReady": ("True", True), "Ready": ("True", True)},
+    "Deployment": {"Available": ("True", True), "Progressing": ("True", True), "ReplicaFailure": ("False", False)},
+    "ScaledJob": {"Ready": ("True", False)},
+    "Node": {"Ready": ("True", True), "MemoryPressure": ("False", False), "DiskPressure": ("False", False),
+             "PIDPressure": ("False", False), "NetworkUnavailable": ("False", False)},
+}
+# Pods that ran to completion (a Job's) report Ready False by design: only these are judged.
+COMPLETED_POD_CONDITIONS = {"PodScheduled": ("True", True), "Initialized": ("True", True)}
+
+# Warning reasons that mean something is wrong now (seen within checks.warning_event_window).
+# Left out on purpose: Unhealthy (readiness probes fail during every start; a pod failing them now
+# is not Ready, which the table above sees; liveness failures show as restarts) and reasons of
+# normal churn (Killing, Preempted by a rollout).
+WRONG_NOW = {
+    "BackOff": "a container restarting in back-off", "Failed": "an image pull or container start failed",
+    "FailedScheduling": "no node accepts the pod", "FailedMount": "a volume does not mount",
+    "FailedAttachVolume": "a volume does not attach", "FailedCreate": "the controller cannot create pods",
+    "FailedCreatePodSandBox": "the pod's sandbox cannot be created", "Evicted": "the node evicted the pod",
+    "OOMKilling": "a container ran out of memory", "ProgressDeadlineExceeded": "a rollout timed out",
+    "BackoffLimitExceeded": "a job failed", "DeadlineExceeded": "a job ran past its deadline",
+    "ProvisioningFailed": "a volume cannot be provisioned", "FailedBinding": "a claim cannot bind",
+    "SyncLoadBalancerFailed": "the load balancer does not sync", "FailedDeployModel": "the NLB does not reconcile",
+    "FailedBuildModel": "the NLB does not reconcile", "KEDAScalerFailed": "KEDA cannot read its trigger",
+    "KEDAScaleTargetDeactivationFailed": "KEDA cannot scale", "NodeNotReady": "the pod's node is not ready",
+}
+
+
+def _stamp(value) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def _labels(obj: dict) -> dict:
+    return (obj.get("metadata") or {}).get("labels") or {}
+
+
+def _status(obj: dict) -> dict:
+    return obj.get("status") if isinstance(obj.get("status"), dict) else {}
+
+
+def controllers(obj: dict) -> list[dict]:
+    return [r for r in (obj["metadata"].get("ownerReferences") or []) if isinstance(r, dict) and r.get("controller")]
+
+
+class Release:
+    """The release's objects in the snapshot, found by label, annotation or ownership."""
+
+    def __init__(self, lists: dict[str, list[dict]], release: str, namespace: str):
+        self.lists, self.release, self.namespace = lists, release, namespace
+        self.by_uid = {o["metadata"].get("uid"): (k, o) for k, items in lists.items() for o in items
+                       if o["metadata"].get("uid")}
+        self.objects: list[tuple[str, dict]] = []
+        for kind, items in lists.items():
+            if kind in ("Event", "Node", "Secret"):
+                continue  # not workloads: events are judged by what they are about, the records by the history
+            self.objects += [(kind, o) for o in items if self._claimed(o, set())]
+
+    def _claimed(self, obj: dict, seen: set) -> bool:
+        meta = obj["metadata"]
+        if _labels(obj).get(INSTANCE) == self.release or (meta.get("annotations") or {}).get(RELEASE_NAME) == self.release:
+            return True
+        for ref in meta.get("ownerReferences") or []:
+            owner = self.by_uid.get(ref.get("uid")) if isinstance(ref, dict) else None
+            if owner and ref.get("uid") not in seen and self._claimed(owner[1], seen | {ref.get("uid")}):
+                return True
+        return False
+
+    def resource(self, kind: str, obj: dict) -> str:
+        ns = obj["metadata"].get("namespace")
+        return f"{kind} {ns}/{obj['metadata']['name']}" if ns else f"{kind} {obj['metadata']['name']}"
+
+    def of_kind(self, kind: str) -> list[dict]:
+        return [o for k, o in self.objects if k == kind]
+
+
+# --- what healthy means -----------------------------------------------------------------------
+
+def condition_findings(kind: str, obj: dict, table: dict[str, tuple[str, bool]]) -> list[tuple]:
+    conds = {c.get("type"): c for c in _status(obj).get("conditions") or [] if isinstance(c, dict)}
+    out = []
+    for type_, (healthy, required) in table.items():
+        cond = conds.get(type_)
+        if cond is None:
+            if required:
+                out.append((f"status.conditions[{type_}]", healthy, "absent",
+                            f"a settled {kind} reports {type_} ({K8S})"))
+        elif cond.get("status") != healthy:
+            why = " ".join(str(cond.get(k)) for k in ("reason", "message") if cond.get(k))
+            out.append((f"status.conditions[{type_}].status", healthy,
+                        Said(f"{cond.get('status')!r}" + (f" ({why})" if why else "")), f"a healthy {kind} ({K8S})"))
+    return out
+
+
+def _want_replicas(dep: dict) -> int:
+    replicas = (dep.get("spec") or {}).get("replicas", 1)
+    return replicas if isinstance(replicas, int) else 1
+
+
+def deployment_findings(dep: dict) -> list[tuple]:
+    st, meta = _status(dep), dep["metadata"]
+    want = _want_replicas(dep)
+    src = "the Deployment's own spec.replicas (a finished rollout)"
+    out = []
+    if not isinstance(st.get("observedGeneration"), int) or st["observedGeneration"] < (meta.get("generation") or 0):
+        out.append(("status.observedGeneration", f">= metadata.generation {meta.get('generation')}",
+                    st.get("observedGeneration"), "the controller has seen the latest spec"))
+    for field in ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas"):
+        if st.get(field, 0) != want:
+            out.append((f"status.{field}", want, st.get(field, 0), src))
+    if st.get("unavailableReplicas", 0):
+        out.append(("status.unavailableReplicas", 0, st["unavailableReplicas"], src))
+    return out
+
+
+def pvc_findings(pvc: dict) -> list[tuple]:
+    from kubernetes.utils import parse_quantity  # only here: the suite loads the client lazily
+
+    st = _status(pvc)
+    out = []
+    if st.get("phase") != "Bound":
+        out.append(("status.phase", "Bound", st.get("phase"), "a claim in use is bound to its volume (K8s storage)"))
+    asked = (((pvc.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
+    got = (st.get("capacity") or {}).get("storage")
+    try:
+        small = asked is not None and (got is None or parse_quantity(got) < parse_quantity(asked))
+    except ValueError:
+        small = True
+    if st.get("phase") == "Bound" and small:
+        out.append(("status.capacity.storage", f">= spec.resources.requests.storage {asked}", got,
+                    "a bound claim holds at least what it asked for (K8s storage)"))
+    return out
+
+
+def _same_reference(spec_image, status_image) -> bool:
+    """The image a container runs is the one its spec names: the same repository and tag (the
+    runtime may write the reference fully qualified, and may leave a pinned digest out)."""
+    a, b = parse_image(spec_image), parse_image(status_image)
+    if a is None or b is None:
+        return False
+    return (a.registry, a.repository) == (b.registry, b.repository) and (a.tag is None or b.tag is None or a.tag == b.tag)
+
+
+def pod_findings(pod: dict, max_restarts: int) -> list[tuple]:
+    st = _status(pod)
+    phase = st.get("phase")
+    completed = phase == "Succeeded"
+    out = []
+    if phase not in ("Running", "Succeeded"):
+        out.append(("status.phase", "Running (or Succeeded, a finished job's pod)", phase,
+                    "a healthy pod (K8s pod lifecycle)"))
+    spec = {c.get("name"): c for c in (pod.get("spec") or {}).get("containers") or [] if isinstance(c, dict)}
+    statuses = [cs for cs in st.get("containerStatuses") or [] if isinstance(cs, dict)]
+    if phase == "Running" and not statuses:
+        out.append(("status.containerStatuses", "one per container", "absent", "the kubelet reports every container"))
+    for cs in statuses:
+        name = cs.get("name")
+        where = f"status.containerStatuses[{name}]"
+        state = cs.get("state") if isinstance(cs.get("state"), dict) else {}
+        if name not in spec:
+            out.append((f"{where}.name", f"one of the pod's containers {sorted(map(str, spec))}", name,
+                        "the kubelet reports the pod's own containers"))
+            continue
+        if completed:
+            code = (state.get("terminated") or {}).get("exitCode")
+            if code != 0:
+                out.append((f"{where}.state.terminated.exitCode", 0, code, "a finished job's pod exited cleanly"))
+            continue
+        if "running" not in state:
+            detail = next(((k, v) for k, v in state.items() if isinstance(v, dict)), (None, {}))
+            out.append((f"{where}.state", "running",
+                        f"{detail[0]} ({detail[1].get('reason')}: {detail[1].get('message')})" if detail[0]
+                        else "no state", "a healthy container (K8s pod lifecycle)"))
+        for flag in ("ready", "started"):
+            if cs.get(flag) is not True:
+                out.append((f"{where}.{flag}", True, cs.get(flag), "a healthy container (K8s pod lifecycle)"))
+        restarts = cs.get("restartCount", 0)
+        if not isinstance(restarts, int) or restarts < 0 or restarts > max_restarts:
+            out.append((f"{where}.restartCount", f"<= {max_restarts}", restarts, "checks.max_restarts"))
+        if not _same_reference(spec[name].get("image"), cs.get("image")):
+            out.append((f"{where}.image", spec[name].get("image"), cs.get("image"),
+                        "the pod's spec.containers[].image: the image it runs is the one it names"))
+        if not cs.get("imageID"):
+            out.append((f"{where}.imageID", "the digest the node pulled", cs.get("imageID"),
+                        "a running container reports the image it runs"))
+    return out
+
+
+def node_findings(node: dict, want_arch: str) -> list[tuple]:
+    out = condition_findings("Node", node, HEALTHY_CONDITIONS["Node"])
+    arch = node_arch(node)
+    if arch != want_arch:
+        out.append(("architecture (status.nodeInfo.architecture, kubernetes.io/arch)", want_arch, arch,
+                    "deployment document, infrastructure inventory: nodes are selected by kubernetes.io/arch"))
+    return out
+
+
+# --- ownership and lifecycle -------------------------------------------------------------------
+
+def owner_findings(rel: Release, kind: str, obj: dict, complete: Callable[[dict], bool]) -> list[tuple]:
+    """A pod's controller is one, resolves, and runs its owner's template; every owner the snapshot
+    lists exists with the uid the reference names."""
+    meta, out = obj["metadata"], []
+    refs = [r for r in meta.get("ownerReferences") or [] if isinstance(r, dict)]
+    for ref in refs:
+        if ref.get("kind") in rel.lists:
+            owner = rel.by_uid.get(ref.get("uid"))
+            if owner is None or owner[1]["metadata"]["name"] != ref.get("name"):
+                out.append((f"metadata.ownerReferences[{ref.get('kind')}/{ref.get('name')}]",
+                            "an owner present in the namespace with that uid", "absent (the garbage collector "
+                            "deletes what it owns)", "K8s garbage collection: owner references"))
+    if kind != "Pod":
+        return out
+    ctl = controllers(obj)
+    if len(ctl) != 1:
+        out.append(("metadata.ownerReferences (controller)", "exactly one controller (a ReplicaSet or Job)",
+                    f"{len(ctl)}" + (" (an orphan: nothing recreates it, nothing rolls it out)" if not ctl else ""),
+                    "K8s ownership: every workload pod has one controller"))
+        return out
+    if ctl[0].get("kind") != "ReplicaSet":
+        return out
+    hash_ = _labels(obj).get("pod-template-hash")
+    deps = [d for d in rel.of_kind("Deployment") if ctl[0].get("name") == f"{d['metadata']['name']}-{hash_}"]
+    if not hash_ or not deps:
+        out.append(("metadata.ownerReferences[ReplicaSet].name", Said("<Deployment>-<pod-template-hash label>"
+                    " of a Deployment of the release"), f"{ctl[0].get('name')} (pod-template-hash {hash_!r})",
+                    "K8s Deployments name their ReplicaSets <deployment>-<pod-template-hash>"))
+        return out
+    dep = deps[0]
+    selector = ((dep.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    if not selector.items() <= _labels(obj).items():
+        out.append(("metadata.labels", f"includes the selector of Deployment {dep['metadata']['name']} {selector}",
+                    _labels(obj), "a Deployment's pods carry its selector's labels"))
+    if complete(dep) and not meta.get("deletionTimestamp"):
+        out += template_findings(dep, obj, rel.release)
+    return out
+
+
+def template_findings(dep: dict, pod: dict, release: str) -> list[tuple]:
+    """Every field the Deployment's pod template sets, the pod holds (compared as the release is with
+    the live objects: Kubernetes' defaults, webhooks' additions and equal forms aside). After a
+    complete rollout every pod is the template's: one that differs runs a spec its owner does not have."""
+    template = (dep.get("spec") or {}).get("template") or {}
+    desired = {"apiVersion": "v1", "kind": "Pod", "spec": template.get("spec") or {},
+               "metadata": {"name": pod["metadata"]["name"], "labels": (template.get("metadata") or {}).get("labels")}}
+    return [(f.path, f.desired, f.live,
+             f"Deployment {dep['metadata']['name']}'s pod template: its rollout is complete, so every pod runs it "
+             "(a pod running a spec its owner does not have)" + (f"; {f.note}" if f.note else ""))
+            for f in diff_release([desired], {"Pod": [pod]}, release).changed]
+
+
+def rollout_complete(dep: dict) -> bool:
+    st = _status(dep)
+    want = _want_replicas(dep)
+    return (st.get("observedGeneration", -1) >= (dep["metadata"].get("generation") or 0)
+            and st.get("updatedReplicas") == want == st.get("replicas"))
+
+
+def deletion_findings(kind: str, obj: dict, now: datetime, skew: timedelta) -> list[tuple]:
+    """Being deleted: any release object but a pod, whose deletion is its grace period (a rollout's
+    old pods terminate); a pod past its deletion time plus clock skew is stuck terminating."""
+    when = obj["metadata"].get("deletionTimestamp")
+    if not when:
+        return []
+    at = _stamp(when)
+    if kind == "Pod" and at is not None and at + skew >= now:
+        return []
+    what = "stuck terminating (past its grace period)" if kind == "Pod" else "being deleted"
+    finalizers = obj["metadata"].get("finalizers") or []
+    return [("metadata.deletionTimestamp", "absent (not being deleted)",
+             f"{when}: {what}" + (f", held by finalizers {finalizers}" if finalizers else ""),
+             "a deployed release's objects are not being deleted (K8s graceful deletion)")]
+
+
+# --- events -----------------------------------------------------------------------------------
+
+def event_seen(e: dict) -> datetime | None:
+    series = e.get("series") if isinstance(e.get("series"), dict) else {}
+    return _stamp(series.get("lastObservedTime")) or _stamp(e.get("lastTimestamp")) or _stamp(e.get("eventTime")) \
+        or _stamp(e.get("firstTimestamp"))
+
+
+def wrong_now(events: list[dict], rel: Release, now: datetime, window: timedelta) -> list[tuple[str, dict, dict]]:
+    """(resource, object, event) of every recent Warning of a WRONG_NOW reason about a release object
+    that still exists (the same uid: events outlive the objects they were about)."""
+    index = {(k, o["metadata"]["name"]): o for k, o in rel.objects}
+    out = []
+    for e in events:
+        about = e.get("involvedObject") if isinstance(e.get("involvedObject"), dict) else {}
+        obj = index.get((about.get("kind"), about.get("name")))
+        if e.get("type") != "Warning" or e.get("reason") not in WRONG_NOW or obj is None:
+            continue
+        if about.get("uid") and obj["metadata"].get("uid") and about["uid"] != obj["metadata"]["uid"]:
+            continue  # about an earlier object of that name
+        seen = event_seen(e)
+        if seen is None or now - seen > window:
+            continue
+        out.append((rel.resource(about["kind"], obj), obj, e))
+    return out
+
+
+# --- the Helm history ---------------------------------------------------------------------------
+
+RECORD = re.compile(r"^sh\.helm\.release\.v1\.(?P<name>.+)\.v(?P<version>\d+)$")
+HELM = "Helm 3 release storage (Secrets sh.helm.release.v1.<release>.v<revision>)"
+
+
+@dataclass(frozen=True)
+class Revision:
+    secret: str
+    version: int | None
+    label_status: str | None
+    status: str | None  # the record's info.status
+
+
+def history_findings(secrets: list[dict], release: str) -> tuple[list[Revision], list[tuple]]:
+    """Every revision record decodes and agrees with its Secret; exactly one is deployed and it is
+    the newest; none is left pending; the revision before it (Tier 2's rollback target) is kept,
+    and no revision between the oldest kept and the newest is missing."""
+    out: list[tuple] = []
+    revisions: list[Revision] = []
+    for s in secrets:
+        meta, labels = s["metadata"], _labels(s)
+        name = meta["name"]
+        m = RECORD.match(name)
+        try:
+            record = decode_release(s)
+        except BadRelease as exc:
+            out.append((f"Secret {name} data.release", "a Helm 3 release record", str(exc), HELM))
+            label = labels.get("version")  # known by its labels only: judged no further
+            revisions.append(Revision(name, int(label) if str(label).isdigit() else None, labels.get("status"), None))
+            continue
+        version = record.get("version")
+        status = (record.get("info") or {}).get("status") if isinstance(record.get("info"), dict) else None
+        for field, want, got in (
+                ("name", m and m.group("name"), record.get("name")),
+                ("version", m and int(m.group("version")), version),
+                ("metadata.labels.version", str(version), labels.get("version")),
+                ("metadata.labels.status", status, labels.get("status")),
+                ("metadata.labels.name", record.get("name"), labels.get("name"))):
+            if want != got:
+                out.append((f"Secret {name} {field}", want, got,
+                            f"{HELM}: the Secret's name and labels are what Helm finds a revision by"))
+        revisions.append(Revision(name, version if isinstance(version, int) else None, labels.get("status"), status))
+    known = [r for r in revisions if r.version is not None]
+    if not known:
+        return revisions, out
+    newest = max(r.version for r in known)
+    deployed = sorted(r.version for r in known if "deployed" in (r.status, r.label_status))
+    if deployed != [newest]:
+        out.append(("revisions deployed (info.status or label status)", f"exactly one, the newest (v{newest})",
+                    ", ".join(f"v{v}" for v in deployed) or "none",
+                    f"{HELM}: an upgrade supersedes the revision it replaces"))
+    pending = [f"v{r.version} ({r.status})" for r in known if str(r.status).startswith("pending")]
+    if pending:
+        out.append(("revisions pending", "none (Helm refuses the next upgrade: another operation is in progress)",
+                    ", ".join(pending), HELM))
+    present = {r.version for r in known}
+    lowest = min(present | ({newest - 1} if newest > 1 else set()))
+    missing = sorted(set(range(lowest, newest + 1)) - present)
+    if missing:
+        out.append(("revisions kept", f"every revision v{lowest}..v{newest} (v{newest - 1}: the previous chart "
+                    "version, Tier 2's rollback target)", f"missing {', '.join(f'v{v}' for v in missing)}",
+                    "deployment document, rollback tiers: Tier 2 returns to the previous chart version"))
+    previous = next((r for r in known if r.version == newest - 1), None)
+    if previous is not None and previous.status not in ("superseded", "failed"):
+        out.append((f"revision v{previous.version} info.status", "superseded (or failed)", previous.status,
+                    f"{HELM}: a revision older than the newest is no longer deployed"))
+    return revisions, out

@@ -1,0 +1,91 @@
+"""Every live object of the release, not only the API: healthy by one table of what healthy means
+per kind, owned as its controller made it, not being deleted, and no recent Warning that means
+something is wrong now (icepack_verify.live_state)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from icepack_verify import event_line
+from icepack_verify.live_state import (COMPLETED_POD_CONDITIONS, HEALTHY_CONDITIONS, WRONG_NOW, Release,
+                                       condition_findings, deletion_findings, deployment_findings, node_findings,
+                                       owner_findings, pod_findings, pvc_findings, rollout_complete, wrong_now)
+
+KIND_RULES = {"Deployment": deployment_findings, "PersistentVolumeClaim": pvc_findings}
+
+
+@pytest.fixture(scope="module")
+def release_objects(cluster, objects, environment, diagnose) -> Release:
+    # every namespaced kind the snapshot lists (an unreadable one: not run); events and nodes are read apart
+    lists = {kind: objects.all(kind) for kind in cluster.listings if kind not in ("Event", "Node")}
+    rel = Release(lists, environment.names.release, environment.namespace)
+    if not rel.objects:
+        diagnose(f"Helm release {environment.namespace}/{environment.names.release}").cannot(
+            f"not found: no object of the release (label app.kubernetes.io/instance={environment.names.release}) "
+            f"in namespace {environment.namespace}")
+    return rel
+
+
+def _mismatch(d, resource: str, finding: tuple) -> None:
+    field, expected, actual, source = finding
+    d.mismatch(f"{resource} {field}", expected, actual, source)
+
+
+def test_release_objects_are_healthy(release_objects, cluster, environment, expect, diagnose):
+    rel = release_objects
+    d = diagnose(f"live objects of Helm release {environment.namespace}/{environment.names.release}")
+    max_restarts = environment.checks.max_restarts
+    troubled: list[tuple[str, dict]] = []
+    for kind, obj in rel.objects:
+        findings = []
+        if kind == "Pod":
+            completed = (obj.get("status") or {}).get("phase") == "Succeeded"
+            findings += condition_findings(kind, obj, COMPLETED_POD_CONDITIONS if completed else HEALTHY_CONDITIONS[kind])
+            findings += [(f, e, a, environment.source("checks.max_restarts") if s == "checks.max_restarts" else s)
+                         for f, e, a, s in pod_findings(obj, max_restarts)]
+        elif kind in HEALTHY_CONDITIONS:
+            findings += condition_findings(kind, obj, HEALTHY_CONDITIONS[kind])
+        findings += KIND_RULES.get(kind, lambda _: [])(obj)
+        for f in findings:
+            _mismatch(d, rel.resource(kind, obj), f)
+        if findings:
+            troubled.append((kind, obj))
+    if cluster.readable("Node"):  # cluster-scoped, listed through an optional ClusterRole
+        nodes = {n["metadata"]["name"]: n for n in cluster.list("Node")}
+        hosts = sorted({(p.get("spec") or {}).get("nodeName") for p in rel.of_kind("Pod")} - {None})
+        for host in hosts:
+            if host not in nodes:
+                d.mismatch(f"Node {host}", "present (it hosts a release pod)", "absent", "the pods' spec.nodeName")
+                continue
+            for f in node_findings(nodes[host], expect.api.node_arch):
+                _mismatch(d, f"Node {host}", f)
+        if any((p.get("status") or {}).get("phase") == "Pending" for p in rel.of_kind("Pod")):
+            d.attach("nodes (a release pod is pending)", [
+                f"{n} unschedulable={bool((nodes[n].get('spec') or {}).get('unschedulable'))} "
+                f"ready={next((c.get('status') for c in (nodes[n].get('status') or {}).get('conditions') or [] if c.get('type') == 'Ready'), None)}"
+                for n in sorted(nodes)])
+    for kind, obj in troubled[:2]:
+        d.attach(f"events of {rel.resource(kind, obj)}", cluster.events_for(kind, obj["metadata"]["name"]))
+    d.conclude()
+
+
+def test_release_objects_are_owned_as_their_controllers_made_them(release_objects, environment, diagnose):
+    rel = release_objects
+    d = diagnose(f"ownership of Helm release {environment.namespace}/{environment.names.release}'s objects")
+    now = datetime.now(timezone.utc)
+    for kind, obj in rel.objects:
+        for f in owner_findings(rel, kind, obj, rollout_complete) + deletion_findings(
+                kind, obj, now, environment.checks.clock_skew):
+            _mismatch(d, rel.resource(kind, obj), f)
+    d.conclude()
+
+
+def test_no_recent_warning_means_something_is_wrong_now(release_objects, cluster, environment, diagnose):
+    window = environment.checks.warning_event_window
+    d = diagnose(f"events of Helm release {environment.namespace}/{environment.names.release}'s objects")
+    events = cluster.list("Event")
+    for resource, _, e in wrong_now(events, release_objects, datetime.now(timezone.utc), window):
+        d.mismatch(f"{resource} event {e.get('reason')}", f"no Warning of this reason in the last {window}",
+                   event_line(e), f"{WRONG_NOW[e['reason']]} ({environment.source('checks.warning_event_window')})")
+    d.conclude()
