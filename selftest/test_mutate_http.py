@@ -323,3 +323,28 @@ def test_a_removed_contract_key_fails_the_suite(healthy):
     keys = "tests/contracts/test_keys.py::test_top_level_keys"
     assert keys in run.failed, run.explain()
     assert "partitions" in run.messages(keys)
+
+
+# --- where a mutation landed -----------------------------------------------------------------------
+def applied(twin) -> dict:
+    return twin.http.get("/_twin/mutations-applied").raise_for_status().json()
+
+
+def test_the_twin_counts_the_answers_a_mutation_changed(healthy, api):
+    """A body edit counts each answer it changed; one whose path the live body lacks counts none (it
+    did not take effect, and the engine must not call it survived); a framing rule counts each answer
+    it framed, a redirect the answer that points elsewhere; nothing counts before its route is asked."""
+    body = generated(healthy, "body")
+    present = next(m for m in body if m.target == STATUS_ROUTE and m.path == "partitions" and m.operator == "remove")
+    absent = {**present.as_json(), "id": "body:absent", "change": {**present.change, "path": ["no_such_key"]}}
+    framing = {m.operator: m for m in generated(healthy, "framing") if m.target == STATUS_ROUTE}
+    redirect = next(m for m in generated(healthy, "framing") if m.target == "GET /readyz" and m.operator == "redirect-302")
+    chosen = (present.as_json(), absent, framing["content-type-text"].as_json(), redirect.as_json())
+    healthy.configure(mutations=chosen)
+    assert applied(healthy) == {present.id: 0, "body:absent": 0, framing["content-type-text"].id: 0, redirect.id: 0}
+    for _ in range(2):
+        assert "partitions" not in api.get("/tables/analytics/events/status").json()
+    assert api.get("/readyz").status_code == 302
+    assert applied(healthy) == {present.id: 2, "body:absent": 0, framing["content-type-text"].id: 2, redirect.id: 1}
+    healthy.configure()
+    assert applied(healthy) == {}

@@ -322,3 +322,28 @@ def test_a_store_restarted_on_a_mutated_database_restores_the_baseline(tmp_path)
         assert database_world(started()) == baseline
     finally:
         server.cleanup()
+
+
+# --- where a mutation landed -----------------------------------------------------------------------
+def test_the_twin_counts_the_row_batches_a_mutation_changed(healthy_twin):
+    """A rows edit counts each batch it changed (the seed, then every health-sync run); one that finds
+    no row to change (a table nobody tracks) counts none; a kube or database mutation is in place
+    once the configure succeeds (a refused one is a 422 there) and counts 1."""
+    twin = healthy_twin
+    rows = generated(twin, "rows")
+    landing = rows["rows:table_status_snapshots/analytics.events::duplicate"]
+    nowhere = {**landing.as_json(), "id": "rows:nowhere", "change": {**landing.change, "table": "nobody.here"}}
+    database = next(iter(generated(twin, "database").values()))
+    kube = generated(twin, "kube")["kube:Deployment/icepack-api:spec.replicas:scale-x2"]
+    twin.configure("local", mutations=(landing.as_json(), nowhere, database.as_json(), kube.as_json()))
+
+    def applied():
+        return twin.http.get("/_twin/mutations-applied").raise_for_status().json()
+    seeded = applied()
+    assert seeded[landing.id] >= 1 and seeded["rows:nowhere"] == 0, seeded
+    assert seeded[database.id] == seeded[kube.id] == 1, seeded
+    await_a_run(twin, landing.change["snapshot"])
+    later = applied()
+    assert later[landing.id] > seeded[landing.id] and later["rows:nowhere"] == 0, later
+    twin.configure("local")
+    assert applied() == {}

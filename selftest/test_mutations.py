@@ -8,13 +8,17 @@ must catch is reported `caught`, with the right failing test, end to end through
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from collections import Counter
+from datetime import datetime, timezone
 
 import pytest
 
 from harness import EXPECTATIONS, ROOT
 from icepack_twin.mutate import LAYERS, engine, ledger
+from icepack_twin.mutate.model import Mutation
 from icepack_twin.mutate import layers as _layers  # noqa: F401  (registers every layer)
 
 pytestmark = pytest.mark.xdist_group("mutations")  # one twin's worlds, read once
@@ -127,3 +131,55 @@ def test_bad_input_is_one_sentence(tmp_path):
         ledger.load(bad)
     assert ledger.Entry("harmless", "kube:Pod/*:spec.containers[api].*:remove", "r").matches(
         "kube:Pod/p:spec.containers[api].image:remove")
+
+
+def test_server_set_metadata_is_only_generated_in_forms_a_server_serves(generated):
+    """No generated state an API server never serves: its own metadata fields (uid, resourceVersion,
+    generation, creationTimestamp, selfLink) are never added, removed, emptied, zeroed or made negative,
+    nor set in a template; what is left of them keeps their form."""
+    _, by_layer = generated
+    kube = by_layer["kube"]
+    server = re.compile(r"(^|\.)metadata\.(uid|resourceVersion|generation|creationTimestamp|selfLink|deletionGracePeriodSeconds)$")
+    on_server_fields = [m for m in kube if server.search(m.path)]
+    assert on_server_fields, "the objects' own server-set fields are still mutated within their form"
+    for m in on_server_fields:
+        assert m.path.count("metadata") == 1 and m.path.startswith("metadata."), f"{m.id}: a template's metadata"
+        assert m.operator in ("scale-x2", "other-uid", "earlier-1h", "earlier-1d", "later-1h"), m.id
+    assert not [m.id for m in kube if m.path.endswith("metadata.generation") and m.target.startswith(("Node/", "Pod/"))]
+    assert "kube:Pod/icepack-api-7d9f8c6b5-x7k2p:metadata.deletionTimestamp:add-field" in {m.id for m in kube}
+
+
+def test_a_mutation_that_never_landed_is_not_applied_not_survived(twin, tmp_path):
+    """A body edit whose path the live body lacks (and one on a route the suite never asks) changes
+    nothing: the engine records not-applied, with why, and counts it nowhere in the score."""
+    twin.configure("local")
+    lacking = Mutation("body", "GET /tables/analytics/events/status", "no_such_key", "remove",
+                              {"route": "GET /tables/analytics/events/status", "path": ["no_such_key"], "op": "remove"},
+                              "a key the body does not have, removed")
+    unasked = Mutation("framing", "GET /tables/nobody/asks/status", "", "status-500",
+                              {"route": "GET /tables/nobody/asks/status", "op": "status", "status": 500},
+                              "a route nobody requests answers 500")
+    opts = engine.Options(suite_dir=ROOT, preload=False)
+    worker = engine._Worker(twin, opts, "selftest")
+    results = [worker.judge(m, []) for m in (lacking, unasked)]
+    twin.configure("local")
+    for r in results:
+        assert r["outcome"] == "not-applied", r
+        assert r["details"]["verdict"] == "safe" and "requested" in r["details"]["why"], r
+    assert "(the suite requested GET /tables/nobody/asks/status 0 times)" in results[1]["details"]["why"]
+    assert engine.score(Counter(r["outcome"] for r in results)) is None
+
+
+def test_the_summary_tells_catches_by_verdict():
+    """A catch only as inconclusive (a dependency failed, nothing observed) is listed on its own."""
+    def caught(i, verdict):
+        return {"id": f"kube:X/{i}::op", "layer": "kube", "operator": "op", "description": "d", "outcome": "caught",
+                "details": {"verdict": verdict, "first_failure": f"failure {i}"}}
+    results = [caught(1, "unsafe"), caught(2, "unsafe"), caught(3, "inconclusive")]
+    report = engine._report(engine.Options(), datetime.now(timezone.utc), 1.0, {"kube": results}, results, results,
+                            [{"worker": "w1"}], [])
+    assert report["run"]["caught_by_verdict"] == {"unsafe": 2, "inconclusive": 1}
+    text = engine.summary(report)
+    assert "caught as unsafe 2 (an observation); as inconclusive 1 (no observation: a weaker catch)" in text
+    assert "caught only as not unsafe (1" in text and "kube:X/3::op  (inconclusive: failure 3)" in text
+    assert "kube:X/1::op  (" not in text

@@ -266,17 +266,21 @@ class MutatedResponses:
         if not mutations:
             return await self.app(scope, receive, send)
         route = f"{scope['method']} {scope['path']}"
-        frames = [m["change"] for m in mutations if m["layer"] == "framing" and route in framing.routes_of(m["change"])]
+        applied = self.get_behaviour().applied  # mutation id -> answers it landed in (GET /_twin/mutations-applied)
+        framed = [m for m in mutations if m["layer"] == "framing" and route in framing.routes_of(m["change"])]
+        frames = [m["change"] for m in framed]
         redirect = framing.redirect(frames, route)
         if isinstance(redirect, tuple):  # the redirected route: the answer points elsewhere
+            applied.update(m.get("id", "") for m in framed if m["change"]["op"] == "redirect")
             await send({"type": "http.response.start", "status": redirect[0], "headers": redirect[1]})
             return await send({"type": "http.response.body", "body": b""})
         if isinstance(redirect, str):  # the redirect's target serves the original route
             scope = {**scope, "path": redirect, "raw_path": redirect.encode()}
             route = f"{scope['method']} {redirect}"
-            frames = [c for c in frames if c["op"] != "redirect"]
-        edits = [m["change"] for m in mutations if m["layer"] == "body" and m["change"]["route"] == route]
-        if not edits and not frames:
+            framed = [m for m in framed if m["change"]["op"] != "redirect"]
+            frames = [m["change"] for m in framed]
+        edited = [m for m in mutations if m["layer"] == "body" and m["change"]["route"] == route]
+        if not edited and not frames:
             return await self.app(scope, receive, send)
         start, chunks = {}, []
 
@@ -287,9 +291,11 @@ class MutatedResponses:
                 chunks.append(message.get("body", b""))
         await self.app(scope, receive, keep)
         status, headers, content = start["status"], list(start.get("headers", [])), b"".join(chunks)
-        if edits and status == 200 and content:
-            content = json.dumps(body_layer.edit(json.loads(content), edits), ensure_ascii=False, allow_nan=False,
-                                 separators=(",", ":")).encode()
+        if edited and status == 200 and content:
+            body, landed = body_layer.edit(json.loads(content), [m["change"] for m in edited])
+            applied.update(edited[n].get("id", "") for n in landed)
+            content = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+        applied.update(m.get("id", "") for m in framed)
         status, headers, parts, delay = framing.frame(status, headers, content, frames)
         if delay:
             await asyncio.sleep(delay)

@@ -7,6 +7,7 @@ so a running twin can be re-driven without a restart.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from datetime import timedelta
 from typing import Literal
 
@@ -40,6 +41,7 @@ class Behaviour:
     # Mutations the running twin applies (each `Mutation.as_json()`, icepack_twin.mutate): every layer that
     # edits what is served puts its own here and picks them out by "layer" (the API's middleware: body, framing).
     mutations: list[dict] = dataclasses.field(default_factory=list)
+    applied: Counter = dataclasses.field(default_factory=Counter)  # mutation id -> answers it landed in
 
     # --- readiness, jobs, drain ------------------------------------------------------
     readyz_status: int = 200

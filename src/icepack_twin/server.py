@@ -66,6 +66,11 @@ def _interval(schedule: str, now: datetime):
     return it.get_next(datetime) - first
 
 
+# Mutation layers whose edit is in place once a configure succeeds (the objects served, the database
+# altered); the others land per answer or per row batch, counted as they do.
+AT_CONFIGURE = ("kube", "database")
+
+
 class _Counting:
     """Counts the API requests served, by method and path (the control routes aside): a plain ASGI
     wrapper, so counting costs the twin next to nothing."""
@@ -92,6 +97,7 @@ class Twin:
         self.tick = tick
         self.behaviour = Behaviour()
         self.config: dict = {}
+        self.landed_at_configure: list[str] = []  # the kube and database mutations of the last configure
         self.store: Store | None = None
         self.cluster = TwinCluster()
         self.objects: Objects = Objects()
@@ -128,6 +134,7 @@ class Twin:
             self.behaviour = behaviour
         self.config = {"env": env, "drifts": [d.name for d in chosen], "phase": phase,
                        "mutations": [m.get("id", "") for m in mutations or []]}
+        self.landed_at_configure = [m.get("id", "") for name in AT_CONFIGURE for m in by_layer.get(name, [])]
         return self.config
 
     def _control(self, app: FastAPI) -> None:
@@ -145,6 +152,18 @@ class Twin:
             if layer not in mutate.LAYERS:
                 raise HTTPException(404, f"unknown mutation layer {layer!r}; known: {', '.join(sorted(mutate.LAYERS))}")
             return mutate.LAYERS[layer].world(self)
+
+        @app.get("/_twin/mutations-applied", include_in_schema=False)
+        def mutations_applied():
+            """Per configured mutation id, how often its edit landed since the configure: the answers a
+            body or framing edit changed, the row batches a rows edit changed; a kube or database
+            mutation lands at the configure (a refused one is a 422 there), so it counts 1."""
+            counts = {m: 0 for m in self.config.get("mutations", [])}
+            counts.update({m: 1 for m in self.landed_at_configure})
+            counts.update(self.behaviour.applied)
+            if self.store.row_edits is not None:
+                counts.update(getattr(self.store.row_edits, "applied", {}))
+            return counts
 
         @app.put("/_twin/faults", include_in_schema=False)
         def set_faults(body: dict = Body(...)):

@@ -404,15 +404,17 @@ VALUE_OPS = {
 }
 
 
-def edit(body: Any, changes: list[dict]) -> Any:
-    """The live body with each change applied (relative ops computed from it). A path the live
-    body no longer has (a list item that came and went) is logged and left alone."""
-    box = [body]
-    for c in changes:
+def edit(body: Any, changes: list[dict]) -> tuple[Any, list[int]]:
+    """The live body with each change applied (relative ops computed from it), and the indexes of
+    the changes that landed. A path the live body does not have (a list item that came and went)
+    is logged and left alone: that change did not land, and the engine must not count it survived."""
+    box, landed = [body], []
+    for n, c in enumerate(changes):
         found = _locate(box, [0, *c["path"]])
         if found is None:
             log.warning("body mutation %s %s: the live body has no such path", c["route"], c["path"])
             continue
+        landed.append(n)
         holder, key = found
         op = c["op"]
         if op == "remove":
@@ -427,4 +429,4 @@ def edit(body: Any, changes: list[dict]) -> Any:
             holder[key].append(copy.deepcopy(c["value"]))
         else:
             holder[key] = VALUE_OPS[op](holder[key], c)
-    return box[0]
+    return box[0], landed

@@ -6,15 +6,20 @@ refuse to go on unless the suite says `safe` there; read each layer's healthy wo
 generate the mutations from it; sample (seed, limit, layers); then per mutation: configure
 healthy + that mutation, run the suite in a subprocess of its own, record the outcome:
 
-    caught         the verdict is not safe (with the failing and not-run tests, the first failure line)
+    caught         the verdict is not safe (with the verdict, unsafe or inconclusive, the failing
+                   and not-run tests, the first failure line)
     survived       safe, and no ledger entry explains it: a gap
     harmless       safe, and the ledger (mutations.toml) says it is equivalent to healthy
     unobservable   safe, and the ledger says the suite cannot see it from outside
+    not-applied    the edit never landed during the run (the twin counts, per mutation, the answers
+                   and row batches it changed: GET /_twin/mutations-applied): nothing was tested,
+                   whatever the verdict; reported, not counted
     invalid        the twin refused the mutation (422): reported, not counted
 
 A mutation the ledger calls harmless or unobservable but the suite catches is `caught`, flagged
-`ledger_contradicted`. The score is caught / (generated - harmless - unobservable) over the
-run's sample, invalid ones aside.
+`ledger_contradicted`. The score is caught / (caught + survived): harmless, unobservable,
+not-applied and invalid ones aside. A catch whose verdict is only `inconclusive` (a dependency
+failed, the checks did not run) is a weaker catch: the summary lists those on their own.
 """
 from __future__ import annotations
 
@@ -40,7 +45,13 @@ from icepack_twin.mutate import ledger as ledger_mod
 from icepack_twin.mutate.model import Mutation
 from icepack_twin.values import CHART_VERSION, IMAGE_TAG
 
-OUTCOMES = ("caught", "survived", "harmless", "unobservable", "invalid")
+OUTCOMES = ("caught", "survived", "harmless", "unobservable", "not-applied", "invalid")
+# Why an edit can fail to land, per layer (the not-applied outcome's explanation).
+NOT_LANDED = {
+    "body": "the suite never read the route, or every body it read lacked the path",
+    "framing": "the suite never requested the route",
+    "rows": "no row batch written (the seed, health-sync's runs) held the row the edit changes",
+}
 
 
 @dataclass
@@ -142,6 +153,14 @@ class _Worker:
         answer = json.loads(self.server.stdout.readline() or '{"exit": null}')
         return answer["exit"], self.log.read_text(errors="replace") if self.log.exists() else ""
 
+    def applied(self, mutation_id: str) -> int:
+        """How often the mutation's edit landed since the configure (the twin counts)."""
+        return int(self.twin.http.get("/_twin/mutations-applied").raise_for_status().json().get(mutation_id, 0))
+
+    def requests_of(self, route: str) -> int:
+        """How often the suite's API requests hit `route` ("GET /path"), as the twin counts them."""
+        return int(self.twin.http.get("/_twin/api-requests").raise_for_status().json().get(route, 0))
+
     def run_suite(self) -> dict:
         self.report.unlink(missing_ok=True)
         started = time.monotonic()
@@ -164,13 +183,22 @@ class _Worker:
             if exc.response.status_code != 422:
                 raise
             return {**entry, "outcome": "invalid", "details": {"refused": exc.response.json().get("detail", "")}}
+        route = m.change.get("route") if m.layer in ("body", "framing") else None
+        requested = self.requests_of(route) if route else 0
         run = self.run_suite()
+        landed = self.applied(m.id)
+        if not landed:
+            why = NOT_LANDED.get(m.layer, "the twin did not report it in effect")
+            if route:
+                why += f" (the suite requested {route} {self.requests_of(route) - requested} times)"
+            return {**entry, "outcome": "not-applied",
+                    "details": {"verdict": run["verdict"], "seconds": run["seconds"], "why": why}}
         ledgered = ledger_mod.verdict(entries, m.id)
         if run["verdict"] != "safe":
             failures = run["failures"]
             first = next((f.get("message", "") for f in failures if f.get("message")), "") or (
                 run["output"].strip().splitlines() or [""])[-1]
-            details = {"verdict": run["verdict"], "exit_code": run["exit_code"], "seconds": run["seconds"],
+            details = {"verdict": run["verdict"], "exit_code": run["exit_code"], "seconds": run["seconds"], "landed": landed,
                        "failed": sorted({f["test"] for f in failures}), "not_run": sorted({r["test"] for r in run["not_run"]}),
                        "first_failure": first.strip().splitlines()[0][:300] if first.strip() else ""}
             if ledgered:
@@ -179,8 +207,8 @@ class _Worker:
         if ledgered:
             return {**entry, "outcome": ledgered.kind,
                     "details": {"seconds": run["seconds"], "reason": ledgered.reason, "cite": ledgered.cite,
-                                "pattern": ledgered.id}}
-        return {**entry, "outcome": "survived", "details": {"seconds": run["seconds"]}}
+                                "pattern": ledgered.id, "landed": landed}}
+        return {**entry, "outcome": "survived", "details": {"seconds": run["seconds"], "landed": landed}}
 
 
 class _Progress:
@@ -207,7 +235,7 @@ class _Progress:
         bar = "#" * int(width * self.done / max(self.total, 1))
         line = (f"[{bar:<{width}}] {self.done}/{self.total}  caught {self.counts['caught']}  "
                 f"survived {self.counts['survived']}  ledgered {self.counts['harmless'] + self.counts['unobservable']}  "
-                f"invalid {self.counts['invalid']}  {rate:.1f} s/mutation  eta {rate * (self.total - self.done) / 60:.0f} min")
+                f"not applied {self.counts['not-applied']}  invalid {self.counts['invalid']}  {rate:.1f} s/mutation  eta {rate * (self.total - self.done) / 60:.0f} min")
         print(("\r" + line) if self.tty else line, end="" if self.tty and self.done < self.total else "\n",
               file=sys.stderr, flush=True)
 
@@ -381,6 +409,7 @@ def _report(opts, started_at, duration, generated, picked, results, baselines, a
             "counts": {n: {o: c[o] for o in OUTCOMES} for n, c in sorted(per_layer.items())},
             "totals": {o: totals[o] for o in OUTCOMES},
             "score": score(totals),
+            "caught_by_verdict": dict(Counter(r["details"]["verdict"] for r in results if r["outcome"] == "caught")),
             "ledger_contradicted": sum(1 for r in results if r["details"].get("ledger_contradicted")),
             "suite_seconds_mean": round(sum(seconds) / len(seconds), 2) if seconds else None,
             "wall_seconds_per_mutation": round(duration / len(results), 2) if results else None,
@@ -396,8 +425,28 @@ def summary(report: dict) -> str:
     lines = [f"mutations: {run['judged']} judged of {run['sampled']} sampled, {sum(run['generated'].values())} generated "
              f"(seed {run['seed']}, {run['wall_seconds_per_mutation']} s each)",
              f"  caught {t['caught']}, survived {t['survived']}, harmless {t['harmless']}, "
-             f"unobservable {t['unobservable']}, invalid {t['invalid']}; ledger contradicted {run['ledger_contradicted']}",
-             f"  score {run['score'] if run['score'] is not None else 'n/a'} = caught / (judged - harmless - unobservable - invalid)"]
+             f"unobservable {t['unobservable']}, not applied {t['not-applied']}, invalid {t['invalid']}; "
+             f"ledger contradicted {run['ledger_contradicted']}",
+             f"  score {run['score'] if run['score'] is not None else 'n/a'} = caught / (caught + survived)"]
+    by_verdict = run.get("caught_by_verdict", {})
+    if t["caught"]:
+        weaker = [f"as {v} {n}" for v, n in sorted(by_verdict.items()) if v != "unsafe"]
+        lines.append(f"  caught as unsafe {by_verdict.get('unsafe', 0)} (an observation)"
+                     + (f"; {', '.join(weaker)} (no observation: a weaker catch)" if weaker else ""))
+    weak = [r for r in report["mutations"] if r["outcome"] == "caught" and r["details"]["verdict"] != "unsafe"]
+    if weak:
+        lines.append(f"caught only as not unsafe ({len(weak)}: the gate is red, the diagnosis says not run):")
+        for r in weak[:20]:
+            lines.append(f"  {r['id']}  ({r['details']['verdict']}: {r['details'].get('first_failure', '')[:80]})")
+        if len(weak) > 20:
+            lines.append(f"  ... and {len(weak) - 20} more in the report")
+    missed = [r for r in report["mutations"] if r["outcome"] == "not-applied"]
+    if missed:
+        lines.append(f"not applied ({len(missed)}: the edit never landed, nothing was tested):")
+        for r in missed[:20]:
+            lines.append(f"  {r['id']}  ({r['details']['why'][:100]})")
+        if len(missed) > 20:
+            lines.append(f"  ... and {len(missed) - 20} more in the report")
     survivors = [r for r in report["mutations"] if r["outcome"] == "survived"]
     if survivors:
         groups = Counter((r["layer"], r["operator"]) for r in survivors)

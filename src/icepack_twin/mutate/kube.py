@@ -43,6 +43,16 @@ from icepack_twin.mutate import register
 from icepack_twin.mutate.model import BaseLayer, Mutation
 
 _ROOT_FIXED = {"apiVersion", "kind"}  # changing these is deleting the object (delete-object does that)
+# The metadata fields only the API server sets (kube_schema.system_set) are served in one form; a
+# mutation serving them otherwise describes no environment anyone can meet, so none is generated:
+#  - never added: a kind the server leaves them off never has them (generation on a Node or Pod,
+#    selfLink since 1.20), nor does a template's metadata (the server sets them on objects only);
+#    the exception is deletionTimestamp on an object: an object being deleted (held by a finalizer)
+#  - where the server serves them, never removed, and changed only within their form: these
+#    operators would leave it (resourceVersion and generation are positive integers, uid a UUID,
+#    creationTimestamp a time; "0", "-1" or "" are none of these)
+_SERVER_ADDABLE = {"deletionTimestamp"}
+_SERVER_FORMLESS = {"remove", "empty", "nonempty", "minus-1", "scale-x0", "set-1"}
 _ITEM_KEYS = ("name", "type", "parameter", "key", "mountPath", "containerPort")
 _ENUMS = [
     {"True", "False", "Unknown"}, {"Pending", "Running", "Succeeded", "Failed"}, {"Bound", "Lost"},
@@ -249,10 +259,17 @@ class _Generator:
         ks = _schema()
         if isinstance(node, dict):
             is_map = ks.is_map(schema)
+            in_metadata = label == "metadata" or label.endswith(".metadata")
             for key, value in node.items():
                 if root and key in _ROOT_FIXED:
                     continue
                 sub, sub_label, sub_schema = [*segs, key], _join(label, key), ks.child(schema, key)
+                if in_metadata and ks.system_set(sub_schema):
+                    if segs == ["metadata"]:  # the object's own: served by the server, changed within its form
+                        for op, edit, what in value_ops(value):
+                            if op not in _SERVER_FORMLESS:
+                                self.emit(target, sub_label, op, {**edit, "path": sub}, f"{sub_label}: {what}")
+                    continue
                 if not (root and key == "metadata") and not (label == "metadata" and key == "name"):
                     self.emit(target, sub_label, "remove", {"op": "remove", "path": sub}, f"{sub_label} removed")
                 if secret and label == "data" and isinstance(value, str):
@@ -266,6 +283,8 @@ class _Generator:
                           f"{label} gains the entry {key}={sample!r}")
             else:
                 for key, prop in ks.properties(schema).items():
+                    if in_metadata and ks.system_set(prop) and not (segs == ["metadata"] and key in _SERVER_ADDABLE):
+                        continue
                     if key not in node and not (root and key == "status"):
                         value = ks.sample(prop, key)
                         self.emit(target, _join(label, key), "add-field",

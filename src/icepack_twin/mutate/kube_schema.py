@@ -131,6 +131,14 @@ def list_keys(schema: dict | None) -> list[str]:
     return list(schema.get("x-kubernetes-list-map-keys", [])) if schema else []
 
 
+def system_set(prop: dict | None) -> bool:
+    """A metadata field only the API server sets: the schema says "Read-only." (ObjectMeta's uid,
+    resourceVersion, generation, creationTimestamp, deletionTimestamp, deletionGracePeriodSeconds),
+    or that it is "no longer populated by the system" (selfLink, unset since 1.20)."""
+    description = (prop or {}).get("description", "")
+    return "Read-only." in description or "no longer populated by the system" in description
+
+
 def properties(schema: dict | None) -> dict[str, dict]:
     schema = resolve(schema)
     return dict(schema.get("properties", {})) if schema else {}

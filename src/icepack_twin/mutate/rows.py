@@ -14,6 +14,7 @@ and per-column ones.
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from datetime import datetime, timedelta
 
 from icepack_twin.mutate import register
@@ -214,15 +215,21 @@ def _kept(op: str, runs_back: int, age: timedelta) -> bool:
 class RowEdits:
     """The rows mutations in effect, as the store applies them to every batch it writes: the newest
     row of each targeted table in the batch is edited (in a health-sync run, every row it writes);
-    a history operator drops older runs of the batch (in a health-sync run there are none)."""
+    a history operator drops older runs of the batch (in a health-sync run there are none).
+    `applied` counts, per mutation id, the batches an edit changed (GET /_twin/mutations-applied):
+    an edit that never changed a row written did not take effect."""
 
-    def __init__(self, changes: list[dict]):
-        self.changes = changes
+    def __init__(self, mutations: list[dict]):
+        self.mutations = mutations
+        self.applied: Counter = Counter()
 
     def __call__(self, snapshot: str, rows: list[dict]) -> list[dict]:
-        for change in self.changes:
-            if change["snapshot"] == snapshot:
-                rows = self._apply(change, rows, SNAPSHOTS[snapshot])
+        for m in self.mutations:
+            if m["change"]["snapshot"] == snapshot:
+                edited = self._apply(m["change"], rows, SNAPSHOTS[snapshot])
+                if edited != rows:
+                    self.applied[m.get("id", "")] += 1
+                rows = edited
         return rows
 
     @staticmethod
@@ -360,7 +367,7 @@ class _Rows(BaseLayer):
 
     def settle(self, store, mutations: list[dict]) -> None:
         if mutations:  # the reset seeded healthy rows: seed again, edited
-            store.seed_with(RowEdits([m["change"] for m in mutations]))
+            store.seed_with(RowEdits(mutations))
 
 
 LAYER = register(_Rows())
