@@ -195,6 +195,7 @@ class DataSettings(_Model):
     health_time_column: Identifier
     database_column: Identifier
     table_column: Identifier
+    status_payload_column: Identifier = "payload"
     warn_grace: Grace
     fail_grace: Grace
     max_table_drop: Fraction = Field(ge=0, le=1)

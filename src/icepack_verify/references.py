@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from psycopg import sql
 
 from icepack_verify.database import Database
+from icepack_verify.semantics import instant
 
 PRECISION = timedelta(milliseconds=1)  # an API may render an instant to the millisecond
 
@@ -30,3 +31,67 @@ def collected_near(db: Database, table: str, instants: list[datetime]) -> list[d
 
 def resolves(instant: datetime, collected: list[datetime]) -> bool:
     return any(abs(instant - at) <= PRECISION for at in collected)
+
+
+# --- what the read contracts serve versus the newest rows ----------------------------------------
+SNAPSHOT_OF = {"status": "status", "health": "health"}  # read contract -> the snapshot table it serves
+
+
+def newest_rows(db: Database, kind: str, tables: list[str]) -> dict[str, dict | None]:
+    """The newest row of each "db.table" in the status or health snapshot table (None: no row)."""
+    s = db.settings
+    table, column = ((s.status_table, s.status_time_column) if kind == "status"
+                     else (s.health_table, s.health_time_column))
+    rows = db.rows(sql.SQL("SELECT DISTINCT ON ({d}, {t}) {d} || '.' || {t} AS qualified__, * FROM {table}"
+                           " WHERE {d} || '.' || {t} = ANY(%(tables)s) ORDER BY {d}, {t}, {col} DESC").format(
+        d=sql.Identifier(s.database_column), t=sql.Identifier(s.table_column), col=sql.Identifier(column),
+        table=sql.Identifier(table)), {"tables": tables})
+    found = {r.pop("qualified__"): r for r in rows}
+    return {t: found.get(t) for t in tables}
+
+
+def served_values(row: dict, settings) -> dict:
+    """What a row says a read contract serves: its columns by name (the identity columns aside: a
+    contract names its table in `table`) with the status payload's keys in place of its column."""
+    skip = {settings.database_column, settings.table_column, settings.status_payload_column}
+    out = {k: v for k, v in row.items() if k not in skip}
+    payload = row.get(settings.status_payload_column)
+    if isinstance(payload, dict):
+        out.update(payload)
+    return out
+
+
+def _same_leaf(held, served) -> bool:
+    if isinstance(held, bool) or isinstance(served, bool):
+        return held is served
+    if isinstance(held, (int, float)) and isinstance(served, (int, float)):
+        return held == served  # 84 and 84.0 are one number (JSON has no integers of its own)
+    if isinstance(held, datetime) or (isinstance(held, str) and isinstance(served, str) and held != served):
+        a, b = held if isinstance(held, datetime) else instant(held), instant(served)
+        if a is not None and b is not None:
+            return abs(a - b) <= PRECISION  # one instant in any zone, rendered to the millisecond
+    return held == served
+
+
+def differences(held, served, path: str = "") -> list[tuple[str, object, object]]:
+    """(path, held, served) for every leaf the row holds that the answer serves otherwise: every key the
+    row holds, at every depth (a key the answer adds is the schema's business). A top-level key the
+    answer lacks is the contract tests' finding and is not repeated here."""
+    if isinstance(held, dict):
+        if not isinstance(served, dict):
+            return [(path, held, served)]
+        return [d for k, v in held.items() if path or k in served
+                for d in differences(v, served.get(k, ABSENT), f"{path}.{k}" if path else k)]
+    if isinstance(held, list):
+        if not isinstance(served, list) or len(served) != len(held):
+            return [(path, held, served)]
+        return [d for i, (a, b) in enumerate(zip(held, served)) for d in differences(a, b, f"{path}[{i}]")]
+    return [] if _same_leaf(held, served) else [(path, held, served)]
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "absent"
+
+
+ABSENT = _Absent()
