@@ -426,3 +426,37 @@ def plan(declared: list[Declared]) -> dict[str, str]:
         home[2].append(d.drift)
     return {drift: f"{env}{''.join(options)}:{'+'.join(sorted(drifts))}"
             for (env, options), _, drifts in groups for drift in drifts}
+
+
+# --- the data generic mechanisms (helper "data"; drifts and probes in drifts/data_generic.py) ----------------
+ROLE = D + "test_role.py::test_suite_role_can_only_read"
+ROW_REFS = D + "test_references.py::test_every_assessment_row_names_a_collected_status"
+CADENCE = D + "test_cadence.py::test_runs_arrive_on_the_health_sync_schedule"
+LEAST = "README \"What it needs (least privilege)\""
+DECLARED += [
+    Declared("suite-role-can-write", {ROLE: (
+        "the suite's own role: 3 fields differ", "INSERT on table_status_snapshots", "expected not held",
+        "REVOKE INSERT ON table_status_snapshots FROM icepack_reader", "REVOKE CREATE ON SCHEMA public FROM icepack_reader",
+        "member of icepack_writer, which can write", "REVOKE icepack_writer FROM icepack_reader", LEAST,
+        "no rollback of Icepack")}),
+    Declared("suite-role-is-superuser", {ROLE: ("role attribute SUPERUSER", "ALTER ROLE icepack_reader NOSUPERUSER",
+                                                LEAST)}),
+    Declared("api-rescales-a-nested-value", {AGREES: (
+        "sales.orders /status manifests.total_manifest_bytes", "expected 912000", "actual 1824000",
+        "the newest table_status_snapshots row")}),
+    Declared("api-serves-another-assessment", {AGREES: (
+        "sales.orders /health issues[0].message", "snapshots retained", "the newest table_health_snapshots row")}),
+    Declared("health-row-for-an-untracked-table", {ROW_REFS: (
+        "analytics.sessions_untracked newest status_collected_at",
+        "expected the collected_at of a table_status_snapshots row of analytics.sessions_untracked",
+        "no row of analytics.sessions_untracked collected then")}),
+    Declared("a-table-collected-every-other-run", {CADENCE: (
+        "sales.refunds runs", "expected one at least every 0:20:00", "(0:30:00)", "this table was skipped",
+        "data.cadence_intervals")}),
+]
+EQUIVALENT += [
+    Equivalent("suite-role-with-session-settings", ROLE, AGREES, FRESH, ROW_REFS, CADENCE),
+    Equivalent("a-newly-tracked-table", CADENCE, COVERAGE, PER_TABLE, ROW_REFS),
+    Equivalent("snapshot-rows-written-twice", AGREES, ROW_REFS, CADENCE, FRESH, COVERAGE, REFS),
+]
+# --- end of the data block ---

@@ -154,18 +154,20 @@ def excess_privileges(db: Database) -> list[tuple[str, str]]:
     rows = db.rows(sql.SQL(
         "SELECT c.oid::regclass::text AS rel, pg_has_role(current_user, c.relowner, 'MEMBER') AS owns, "
         + ", ".join(f"has_table_privilege(c.oid, '{p}') AS {p.lower()}" for p in WRITES) + ", "
-        # who the write is granted to directly: current_user, PUBLIC (0), or neither (a membership)
-        + ", ".join(f"coalesce((SELECT array_agg(DISTINCT a.grantee) FROM aclexplode(c.relacl) a WHERE "
-                    f"a.privilege_type = '{p}'), '{{}}') @> ARRAY[0::oid] AS {p.lower()}_public" for p in WRITES)
+        # whom the write is granted to: current_user, PUBLIC (0), or neither (a membership, reported as one)
+        + ", ".join(f"(SELECT array_agg(a.grantee) FROM aclexplode(c.relacl) a WHERE a.privilege_type = '{p}'"
+                    f" AND a.grantee IN (0, (SELECT oid FROM pg_roles WHERE rolname = current_user))) AS {p.lower()}_to"
+                    for p in WRITES)
         + " " + user_relations + " ORDER BY 1"))
     for r in rows:
         if r["owns"]:
             out.append((f"owner of {r['rel']}", f"ALTER TABLE {r['rel']} OWNER TO <the role Icepack's API runs as>"))
             continue
         for p in WRITES:
-            if r[p.lower()]:
-                whom = "PUBLIC" if r[f"{p.lower()}_public"] else role
-                out.append((f"{p} on {r['rel']}", f"REVOKE {p} ON {r['rel']} FROM {whom}"))
+            for grantee in sorted(r[f"{p.lower()}_to"] or []) if r[p.lower()] else []:
+                whom = "PUBLIC" if grantee == 0 else role
+                out.append((f"{p} on {r['rel']}{' (granted to PUBLIC)' if grantee == 0 else ''}",
+                            f"REVOKE {p} ON {r['rel']} FROM {whom}"))
     for r in db.rows(sql.SQL("SELECT DISTINCT quote_ident(n.nspname) AS nsp, has_schema_privilege(n.oid, 'CREATE')"
                              " AS can FROM pg_namespace n WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')"
                              " AND n.nspname NOT LIKE 'pg\\_%%' ORDER BY 1")):

@@ -13,7 +13,7 @@ holds the drifts and probes of the generic mechanisms (release vs live).
 """
 from __future__ import annotations
 
-from icepack_twin.drifts import contracts, data, equivalent, generic, infra, smoke
+from icepack_twin.drifts import contracts, data, data_generic, equivalent, generic, infra, smoke
 from icepack_twin.drifts.base import Drift
 
 
@@ -27,7 +27,7 @@ def _catalogue(*groups: list[Drift]) -> dict[str, Drift]:
 
 
 CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS, generic.DRIFTS, equivalent.DRIFTS,
-                       generic.PROBES)
+                       generic.PROBES, data_generic.DRIFTS, data_generic.PROBES)
 
 
 def lookup(names: list[str]) -> list[Drift]:
