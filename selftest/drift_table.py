@@ -432,6 +432,7 @@ def plan(declared: list[Declared]) -> dict[str, str]:
 ROLE = D + "test_role.py::test_suite_role_can_only_read"
 ROW_REFS = D + "test_references.py::test_every_assessment_row_names_a_collected_status"
 CADENCE = D + "test_cadence.py::test_runs_arrive_on_the_health_sync_schedule"
+KINDS = D + "test_freshness.py::test_snapshot_tables_hold_what_health_sync_writes"
 LEAST = "README \"What it needs (least privilege)\""
 DECLARED += [
     Declared("suite-role-can-write", {ROLE: (
@@ -450,6 +451,9 @@ DECLARED += [
         "analytics.sessions_untracked newest status_collected_at",
         "expected the collected_at of a table_status_snapshots row of analytics.sessions_untracked",
         "no row of analytics.sessions_untracked collected then")}),
+    Declared("status-table-a-materialized-view", {KINDS: (
+        "table_status_snapshots kind", "a plain view over one", "actual 'materialized view'",
+        "a materialized view changes only when refreshed", "tier 3")}),
     Declared("a-table-collected-every-other-run", {CADENCE: (
         "sales.refunds runs", "expected one at least every 0:20:00", "(0:30:00)", "this table was skipped",
         "data.cadence_intervals")}),
@@ -458,5 +462,6 @@ EQUIVALENT += [
     Equivalent("suite-role-with-session-settings", ROLE, AGREES, FRESH, ROW_REFS, CADENCE),
     Equivalent("a-newly-tracked-table", CADENCE, COVERAGE, PER_TABLE, ROW_REFS),
     Equivalent("snapshot-rows-written-twice", AGREES, ROW_REFS, CADENCE, FRESH, COVERAGE, REFS),
+    Equivalent("snapshot-tables-behind-plain-views", KINDS, AGREES, ROW_REFS, CADENCE, FRESH, ROLE),
 ]
 # --- end of the data block ---

@@ -184,3 +184,15 @@ def excess_privileges(db: Database) -> list[tuple[str, str]]:
             + " OR ".join(f"has_table_privilege(g.oid, c.oid, '{p}')" for p in WRITES) + "))) ORDER BY 1")):
         out.append((f"member of {r['name']}, which can write", f"REVOKE {r['name']} FROM {role}"))
     return out
+
+
+KINDS = {"r": "table", "p": "partitioned table", "v": "view", "m": "materialized view", "f": "foreign table"}
+
+
+def relation_kinds(db: Database) -> dict[str, str]:
+    """What each snapshot table is, as the catalog says ("table", "view", "materialized view", ...)."""
+    s = db.settings
+    rows = db.rows(sql.SQL("SELECT name, (SELECT relkind FROM pg_class WHERE oid = to_regclass(quote_ident(name)))"
+                           " AS kind FROM unnest(%(names)s::text[]) AS name"),
+                   {"names": [s.status_table, s.health_table]})
+    return {r["name"]: KINDS.get(r["kind"], r["kind"] or "absent") for r in rows}
