@@ -454,6 +454,8 @@ DECLARED += [
     Declared("status-table-a-materialized-view", {KINDS: (
         "table_status_snapshots kind", "a plain view over one", "actual 'materialized view'",
         "a materialized view changes only when refreshed", "tier 3")}),
+    Declared("a-table-assessed-every-other-run", {CADENCE: (
+        "table table_health_snapshots, column assessed_at", "ops.job_runs runs", "this table was skipped")}),
     Declared("a-table-collected-every-other-run", {CADENCE: (
         "sales.refunds runs", "expected one at least every 0:20:00", "(0:30:00)", "this table was skipped",
         "data.cadence_intervals")}),

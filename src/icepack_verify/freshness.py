@@ -138,8 +138,8 @@ class Gap:
     gaps: int             # this table's gaps in the window
 
 
-def run_gaps(db: Database, window: timedelta, longest: timedelta) -> list[Gap]:
-    """Gaps longer than `longest` between one table's consecutive status runs in the `window` before its
+def run_gaps(db: Database, table: str, column: str, window: timedelta, longest: timedelta) -> list[Gap]:
+    """Gaps longer than `longest` between one table's consecutive runs (in a snapshot table) in the `window` before its
     newest run, of the tables with a run in the last day, that are not a pause of health-sync: other
     tables ran inside the gap (this one was skipped), or it has more than one (runs less often than the
     schedule). A table's first run has no gap before it: a newly tracked table (or a restored database)
@@ -158,7 +158,6 @@ def run_gaps(db: Database, window: timedelta, longest: timedelta) -> list[Gap]:
         "        (SELECT count(*) FROM runs o WHERE (o.d, o.t) <> (f.d, f.t) AND o.at > f.after AND o.at < f.before)"
         "          AS others_ran FROM found f ORDER BY 1, 2").format(
         d=sql.Identifier(s.database_column), t=sql.Identifier(s.table_column),
-        col=sql.Identifier(s.status_time_column), table=sql.Identifier(s.status_table)),
-        {"window": window, "longest": longest})
+        col=sql.Identifier(column), table=sql.Identifier(table)), {"window": window, "longest": longest})
     return [Gap(r["qualified"], r["after"], r["before"], r["others_ran"], r["gaps"]) for r in rows
             if r["others_ran"] or r["gaps"] > 1]

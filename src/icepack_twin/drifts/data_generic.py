@@ -73,3 +73,5 @@ DRIFTS.add("status-table-a-materialized-view", "table_status_snapshots is a mate
 PROBES.add("snapshot-tables-behind-plain-views", "both snapshot tables are plain views over the tables health-sync "
            "writes (renamed *_data)", mutations=(_database(kind="view", table=STATUS, materialized=False),
                                                  _database(kind="view", table=HEALTH, materialized=False)))
+DRIFTS.add("a-table-assessed-every-other-run", "health-sync assesses ops.job_runs every other run only (its status "
+           "every run)", mutations=(_rows(HEALTH, "ops.job_runs", "thin-every-other"),))
