@@ -440,8 +440,6 @@ DECLARED += [
         "REVOKE INSERT ON table_status_snapshots FROM icepack_reader", "REVOKE CREATE ON SCHEMA public FROM icepack_reader",
         "member of icepack_writer, which can write", "REVOKE icepack_writer FROM icepack_reader", LEAST,
         "no rollback of Icepack")}),
-    Declared("suite-role-is-superuser", {ROLE: ("role attribute SUPERUSER", "ALTER ROLE icepack_reader NOSUPERUSER",
-                                                LEAST)}),
     Declared("api-rescales-a-nested-value", {AGREES: (
         "sales.orders /status manifests.total_manifest_bytes", "expected 912000", "actual 1824000",
         "the newest table_status_snapshots row")}),

@@ -38,8 +38,6 @@ DRIFTS.add("suite-role-can-write", "the suite's database role may INSERT into th
            mutations=(_database(kind="grant", privilege="INSERT", on="TABLE", object=STATUS),
                       _database(kind="grant", privilege="CREATE", on="SCHEMA", object="public"),
                       _database(kind="member", role="icepack_writer")))
-DRIFTS.add("suite-role-is-superuser", "the suite's database role is a superuser",
-           mutations=(_database(kind="role", option="SUPERUSER"),))
 PROBES.add("suite-role-with-session-settings", "the suite's role starts its sessions in another time zone, "
            "serializable, with a 1 ms statement_timeout (the suite's connection options override it), and NOINHERIT",
            mutations=(_database(kind="setting", name="timezone", value="Pacific/Kiritimati"),
