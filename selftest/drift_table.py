@@ -449,11 +449,6 @@ DECLARED += [
         "analytics.sessions_untracked newest status_collected_at",
         "expected the collected_at of a table_status_snapshots row of analytics.sessions_untracked",
         "no row of analytics.sessions_untracked collected then")}),
-    Declared("status-table-a-materialized-view", {KINDS: (
-        "table_status_snapshots kind", "a plain view over one", "actual 'materialized view'",
-        "a materialized view changes only when refreshed"),
-        # the twin's health-sync and worker share one loop: the failed insert stops the worker too
-        DRY_RUN: ("state within", "'pending'")}),
     Declared("a-table-assessed-every-other-run", {CADENCE: (
         "table table_health_snapshots, column assessed_at", "ops.job_runs runs", "this table was skipped")}),
     Declared("a-table-collected-every-other-run", {CADENCE: (

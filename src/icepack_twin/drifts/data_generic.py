@@ -65,9 +65,6 @@ PROBES.add("snapshot-rows-written-twice", "every table's newest status and healt
            mutations=(_rows(STATUS, None, "duplicate"), _rows(HEALTH, None, "duplicate")))
 
 # --- what the snapshot tables are -----------------------------------------------------------------
-DRIFTS.add("status-table-a-materialized-view", "table_status_snapshots is a materialized view over the table "
-           "health-sync writes (fresh at creation, frozen since)",
-           mutations=(_database(kind="view", table=STATUS, materialized=True),))
 PROBES.add("snapshot-tables-behind-plain-views", "both snapshot tables are plain views over the tables health-sync "
            "writes (renamed *_data)", mutations=(_database(kind="view", table=STATUS, materialized=False),
                                                  _database(kind="view", table=HEALTH, materialized=False)))
