@@ -52,7 +52,7 @@ DRAIN = S + "test_drain.py::test_drain_mode_matches_the_phase"
 FRESH = D + "test_freshness.py::test_snapshot_table_is_fresh"
 COVERAGE = D + "test_coverage.py::test_every_fresh_status_has_a_fresh_health_snapshot"
 COLLAPSE = D + "test_coverage.py::test_tracked_tables_did_not_collapse"
-AGREES = D + "test_api_agrees.py::test_status_collected_at_matches_the_newest_row"
+AGREES = D + "test_api_agrees.py::test_api_serves_the_newest_rows"
 EVERY_TABLE_KEYS = C + "test_every_tracked_table.py::test_every_tracked_table_has_the_contract_keys"
 EVERY_TABLE_TYPES = C + "test_every_tracked_table.py::test_every_tracked_table_has_the_contract_types"
 EVERY_TABLE_AGREE = C + "test_every_tracked_table.py::test_every_tracked_tables_contracts_agree"
@@ -226,7 +226,7 @@ DECLARED: list[Declared] = [
              alone=True),
     Declared("snapshot-clock-skew", {FRESH: ("clock skew", "in the database's future", "at most 0:02:00"),
                                      AGREE: ("collected_at", "(now + clock skew)")}, alone=True),
-    Declared("api-serving-cached-collected-at", {AGREES: ("analytics.events collected_at",
+    Declared("api-serving-cached-collected-at", {AGREES: ("analytics.events /status collected_at",
                                                           "newest table_status_snapshots", "actual"),
                                                  AGREE: ("status_collected_at", "not newer than /status collected_at")}),
     Declared("tracked-tables-collapsed", {COLLAPSE: ("distinct tables", "expected at least 4.8", "6 a day before",
@@ -584,3 +584,54 @@ LIVE_ALSO_JUDGES = {"webhook-injected-sidecar": (LIVE, OWNED), "images-pinned-by
 DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, **LIVE_ALSO_FAILS.get(d.drift, {})}) for d in DECLARED]
 EQUIVALENT[:] = [dataclasses.replace(d, judged_by=d.judged_by + LIVE_ALSO_JUDGES.get(d.drift, ())) for d in EQUIVALENT]
 # --- end of the live state block ---
+
+# --- the data generic mechanisms (helper "data"; drifts and probes in drifts/data_generic.py) ----------------
+ROLE = D + "test_role.py::test_suite_role_can_only_read"
+ROW_REFS = D + "test_references.py::test_every_assessment_row_names_a_collected_status"
+CADENCE = D + "test_cadence.py::test_runs_arrive_on_the_health_sync_schedule"
+KINDS = D + "test_freshness.py::test_snapshot_tables_hold_what_health_sync_writes"
+LEAST = "README \"What it needs (least privilege)\""
+DECLARED += [
+    Declared("suite-role-can-write", {ROLE: (
+        "the suite's own role: 3 fields differ", "INSERT on table_status_snapshots", "expected not held",
+        "REVOKE INSERT ON table_status_snapshots FROM icepack_reader", "REVOKE CREATE ON SCHEMA public FROM icepack_reader",
+        "member of icepack_writer, which can write", "REVOKE icepack_writer FROM icepack_reader", LEAST,
+        "no rollback of Icepack")}),
+    Declared("api-rescales-a-nested-value", {AGREES: (
+        "sales.orders /status manifests.total_manifest_bytes", "expected 912000", "actual 1824000",
+        "the newest table_status_snapshots row")}),
+    Declared("api-serves-another-assessment", {AGREES: (
+        "sales.orders /health issues[0].message", "snapshots retained", "the newest table_health_snapshots row")}),
+    Declared("health-row-for-an-untracked-table", {ROW_REFS: (
+        "analytics.sessions_untracked newest status_collected_at",
+        "expected the collected_at of a table_status_snapshots row of analytics.sessions_untracked",
+        "no row of analytics.sessions_untracked collected then")}),
+    Declared("a-table-assessed-every-other-run", {CADENCE: (
+        "table table_health_snapshots, column assessed_at", "ops.job_runs runs", "this table was skipped")}),
+    Declared("a-table-collected-every-other-run", {CADENCE: (
+        "sales.refunds runs", "expected one at least every 0:20:00", "(0:30:00)", "this table was skipped",
+        "data.cadence_intervals")}),
+]
+EQUIVALENT += [
+    Equivalent("suite-role-with-session-settings", ROLE, AGREES, FRESH, ROW_REFS, CADENCE),
+    Equivalent("a-newly-tracked-table", CADENCE, COVERAGE, PER_TABLE, ROW_REFS),
+    Equivalent("snapshot-rows-written-twice", AGREES, ROW_REFS, CADENCE, FRESH, COVERAGE, REFS),
+    Equivalent("snapshot-tables-behind-plain-views", KINDS, AGREES, ROW_REFS, CADENCE, FRESH, ROLE),
+]
+# Existing drifts the API-serves-the-rows and cadence checks also see: a value the API serves that the newest
+# row does not hold (the contract checks see its form), runs half as often as scheduled (the spec check sees why).
+DATA_ALSO_FAILS: dict[str, dict[str, tuple[str, ...]]] = {
+    "health-based-on-older-status": {AGREES: ("/health status_collected_at", "the newest table_health_snapshots row")},
+    "health-assessed-from-stale-status": {AGREES: ("/health status_collected_at",)},
+    "assessments-stamp-their-own-clock": {AGREES: ("/health status_collected_at",)},
+    "health-sync-every-30-min": {CADENCE: ("runs less often than every 0:15:00",)},
+    "one-table-partition-count-as-string": {AGREES: ("sales.orders /status partitions.partition_count",)},
+    "one-table-health-status-outside-enum": {AGREES: ("sales.orders /health health_status", "actual 'warning'")},
+    "one-table-negative-collection-duration": {AGREES: ("sales.orders /health collection.duration_ms", "actual -1")},
+    "one-table-source-lacks-metadata-location": {AGREES: ("sales.orders /status source.metadata_location",
+                                                          "actual absent")},
+    "one-table-issues-as-codes": {AGREES: ("sales.orders /health issues[0]", "actual 'too_many_snapshots'")},
+    "openapi-and-bodies-retyped": {AGREES: ("/status partitions.partition_count",)},
+}
+DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, **DATA_ALSO_FAILS.get(d.drift, {})}) for d in DECLARED]
+# --- end of the data block ---

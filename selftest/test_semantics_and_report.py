@@ -47,8 +47,8 @@ def test_the_tier_comes_from_the_evidence_then_the_marker_then_the_folder():
     assert report.cause("tests/smoke/x.py::t", None, "503: drain mode is on: submissions are paused")[0] == 0
     assert report.cause("tests/infra/x.py::t", 1, "image tag differs") == (1, "what a failure of this check means "
                                                                            "(its rollback marker)")
-    assert report.cause("tests/infra/x.py::t", None, "spec.replicas differs") == (2, "a failing infra check")
-    assert report.cause("elsewhere.py::t", None, "x") == (None, "")
+    assert report.cause("tests/infra/x.py::t", report.UNMARKED, "spec.replicas differs") == (2, "a failing infra check")
+    assert report.cause("elsewhere.py::t", report.UNMARKED, "x") == (None, "")
 
 
 def test_every_implicated_tier_is_listed_most_severe_first_and_the_headline_is_the_first():

@@ -109,7 +109,7 @@ class Twin:
         if phase not in PHASES:
             raise ValueError(f"unknown phase {phase!r}; known: {', '.join(PHASES)}")
         chosen = drifts.lookup(list(drift_names or []))
-        by_layer = mutate.by_layer(list(mutations or []))
+        by_layer = mutate.by_layer([*(mutations or []), *(m for d in chosen for m in d.mutations)])
         now = datetime.now(timezone.utc)
         values, behaviour = values_for(env), Behaviour()
         PHASES[phase](values, behaviour)

@@ -25,6 +25,7 @@ _EXPORTS = {
     "removals": "openapi_surface", "surface": "openapi_surface",
     "Baseline": "openapi_surface", "read_baseline": "openapi_surface", "record_baseline": "openapi_surface",
     "BodySchemas": "body_schema", "collected_near": "references", "resolves": "references",
+    "newest_rows": "references", "served_values": "references", "differences": "references",
     "check_get_operations": "schemathesis_adapter", "openapi_schema_for": "schemathesis_adapter",
     # the API
     "describe": "api", "within_budget": "api",
@@ -44,6 +45,7 @@ _EXPORTS = {
     # the snapshot tables
     "Outcome": "freshness", "Thresholds": "freshness", "newest_row": "freshness",
     "newest_per_table": "freshness", "TRACKED_WITHIN": "freshness", "event_line": "inventory", "newest_status": "freshness", "table_counts": "freshness",
+    "excess_privileges": "database", "relation_kinds": "database", "run_gaps": "freshness", "dangling_assessments": "references",
 }
 __all__ = sorted(_EXPORTS)
 

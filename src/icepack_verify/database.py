@@ -129,3 +129,70 @@ class Database:
     def one(self, query: sql.Composable, params: dict[str, Any] | None = None) -> dict:
         rows = self.rows(query, params)
         return rows[0] if rows else {}
+
+
+# --- least privilege: what the suite's own role may do beyond reading ------------------------------
+WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
+ATTRIBUTES = {"rolsuper": "SUPERUSER", "rolcreaterole": "CREATEROLE", "rolcreatedb": "CREATEDB",
+              "rolbypassrls": "BYPASSRLS", "rolreplication": "REPLICATION"}
+
+
+def excess_privileges(db: Database) -> list[tuple[str, str]]:
+    """(what the suite's role may do beyond reading, the statement that takes it away), as the server
+    answers for current_user: role attributes, write privileges and ownership of any table outside the
+    system schemas, CREATE on those schemas and on the database, and membership in a role that can write
+    there (pg_write_all_data or any other): read-only catalog queries, nothing is tried."""
+    me = db.one(sql.SQL("SELECT quote_ident(current_user) AS me, current_database() AS db, "
+                        + ", ".join(ATTRIBUTES) + " FROM pg_roles WHERE rolname = current_user"))
+    role, out = me.get("me", "current_user"), []
+    out += [(f"role attribute {keyword}", f"ALTER ROLE {role} NO{keyword}")
+            for column, keyword in ATTRIBUTES.items() if me.get(column)]
+    if me.get("rolsuper"):
+        return out  # a superuser may do everything: what else it may do follows, and goes with it
+    user_relations = ("FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p')"
+                      " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%%'")
+    rows = db.rows(sql.SQL(
+        "SELECT c.oid::regclass::text AS rel, pg_has_role(current_user, c.relowner, 'MEMBER') AS owns, "
+        + ", ".join(f"has_table_privilege(c.oid, '{p}') AS {p.lower()}" for p in WRITES) + ", "
+        # whom the write is granted to: current_user, PUBLIC (0), or neither (a membership, reported as one)
+        + ", ".join(f"(SELECT array_agg(a.grantee) FROM aclexplode(c.relacl) a WHERE a.privilege_type = '{p}'"
+                    f" AND a.grantee IN (0, (SELECT oid FROM pg_roles WHERE rolname = current_user))) AS {p.lower()}_to"
+                    for p in WRITES)
+        + " " + user_relations + " ORDER BY 1"))
+    for r in rows:
+        if r["owns"]:
+            out.append((f"owner of {r['rel']}", f"ALTER TABLE {r['rel']} OWNER TO <the role Icepack's API runs as>"))
+            continue
+        for p in WRITES:
+            for grantee in sorted(r[f"{p.lower()}_to"] or []) if r[p.lower()] else []:
+                whom = "PUBLIC" if grantee == 0 else role
+                out.append((f"{p} on {r['rel']}{' (granted to PUBLIC)' if grantee == 0 else ''}",
+                            f"REVOKE {p} ON {r['rel']} FROM {whom}"))
+    for r in db.rows(sql.SQL("SELECT DISTINCT quote_ident(n.nspname) AS nsp, has_schema_privilege(n.oid, 'CREATE')"
+                             " AS can FROM pg_namespace n WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')"
+                             " AND n.nspname NOT LIKE 'pg\\_%%' ORDER BY 1")):
+        if r["can"]:
+            out.append((f"CREATE on schema {r['nsp']}", f"REVOKE CREATE ON SCHEMA {r['nsp']} FROM {role}"))
+    if db.one(sql.SQL("SELECT has_database_privilege(current_database(), 'CREATE') AS can")).get("can"):
+        name = db.one(sql.SQL("SELECT quote_ident(current_database()) AS name"))["name"]
+        out.append((f"CREATE on database {name}", f"REVOKE CREATE ON DATABASE {name} FROM {role}"))
+    # Memberships (NOINHERIT included: SET ROLE still reaches them) in a role that may write somewhere.
+    for r in db.rows(sql.SQL(
+            "SELECT quote_ident(g.rolname) AS name FROM pg_roles g WHERE g.rolname <> current_user"
+            " AND pg_has_role(current_user, g.oid, 'MEMBER') AND (g.rolname = 'pg_write_all_data' OR g.rolsuper"
+            " OR EXISTS (SELECT 1 " + user_relations + " AND (pg_has_role(g.oid, c.relowner, 'MEMBER') OR "
+            + " OR ".join(f"has_table_privilege(g.oid, c.oid, '{p}')" for p in WRITES) + "))) ORDER BY 1")):
+        out.append((f"member of {r['name']}, which can write", f"REVOKE {r['name']} FROM {role}"))
+    return out
+
+
+KINDS = {"r": "table", "p": "partitioned table", "v": "view", "m": "materialized view", "f": "foreign table"}
+
+
+def relation_kinds(db: Database) -> dict[str, str]:
+    """What each snapshot table is, as the catalog says ("table", "view", "materialized view", ...)."""
+    s = db.settings
+    rows = db.rows(sql.SQL("SELECT name, (SELECT relkind FROM pg_class WHERE oid = to_regclass(quote_ident(name)))"
+                           " AS kind FROM unnest(%(names)s::text[]) AS name"),
+                   {"names": [s.status_table, s.health_table]})
+    return {r["name"]: KINDS.get(r["kind"], r["kind"] or "absent") for r in rows}

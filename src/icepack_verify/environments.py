@@ -195,6 +195,9 @@ class DataSettings(_Model):
     health_time_column: Identifier
     database_column: Identifier
     table_column: Identifier
+    status_payload_column: Identifier = "payload"
+    health_based_on_column: Identifier = "status_collected_at"
+    cadence_intervals: int = Field(default=4, ge=1)
     warn_grace: Grace
     fail_grace: Grace
     max_table_drop: Fraction = Field(ge=0, le=1)

@@ -127,3 +127,37 @@ def table_counts(db: Database, window: timedelta) -> TableCounts:
         d=sql.Identifier(s.database_column), t=sql.Identifier(s.table_column)), {"w": window})
     return TableCounts(row.get("newest"), row.get("current") or 0, row.get("day_before") or 0,
                        bool(row.get("history")))
+
+
+@dataclass(frozen=True)
+class Gap:
+    table: str            # "db.table"
+    after: datetime       # the run before the gap
+    before: datetime      # the run after it
+    others_ran: int       # runs of other tables inside the gap: health-sync ran and skipped this table
+    gaps: int             # this table's gaps in the window
+
+
+def run_gaps(db: Database, table: str, column: str, window: timedelta, longest: timedelta) -> list[Gap]:
+    """Gaps longer than `longest` between one table's consecutive runs (in a snapshot table) in the `window` before its
+    newest run, of the tables with a run in the last day, that are not a pause of health-sync: other
+    tables ran inside the gap (this one was skipped), or it has more than one (runs less often than the
+    schedule). A table's first run has no gap before it: a newly tracked table (or a restored database)
+    is judged from its first run on. One pause of every table (a maintenance window) is freshness' finding
+    while it lasts, and none after."""
+    s = db.settings
+    rows = db.rows(sql.SQL(
+        "WITH runs AS (SELECT DISTINCT {d} AS d, {t} AS t, {col} AS at FROM {table}"
+        "               WHERE {col} > (SELECT max({col}) FROM {table}) - %(window)s - interval '1 day'),"
+        " gaps AS (SELECT d, t, lag(at) OVER w AS after, at AS before, max(at) OVER (PARTITION BY d, t) AS newest"
+        "          FROM runs WINDOW w AS (PARTITION BY d, t ORDER BY at)),"
+        " found AS (SELECT d, t, after, before, count(*) OVER (PARTITION BY d, t) AS gaps FROM gaps"
+        "           WHERE after IS NOT NULL AND before > newest - %(window)s AND before - after > %(longest)s"
+        "             AND newest > now() - interval '1 day')"
+        " SELECT d || '.' || t AS qualified, after, before, gaps,"
+        "        (SELECT count(*) FROM runs o WHERE (o.d, o.t) <> (f.d, f.t) AND o.at > f.after AND o.at < f.before)"
+        "          AS others_ran FROM found f ORDER BY 1, 2").format(
+        d=sql.Identifier(s.database_column), t=sql.Identifier(s.table_column),
+        col=sql.Identifier(column), table=sql.Identifier(table)), {"window": window, "longest": longest})
+    return [Gap(r["qualified"], r["after"], r["before"], r["others_ran"], r["gaps"]) for r in rows
+            if r["others_ran"] or r["gaps"] > 1]

@@ -6,7 +6,7 @@ Column and table names come from the environment's [data] settings, quoted as id
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from psycopg import sql
 
@@ -30,3 +30,98 @@ def collected_near(db: Database, table: str, instants: list[datetime]) -> list[d
 
 def resolves(instant: datetime, collected: list[datetime]) -> bool:
     return any(abs(instant - at) <= PRECISION for at in collected)
+
+
+# --- what the read contracts serve versus the newest rows ----------------------------------------
+SNAPSHOT_OF = {"status": "status", "health": "health"}  # read contract -> the snapshot table it serves
+
+
+def newest_rows(db: Database, kind: str, tables: list[str]) -> dict[str, dict | None]:
+    """The newest row of each "db.table" in the status or health snapshot table (None: no row)."""
+    s = db.settings
+    table, column = ((s.status_table, s.status_time_column) if kind == "status"
+                     else (s.health_table, s.health_time_column))
+    rows = db.rows(sql.SQL("SELECT DISTINCT ON ({d}, {t}) {d} || '.' || {t} AS qualified__, * FROM {table}"
+                           " WHERE {d} || '.' || {t} = ANY(%(tables)s) ORDER BY {d}, {t}, {col} DESC").format(
+        d=sql.Identifier(s.database_column), t=sql.Identifier(s.table_column), col=sql.Identifier(column),
+        table=sql.Identifier(table)), {"tables": tables})
+    found = {r.pop("qualified__"): r for r in rows}
+    return {t: found.get(t) for t in tables}
+
+
+def served_values(row: dict, settings) -> dict:
+    """What a row says a read contract serves: its columns by name (the identity columns aside: a
+    contract names its table in `table`) with the status payload's keys in place of its column."""
+    skip = {settings.database_column, settings.table_column, settings.status_payload_column}
+    out = {k: v for k, v in row.items() if k not in skip}
+    payload = row.get(settings.status_payload_column)
+    if isinstance(payload, dict):
+        out.update(payload)
+    return out
+
+
+def _utc(value) -> datetime | None:
+    """An instant; a zone-less timestamp read as the UTC it renders (its missing zone is the contract tests'
+    finding, not a different value)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _same_leaf(held, served) -> bool:
+    if isinstance(held, bool) or isinstance(served, bool):
+        return held is served
+    if isinstance(held, (int, float)) and isinstance(served, (int, float)):
+        return held == served  # 84 and 84.0 are one number (JSON has no integers of its own)
+    if isinstance(held, datetime) or (isinstance(held, str) and isinstance(served, str) and held != served):
+        a, b = held if isinstance(held, datetime) else _utc(held), _utc(served)
+        if a is not None and b is not None:
+            return abs(a - b) <= PRECISION  # one instant in any zone, rendered to the millisecond
+    return held == served
+
+
+def differences(held, served, path: str = "") -> list[tuple[str, object, object]]:
+    """(path, held, served) for every leaf the row holds that the answer serves otherwise: every key the
+    row holds, at every depth (a key the answer adds is the schema's business). A top-level key the
+    answer lacks is the contract tests' finding and is not repeated here."""
+    if isinstance(held, dict):
+        if not isinstance(served, dict):
+            return [(path, held, served)]
+        return [d for k, v in held.items() if path or k in served
+                for d in differences(v, served.get(k, ABSENT), f"{path}.{k}" if path else k)]
+    if isinstance(held, list):
+        if not isinstance(served, list) or len(served) != len(held):
+            return [(path, held, served)]
+        return [d for i, (a, b) in enumerate(zip(held, served)) for d in differences(a, b, f"{path}[{i}]")]
+    return [] if _same_leaf(held, served) else [(path, held, served)]
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "absent"
+
+
+ABSENT = _Absent()
+
+
+def dangling_assessments(db: Database, within: timedelta) -> list[dict]:
+    """The newest health row of each table assessed within `within` whose named status (the health
+    table's based-on column) is no status row of that table: {"table", "assessed_at", "based_on"}.
+    A health row of a table with no status at all (a table nobody collects) is one of them."""
+    s = db.settings
+    rows = db.rows(sql.SQL(
+        "SELECT h.d || '.' || h.t AS table, h.assessed AS assessed_at, h.based AS based_on FROM"
+        " (SELECT DISTINCT ON ({d}, {t}) {d} AS d, {t} AS t, {at} AS assessed, {based} AS based FROM {health}"
+        "   WHERE {at} > now() - %(within)s ORDER BY {d}, {t}, {at} DESC) h"
+        " WHERE NOT EXISTS (SELECT 1 FROM {status} s WHERE s.{d} = h.d AND s.{t} = h.t"
+        "                   AND s.{col} BETWEEN h.based - %(precision)s AND h.based + %(precision)s)"
+        " ORDER BY 1").format(
+        d=sql.Identifier(s.database_column), t=sql.Identifier(s.table_column), at=sql.Identifier(s.health_time_column),
+        based=sql.Identifier(s.health_based_on_column), health=sql.Identifier(s.health_table),
+        status=sql.Identifier(s.status_table), col=sql.Identifier(s.status_time_column)),
+        {"within": within, "precision": PRECISION})
+    return rows

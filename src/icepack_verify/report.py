@@ -45,13 +45,16 @@ EVIDENCE = [
 ]
 
 
-def cause(nodeid: str, marked: int | None, message: str) -> tuple[int | None, str]:
+UNMARKED = "unmarked"  # a test without a rollback marker; rollback(tier=None): a failure no rollback repairs
+
+
+def cause(nodeid: str, marked: int | None | str, message: str) -> tuple[int | None, str]:
     """(tier, evidence) of one failure: what it shows first, then its test's marker, then its folder."""
     for tier, label, pattern in EVIDENCE:
         if m := pattern.search(message or ""):
             line = next((ln.strip() for ln in message.splitlines() if m.group(0) in ln), m.group(0))
             return tier, f"{label}: {line[:200]}"
-    if marked is not None:
+    if marked is not UNMARKED:
         return marked, "what a failure of this check means (its rollback marker)"
     parts = nodeid.replace("\\", "/").split("/")
     folder = next((p for p in parts if p in SUITE_TIERS), None)

@@ -155,7 +155,8 @@ class VerifySession:
         if rep.failed:
             marker = item.get_closest_marker("rollback")
             if observed(exc):
-                rep.rollback_tier, rep.evidence = report.cause(item.nodeid, marker.kwargs.get("tier") if marker else None,
+                marked = marker.kwargs.get("tier", report.UNMARKED) if marker else report.UNMARKED
+                rep.rollback_tier, rep.evidence = report.cause(item.nodeid, marked,
                                                               str(rep.longrepr))
             else:  # the check's own code broke: a failure, but no evidence for a rollback
                 rep.rollback_tier, rep.evidence = None, ""

@@ -1,64 +1,91 @@
-"""The API serves what the database holds: a cache in front of /status must not serve
-yesterday's collected_at while every spec looks right."""
-from datetime import datetime, timezone
+"""The API serves what the snapshot tables hold: /status is the newest status row (its columns by name,
+its payload's keys at every depth), /health the newest health row (its columns by name, and by name the
+payload of the status it names: its `collection`). A cache in front of /status, a value taken from another
+table or from an older run, a count the API rescales: each serves a leaf the row does not hold."""
+from datetime import datetime
 
 import pytest
 
-from icepack_verify import Problem, Said, describe, endpoint_path, newest_status
+from icepack_verify import Problem, Said, describe, differences, endpoint_path, newest_rows, served_values
+
+SERVED = ("status", "health")  # the read contracts that serve a snapshot table's newest row as it is
 
 
-def _parse(value) -> datetime | None:
+def _body(answer):
+    """The JSON object an answer serves, or None."""
     try:
-        ts = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
+        body = answer.json() if answer.status_code == 200 else None
+    except (ValueError, AttributeError):
         return None
-    # A zone-less timestamp is the contracts suite's finding; here it is read as the UTC it renders.
-    return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
+    return body if isinstance(body, dict) else None
 
 
 def _observe(api, database, tables):
-    """The database's newest row per table just before and just after the API's answers."""
-    before = newest_status(database, tables)
-    answers = api.get_many([endpoint_path(t, "status") for t in tables])
-    after = newest_status(database, tables)
-    return before, dict(zip(tables, answers.values())), after
+    """The newest rows just before and just after the API's answers, and the answers."""
+    before = {k: newest_rows(database, k, tables) for k in SERVED}
+    answers = api.get_many([endpoint_path(t, k) for k in SERVED for t in tables])
+    after = {k: newest_rows(database, k, tables) for k in SERVED}
+    return before, answers, after
 
 
-def _collected_at(answer) -> object:
-    """The collected_at an answer serves; None for an answer that is not a JSON object."""
-    try:
-        body = answer.json()
-    except (ValueError, AttributeError):
+def _held(settings, kind, table, rows) -> dict | None:
+    """What the rows say the contract serves: /status its newest row; /health its newest row, and by name
+    the payload of the status it names (its `collection`) when that is the newest status row."""
+    row = rows[kind][table]
+    if row is None:
         return None
-    return body.get("collected_at") if isinstance(body, dict) else None
+    held = served_values(row, settings)
+    status = rows["status"][table]
+    if kind == "health" and status is not None and status[settings.status_time_column] == \
+            row.get(settings.health_based_on_column):
+        held = {**status[settings.status_payload_column], **held}
+    return held
 
 
-def _agrees(before, answer, after) -> bool:
-    # Health-sync may write a row between the reads: either side of the API call is the truth.
-    return getattr(answer, "status_code", None) == 200 and _parse(_collected_at(answer)) in {before, after} - {None}
+def _agrees(settings, kind, table, rows, answer) -> bool:
+    if isinstance(answer, Problem):
+        return True  # no answer to judge: raised below
+    held = _held(settings, kind, table, rows)
+    if held is None:
+        return answer.status_code == 404  # no row and a 404 agree; an empty table is the freshness test's finding
+    body = _body(answer)
+    return body is not None and not differences(held, body)
 
 
-@pytest.mark.rollback(tier=1)  # a caching bug in the API image, not the database
-def test_status_collected_at_matches_the_newest_row(environment, api, database, diagnose):
-    tables = environment.known_tables
+@pytest.mark.rollback(tier=1)  # the API image serves something the database does not hold
+def test_api_serves_the_newest_rows(environment, api, database, diagnose):
+    s, tables = environment.data, environment.known_tables
     before, answers, after = _observe(api, database, tables)
-    if not all(_agrees(before[t], answers[t], after[t]) for t in tables):
+
+    def agree(k, t):  # health-sync may write a row between the reads: either side of the API call is the truth
+        answer = answers[endpoint_path(t, k)]
+        return _agrees(s, k, t, before, answer) or _agrees(s, k, t, after, answer)
+
+    if not all(agree(k, t) for k in SERVED for t in tables):
         before, answers, after = _observe(api, database, tables)  # one re-read for a refresh race
-    s = environment.data
-    # No row and a 404 agree; an empty table is the freshness test's finding.
-    tables = [t for t in tables if after[t] or getattr(answers[t], "status_code", None) != 404]
-    if not tables:
-        pytest.skip(f"no known table has a row in {s.status_table}: nothing to compare (the freshness test says why)")
-    d = diagnose("/status of each known table versus the database")
-    for t in tables:
-        answer = answers[t]
-        if isinstance(answer, Problem):
-            raise answer  # no answer to judge: not run
-        if answer.status_code != 200:
-            actual = Said(describe(answer))
-        else:
-            actual = _collected_at(answer) or Said(describe(answer))
-        truth = after[t].isoformat() if after[t] else f"no row in {s.status_table}"
-        d.expect(f"{t} collected_at", Said(f"{truth} (newest {s.status_table}.{s.status_time_column})"), actual,
-                 "the database, read-only session", same=lambda _e, _a, t=t: _agrees(before[t], answers[t], after[t]))
+    if not any(after[k][t] for k in SERVED for t in tables):
+        pytest.skip(f"no known table has a row in {s.status_table} or {s.health_table}: nothing to compare "
+                    "(the freshness test says why)")
+    d = diagnose("the read contracts of each known table versus the newest snapshot rows")
+    for k in SERVED:
+        snapshot = s.status_table if k == "status" else s.health_table
+        source = (f"the newest {snapshot} row, read-only session "
+                  f"[{environment.source('data.status_payload_column' if k == 'status' else 'data.health_table')}]")
+        for t in tables:
+            answer, row = answers[endpoint_path(t, k)], after[k][t]
+            if isinstance(answer, Problem):
+                raise answer  # no answer to judge: not run
+            if agree(k, t):
+                continue
+            if row is None:
+                d.mismatch(f"{t} /{k}", Said(f"404 (no row in {snapshot})"), Said(describe(answer)), source)
+                continue
+            body = _body(answer)
+            if body is None:
+                d.mismatch(f"{t} /{k}", Said("200 with a JSON object serving the newest row"),
+                           Said(describe(answer)), source)
+                continue
+            for path, held, served in differences(_held(s, k, t, after), body)[:20]:
+                d.mismatch(f"{t} /{k} {path}", held.isoformat() if isinstance(held, datetime) else held, served,
+                           source)
     d.conclude()

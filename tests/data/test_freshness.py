@@ -5,7 +5,7 @@ a grace: older than interval + warn_grace warns, older than interval + fail_grac
 """
 import pytest
 
-from icepack_verify import TRACKED_WITHIN, Outcome, Said, Warned
+from icepack_verify import TRACKED_WITHIN, Outcome, Said, Warned, relation_kinds
 
 
 class SnapshotsLate(Warned):
@@ -60,4 +60,18 @@ def test_every_tracked_table_is_fresh(environment, phase, per_table, thresholds,
     if d.mismatches:
         d.hint(f"health-sync ({environment.names.health_sync}) stopped collecting these tables: "
                "a catalog listing that lost a namespace, or a collector failing on them? Check its job logs")
+    d.conclude()
+
+
+@pytest.mark.rollback(tier=3)  # not the schema Icepack's startup DDL creates: a migration gone wrong
+def test_snapshot_tables_hold_what_health_sync_writes(environment, database, diagnose):
+    """A materialized view in a snapshot table's place holds what it held when last refreshed: fresh
+    today, frozen from then on. Icepack creates tables (CREATE TABLE IF NOT EXISTS, deployment document,
+    tier 3); a plain view over one shows its rows as they are."""
+    d = diagnose("the snapshot tables")
+    for name, kind in relation_kinds(database).items():
+        d.expect(f"{name} kind", Said("a table (or a plain view over one): what health-sync writes is read"), kind,
+                 f"{environment.source('data.status_table')}; deployment document, Rollback tiers, tier 3 "
+                 "(Icepack creates its tables on startup)", same=lambda _e, a: a in ("table", "partitioned table", "view"),
+                 note=None if kind != "materialized view" else "a materialized view changes only when refreshed")
     d.conclude()

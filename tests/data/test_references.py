@@ -3,7 +3,8 @@ recommendation of each known table is the collected_at of a row of the status sn
 table (not a time the assessment made up, nor another table's)."""
 import pytest
 
-from icepack_verify import Said, aware_timestamp, collected_near, describe, endpoint_path, resolves
+from icepack_verify import (TRACKED_WITHIN, Said, aware_timestamp, collected_near, dangling_assessments, describe,
+                            endpoint_path, resolves)
 
 ASSESSMENTS = ("health", "maintenance/recommendation")
 BASED_ON = "status_collected_at"
@@ -43,4 +44,21 @@ def test_assessments_name_a_collected_status(environment, api, database, diagnos
                      f"{environment.source('data.status_table')}: an assessment is made of a collected status",
                      same=lambda _e, _a, i=instant, c=collected: resolves(i, c),
                      note=f"no row of {table} collected at that instant")
+    d.conclude()
+
+
+@pytest.mark.rollback(tier=1)  # health-sync (Icepack's image) assessed a status it never collected
+def test_every_assessment_row_names_a_collected_status(environment, database, diagnose):
+    """Every table's newest health row, not only the known tables': a health row for a table nobody
+    collects, or one naming an instant no status row of its table has, is an assessment of nothing."""
+    s = environment.data
+    dangling = dangling_assessments(database, TRACKED_WITHIN)
+    if dangling:  # health-sync may commit a run's health rows before its status rows: read once more
+        dangling = dangling_assessments(database, TRACKED_WITHIN)
+    d = diagnose(f"table {s.health_table} versus {s.status_table}")
+    for row in dangling:
+        d.mismatch(f"{row['table']} newest {s.health_based_on_column} (assessed {row['assessed_at'].isoformat()})",
+                   Said(f"the {s.status_time_column} of a {s.status_table} row of {row['table']}"),
+                   row["based_on"].isoformat(), f"{environment.source('data.health_based_on_column')}: "
+                   "an assessment is made of a collected status", note=f"no row of {row['table']} collected then")
     d.conclude()

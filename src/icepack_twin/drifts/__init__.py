@@ -11,11 +11,13 @@ below, listed here explicitly. `equivalent` holds the opposite: healthy environm
 written in another form, which every check must pass (equivalence probes). `generic`
 holds the drifts and probes of the generic mechanisms (release vs live), `references` those of the
 references walk, `framing` those of the framing rules (every answer's HTTP around its body), `live`
-those of the live state of the release's objects and its Helm history.
+those of the live state of the release's objects and its Helm history, `data_generic` those of
+the data mechanisms (the suite's role, the API against the newest rows, cadence).
 """
 from __future__ import annotations
 
-from icepack_twin.drifts import contracts, data, equivalent, framing, generic, infra, live, references, smoke
+from icepack_twin.drifts import (contracts, data, data_generic, equivalent, framing, generic, infra, live,
+                                   references, smoke)
 from icepack_twin.drifts.base import Drift
 
 
@@ -30,7 +32,7 @@ def _catalogue(*groups: list[Drift]) -> dict[str, Drift]:
 
 CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS, generic.DRIFTS, equivalent.DRIFTS,
                        generic.PROBES, references.DRIFTS, references.PROBES, framing.DRIFTS, framing.PROBES,
-                       live.DRIFTS, live.PROBES)
+                       live.DRIFTS, live.PROBES, data_generic.DRIFTS, data_generic.PROBES)
 
 
 def lookup(names: list[str]) -> list[Drift]:

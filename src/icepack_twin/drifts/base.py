@@ -18,6 +18,7 @@ class Drift:
     values: Callable[[dict], None] | None = None
     objects: Callable[[Objects], None] | None = None
     behaviour: Callable[[Behaviour], None] | None = None
+    mutations: tuple[dict, ...] = ()  # mutation-layer edits (each `Mutation.as_json()`): the rows and the database
 
 
 class DriftList(list):

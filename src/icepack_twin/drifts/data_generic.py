@@ -1,0 +1,72 @@
+"""Drifts only the generic data mechanisms catch, and the forms they must take as equal.
+
+* the suite's own role reads and nothing else (tests/data/test_role.py);
+* the API serves the newest rows, every leaf (tests/data/test_api_agrees.py);
+* every newest assessment row names a collected status of its table (tests/data/test_references.py);
+* runs arrive on the health-sync schedule (tests/data/test_cadence.py).
+
+Each is one or more mutation-layer edits (icepack_twin.mutate: `rows`, `database`, `body`), the same
+edits the mutation engine makes, named here as a drift.
+"""
+from __future__ import annotations
+
+from icepack_twin.drifts.base import DriftList
+from icepack_twin.mutate.model import Mutation
+
+DRIFTS = DriftList("data")
+PROBES = DriftList("equivalent")
+STATUS, HEALTH = "table_status_snapshots", "table_health_snapshots"
+
+
+def _database(**change) -> dict:
+    return Mutation("database", "drift", "", change["kind"], change, "").as_json()
+
+
+def _rows(snapshot: str, table: str | None, op: str) -> dict:
+    return Mutation("rows", f"{snapshot}/{table}", "", op, {"snapshot": snapshot, "table": table, "op": op}, "").as_json()
+
+
+def _body(table: str, endpoint: str, path: list, **change) -> dict:
+    route = f"GET /tables/{table.replace('.', '/')}/{endpoint}"
+    return Mutation("body", route, ".".join(map(str, path)), change["op"], {"route": route, "path": path, **change},
+                    "").as_json()
+
+
+# --- the suite's role ------------------------------------------------------------------------------
+DRIFTS.add("suite-role-can-write", "the suite's database role may INSERT into the status table, create in the "
+           "public schema and is a member of a writer role (a DSN that can change what it checks)",
+           mutations=(_database(kind="grant", privilege="INSERT", on="TABLE", object=STATUS),
+                      _database(kind="grant", privilege="CREATE", on="SCHEMA", object="public"),
+                      _database(kind="member", role="icepack_writer")))
+PROBES.add("suite-role-with-session-settings", "the suite's role starts its sessions in another time zone, "
+           "serializable, with a 1 ms statement_timeout (the suite's connection options override it), and NOINHERIT",
+           mutations=(_database(kind="setting", name="timezone", value="Pacific/Kiritimati"),
+                      _database(kind="setting", name="default_transaction_isolation", value="serializable"),
+                      _database(kind="setting", name="statement_timeout", value="1ms"),
+                      _database(kind="role", option="NOINHERIT")))
+
+# --- the API serves the newest rows ------------------------------------------------------------------
+DRIFTS.add("api-rescales-a-nested-value", "/status of sales.orders serves manifests.total_manifest_bytes twice "
+           "what the newest row holds", mutations=(_body("sales.orders", "status", ["manifests", "total_manifest_bytes"],
+                                                         op="scale", factor=2),))
+DRIFTS.add("api-serves-another-assessment", "/health of sales.orders serves an issue's message the newest health "
+           "row does not hold", mutations=(_body("sales.orders", "health", ["issues", 0, "message"], op="alter"),))
+
+# --- the rows ----------------------------------------------------------------------------------
+# Not the known tables: their read contracts stay right; only the tables' rows show it.
+DRIFTS.add("health-row-for-an-untracked-table", "health-sync writes a health row for analytics.sessions_untracked, "
+           "a table it never collects", mutations=(_rows(HEALTH, "analytics.sessions", "untracked-copy"),))
+DRIFTS.add("a-table-collected-every-other-run", "health-sync collects sales.refunds every other run only",
+           mutations=(_rows(STATUS, "sales.refunds", "thin-every-other"),))
+PROBES.add("a-newly-tracked-table", "sales.refunds was first collected by the newest run (no history behind it)",
+           mutations=(_rows(STATUS, "sales.refunds", "thin-newest-only"), _rows(HEALTH, "sales.refunds",
+                                                                                  "thin-newest-only")))
+PROBES.add("snapshot-rows-written-twice", "every table's newest status and health rows are written twice",
+           mutations=(_rows(STATUS, None, "duplicate"), _rows(HEALTH, None, "duplicate")))
+
+# --- what the snapshot tables are -----------------------------------------------------------------
+PROBES.add("snapshot-tables-behind-plain-views", "both snapshot tables are plain views over the tables health-sync "
+           "writes (renamed *_data)", mutations=(_database(kind="view", table=STATUS, materialized=False),
+                                                 _database(kind="view", table=HEALTH, materialized=False)))
+DRIFTS.add("a-table-assessed-every-other-run", "health-sync assesses ops.job_runs every other run only (its status "
+           "every run)", mutations=(_rows(HEALTH, "ops.job_runs", "thin-every-other"),))
