@@ -24,6 +24,15 @@ def test_without_env_it_stops_with_one_line_naming_the_environments():
         f"ERROR: choose an environment with --env: one of dev, local, preprod, prod, stage (from {ROOT / 'environments.toml'})"]
 
 
+def test_collect_only_lists_the_tests_and_judges_nothing(tmp_path):
+    """Listing the tests is not a run: pytest's own exit code, no verdict, no report."""
+    report = tmp_path / "report.json"
+    proc = pytest_cli("--env", "local", "--collect-only", "-q", f"--report-json={report}")
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert "tests/infra/test_api_deployment.py::test_api_deployment_spec" in proc.stdout
+    assert "inconclusive" not in proc.stdout and "icepack-verify" not in proc.stdout and not report.exists()
+
+
 def test_an_unknown_env_stops_with_one_line_naming_the_environments():
     proc = pytest_cli("--env", "nope")
     assert proc.returncode != 0

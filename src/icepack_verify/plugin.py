@@ -225,7 +225,7 @@ def pytest_runtest_makereport(item: pytest.Item, call):
 @pytest.hookimpl(tryfirst=True)  # before junitxml writes its file
 def pytest_sessionfinish(session: pytest.Session) -> None:
     vs = of(session.config)
-    if vs is None:
+    if vs is None or session.config.option.collectonly:  # nothing was judged: no verdict, pytest's own exit code
         return
     with guarded(session.config, "writing the reports"):
         reporting.finish(vs, session)
@@ -233,7 +233,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     vs = of(config)
-    if vs is None:
+    if vs is None or config.option.collectonly:
         return
     with guarded(config, "writing the summary"):
         reporting.terminal(vs, terminalreporter)
