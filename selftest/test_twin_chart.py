@@ -22,7 +22,8 @@ CLIENT_TYPES = {
 VALIDATED = {"Deployment", "Service", "CronJob", "PersistentVolumeClaim", "ServiceAccount", "Secret", "Pod"}
 INFRA = sorted(n for n in CATALOGUE if CATALOGUE[n].suite == "infra")
 NEEDS_INTERNAL_PG = {"postgres-16", "postgres-rolling-update", "pvc-gp2", "postgres-not-ready", "postgres-data-mount-removed",
-                     "postgres-service-deleted"}
+                     "postgres-service-deleted", "postgres-pod-orphaned", "postgres-restarting-repeatedly",
+                     "postgres-service-selects-no-pod", "postgres-service-target-port-undeclared"}
 
 
 def check_objects(objs) -> None:

@@ -7,8 +7,7 @@ read contracts, the readiness and the drain route are always among them, read as
 """
 import pytest
 
-from icepack_verify import Problem
-from icepack_verify.framing import conclude, read_as_json
+from icepack_verify import Problem, conclude, read_as_json
 
 pytestmark = pytest.mark.judges_the_run
 

@@ -3,7 +3,7 @@ Secret, one revision deployed and it is the newest, none left pending, and the p
 (Tier 2's rollback target) kept (icepack_verify.live_state.history_findings)."""
 from __future__ import annotations
 
-from icepack_verify.live_state import history_findings
+from icepack_verify import history_findings
 
 
 def test_helm_history_is_whole_and_has_one_deployed_revision(release_records, release_name, environment, diagnose):

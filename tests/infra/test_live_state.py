@@ -7,10 +7,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from icepack_verify import event_line
-from icepack_verify.live_state import (COMPLETED_POD_CONDITIONS, HEALTHY_CONDITIONS, WRONG_NOW, Release,
-                                       condition_findings, deletion_findings, deployment_findings, node_findings,
-                                       owner_findings, pod_findings, pvc_findings, rollout_complete, wrong_now)
+from icepack_verify import (COMPLETED_POD_CONDITIONS, HEALTHY_CONDITIONS, WRONG_NOW, Release, condition_findings,
+                            deletion_findings, deployment_findings, event_line, node_findings, owner_findings,
+                            pod_findings, pvc_findings, rollout_complete, wrong_now)
 
 KIND_RULES = {"Deployment": deployment_findings, "PersistentVolumeClaim": pvc_findings}
 

@@ -24,7 +24,8 @@ def _now(objs: Objects) -> datetime:
 def _pods(objs: Objects, prefix: str) -> list[dict]:
     pods = [p for p in objs.of_kind("Pod") if p["metadata"]["name"].startswith(prefix + "-")]
     if not pods:
-        raise ValueError(f"no {prefix} pod in this environment")
+        raise ValueError(f"no {prefix} pod in this environment (a Postgres drift needs the internal Postgres: "
+                         "dev, local)")
     return pods
 
 
