@@ -53,11 +53,16 @@ _EXPORTS = {
     "history_findings": "live_state",
     "conclude": "framing", "read_as_json": "framing",
     # equality that means what operators mean
-    "allowed_arches": "semantics", "arn_problems": "semantics", "describe_arches": "semantics",
-    "ecr_registry": "semantics", "effective_resources": "semantics", "image_tag": "semantics",
-    "includes": "semantics", "next_fires": "semantics", "instant": "semantics", "json_media_type": "semantics", "interval": "semantics", "node_arch": "semantics",
-    "only_arch": "semantics", "parse_image": "semantics", "previous_fire": "semantics", "same_image": "semantics",
-    "same_quantity": "semantics", "same_schedule": "semantics", "tls_ports": "semantics", "zone": "semantics",
+    "allowed_arches": "semantics", "describe_arches": "semantics", "includes": "semantics", "instant": "semantics",
+    "json_media_type": "semantics", "node_arch": "semantics", "only_arch": "semantics", "tls_ports": "semantics",
+    # ... each family after its reference implementation
+    "arn_problems": "arns", "parse_arn": "arns",
+    "ecr_registry": "image_references", "image_tag": "image_references", "parse_image": "image_references",
+    "same_image": "image_references",
+    "effective_resources": "quantities", "quantity": "quantities", "same_quantity": "quantities",
+    "interval": "cron_schedules", "next_fires": "cron_schedules", "previous_fire": "cron_schedules",
+    "same_schedule": "cron_schedules", "valid_schedule": "cron_schedules", "zone": "cron_schedules",
+    "Change": "breaking_changes", "breaking_changes": "breaking_changes",
     # the snapshot tables
     "Outcome": "freshness", "Thresholds": "freshness", "newest_row": "freshness",
     "newest_per_table": "freshness", "TRACKED_WITHIN": "freshness", "event_line": "inventory", "newest_status": "freshness", "table_counts": "freshness",

@@ -16,10 +16,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Callable, Literal
 
-from croniter import croniter
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError,
                       model_validator)
 
+from icepack_verify.cron_schedules import valid_schedule
 from icepack_verify.errors import ConfigError
 
 ENV_VARS = {
@@ -48,8 +48,8 @@ def _duration(value: Any) -> timedelta:
 
 
 def _cron(value: str) -> str:
-    if not croniter.is_valid(value):
-        raise ValueError(f"{value!r} is not a cron schedule")
+    if not valid_schedule(value):
+        raise ValueError(f"{value!r} is not a cron schedule (robfig/cron v3, as the CronJob controller reads it)")
     return value
 
 

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 
 DOCKER_HUB = "docker.io"
 LEGACY_DOCKER_HUB = "index.docker.io"
+# Docker Hub's registry endpoint: the host a runtime pulls docker.io from. distribution/reference keeps it
+# as a name of its own; same_image treats it as docker.io, since the same bytes are pulled.
+DOCKER_HUB_ENDPOINT = "registry-1.docker.io"
 NAME_TOTAL_LENGTH_MAX = 255
 DIGEST_HEX_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}  # go-digest's registered algorithms
 
@@ -88,11 +91,15 @@ def same_image(expected: object, actual: object) -> bool:
     digest wins over a tag), else the expected tag or digest pinned: 'postgres:17-alpine' ==
     'docker.io/library/postgres:17-alpine' == 'postgres:17-alpine@sha256:…'; 'x:1@sha256:d' == 'x@sha256:d'."""
     e, a = parse_image(expected), parse_image(actual)
-    if e is None or a is None or (e.registry, e.repository) != (a.registry, a.repository):
+    if e is None or a is None or (_hub(e.registry), e.repository) != (_hub(a.registry), a.repository):
         return False
     if e.digest and a.digest:
         return e.digest == a.digest
     return e.digest is None and e.tag == a.tag
+
+
+def _hub(registry: str) -> str:
+    return DOCKER_HUB if registry == DOCKER_HUB_ENDPOINT else registry
 
 
 def image_tag(image: object) -> str | None:
