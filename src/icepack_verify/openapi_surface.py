@@ -3,9 +3,11 @@ resolved (a later served document cannot change what a recorded one means), and 
 breaking-change surface: paths, methods, and every response property with its type, nested
 ones included ("snapshot.snapshot_count": "integer").
 
-A client of the baseline breaks when a path, an operation or a property it read is gone,
-or when a property's type changed; a body breaks it when it does not validate against the
-recorded schema (icepack_verify.body_schema). Each environment has its own baseline
+A client of the baseline breaks when the served document changed in a way oasdiff's rules call
+breaking (icepack_verify.breaking_changes, on the baseline's document()); a body breaks it when it
+does not validate against the recorded schema (icepack_verify.body_schema). A baseline records its
+operations' parameters and request bodies too ("requests"); one recorded before that is judged on
+the response side only. Each environment has its own baseline
 (tests/contracts/baselines/<env>.json); record one from the environment's served spec,
 seeing what changed, with
 
@@ -86,6 +88,20 @@ def _inlined(doc: dict, schema: dict) -> dict:
     return {**out, "$defs": defs} if defs else out
 
 
+def request_parts(doc: dict) -> dict:
+    """{path: {method: {"parameters": [...], "requestBody": {...}}}}, resolved: what a client sends."""
+    out: dict = {}
+    for path, item in sorted(doc.get("paths", {}).items()):
+        shared = item.get("parameters") or []
+        for method, op in sorted(item.items()):
+            if isinstance(op, dict) and "responses" in op:
+                part = {"parameters": [_inlined(doc, _resolve(doc, p)) for p in [*shared, *(op.get("parameters") or [])]]}
+                if "requestBody" in op:
+                    part["requestBody"] = _inlined(doc, _resolve(doc, op["requestBody"]))
+                out.setdefault(path, {})[method] = part
+    return out
+
+
 def response_schemas(doc: dict) -> dict:
     """{path: {method: {status: the JSON response's schema, resolved}}} (an empty schema where none is documented)."""
     out: dict = {}
@@ -118,6 +134,19 @@ class Baseline:
     surface: dict
     schemas: dict | None = None
     openapi: str = "3.1.0"  # the document's version: 3.0 writes null as `nullable`
+    requests: dict | None = None  # None in a baseline recorded before requests were
+
+    def document(self) -> dict:
+        """The baseline as an OpenAPI document (JSON responses, and requests where recorded), to be
+        compared with a served one by icepack_verify.breaking_changes."""
+        paths: dict = {}
+        for path, methods in (self.schemas or {}).items():
+            for method, statuses in methods.items():
+                op = {"responses": {status: {"content": {"application/json": {"schema": schema}}} if schema else {}
+                                    for status, schema in statuses.items()},  # {}: no JSON body recorded
+                      **((self.requests or {}).get(path, {}).get(method) or {})}
+                paths.setdefault(path, {})[method] = op
+        return {"openapi": self.openapi, "paths": paths}
 
     def schema(self, path: str, method: str, status: int | str) -> dict | None:
         """The recorded schema of one response, or None when the baseline has none for it."""
@@ -126,13 +155,14 @@ class Baseline:
 
 def record_baseline(doc: dict) -> dict:
     """The baseline file's content for a served document."""
-    return {"format": FORMAT, "openapi": str(doc.get("openapi", "3.1.0")), "responses": response_schemas(doc)}
+    return {"format": FORMAT, "openapi": str(doc.get("openapi", "3.1.0")), "responses": response_schemas(doc),
+            "requests": request_parts(doc)}
 
 
 def read_baseline(data: dict) -> Baseline:
     """A baseline file's content: the current format, or a first, surface-only one."""
     if data.get("format") == FORMAT:
-        return Baseline(_surface_of(data["responses"]), data["responses"], data["openapi"])
+        return Baseline(_surface_of(data["responses"]), data["responses"], data["openapi"], data.get("requests"))
     return Baseline(data)
 
 

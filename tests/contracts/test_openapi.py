@@ -6,12 +6,16 @@ suite is read-only) with a bounded, seeded set of positive cases: the spec's exa
 status codes, bodies that match the documented schemas. The spec forbids extra top-level
 keys, so a contract key drift on a tracked table is a finding here as well as in test_keys.
 
-A committed baseline of the spec catches a breaking change: a path, operation or
-response property that clients relied on and that is gone.
+A committed baseline of the spec catches a breaking change as oasdiff's rules judge one: an
+ERR-level change fails, a WARN-level one ("potentially breaking") is a warning.
 """
-from icepack_verify import Said, check_get_operations, removals, surface
+from icepack_verify import Said, Warned, breaking_changes, check_get_operations, removals, surface
 
 CHECKS = "checks: not_a_server_error, status_code_conformance, response_schema_conformance"
+
+
+class PotentiallyBreaking(Warned):
+    """A change oasdiff levels WARN: it may break a client, the document cannot say."""
 
 
 def test_get_operations_conform(openapi_schema, api, diagnose):
@@ -26,7 +30,20 @@ def test_get_operations_conform(openapi_schema, api, diagnose):
 
 def test_no_breaking_change_against_baseline(openapi_document, openapi_baseline, openapi_baseline_path, diagnose):
     d = diagnose("GET /openapi.json")
-    for gone in removals(openapi_baseline.surface, surface(openapi_document)):
-        d.mismatch("breaking change", Said("none against the committed baseline"), Said(gone),
-                   f"the committed baseline {openapi_baseline_path.parent.name}/{openapi_baseline_path.name}")
+    source = f"the committed baseline {openapi_baseline_path.parent.name}/{openapi_baseline_path.name}"
+    if openapi_baseline.schemas is None:  # a first, surface-only baseline: removed or retyped properties only
+        for gone in removals(openapi_baseline.surface, surface(openapi_document)):
+            d.mismatch("breaking change", Said("none against the committed baseline"), Said(gone), source)
+        d.conclude()
+        return
+    changes = breaking_changes(openapi_baseline.document(), openapi_document,
+                               request_side=openapi_baseline.requests is not None)
+    for change in changes:
+        if change.level == "ERR":
+            d.mismatch("breaking change", Said("none against the committed baseline"), Said(str(change)),
+                       f"{source}; oasdiff's rule {change.id}")
     d.conclude()
+    for change in changes:
+        if change.level == "WARN":
+            d.warn(PotentiallyBreaking, f"potentially breaking change against {source}: {change} "
+                                        f"(oasdiff's rule {change.id}, level WARN)")
