@@ -635,3 +635,24 @@ DATA_ALSO_FAILS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, **DATA_ALSO_FAILS.get(d.drift, {})}) for d in DECLARED]
 # --- end of the data block ---
+
+# --- breaking changes as oasdiff judges them (helper "parity", issue 24) -------------------------------
+# The served /openapi.json against the committed baseline: request-side changes fail (only the baseline
+# test sees them: Schemathesis judges responses to positive cases, which the API still answers), a WARN
+# change warns, and changes oasdiff levels INFO pass.
+DECLARED += [
+    Declared("openapi-status-requires-a-query-parameter", {BASELINE: (
+        "GET /tables/{database}/{table}/status added the new required query request parameter as_of",
+        "[new-required-request-parameter, ERR]", "oasdiff's rule new-required-request-parameter")}),
+    Declared("openapi-job-request-requires-a-reason", {BASELINE: (
+        "POST /tables/{database}/{table}/maintenance/jobs added the new required request property reason",
+        "[new-required-request-property, ERR]")}),
+    Declared("openapi-health-status-enum-widened", {}, warns=(
+        "PotentiallyBreaking", "added the enum value \"unknown\" to the response health_status (status 200)",
+        "[response-property-enum-value-added, WARN]")),
+]
+EQUIVALENT += [
+    Equivalent("openapi-optional-query-parameter-added", BASELINE, SPEC),
+    Equivalent("openapi-request-property-made-optional", BASELINE),
+]
+# --- end of the breaking-changes block ---

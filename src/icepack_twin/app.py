@@ -531,6 +531,15 @@ def create_app(store: Store, get_behaviour: Callable[[], Behaviour], tables: lis
         for where, type_ in get_behaviour().openapi_retyped.items():
             component, prop = where.split(".")
             schema["components"]["schemas"][component]["properties"][prop]["type"] = type_
+        for pointer, value in get_behaviour().openapi_edits.items():
+            *parents, last = [p.replace("~1", "/").replace("~0", "~") for p in pointer.lstrip("/").split("/")]
+            node = schema
+            for part in parents:
+                node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+            if isinstance(node, list) and last == "-":
+                node.append(copy.deepcopy(value))
+            else:
+                node[int(last) if isinstance(node, list) else last] = copy.deepcopy(value)
         return schema
 
     app.openapi = openapi

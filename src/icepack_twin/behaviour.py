@@ -36,6 +36,8 @@ class Behaviour:
     unknown_table: Literal["json404", "500", "html"] = "json404"
     openapi_hidden_paths: set[str] = dataclasses.field(default_factory=set)  # paths dropped from /openapi.json
     openapi_retyped: dict[str, str] = dataclasses.field(default_factory=dict)  # "Schema.property" -> new type
+    # "/paths/~1x/get/parameters/-" -> a value set at that JSON pointer of /openapi.json ('-' appends to a list)
+    openapi_edits: dict[str, object] = dataclasses.field(default_factory=dict)
     slow: dict[str, float] = dataclasses.field(default_factory=dict)  # "readyz" or "db.table" (its /status) -> seconds
     api_cached_collected_at: timedelta | None = None  # /status serves a collected_at this much older than the DB row
     # Mutations the running twin applies (each `Mutation.as_json()`, icepack_twin.mutate): every layer that
