@@ -70,7 +70,7 @@ CASES = [
     ("response-property-type-generalized (integer -> number)", doc(), doc(with_prop("id", {"type": "number"})),
      [("response-property-type-generalized", ERR)]),
     ("response-property-type-specialized is INFO (number -> integer)", doc(with_prop("id", {"type": "number"})), doc(), []),
-    ("format changed in a response (int64 -> int32 is not contained... reversed: int32 -> int64 breaks)",
+    ("format widened in a response (int32 -> int64) breaks (isFormatContained, toward the base)",
      doc(with_prop("id", {"type": "integer", "format": "int32"})), doc(with_prop("id", {"type": "integer", "format": "int64"})),
      [("response-property-type-changed", ERR)]),
     ("format narrowed in a response (int64 -> int32) is INFO", doc(with_prop("id", {"type": "integer", "format": "int64"})),
