@@ -12,7 +12,8 @@ def test_irsa_role_arn(objects, environment, diagnose):
     arn = (sa["metadata"].get("annotations") or {}).get(ROLE_ARN)
     d = diagnose(objects.resource("service_account"))
     # IAM is global: no region in the ARN, and the partition is the environment region's.
-    wrong = arn_problems(arn, service="iam", account=environment.account_id, region=None, resource="role")
+    wrong = arn_problems(arn, service="iam", account=environment.account_id, region=None, resource="role",
+                         home_region=environment.region)
     d.expect(f"annotations[{ROLE_ARN}]",
              Said(f"an IAM role ARN of account {environment.account_id} (arn:aws:iam::<account>:role/<name>)"), arn,
              f"{IRSA}; {environment.source('account_id')}", same=lambda *_: not wrong, note="; ".join(wrong) or None)
