@@ -76,6 +76,12 @@ CASES = [
     ("format narrowed in a response (int64 -> int32) is INFO", doc(with_prop("id", {"type": "integer", "format": "int64"})),
      doc(with_prop("id", {"type": "integer", "format": "int32"})), []),
     ("format added in a response is INFO (isFormatContained: to empty)", doc(), doc(with_prop("name", {"type": "string", "format": "uuid"})), []),
+    ("a type removed from a response breaks (typeFormatBreaking toward the base)", doc(),
+     doc(with_prop("id", {"description": "anything"})), [("response-property-type-changed", ERR)]),
+    ("a type added to a response is INFO", doc(with_prop("id", {})), doc(), []),
+    ("anything may become a string in a loosely typed media type (isTypeContained, not strongly typed)",
+     doc(body=body(with_prop("id", {"type": "integer"}), media="text/plain")),
+     doc(body=body(with_prop("id", {"type": "string"}), media="text/plain")), []),
     ("array item type changed", doc(), doc(with_prop("tags", {"type": "array", "items": {"type": "integer"}})),
      [("response-property-type-changed", ERR)]),
     ("additionalProperties value type changed", doc(with_prop("m", {"type": "object", "additionalProperties": {"type": "string"}})),
@@ -157,6 +163,9 @@ CASES = [
     ("request-property-removed", doc(body=body(OBJ)), doc(body=body(with_prop("name", None))), [("request-property-removed", WARN)]),
     ("request-property-type-changed", doc(body=body(OBJ)), doc(body=body(with_prop("id", {"type": "string"}))),
      [("request-property-type-changed", ERR)]),
+    ("a type added to a request property breaks", doc(body=body(with_prop("id", {}))), doc(body=body(OBJ)),
+     [("request-property-type-changed", ERR)]),
+    ("a type removed from a request property is INFO", doc(body=body(OBJ)), doc(body=body(with_prop("id", {}))), []),
     ("request-property-type-generalized is INFO", doc(body=body(OBJ)), doc(body=body(with_prop("id", {"type": "number"}))), []),
     ("request format narrowed (int64 -> int32) breaks", doc(body=body(with_prop("id", {"type": "integer", "format": "int64"}))),
      doc(body=body(with_prop("id", {"type": "integer", "format": "int32"}))), [("request-property-type-changed", ERR)]),
@@ -209,3 +218,22 @@ def test_messages_say_what_changed_where():
 def test_a_comparison_never_raises(junk):
     for base, revision in ((junk, doc()), (doc(), junk), (junk, junk)):
         assert isinstance(breaking_changes(base, revision), list)
+
+
+def test_a_recorded_baseline_compares_equal_to_its_document():
+    """The suite compares the baseline's document() with the served one: recording loses nothing it judges."""
+    from icepack_verify.openapi_surface import read_baseline, record_baseline
+
+    served = {**doc({"$ref": "#/components/schemas/O"}, body=body({"$ref": "#/components/schemas/O"}),
+                    params=[{"$ref": "#/components/parameters/Q"}]),
+              "components": {"schemas": {"O": OBJ}, "parameters": {"Q": {"name": "q", "in": "query", "required": True,
+                                                                          "schema": {"type": "string"}}}}}
+    baseline = read_baseline(record_baseline(served))
+    assert breaking_changes(baseline.document(), served) == []
+    changed = copy.deepcopy(served)
+    changed["components"]["parameters"]["Q"]["schema"] = {"type": "integer"}
+    assert [c.id for c in breaking_changes(baseline.document(), changed)] == ["request-parameter-type-changed"]
+    surface_only = read_baseline({"format": "icepack-verify OpenAPI baseline 2", "openapi": "3.1.0",
+                                  "responses": record_baseline(served)["responses"]})
+    assert surface_only.requests is None  # recorded before requests were: judged on the response side only
+    assert breaking_changes(surface_only.document(), changed, request_side=False) == []

@@ -161,15 +161,17 @@ class _Comparison:
             return False
         new, old = (rt, bt) if request else (bt, rt)  # 'to' and 'from' of the evaluated direction
         new_format, old_format = (rf, bf) if request else (bf, rf)
+        # No type toward which it is evaluated: any value is valid there (not breaking). No type on the
+        # other side: a constraint that appears in a request or disappears in a response (breaking).
         type_breaking = bt != rt and bool(new) and not (
-            _covered(old, new) or (not strongly_typed and new <= {"string"}))
-        if bt != rt and not old:  # a type constraint appears (request) or disappears (response)
-            type_breaking = bool(new) and (request or not rt)
+            old and (_covered(old, new) or (not strongly_typed and new <= {"string"})))
         format_breaking = bf != rf and not _format_contained(new, new_format, old_format)
         if not (type_breaking or format_breaking):
             return False
         widened = not request and bt != rt and _covered(bt, rt)
-        show = lambda t, f: ("|".join(sorted(t)) or "any") + (f" ({f})" if f else "")
+
+        def show(types: frozenset, format_: str) -> str:
+            return ("|".join(sorted(types)) or "any") + (f" ({format_})" if format_ else "")
         self.add(f"{idp}-type-{'generalized' if widened else 'changed'}", ERR, op,
                  f"{'request' if request else 'response'} changed types: {what} "
                  f"{show(bt, bf)} -> {show(rt, rf)}{where}")
