@@ -202,7 +202,8 @@ class _Comparison:
                                 strongly_typed=strongly_typed)
                 continue
             bc, rc = [_canonical(m) for m in bm], [_canonical(m) for m in rm]
-            for change, members in (("added", [c for c in rc if c not in bc]), ("removed", [c for c in bc if c not in rc])):
+            for change, members in (("added", [c for c in rc if c not in bc]),
+                                    ("removed", [c for c in bc if c not in rc])):
                 level = levels.get((key, change))
                 if level and members:
                     self.add(f"{idp}-{key.lower().replace('of', '-of')}-{change}", level, op,
@@ -222,11 +223,13 @@ class _Comparison:
                 continue
             if request:
                 if name not in bp and name in rreq:
-                    self.add("new-required-request-property", ERR, op, f"added the new required request property {path}{where}")
+                    self.add("new-required-request-property", ERR, op,
+                             f"added the new required request property {path}{where}")
                 elif name in bp and name not in rp:
                     self.add("request-property-removed", WARN, op, f"removed the request property {path}{where}")
                 elif name in bp and name in rreq and name not in breq:
-                    self.add("request-property-became-required", ERR, op, f"the request property {path} became required{where}")
+                    self.add("request-property-became-required", ERR, op,
+                             f"the request property {path} became required{where}")
             else:
                 if name in bp and name not in rp:
                     required = name in breq
@@ -234,7 +237,8 @@ class _Comparison:
                              ERR if required else WARN, op,
                              f"response lost properties: {path} ({'required' if required else 'optional'}){where}")
                 elif name in rp and name in breq and name not in rreq:
-                    self.add("response-property-became-optional", ERR, op, f"the response property {path} became optional{where}")
+                    self.add("response-property-became-optional", ERR, op,
+                             f"the response property {path} became optional{where}")
             if name in bp and name in rp:
                 self.schema(bp[name], rp[name], request=request, op=op, where=where, prop=path, depth=depth + 1,
                             root=root, strongly_typed=strongly_typed)
@@ -249,12 +253,19 @@ class _Comparison:
         for media in b:
             if media in r:
                 pairs.append((media, media))
+                continue
+            # oasdiff pairs a removed media type with an added related one ('json' and 'problem+json')
+            taken = {paired for _, paired in pairs}
+            other = next((m for m in r if m not in b and m not in taken
+                          and (_contained(media, m) or _contained(m, media))), None)
+            if other:
+                pairs.append((media, other))
             else:
-                other = next((m for m in r if m not in b and (_contained(media, m) or _contained(m, media))), None)
-                (pairs.append((media, other)) if other else unmatched.append(media))
+                unmatched.append(media)
         for media in unmatched:
             if request:
-                self.add("request-body-media-type-removed", ERR, op, f"removed the media type {media} from the request body")
+                self.add("request-body-media-type-removed", ERR, op,
+                         f"removed the media type {media} from the request body")
             else:
                 self.add("response-media-type-removed", ERR, op, f"removed the media type {media}{where}")
         for bm, rm in pairs:
@@ -265,7 +276,8 @@ class _Comparison:
             if not request and bs and not rs:
                 self.add("response-body-media-type-schema-removed", WARN, op, f"removed the schema of {bm}{where}")
             if isinstance(bs, dict) and isinstance(rs, dict):
-                self.schema(bs, rs, request=request, op=op, where=f" in {rm}{where}" if rm != "application/json" else where,
+                in_media = f" in {rm}{where}" if rm != "application/json" else where
+                self.schema(bs, rs, request=request, op=op, where=in_media,
                             strongly_typed=_json(rm))
 
     def parameters(self, path_b: str, path_r: str, bi: dict, ri: dict, bo: dict, ro: dict, op: str) -> None:
@@ -276,7 +288,8 @@ class _Comparison:
                 p = doc.resolve(p)
                 if not isinstance(p.get("name"), str):
                     continue
-                key = (p.get("in"), names.index(p["name"]) if p.get("in") == "path" and p["name"] in names else p["name"])
+                by_position = p.get("in") == "path" and p["name"] in names  # oasdiff matches path parameters by place
+                key = (p.get("in"), names.index(p["name"]) if by_position else p["name"])
                 out[key] = p
             return out
         bp, rp = params(self.base, path_b, bi, bo), params(self.rev, path_r, ri, ro)
@@ -315,7 +328,8 @@ class _Comparison:
         for status in sorted(b, key=str):
             if str(status) not in {str(s) for s in r}:
                 if re.fullmatch(r"2\d\d", str(status)):
-                    self.add("response-success-status-removed", ERR, op, f"removed the success response with the status {status}")
+                    self.add("response-success-status-removed", ERR, op,
+                             f"removed the success response with the status {status}")
                 continue
             rs = next(v for s, v in r.items() if str(s) == str(status))
             self.content(self.base.resolve(b[status]).get("content"), self.rev.resolve(rs).get("content"),

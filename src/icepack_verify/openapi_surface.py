@@ -95,7 +95,8 @@ def request_parts(doc: dict) -> dict:
         shared = item.get("parameters") or []
         for method, op in sorted(item.items()):
             if isinstance(op, dict) and "responses" in op:
-                part = {"parameters": [_inlined(doc, _resolve(doc, p)) for p in [*shared, *(op.get("parameters") or [])]]}
+                parameters = [*shared, *(op.get("parameters") or [])]
+                part = {"parameters": [_inlined(doc, _resolve(doc, p)) for p in parameters]}
                 if "requestBody" in op:
                     part["requestBody"] = _inlined(doc, _resolve(doc, op["requestBody"]))
                 out.setdefault(path, {})[method] = part
