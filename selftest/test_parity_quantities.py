@@ -52,3 +52,14 @@ def test_same_quantity(a, b):
 @pytest.mark.parametrize("a, b", [("1", "1001m"), ("1Gi", "1G"), ("1", " 1"), ("1", None), (None, None), (True, "1")])
 def test_not_the_same_quantity(a, b):
     assert not same_quantity(a, b)
+
+
+def test_a_number_in_settings_is_its_quantity():
+    """environments.toml may write `cpu = 0.25`: read as '0.25', equal to the API server's '250m'."""
+    from icepack_verify.environments import Resources
+
+    assert same_quantity(Resources(cpu=0.25, memory="256Mi").cpu, "250m")
+    assert Resources(cpu=2, memory="1Gi").cpu == "2"
+    for bad in (" 1", "1 Gi", True, "lots"):
+        with pytest.raises(ValueError, match="is not a Kubernetes quantity"):
+            Resources(cpu=bad, memory="1Gi")

@@ -20,6 +20,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
                       model_validator)
 
 from icepack_verify.cron_schedules import valid_schedule
+from icepack_verify.quantities import quantity, quantity_text
 from icepack_verify.errors import ConfigError
 
 ENV_VARS = {
@@ -45,6 +46,13 @@ def _duration(value: Any) -> timedelta:
         return timedelta(**{unit: float(match[1])})
     except OverflowError:
         raise ValueError(f"{value!r} is too long a duration") from None
+
+
+def _quantity(value: object) -> str:
+    """A resource quantity in settings: a string, or a TOML number (0.25 is '0.25')."""
+    if quantity(value) is None:
+        raise ValueError(f"{value!r} is not a Kubernetes quantity (apimachinery's grammar: '250m', '1Gi', 0.25)")
+    return quantity_text(value)
 
 
 def _cron(value: str) -> str:
@@ -115,6 +123,7 @@ Duration = Annotated[timedelta, BeforeValidator(_duration)]
 Timeout = Annotated[Duration, _bounded(timedelta(seconds=1), timedelta(minutes=5))]
 Grace = Annotated[Duration, _bounded(timedelta(0), timedelta(days=1))]
 Cron = Annotated[str, AfterValidator(_cron)]
+Quantity = Annotated[str, BeforeValidator(_quantity)]
 Identifier = Annotated[str, AfterValidator(_identifier)]
 TableRef = Annotated[str, AfterValidator(_table_ref)]
 AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
@@ -127,8 +136,8 @@ class _Model(BaseModel):
 # --- expectations (the deployment document's infrastructure inventory) ----------------
 
 class Resources(_Model):
-    cpu: str
-    memory: str
+    cpu: Quantity
+    memory: Quantity
 
 
 Port = Annotated[Count, Field(ge=1, le=65535)]

@@ -24,14 +24,19 @@ _QUANTITY = re.compile(r"([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei
                        re.ASCII)
 
 
+def quantity_text(value: object) -> str | None:
+    """A quantity as written: a string as is, a number (not a boolean) as its shortest decimal
+    (0.1 is '0.1', 2.0 is '2'); None for anything else."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
+    return value if isinstance(value, str) else None
+
+
 def quantity(value: object) -> Decimal | None:
     """The value the API server stores for a quantity, or None when it is not one."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        value = repr(value)  # the shortest decimal that is this number: 0.1 is '0.1'
-        value = value[:-2] if value.endswith(".0") else value
-    m = _QUANTITY.fullmatch(value) if isinstance(value, str) else None
+    value = quantity_text(value)
+    m = _QUANTITY.fullmatch(value) if value is not None else None
     if m is None:
         return None
     sign, number, suffix = m.groups()
