@@ -9,3 +9,19 @@ def twin(tmp_path_factory):
     handle = Twin(tmp_path_factory.mktemp("twin"))
     yield handle
     handle.close()
+
+
+@pytest.fixture(scope="module")
+def proxied_twin(tmp_path_factory):
+    """A twin behind its fault proxies (icepack_twin.faults), one per test module: the fault tests
+    spoil its answers, so it is never the session's shared twin."""
+    handle = Twin(tmp_path_factory.mktemp("proxied-twin"), extra=("--proxy",))
+    yield handle
+    handle.close()
+
+
+@pytest.fixture
+def faults(proxied_twin):
+    """`faults(api={...}, kube={...}, postgres={...})` sets the proxies' faults for this test; cleared after it."""
+    yield proxied_twin.set_faults
+    proxied_twin.set_faults()

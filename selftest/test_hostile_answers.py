@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from harness import EXPECTATIONS, ROOT, SuiteRun, Twin, function_id
+from harness import EXPECTATIONS, ROOT, SuiteRun, function_id
 from measured import run_measured
 
 STATUS = "/tables/analytics/events/status"  # local's first known table
@@ -31,29 +31,14 @@ CRASH_SIGNS = ("Traceback", "INTERNALERROR", "RecursionError", "site-packages")
 PEAK_MIB = 300
 
 
-@pytest.fixture(scope="module")
-def twin(tmp_path_factory):
-    t = Twin(tmp_path_factory.mktemp("hostile-twin"), extra=("--proxy",))
-    yield t
-    t.close()
-
-
-@pytest.fixture
-def faults(twin):
-    def put(**targets):
-        twin.set_faults(**targets)
-    yield put
-    twin.set_faults()
-
-
-def run(twin, *paths: str, **environ: str) -> SuiteRun:
+def run(proxied_twin, *paths: str, **environ: str) -> SuiteRun:
     """The suite (these paths, or all of it) against the twin, as Twin.run_suite, its peak memory
     measured; asserts it did not crash."""
-    report = twin.state_dir / "hostile-report.json"
+    report = proxied_twin.state_dir / "hostile-report.json"
     report.unlink(missing_ok=True)
     measured = run_measured([sys.executable, "-m", "pytest", "--env", "local", "-p", "no:cacheprovider", "-q",
                              "--report-json", str(report), *EXPECTATIONS, *(paths or ("tests",))],
-                            cwd=ROOT, env=twin.environ(**environ), timeout=240)
+                            cwd=ROOT, env=proxied_twin.environ(**environ), timeout=240)
     assert report.exists(), f"no JSON report written:\n{measured.output[-3000:]}"
     summary = json.loads(report.read_text())
     result = SuiteRun(measured.returncode, summary.get("results", []), measured.output, summary)
@@ -99,11 +84,11 @@ def others_ran(result: SuiteRun, *suites: str) -> None:
     ("deep", "answered JSON nested deeper than 64 levels (over 10,000): not parsed"),
     ("cut", "(RemoteProtocolError: the connection broke mid-answer)"),
 ])
-def test_an_unreadable_contract_answer_is_one_sentence_and_not_judged(twin, faults, fault, words):
+def test_an_unreadable_contract_answer_is_one_sentence_and_not_judged(proxied_twin, faults, fault, words):
     faults(api={fault: STATUS})
-    result = run(twin, "tests/contracts", "tests/infra")
+    result = run(proxied_twin, "tests/contracts", "tests/infra")
     message = said(result, KEYS)
-    assert f"API {twin.state['api_url']}" in message and words in message, result.explain()
+    assert f"API {proxied_twin.state['api_url']}" in message and words in message, result.explain()
     assert "not valid JSON" not in message  # never judged as what the API serves
     assert passed(result, "tests/contracts/test_keys.py::test_top_level_keys"), "the other tables' contracts ran"
     others_ran(result, "infra")
@@ -116,17 +101,17 @@ def test_an_unreadable_contract_answer_is_one_sentence_and_not_judged(twin, faul
     ("not_finite", "not valid JSON: the number 1e400 is not finite (JSON numbers are finite)"),
     ("bad_utf8", "not valid JSON: not UTF-8: byte 0xff cannot start or continue a character"),
 ])
-def test_an_invalid_value_the_api_serves_is_a_contract_finding(twin, faults, fault, words):
+def test_an_invalid_value_the_api_serves_is_a_contract_finding(proxied_twin, faults, fault, words):
     faults(api={fault: STATUS})
-    result = run(twin, "tests/contracts")
+    result = run(proxied_twin, "tests/contracts")
     assert result.returncode == 1 and result.summary["verdict"] == "unsafe", result.explain()
     assert words in result.messages(KEYS), result.explain()
     assert result.summary["rollback_tier"] == 1, result.summary  # the contract is what broke
 
 
-def test_a_gzip_bomb_on_the_readiness_route_is_said_there_and_the_run_goes_on(twin, faults):
+def test_a_gzip_bomb_on_the_readiness_route_is_said_there_and_the_run_goes_on(proxied_twin, faults):
     faults(api={"gzip_bomb": "/readyz"})
-    result = run(twin)
+    result = run(proxied_twin)
     assert "once decoded, over the 10,485,760-byte cap" in said(result, READYZ), result.explain()
     assert "preflight: Icepack API: reachable" in result.output  # something answered: the probe does not judge bodies
     others_ran(result, "contracts", "infra", "data")
@@ -135,11 +120,11 @@ def test_a_gzip_bomb_on_the_readiness_route_is_said_there_and_the_run_goes_on(tw
     not_evidence(result, READYZ)
 
 
-def test_deep_nesting_where_schemathesis_reads_is_one_sentence_not_a_recursion_error(twin, faults):
+def test_deep_nesting_where_schemathesis_reads_is_one_sentence_not_a_recursion_error(proxied_twin, faults):
     """/readyz is judged by its status alone (the document asks 200 of it), so its body is read only
     by the spec-driven checks: Schemathesis parses answers itself, after the client's bounds."""
     faults(api={"deep": "/readyz"})
-    result = run(twin, "tests/contracts/test_openapi.py", "tests/smoke/test_readiness.py")
+    result = run(proxied_twin, "tests/contracts/test_openapi.py", "tests/smoke/test_readiness.py")
     operations = "tests/contracts/test_openapi.py::test_get_operations_conform"
     assert "GET /readyz answered JSON nested deeper than 64 levels" in said(result, operations), result.explain()
     assert passed(result, READYZ)  # a 200 is what the document asks of it
@@ -160,9 +145,9 @@ def test_deep_nesting_where_schemathesis_reads_is_one_sentence_not_a_recursion_e
     ("bad_gzip", "could not list: answered a body whose content-encoding does not decode"),
     ("cut", "could not list: unreachable (ProtocolError)"),
 ])
-def test_one_kind_answered_badly_is_that_kind_only(twin, faults, fault, words):
+def test_one_kind_answered_badly_is_that_kind_only(proxied_twin, faults, fault, words):
     faults(kube={fault: KEDA})
-    result = run(twin, "tests/infra", "tests/smoke/test_readiness.py")
+    result = run(proxied_twin, "tests/infra", "tests/smoke/test_readiness.py")
     assert words in said(result, WORKER), result.explain()
     assert "ScaledJobs in namespace icepack" in said(result, WORKER)  # names what could not be read
     assert passed(result, API_DEPLOYMENT), "the snapshot was still taken for the other kinds"
@@ -171,9 +156,9 @@ def test_one_kind_answered_badly_is_that_kind_only(twin, faults, fault, words):
     not_evidence(result, WORKER)
 
 
-def test_every_list_deep_is_kubernetes_down_in_one_sentence(twin, faults):
+def test_every_list_deep_is_kubernetes_down_in_one_sentence(proxied_twin, faults):
     faults(kube={"deep": "/ap"})  # /api/v1/... and /apis/...: every list
-    result = run(twin, "tests/infra", "tests/smoke/test_readiness.py")
+    result = run(proxied_twin, "tests/infra", "tests/smoke/test_readiness.py")
     assert result.returncode == 75 and result.summary["verdict"] == "inconclusive", result.explain()
     assert "preflight: Kubernetes: DOWN" in result.output and "could not read any list" in result.output
     assert passed(result, READYZ)
@@ -181,17 +166,17 @@ def test_every_list_deep_is_kubernetes_down_in_one_sentence(twin, faults):
 
 @pytest.mark.parametrize("kubeconfig", ["- a list\n- not a kubeconfig\n",
                                         "users: 5\ncontexts: [3, {context: 1}]\nclusters: {}\n"])
-def test_a_hostile_kubeconfig_is_one_sentence(twin, tmp_path, kubeconfig):
+def test_a_hostile_kubeconfig_is_one_sentence(proxied_twin, tmp_path, kubeconfig):
     path = tmp_path / "kubeconfig"
     path.write_text(kubeconfig)
-    result = run(twin, "tests/infra/test_worker.py", "tests/smoke/test_readiness.py", KUBECONFIG=str(path))
+    result = run(proxied_twin, "tests/infra/test_worker.py", "tests/smoke/test_readiness.py", KUBECONFIG=str(path))
     assert f"preflight: Kubernetes: DOWN, Kubernetes: kubeconfig {path} is unusable: " in result.output, result.output
     assert passed(result, READYZ)
 
 
 # --- the database ---------------------------------------------------------------------------------
 
-def test_a_database_session_closed_mid_run_says_so_from_every_query(twin):
+def test_a_database_session_closed_mid_run_says_so_from_every_query(proxied_twin):
     """A real session, closed by the server (pg_terminate_backend, as a failover or an operator
     does): the query that meets it and every later one raise Unreachable at once."""
     import psycopg
@@ -201,7 +186,7 @@ def test_a_database_session_closed_mid_run_says_so_from_every_query(twin):
     from icepack_verify.database import Database
     from icepack_verify.errors import Unreachable
 
-    dsn = twin.state["database_url"]
+    dsn = proxied_twin.state["database_url"]
     db = Database.connect(environments.load(ROOT / "environments.toml", "local", {}), dsn)
     try:
         pid = db.one(sql.SQL("SELECT pg_backend_pid() AS pid"))["pid"]

@@ -183,3 +183,43 @@ def test_the_summary_tells_catches_by_verdict():
     assert "caught as unsafe 2 (an observation); as inconclusive 1 (no observation: a weaker catch)" in text
     assert "caught only as not unsafe (1" in text and "kube:X/3::op  (inconclusive: failure 3)" in text
     assert "kube:X/1::op  (" not in text
+
+
+def _collected(*args: str) -> tuple[int, set[str], str]:
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--env", "local", "-m", "not mutating", "-p",
+                           "no:cacheprovider", "--collect-only", "-q", *args, "tests"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return proc.returncode, {line for line in proc.stdout.splitlines() if line.startswith("tests/")}, proc.stderr
+
+
+def test_the_selection_keeps_the_tests_that_use_the_layers_fixtures():
+    """--mutation-reads keeps a test when its fixture closure holds one of the fixtures (the Kubernetes
+    API's `cluster`: the infra tests); a name no test uses is one sentence, never a run of nothing."""
+    select = ("-p", "icepack_twin.mutate.suite_server")
+    _, every, _ = _collected()
+    _, kube, _ = _collected(*select, "--mutation-reads=" + ",".join(engine.READS["kube"]))
+    _, api_db, _ = _collected(*select, "--mutation-reads=" + ",".join(engine.READS["rows"]))
+    assert kube and kube < every and all(t.startswith("tests/infra/") for t in kube), sorted(every - kube)[:5]
+    assert api_db < every and not api_db & kube and any(t.startswith("tests/data/") for t in api_db)
+    code, _, said = _collected(*select, "--mutation-reads=no_such_fixture")
+    assert code == 4 and "no_such_fixture: no test uses these fixtures" in said and "Traceback" not in said, said
+
+
+def test_a_selective_run_judges_as_the_whole_suite(twin):
+    """A kube and a body mutation, each judged with only the tests its layer can reach and with the
+    whole suite: the same outcome and the same failing tests (the full proof is a seeded sample, README)."""
+    twin.configure("local")
+    worlds = {name: twin.world(name) for name in ("kube", "body")}
+    by_layer = engine.generate(worlds, ["kube", "body"])
+    picked = [next(m for m in by_layer["kube"] if m.id == "kube:Deployment/icepack-api:spec.replicas:scale-x2"),
+              next(m for m in by_layer["body"] if m.id == "body:GET /tables/ops/audit_log/status:derived.avg_file_bytes:remove")]
+    judged = {}
+    try:
+        for select in (True, False):
+            worker = engine._Worker(twin, engine.Options(suite_dir=ROOT, preload=False, select=select), "selftest")
+            judged[select] = [worker.judge(m, []) for m in picked]
+    finally:
+        twin.configure("local")
+    for selective, whole in zip(judged[True], judged[False]):
+        assert selective["outcome"] == whole["outcome"] == "caught", (selective, whole)
+        assert selective["details"]["failed"] == whole["details"]["failed"], (selective, whole)

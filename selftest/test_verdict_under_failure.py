@@ -9,27 +9,14 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from harness import EXPECTATIONS, Twin, edited_environments
+from harness import EXPECTATIONS, edited_environments
 
 DEPLOYMENTS = "/apis/apps/v1/namespaces/icepack/deployments"
 
 
-@pytest.fixture(scope="module")
-def twin(tmp_path_factory):
-    t = Twin(tmp_path_factory.mktemp("verdict-twin"), extra=("--proxy",))
-    yield t
-    t.close()
-
-
-@pytest.fixture
-def faults(twin):
-    yield twin.set_faults
-    twin.set_faults()
-
-
-def run(twin, tmp_path, *args, paths=("tests",)):
+def run(proxied_twin, tmp_path, *args, paths=("tests",)):
     junit = tmp_path / "junit.xml"
-    result = twin.run_suite("local", *EXPECTATIONS, f"--junitxml={junit}", *args, paths=paths)
+    result = proxied_twin.run_suite("local", *EXPECTATIONS, f"--junitxml={junit}", *args, paths=paths)
     assert result.summary, f"no JSON report written:\n{result.output[-2000:]}"
     result.junit = {p.get("name"): p.get("value") for p in ET.parse(junit).getroot().iter("property")}
     return result
@@ -51,11 +38,11 @@ def said_once(result, start: str) -> str:
     return lines[0]
 
 
-def test_a_database_that_stops_answering_mid_run_is_one_cause_not_a_rollback(twin, faults, tmp_path):
+def test_a_database_that_stops_answering_mid_run_is_one_cause_not_a_rollback(proxied_twin, faults, tmp_path):
     """Was: unsafe, "Tier 1: flip image_tag back" for a database that went silent after the login."""
     faults(postgres={"stall_after_bytes": 3000})
     env_file = edited_environments(tmp_path, ('db_statement_timeout = "15s"', 'db_statement_timeout = "2s"'))
-    result = run(twin, tmp_path, f"--environments={env_file}", paths=("tests/data", "tests/contracts"))
+    result = run(proxied_twin, tmp_path, f"--environments={env_file}", paths=("tests/data", "tests/contracts"))
     inconclusive(result)
     taken = [r["test"] for r in result.results if r.get("dependency") == "database"]
     line = said_once(result, "not run: database failed mid-run: ")
@@ -63,10 +50,10 @@ def test_a_database_that_stops_answering_mid_run_is_one_cause_not_a_rollback(twi
     assert any(r["outcome"] == "passed" and r["test"].startswith("tests/contracts/") for r in result.results)
 
 
-def test_a_kubernetes_list_that_keeps_failing_is_not_run_not_a_rollback(twin, faults, tmp_path):
+def test_a_kubernetes_list_that_keeps_failing_is_not_run_not_a_rollback(proxied_twin, faults, tmp_path):
     """Was: unsafe with a rollback tier for Deployments the suite never saw."""
     faults(kube={"unavailable": DEPLOYMENTS})  # every list of Deployments: 503, retried, then given up
-    result = run(twin, tmp_path, paths=("tests/infra",))
+    result = run(proxied_twin, tmp_path, paths=("tests/infra",))
     inconclusive(result)
     line = said_once(result, "not run: Kubernetes failed mid-run: Deployments in namespace icepack: could not list")
     taken = [r["test"] for r in result.results if r.get("dependency") == "Kubernetes"]
@@ -80,9 +67,9 @@ def test_a_kubernetes_list_that_keeps_failing_is_not_run_not_a_rollback(twin, fa
     ("kube", "malformed", DEPLOYMENTS),                    # was INTERNALERROR: a list that is not JSON
     ("kube", "truncate", "/api/v1/namespaces/icepack/pods"),  # ... or is cut short
 ])
-def test_a_malformed_answer_in_the_preflight_or_the_snapshot_is_not_a_crash(twin, faults, tmp_path, target, fault, path):
+def test_a_malformed_answer_in_the_preflight_or_the_snapshot_is_not_a_crash(proxied_twin, faults, tmp_path, target, fault, path):
     faults(**{target: {fault: path}})
-    result = run(twin, tmp_path, paths=("tests/infra", "tests/smoke/test_readiness.py"))
+    result = run(proxied_twin, tmp_path, paths=("tests/infra", "tests/smoke/test_readiness.py"))
     inconclusive(result)
     dependency = {"api": "Icepack API", "kube": "Kubernetes"}[target]
     line = said_once(result, f"not run: {dependency} ")  # down at the start, or failed mid-run: one cause either way

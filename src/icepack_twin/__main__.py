@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     mut.add_argument("--no-preload", action="store_true",
                      help="start every suite run from scratch instead of forking it from a process with the suite's "
                           "libraries imported (slower; the same judgement)")
+    mut.add_argument("--whole-suite", action="store_true",
+                     help="run every test for every mutation, not only the tests that use what its layer changes "
+                          "(the Kubernetes API, the Icepack API, the database)")
     mut.add_argument("--fail-on-survivor", action="store_true", help="exit 1 if any mutation survived unledgered")
     args = parser.parse_args(argv)
 
@@ -83,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                                          report=args.report,
                                          ledger=args.ledger, workers=args.workers, state_dir=args.state_dir,
                                          attach=args.attach, fail_on_survivor=args.fail_on_survivor,
-                                         preload=not args.no_preload),
+                                         preload=not args.no_preload, select=not args.whole_suite),
                           engine.Twins(start=TwinProcess, exports=exports))
 
     if args.command == "drifts":

@@ -7,23 +7,12 @@ serves every fault self-test:
 
     latency_ms, jitter_ms   every answer waits latency + uniform(0, jitter)
     error_rate              that share of HTTP requests answered 503 by "the load balancer"
-    hang                    requests whose path starts with this never get an answer
-    unavailable             ... are always answered 503 by "the load balancer" (never reach the twin)
-    huge                    ... are answered 200 with a HUGE_BYTES JSON body
-    truncate                ... are answered with the first half of their body (framing intact)
-    malformed               ... are answered 200 application/json with a body that is not JSON
-    slow, slow_ms           ... reach the twin at once, and their answer comes slow_ms later
-    forbidden               ... are answered 403 (a Kubernetes Status body)
-    failing                 ... are answered 500 (a Kubernetes Status body)
-    cut                     ... are answered with the first half of their body, the framing announcing
-                            all of it, and the connection closed (a body broken mid-answer)
-    gzip_bomb               ... are answered 200 application/json, gzip-encoded: BOMB_BYTES once
-                            inflated, ~200 KB on the wire (a decompression bomb)
-    bad_gzip                ... are answered 200 application/json, "gzip"-encoded, not gzip
-    deep                    ... are answered 200 application/json nested DEEP_LEVELS deep
-    not_finite              ... are answered their body with every integer 1e400 and every fraction NaN
-    bad_utf8                ... are answered their body with a byte that is not UTF-8 in its first string
+    slow_ms                 how late a `slow` answer comes
     stall_after_bytes       TCP: each connection forwards this many bytes to the client, then goes silent
+
+and the path knobs (HTTP), each a path prefix: a request whose path starts with it is spoiled as
+PATH_FAULTS says (or `hang`: never answered; `slow`: reaches the twin at once, its answer comes
+slow_ms later).
 """
 from __future__ import annotations
 
@@ -32,7 +21,9 @@ import functools
 import json
 import random
 import zlib
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field, fields
+from typing import NamedTuple
 
 import httpx
 import uvicorn
@@ -48,35 +39,26 @@ class Faults:
     latency_ms: int = 0
     jitter_ms: int = 0
     error_rate: float = 0.0
-    hang: str = ""
-    unavailable: str = ""
-    huge: str = ""
-    truncate: str = ""
-    malformed: str = ""
-    slow: str = ""
     slow_ms: int = 0
-    forbidden: str = ""
-    failing: str = ""
-    cut: str = ""
-    gzip_bomb: str = ""
-    bad_gzip: str = ""
-    deep: str = ""
-    not_finite: str = ""
-    bad_utf8: str = ""
     stall_after_bytes: int = 0
+    paths: dict[str, str] = field(default_factory=dict)  # path knob -> the prefix it spoils
 
     @classmethod
     def parse(cls, settings: dict) -> "Faults":
-        known = {f.name: f.type for f in fields(cls)}
-        unknown = set(settings) - set(known)
+        numbers = {f.name: f.type for f in fields(cls) if f.name != "paths"}
+        unknown = set(settings) - set(numbers) - set(PATH_KNOBS)
         if unknown:
-            raise ValueError(f"unknown fault(s) {sorted(unknown)}; known: {', '.join(known)}")
-        casts = {"int": int, "float": float, "str": str}
-        return cls(**{k: casts[known[k]](v) for k, v in settings.items()})
+            raise ValueError(f"unknown fault(s) {sorted(unknown)}; known: {', '.join([*numbers, *PATH_KNOBS])}")
+        casts = {"int": int, "float": float}
+        return cls(**{k: casts[numbers[k]](v) for k, v in settings.items() if k in numbers},
+                   paths={k: str(v) for k, v in settings.items() if k in PATH_KNOBS and v})
 
     def matches(self, fault: str, path: str) -> bool:
-        prefix = getattr(self, fault)
+        prefix = self.paths.get(fault, "")
         return bool(prefix) and path.startswith(prefix)
+
+    def describe(self) -> dict:
+        return {**{k: v for k, v in asdict(self).items() if v and k != "paths"}, **self.paths}
 
     async def delay(self) -> None:
         wait = self.latency_ms + random.uniform(0, self.jitter_ms)
@@ -113,7 +95,7 @@ class FaultBoard:
         return self.describe()
 
     def describe(self) -> dict:
-        return {t: {k: v for k, v in asdict(f).items() if v} for t, f in self.by_target.items()}
+        return {t: f.describe() for t, f in self.by_target.items()}
 
 
 # --- HTTP ------------------------------------------------------------------------------------
@@ -144,33 +126,19 @@ class HttpFaultProxy:
         await faults.delay()
         if faults.matches("hang", path):
             await asyncio.Event().wait()  # until the client gives up (or the twin stops)
-        if faults.matches("unavailable", path) or (faults.error_rate and random.random() < faults.error_rate):
-            return await _answer(send, 503, "text/html", LB_503)
-        if faults.matches("huge", path):
-            return await _huge(send)
-        if faults.matches("malformed", path):
-            return await _answer(send, 200, "application/json", b"{'status': ok, <!-- not json")
-        for fault, status in (("forbidden", 403), ("failing", 500)):
-            if faults.matches(fault, path):
-                return await _answer(send, status, "application/json", _kube_status(status, path))
-        if faults.matches("gzip_bomb", path):
-            return await _answer(send, 200, "application/json", _gzip_bomb(), encoding=b"gzip")
-        if faults.matches("bad_gzip", path):
-            return await _answer(send, 200, "application/json", b'{"not": "gzip"}' * 100, encoding=b"gzip")
-        if faults.matches("deep", path):
-            return await _answer(send, 200, "application/json", b"[" * DEEP_LEVELS + b"]" * DEEP_LEVELS)
+        if faults.error_rate and random.random() < faults.error_rate:
+            return await PATH_FAULTS["unavailable"].answer(send, path)
+        instead = [f for knob, f in PATH_FAULTS.items() if isinstance(f, Instead) and faults.matches(knob, path)]
+        if instead:
+            return await instead[0].answer(send, path)
         headers = [(k.decode(), v.decode()) for k, v in scope["headers"] if k.decode().lower() not in ("host", *HOP_BY_HOP)]
         upstream = await self.client.request(scope["method"], path, headers=headers, content=body)
         if faults.matches("slow", path):
             await asyncio.sleep(faults.slow_ms / 1000)  # the request took effect; its answer is late
         content = upstream.content
-        if faults.matches("truncate", path):
-            content = content[: len(content) // 2]
-        if faults.matches("not_finite", path):
-            content = _not_finite(content)
-        if faults.matches("bad_utf8", path) and b'"' in content:
-            at = content.index(b'"') + 1
-            content = content[:at] + b"\xff\xfe" + content[at:]
+        for knob, f in PATH_FAULTS.items():
+            if isinstance(f, Spoil) and faults.matches(knob, path):
+                content = f.bend(content)
         announced = len(content)
         if faults.matches("cut", path):
             content = content[: len(content) // 2]
@@ -237,6 +205,45 @@ async def _huge(send) -> None:
         remaining -= len(piece)
         await send({"type": "http.response.body", "body": piece, "more_body": True})
     await send({"type": "http.response.body", "body": tail})
+
+
+def _bad_utf8(content: bytes) -> bytes:
+    """The body with two bytes that are not UTF-8 at the start of its first string (no string: as it is)."""
+    if b'"' not in content:
+        return content
+    at = content.index(b'"') + 1
+    return content[:at] + b"\xff\xfe" + content[at:]
+
+
+class Instead(NamedTuple):
+    """A fault that answers in the twin's place: the request never reaches it."""
+    answer: Callable[[Callable, str], Awaitable[None]]  # (send, path)
+
+
+class Spoil(NamedTuple):
+    """A fault that bends the twin's own answer: its body as it is sent (the framing then says its length)."""
+    bend: Callable[[bytes], bytes]
+
+
+JSON = "application/json"
+# The path knobs, in the order they are tried: knob -> what a request whose path starts with the knob's
+# prefix gets. `hang`, `slow` and `cut` are timing and framing, not bodies: HttpFaultProxy has them.
+PATH_FAULTS: dict[str, Instead | Spoil] = {
+    "unavailable": Instead(lambda send, path: _answer(send, 503, "text/html", LB_503)),  # "the load balancer"
+    "huge": Instead(lambda send, path: _huge(send)),  # 200 with a HUGE_BYTES JSON body
+    "malformed": Instead(lambda send, path: _answer(send, 200, JSON, b"{'status': ok, <!-- not json")),
+    "forbidden": Instead(lambda send, path: _answer(send, 403, JSON, _kube_status(403, path))),  # a Status body
+    "failing": Instead(lambda send, path: _answer(send, 500, JSON, _kube_status(500, path))),
+    # BOMB_BYTES once inflated, ~200 KB on the wire (a decompression bomb)
+    "gzip_bomb": Instead(lambda send, path: _answer(send, 200, JSON, _gzip_bomb(), encoding=b"gzip")),
+    "bad_gzip": Instead(lambda send, path: _answer(send, 200, JSON, b'{"not": "gzip"}' * 100, encoding=b"gzip")),
+    "deep": Instead(lambda send, path: _answer(send, 200, JSON, b"[" * DEEP_LEVELS + b"]" * DEEP_LEVELS)),
+    "truncate": Spoil(lambda body: body[: len(body) // 2]),  # the first half, framing intact
+    "not_finite": Spoil(_not_finite),  # every integer 1e400, every fraction NaN
+    "bad_utf8": Spoil(_bad_utf8),  # two bytes that are not UTF-8 in its first string
+}
+# `cut`: the first half of the body, the framing announcing all of it, the connection closed
+PATH_KNOBS = ("hang", *PATH_FAULTS, "slow", "cut")
 
 
 async def serve_http(app: HttpFaultProxy) -> tuple[uvicorn.Server, asyncio.Task, str]:

@@ -8,21 +8,15 @@ leaves live, or the chart writes otherwise, which still matches the release.
 from __future__ import annotations
 
 import copy
-import uuid
 
 from icepack_twin.drifts.base import DriftList, in_manifest
+from icepack_twin.drifts.shared import internal_postgres, pods, renamed_copy, uid
 from icepack_twin.objects import Objects
 
 DRIFTS = DriftList("infra")
 PROBES = DriftList("equivalent")
 
-API, PG, HEALTH, WORKER = "icepack-api", "icepack-postgres", "icepack-health-sync", "icepack-worker"
-
-
-def _internal_pg(objs: Objects) -> dict:
-    if not any(o["kind"] == "Deployment" and o["metadata"]["name"] == PG for o in objs):
-        raise ValueError("this drift needs the internal Postgres (dev, local); this environment uses RDS")
-    return objs.get("Deployment", PG)
+API, HEALTH, WORKER = "icepack-api", "icepack-health-sync", "icepack-worker"
 
 
 def _template(obj: dict) -> dict:
@@ -54,14 +48,13 @@ def _probe_path(objs: Objects) -> None:
 
 
 def _mount_removed(objs: Objects) -> None:
-    _container(_template(_internal_pg(objs)), "postgres").pop("volumeMounts")
+    _container(_template(internal_postgres(objs)), "postgres").pop("volumeMounts")
 
 
 def _stray_deployment(objs: Objects) -> None:
     """A debug copy of the API left running: the release's labels, not its manifest."""
-    stray = copy.deepcopy(objs.get("Deployment", API))
+    stray = renamed_copy(objs.get("Deployment", API), "icepack-api-debug", "icepack-api-debug")
     meta = stray["metadata"]
-    meta.update(name="icepack-api-debug", uid=str(uuid.uuid5(uuid.NAMESPACE_URL, "icepack-api-debug")))
     meta["labels"]["app.kubernetes.io/component"] = "api-debug"
     for labels in (stray["spec"]["selector"]["matchLabels"], stray["spec"]["template"]["metadata"]["labels"]):
         labels["app.kubernetes.io/component"] = "api-debug"
@@ -72,17 +65,14 @@ def _stray_deployment(objs: Objects) -> None:
 
 def _bare_pod(objs: Objects) -> None:
     """A pod run by hand with the API's labels: the Service sends it traffic, no controller owns it."""
-    pod = copy.deepcopy(next(p for p in objs.of_kind("Pod") if p["metadata"]["name"].startswith(API)))
-    meta = pod["metadata"]
-    meta.update(name="icepack-api-debug", uid=str(uuid.uuid5(uuid.NAMESPACE_URL, "icepack-api-debug-pod")))
-    meta.pop("ownerReferences")
-    meta["labels"].pop("pod-template-hash")
+    pod = renamed_copy(pods(objs, API)[0], "icepack-api-debug", "icepack-api-debug-pod")
+    pod["metadata"].pop("ownerReferences")
+    pod["metadata"]["labels"].pop("pod-template-hash")
     objs.append(pod)
 
 
 def _service_removed(objs: Objects) -> None:
-    _internal_pg(objs)
-    objs.remove(objs.get("Service", PG))
+    objs.remove(internal_postgres(objs, "Service"))
 
 
 DRIFTS.add("api-env-changed-by-hand", "AWS_REGION of the API Deployment set to us-west-2 by hand (kubectl set env)",
@@ -208,7 +198,7 @@ def _chart_with_hpa(docs: Objects) -> None:
 
 def _hpa_live(objs: Objects) -> None:
     hpa = _hpa(objs)
-    hpa["metadata"].update(namespace="icepack", uid=str(uuid.uuid5(uuid.NAMESPACE_URL, "icepack-api-hpa")),
+    hpa["metadata"].update(namespace="icepack", uid=uid("icepack-api-hpa"),
                            resourceVersion="48219999", creationTimestamp="2026-01-01T00:00:00Z")
     replicas = objs.get("Deployment", API)["spec"]["replicas"]
     hpa["status"] = {"currentReplicas": replicas, "desiredReplicas": replicas}

@@ -1,13 +1,14 @@
 """Infra drifts: the Kubernetes side gone wrong, caught by the suite's tests/infra."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
 from icepack_twin import chart
 from icepack_twin.drifts.base import DriftList
+from icepack_twin.drifts.shared import internal_postgres, now as _now, set_conditions
 from icepack_twin.objects import LOG_ANNOTATION, Objects
 from icepack_twin.values import ACCOUNTS, CHART_DEFAULTS, PREVIOUS_CHART_VERSION
 
@@ -15,10 +16,6 @@ DRIFTS = DriftList("infra")
 
 API, WORKER = "icepack-api", "icepack-worker"
 ORCH, HEALTH, PG = "icepack-orchestrator", "icepack-health-sync", "icepack-postgres"
-
-
-def _now(objs: Objects) -> datetime:
-    return getattr(objs, "now", None) or datetime.now(timezone.utc)
 
 
 def _internal_pg(values: dict) -> dict:
@@ -62,12 +59,10 @@ def _rollout_stuck(objs: Objects) -> None:
     st.update(updatedReplicas=1, unavailableReplicas=1, readyReplicas=st["replicas"] - 1,
               availableReplicas=st["replicas"] - 1)
     now = _now(objs)
-    for cond in st["conditions"]:
-        if cond["type"] == "Progressing":
-            cond.update(status="False", reason="ProgressDeadlineExceeded",
-                        message='ReplicaSet "icepack-api-5f6b8d9c7" has timed out progressing.',
-                        lastUpdateTime=chart.ts(now - timedelta(minutes=2)),
-                        lastTransitionTime=chart.ts(now - timedelta(minutes=2)))
+    set_conditions(dep, "Progressing", status="False", reason="ProgressDeadlineExceeded",
+                   message='ReplicaSet "icepack-api-5f6b8d9c7" has timed out progressing.',
+                   lastUpdateTime=chart.ts(now - timedelta(minutes=2)),
+                   lastTransitionTime=chart.ts(now - timedelta(minutes=2)))
     objs.append(chart.event(now, dep, "Warning", "ProgressDeadlineExceeded",
                             'ReplicaSet "icepack-api-5f6b8d9c7" has timed out progressing.', "deployment-controller"))
 
@@ -93,10 +88,8 @@ def _crash_looping(objs: Objects) -> None:
         "ERROR:    Exception in 'lifespan' startup: create_tables failed\n"
         "psycopg.errors.UndefinedColumn: column \"status_collected_at\" does not exist\n"
         "ERROR:    Application startup failed. Exiting.\n")
-    for cond in st["conditions"]:
-        if cond["type"] in {"Ready", "ContainersReady"}:
-            cond.update(status="False", reason="ContainersNotReady", message="containers with unready status: [api]",
-                        lastTransitionTime=chart.ts(now - timedelta(minutes=50)))
+    set_conditions(pod, "Ready", "ContainersReady", status="False", reason="ContainersNotReady",
+                   message="containers with unready status: [api]", lastTransitionTime=chart.ts(now - timedelta(minutes=50)))
     dep = objs.get("Deployment", API)["status"]
     dep.update(readyReplicas=dep["readyReplicas"] - 1, availableReplicas=dep["availableReplicas"] - 1,
                unavailableReplicas=1)
@@ -142,9 +135,7 @@ DRIFTS.add("worker-trigger-redis", "worker ScaledJob triggers on redis, not post
 def _scaled_job_not_ready(objs: Objects) -> None:
     sj = objs.get("ScaledJob", WORKER)
     message = "error getting scaler for trigger #0: postgresql: failed to connect: connection refused"
-    for cond in sj["status"]["conditions"]:
-        if cond["type"] == "Ready":
-            cond.update(status="False", reason="ScaledJobCheckFailed", message=message)
+    set_conditions(sj, "Ready", status="False", reason="ScaledJobCheckFailed", message=message)
     objs.append(chart.event(_now(objs), sj, "Warning", "KEDAScalerFailed", message, "keda-operator", count=9))
 
 
@@ -247,14 +238,10 @@ def _trigger_other_database(objs: Objects) -> None:
 
 
 def _postgres_not_ready(objs: Objects) -> None:
-    if not any(o["kind"] == "Deployment" and o["metadata"]["name"] == PG for o in objs):
-        raise ValueError("this drift needs the internal Postgres (dev, local); this environment uses RDS")
-    dep = objs.get("Deployment", PG)
+    dep = internal_postgres(objs)
     dep["status"].update(readyReplicas=0, availableReplicas=0, unavailableReplicas=1)
-    for cond in dep["status"]["conditions"]:
-        if cond["type"] == "Available":
-            cond.update(status="False", reason="MinimumReplicasUnavailable",
-                        message="Deployment does not have minimum availability.")
+    set_conditions(dep, "Available", status="False", reason="MinimumReplicasUnavailable",
+                   message="Deployment does not have minimum availability.")
     objs.append(chart.event(_now(objs), dep, "Warning", "FailedMount",
                             "MountVolume.SetUp failed for volume \"data\": volume is already attached to another node",
                             "kubelet", count=12))
@@ -272,17 +259,13 @@ def _lb_sync_failing(objs: Objects) -> None:
 def _scaledjob_paused(objs: Objects) -> None:
     sj = objs.get("ScaledJob", WORKER)
     sj["metadata"].setdefault("annotations", {})["autoscaling.keda.sh/paused"] = "true"
-    for cond in sj["status"]["conditions"]:
-        if cond["type"] == "Paused":
-            cond.update(status="True", reason="ScaledJobPaused", message="ScaledJob is paused")
+    set_conditions(sj, "Paused", status="True", reason="ScaledJobPaused", message="ScaledJob is paused")
 
 
 def _rollout_paused(objs: Objects) -> None:
     dep = objs.get("Deployment", API)
     dep["spec"]["paused"] = True
-    for cond in dep["status"]["conditions"]:
-        if cond["type"] == "Progressing":
-            cond.update(status="Unknown", reason="DeploymentPaused", message="Deployment is paused")
+    set_conditions(dep, "Progressing", status="Unknown", reason="DeploymentPaused", message="Deployment is paused")
 
 
 DRIFTS.add("api-arch-affinity-allows-amd64", "API pods' required node affinity admits arm64 and amd64",

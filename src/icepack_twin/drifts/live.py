@@ -4,29 +4,17 @@ the ownership, the recent events or the revision records show."""
 from __future__ import annotations
 
 import copy
-import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from icepack_twin import chart
 from icepack_twin.drifts.base import DriftList
+from icepack_twin.drifts.shared import now as _now, pods as _pods, renamed_copy, uid
 from icepack_twin.objects import Objects
 from icepack_twin.values import PREVIOUS_CHART_VERSION
 
 DRIFTS = DriftList("infra")
 PROBES = DriftList("equivalent")
 API, PG = "icepack-api", "icepack-postgres"
-
-
-def _now(objs: Objects) -> datetime:
-    return getattr(objs, "now", None) or datetime.now(timezone.utc)
-
-
-def _pods(objs: Objects, prefix: str) -> list[dict]:
-    pods = [p for p in objs.of_kind("Pod") if p["metadata"]["name"].startswith(prefix + "-")]
-    if not pods:
-        raise ValueError(f"no {prefix} pod in this environment (a Postgres drift needs the internal Postgres: "
-                         "dev, local)")
-    return pods
 
 
 # --- live status ------------------------------------------------------------------------------
@@ -109,12 +97,12 @@ def _completed_job_pod(objs: Objects) -> None:
     c = spec["containers"][0]
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {
         "name": f"{job}-k2x9q", "namespace": template["metadata"]["namespace"],
-        "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, job + "-pod")), "resourceVersion": "48250001",
+        "uid": uid(job + "-pod"), "resourceVersion": "48250001",
         "creationTimestamp": chart.ts(now - timedelta(minutes=2)),
         "labels": {**cj["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"],
                    "batch.kubernetes.io/job-name": job},
         "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": job, "controller": True,
-                             "blockOwnerDeletion": True, "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, job))}]},
+                             "blockOwnerDeletion": True, "uid": uid(job)}]},
         "spec": spec,
         "status": {"phase": "Succeeded", "startTime": chart.ts(now - timedelta(minutes=2)),
                    "conditions": [{"type": t, "status": s, **({"reason": "PodCompleted"} if s == "False" else {})}
@@ -134,8 +122,7 @@ def _past_warnings(objs: Objects) -> None:
     objs.append(chart.event(now, pod, "Warning", "BackOff", "Back-off restarting failed container api",
                             "kubelet", count=3, age=timedelta(hours=2)))
     objs[-1]["lastTimestamp"] = chart.ts(now - timedelta(hours=2))
-    gone = copy.deepcopy(pod)
-    gone["metadata"]["uid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, "replaced-pod"))
+    gone = renamed_copy(pod, pod["metadata"]["name"], "replaced-pod")  # same name, another uid
     objs.append(chart.event(now, gone, "Warning", "FailedMount", 'MountVolume.SetUp failed for volume "db"',
                             "kubelet", age=timedelta(minutes=2)))
     objs.append(chart.event(now, pod, "Warning", "Unhealthy", "Readiness probe failed: connection refused",
@@ -170,13 +157,11 @@ def _label_disagrees(objs: Objects) -> None:
 def _failed_upgrade_between(objs: Objects) -> None:
     """v5 superseded, v6 a failed upgrade, v7 deployed: the rollback target is v5, kept."""
     v6 = _revision(objs, chart.REVISION - 1)
-    v5 = copy.deepcopy(v6)
-    record = chart.decode_release(v5)
+    record = chart.decode_release(v6)
     record.update(version=chart.REVISION - 2)
     record["chart"]["metadata"]["version"] = PREVIOUS_CHART_VERSION
+    v5 = renamed_copy(v6, f"sh.helm.release.v1.{record['name']}.v{chart.REVISION - 2}", "helm-v5")
     v5["data"]["release"] = chart.encode_release(record)
-    v5["metadata"].update(name=f"sh.helm.release.v1.{record['name']}.v{chart.REVISION - 2}",
-                          uid=str(uuid.uuid5(uuid.NAMESPACE_URL, "helm-v5")))
     v5["metadata"]["labels"]["version"] = str(chart.REVISION - 2)
     objs.append(v5)
     chart.set_release_status(v6, "failed")

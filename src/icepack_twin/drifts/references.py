@@ -8,27 +8,22 @@ labels: an HPA, a PodDisruptionBudget, a NetworkPolicy, another Service.
 """
 from __future__ import annotations
 
-import uuid
 
 from icepack_twin.drifts.base import DriftList, released
+from icepack_twin.drifts.shared import internal_postgres, pods, uid
 from icepack_twin.objects import Objects
 
 DRIFTS = DriftList("infra")
 PROBES = DriftList("equivalent")
 
-API, PG, WORKER, AUTH = "icepack-api", "icepack-postgres", "icepack-worker", "icepack-postgres-auth"
+API, WORKER, AUTH = "icepack-api", "icepack-worker", "icepack-postgres-auth"
 NAMESPACE = "icepack"
-
-
-def _internal_pg(objs: Objects) -> None:
-    if not any(o["kind"] == "Service" and o["metadata"]["name"] == PG for o in objs):
-        raise ValueError("this drift needs the internal Postgres (dev, local); this environment uses RDS")
 
 
 def _outside(kind: str, api_version: str, name: str, spec: dict) -> dict:
     """An object applied beside the release (kubectl apply by another team): none of its labels."""
     return {"apiVersion": api_version, "kind": kind,
-            "metadata": {"name": name, "namespace": NAMESPACE, "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
+            "metadata": {"name": name, "namespace": NAMESPACE, "uid": uid(name),
                          "resourceVersion": "48400001", "creationTimestamp": "2026-01-05T10:00:00Z"},
             "spec": spec}
 
@@ -40,13 +35,11 @@ def _api_selector(objs: Objects) -> dict:
 # --- references that do not resolve -----------------------------------------------------------------
 
 def _pg_selector_matches_nothing(objs: Objects) -> None:
-    _internal_pg(objs)
-    objs.get("Service", PG)["spec"]["selector"]["app.kubernetes.io/component"] = "database"
+    internal_postgres(objs, "Service")["spec"]["selector"]["app.kubernetes.io/component"] = "database"
 
 
 def _pg_target_port_undeclared(objs: Objects) -> None:
-    _internal_pg(objs)
-    objs.get("Service", PG)["spec"]["ports"][0]["targetPort"] = "pg"
+    internal_postgres(objs, "Service")["spec"]["ports"][0]["targetPort"] = "pg"
 
 
 def _api_password_key_renamed(objs: Objects) -> None:
@@ -70,8 +63,8 @@ def _api_probe_port_undeclared(objs: Objects) -> None:
 
 def _pod_owner_replaced(objs: Objects) -> None:
     """An API pod orphaned by a ReplicaSet deleted and recreated with the same name: a new uid."""
-    pod = next(p for p in objs.of_kind("Pod") if p["metadata"]["name"].startswith(API))
-    pod["metadata"]["ownerReferences"] = [dict(r, uid=str(uuid.uuid5(uuid.NAMESPACE_URL, "an-old-replicaset")))
+    pod = pods(objs, API)[0]
+    pod["metadata"]["ownerReferences"] = [dict(r, uid=uid("an-old-replicaset"))
                                           for r in pod["metadata"]["ownerReferences"]]
 
 
@@ -161,7 +154,7 @@ def _env_from_configmap_key(objs: Objects) -> None:
     if not any(o["kind"] == "ConfigMap" for o in objs):
         objs.append({"apiVersion": "v1", "kind": "ConfigMap",
                      "metadata": {"name": "icepack-settings", "namespace": NAMESPACE,
-                                  "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, "icepack-settings")),
+                                  "uid": uid("icepack-settings"),
                                   "resourceVersion": "48400002", "creationTimestamp": "2026-01-05T10:00:00Z",
                                   "labels": {"app.kubernetes.io/name": "icepack",
                                              "app.kubernetes.io/instance": "icepack"}},
@@ -174,8 +167,7 @@ def _env_from_configmap_key(objs: Objects) -> None:
 
 
 def _pg_target_port_by_number(objs: Objects) -> None:
-    _internal_pg(objs)
-    objs.get("Service", PG)["spec"]["ports"][0]["targetPort"] = 5432
+    internal_postgres(objs, "Service")["spec"]["ports"][0]["targetPort"] = 5432
 
 
 PROBES.add("network-policy-admits-the-api-port", "a NetworkPolicy on the API pods admits the VPC on port 'http' "

@@ -4,7 +4,8 @@ read-only suite, and a report of which the suite catches.
 One run: start a twin per worker (or attach to a running one), configure it healthy and
 refuse to go on unless the suite says `safe` there; read each layer's healthy world and
 generate the mutations from it; sample (seed, limit, layers); then per mutation: configure
-healthy + that mutation, run the suite in a subprocess of its own, record the outcome:
+healthy + that mutation, run the suite in a subprocess of its own (only its tests that use a
+fixture the mutation's layer can change, READS; all of them with --whole-suite), record the outcome:
 
     caught         the verdict is not safe (with the verdict, unsafe or inconclusive, the failing
                    and not-run tests, the first failure line)
@@ -70,13 +71,25 @@ class Options:
     suite_dir: Path = Path(".")
     timeout: float = 400
     preload: bool = True  # fork each suite run from a process with its libraries imported (suite_server)
+    select: bool = True  # run only the tests that read what the mutation's layer changes (READS)
 
 
-def suite_command(env: str, report: Path) -> list[str]:
-    """The read-only suite, with the twin's own chart version and image tag as the expectations."""
+# The suite's fixtures through which a layer's edit can be seen on the twin; a test that uses none of
+# them reads only what the twin serves unchanged, so it passes as it does healthy. The twin makes the
+# API's answers and the tables from the values and the behaviour, never from the Kubernetes objects:
+# a kube edit changes only what the Kubernetes API serves; a body or framing edit only the API's
+# answers; a rows or database edit the database, and the API's answers read from it.
+READS = {"kube": ("cluster",), "body": ("api",), "framing": ("api",), "rows": ("api", "database"),
+         "database": ("api", "database")}
+
+
+def suite_command(env: str, report: Path, reads: tuple[str, ...] = ()) -> list[str]:
+    """The read-only suite, with the twin's own chart version and image tag as the expectations; with
+    `reads`, only its tests that use one of those fixtures (icepack_twin.mutate.suite_server)."""
+    select = ["-p", "icepack_twin.mutate.suite_server", f"--mutation-reads={','.join(reads)}"] if reads else []
     return [sys.executable, "-m", "pytest", "--env", env, "-m", "not mutating", "-p", "no:cacheprovider", "-q",
-            f"--report-json={report}", "--expect-chart-version", CHART_VERSION, "--expect-image-tag", IMAGE_TAG,
-            "tests"]
+            *select, f"--report-json={report}", "--expect-chart-version", CHART_VERSION, "--expect-image-tag",
+            IMAGE_TAG, "tests"]
 
 
 @dataclass
@@ -119,9 +132,10 @@ class _Worker:
         self.report = (twin.state_dir / f"suite-{name}.json").resolve()
         self.log = (twin.state_dir / f"suite-{name}.log").resolve()
         self.server = None
+        self.spent: Counter = Counter()  # seconds per step of a judgement (configure, suite, checks)
         if opts.preload:
             self.server = subprocess.Popen([sys.executable, "-m", "icepack_twin.mutate.suite_server"],
-                                           cwd=opts.suite_dir, env=twin.environ(), stdin=subprocess.PIPE,
+                                           cwd=opts.suite_dir, env=self.environ(), stdin=subprocess.PIPE,
                                            stdout=subprocess.PIPE, text=True, start_new_session=True)
             if "ready" not in json.loads(self.server.stdout.readline() or "{}"):
                 raise SystemExit("the suite server did not start (python -m icepack_twin.mutate.suite_server)")
@@ -131,16 +145,24 @@ class _Worker:
             self.server.stdin.close()
             self.server.wait(timeout=30)
 
+    def environ(self) -> dict[str, str]:
+        """The twin's variables for the suite, and a bytecode cache of the worker's own: each run is a fresh
+        pytest that would otherwise compile (and rewrite the asserts of) every suite module again,
+        about a second a run where PYTHONDONTWRITEBYTECODE is set; the cache holds what the same
+        source compiles to, checked against it."""
+        env = {k: v for k, v in self.twin.environ().items() if k != "PYTHONDONTWRITEBYTECODE"}
+        return {**env, "PYTHONPYCACHEPREFIX": str(self.twin.state_dir.resolve() / "pycache")}
+
     def configure(self, mutations: tuple[dict, ...] = ()) -> None:
         """Re-render healthy (+ the mutations) every time: a configure is what resets the world."""
         self.twin.http.post("/_twin/configure", json={"env": self.opts.env, "drifts": [], "phase": "live",
                                                       "mutations": list(mutations)}).raise_for_status()
 
-    def _run(self) -> tuple[int | None, str]:
-        cmd = suite_command(self.opts.env, self.report)
+    def _run(self, reads: tuple[str, ...]) -> tuple[int | None, str]:
+        cmd = suite_command(self.opts.env, self.report, reads)
         if self.server is None:
             try:
-                proc = subprocess.run(cmd, cwd=self.opts.suite_dir, env=self.twin.environ(), capture_output=True,
+                proc = subprocess.run(cmd, cwd=self.opts.suite_dir, env=self.environ(), capture_output=True,
                                       text=True, timeout=self.opts.timeout,
                                       start_new_session=True)  # a Ctrl-C stops the engine, never a run's verdict
             except subprocess.TimeoutExpired:
@@ -161,10 +183,10 @@ class _Worker:
         """How often the suite's API requests hit `route` ("GET /path"), as the twin counts them."""
         return int(self.twin.http.get("/_twin/api-requests").raise_for_status().json().get(route, 0))
 
-    def run_suite(self) -> dict:
+    def run_suite(self, reads: tuple[str, ...] = ()) -> dict:
         self.report.unlink(missing_ok=True)
         started = time.monotonic()
-        code, output = self._run()
+        code, output = self._run(reads)
         seconds = round(time.monotonic() - started, 2)
         if code is None:
             return {"verdict": "timeout", "exit_code": None, "seconds": seconds, "failures": [], "not_run": [],
@@ -174,23 +196,38 @@ class _Worker:
                 "failures": summary.get("failures", []), "not_run": summary.get("not_run", []),
                 "output": output[-2000:]}
 
-    def judge(self, m: Mutation, entries: list[ledger_mod.Entry]) -> dict:
-        entry = {"id": m.id, "layer": m.layer, "target": m.target, "path": m.path, "operator": m.operator,
-                 "description": m.description}
+    def observe(self, m: Mutation) -> dict:
+        """Configure healthy + m, run the suite, and read what the twin says landed: everything the
+        verdict is made of ({"refused": ...} when the twin refuses the mutation)."""
+        started = time.monotonic()
         try:
             self.configure((m.as_json(),))
         except httpx.HTTPStatusError as exc:
             if exc.response.status_code != 422:
                 raise
-            return {**entry, "outcome": "invalid", "details": {"refused": exc.response.json().get("detail", "")}}
+            return {"refused": exc.response.json().get("detail", "")}
         route = m.change.get("route") if m.layer in ("body", "framing") else None
         requested = self.requests_of(route) if route else 0
-        run = self.run_suite()
-        landed = self.applied(m.id)
+        configured = time.monotonic()
+        run = self.run_suite(READS.get(m.layer, ()) if self.opts.select else ())
+        ran = time.monotonic()
+        seen = {"run": run, "landed": self.applied(m.id), "route": route}
+        if not seen["landed"] and route:
+            seen["requests"] = self.requests_of(route) - requested
+        self.spent.update(configure=configured - started, suite=ran - configured, checks=time.monotonic() - ran)
+        return seen
+
+    def judge(self, m: Mutation, entries: list[ledger_mod.Entry]) -> dict:
+        entry = {"id": m.id, "layer": m.layer, "target": m.target, "path": m.path, "operator": m.operator,
+                 "description": m.description}
+        seen = self.observe(m)
+        if "refused" in seen:
+            return {**entry, "outcome": "invalid", "details": {"refused": seen["refused"]}}
+        run, landed, route = seen["run"], seen["landed"], seen["route"]
         if not landed:
             why = NOT_LANDED.get(m.layer, "the twin did not report it in effect")
             if route:
-                why += f" (the suite requested {route} {self.requests_of(route) - requested} times)"
+                why += f" (the suite requested {route} {seen['requests']} times)"
             return {**entry, "outcome": "not-applied",
                     "details": {"verdict": run["verdict"], "seconds": run["seconds"], "why": why}}
         ledgered = ledger_mod.verdict(entries, m.id)
@@ -340,7 +377,8 @@ def run(opts: Options, twins_from: Twins) -> int:
             if isinstance(t, _Attached):  # leave it as found: healthy
                 t.http.post("/_twin/configure", json={"env": opts.env}).raise_for_status()
             t.close()
-    report = _report(opts, started_at, time.monotonic() - started, generated, picked, results, baselines, after)
+    spent = sum((w.spent for w in workers), Counter())
+    report = _report(opts, started_at, time.monotonic() - started, generated, picked, results, baselines, after, spent)
     opts.report.parent.mkdir(parents=True, exist_ok=True)
     opts.report.write_text(json.dumps(report, indent=2) + "\n")
     print(summary(report), file=sys.stderr)
@@ -392,7 +430,7 @@ def _judge_all(workers: list[_Worker], picked: list[Mutation], entries) -> list[
     return [r for r in results if r is not None]
 
 
-def _report(opts, started_at, duration, generated, picked, results, baselines, after) -> dict:
+def _report(opts, started_at, duration, generated, picked, results, baselines, after, spent: Counter | None = None) -> dict:
     per_layer: dict[str, Counter] = defaultdict(Counter)
     for r in results:
         per_layer[r["layer"]][r["outcome"]] += 1
@@ -402,7 +440,7 @@ def _report(opts, started_at, duration, generated, picked, results, baselines, a
         "run": {
             "seed": opts.seed, "limit": opts.limit, "layers": sorted(generated), "only": opts.only, "started": started_at.isoformat(),
             "duration_s": round(duration, 1), "twin_env": opts.env, "workers": len(baselines),
-            "preload": opts.preload,
+            "preload": opts.preload, "select": opts.select,
             "suite": " ".join(suite_command(opts.env, Path("REPORT"))[1:]),
             "generated": {n: len(ms) for n, ms in generated.items()}, "sampled": len(picked),
             "judged": len(results), "interrupted": len(results) < len(picked),
@@ -413,6 +451,7 @@ def _report(opts, started_at, duration, generated, picked, results, baselines, a
             "ledger_contradicted": sum(1 for r in results if r["details"].get("ledger_contradicted")),
             "suite_seconds_mean": round(sum(seconds) / len(seconds), 2) if seconds else None,
             "wall_seconds_per_mutation": round(duration / len(results), 2) if results else None,
+            "seconds_per_mutation": {step: round(s / len(results), 3) for step, s in (spent or {}).items()} or None,
             "healthy_before": baselines, "healthy_after": after,
         },
         "mutations": results,
@@ -434,25 +473,21 @@ def summary(report: dict) -> str:
         lines.append(f"  caught as unsafe {by_verdict.get('unsafe', 0)} (an observation)"
                      + (f"; {', '.join(weaker)} (no observation: a weaker catch)" if weaker else ""))
     weak = [r for r in report["mutations"] if r["outcome"] == "caught" and r["details"]["verdict"] != "unsafe"]
-    if weak:
-        lines.append(f"caught only as not unsafe ({len(weak)}: the gate is red, the diagnosis says not run):")
-        for r in weak[:20]:
-            lines.append(f"  {r['id']}  ({r['details']['verdict']}: {r['details'].get('first_failure', '')[:80]})")
-        if len(weak) > 20:
-            lines.append(f"  ... and {len(weak) - 20} more in the report")
+    lines += _listing(f"caught only as not unsafe ({len(weak)}: the gate is red, the diagnosis says not run):", weak,
+                      lambda r: f"{r['details']['verdict']}: {r['details'].get('first_failure', '')[:80]}")
     missed = [r for r in report["mutations"] if r["outcome"] == "not-applied"]
-    if missed:
-        lines.append(f"not applied ({len(missed)}: the edit never landed, nothing was tested):")
-        for r in missed[:20]:
-            lines.append(f"  {r['id']}  ({r['details']['why'][:100]})")
-        if len(missed) > 20:
-            lines.append(f"  ... and {len(missed) - 20} more in the report")
+    lines += _listing(f"not applied ({len(missed)}: the edit never landed, nothing was tested):", missed,
+                      lambda r: r["details"]["why"][:100])
     survivors = [r for r in report["mutations"] if r["outcome"] == "survived"]
-    if survivors:
-        groups = Counter((r["layer"], r["operator"]) for r in survivors)
-        lines.append("survivors by layer/operator: " + ", ".join(f"{l}/{o} {n}" for (l, o), n in groups.most_common()))
-        for r in survivors[:20]:
-            lines.append(f"  {r['id']}  ({r['description'][:80]})")
-        if len(survivors) > 20:
-            lines.append(f"  ... and {len(survivors) - 20} more in the report")
+    groups = Counter((r["layer"], r["operator"]) for r in survivors).most_common()
+    lines += _listing("survivors by layer/operator: " + ", ".join(f"{l}/{o} {n}" for (l, o), n in groups), survivors,
+                      lambda r: r["description"][:80])
     return "\n".join(lines)
+
+
+def _listing(heading: str, rows: list[dict], why: Callable[[dict], str], shown: int = 20) -> list[str]:
+    """A heading and the first `shown` rows (id and why), or nothing when there are no rows."""
+    if not rows:
+        return []
+    more = [f"  ... and {len(rows) - shown} more in the report"] if len(rows) > shown else []
+    return [heading, *(f"  {r['id']}  ({why(r)})" for r in rows[:shown]), *more]

@@ -9,6 +9,9 @@ reads the same value a fresh process would.
 
 Protocol (JSON lines): stdin {"args": [...], "cwd": ..., "log": path, "timeout": s}; stdout {"exit": n}
 ({"exit": null} when the run was killed at its timeout).
+
+Also a pytest plugin (`-p icepack_twin.mutate.suite_server --mutation-reads=cluster`): the run keeps only
+the tests that use one of those fixtures, directly or through others (the engine's READS per layer).
 """
 from __future__ import annotations
 
@@ -19,8 +22,11 @@ import signal
 import sys
 import time
 
+import pytest
+
 PRELOAD = ("pytest", "httpx", "psycopg", "kubernetes.client", "kubernetes.config", "pydantic", "schemathesis",
-           "hypothesis", "yaml", "tenacity", "croniter", "prometheus_client")
+           "hypothesis", "yaml", "tenacity", "croniter", "prometheus_client",
+           "pdb", "xml.etree.ElementTree", "concurrent.futures")  # what pytest's own plugins import
 
 
 def _child(request: dict) -> None:
@@ -30,8 +36,6 @@ def _child(request: dict) -> None:
     os.chdir(request["cwd"])
     code = 3
     try:
-        import pytest
-
         sys.argv = ["pytest", *request["args"]]
         code = int(pytest.main(request["args"]))
     finally:
@@ -54,7 +58,9 @@ def _wait(pid: int, timeout: float) -> int | None:
 
 def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the engine decides when to stop, by closing stdin
-    for name in PRELOAD:
+    from _pytest.config import default_plugins
+
+    for name in (*PRELOAD, *(f"_pytest.{plugin}" for plugin in default_plugins)):
         importlib.import_module(name)
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
@@ -64,6 +70,23 @@ def main() -> None:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             _child(request)
         print(json.dumps({"exit": _wait(pid, request.get("timeout", 400))}), flush=True)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--mutation-reads", default="", metavar="FIXTURE,...",
+                     help="run only the tests that use one of these fixtures (the mutation engine's selection)")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reads = {name for name in config.getoption("mutation_reads").split(",") if name}
+    if not reads:
+        return
+    keep = [item for item in items if reads & set(getattr(item, "fixturenames", ()))]
+    if not keep:  # a fixture renamed in the suite: never a run that tests nothing
+        raise pytest.UsageError(f"--mutation-reads {','.join(sorted(reads))}: no test uses these fixtures")
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = keep
 
 
 if __name__ == "__main__":

@@ -1,0 +1,51 @@
+"""What the drift modules reach for alike: the twin's clock, the release's pods and internal Postgres,
+a stable uid, an object copied under another name, a status condition set."""
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import datetime, timezone
+
+from icepack_twin.objects import Objects
+
+PG = "icepack-postgres"
+NEEDS_INTERNAL_PG = "this drift needs the internal Postgres (dev, local); this environment uses RDS"
+
+
+def now(objs: Objects) -> datetime:
+    """The moment the objects were rendered at (events and timestamps are relative to it)."""
+    return getattr(objs, "now", None) or datetime.now(timezone.utc)
+
+
+def pods(objs: Objects, prefix: str) -> list[dict]:
+    """The pods of the workload named `prefix` (icepack-api, icepack-postgres)."""
+    found = [p for p in objs.of_kind("Pod") if p["metadata"]["name"].startswith(prefix + "-")]
+    if not found:
+        raise ValueError(f"no {prefix} pod in this environment: {NEEDS_INTERNAL_PG}")
+    return found
+
+
+def internal_postgres(objs: Objects, kind: str = "Deployment") -> dict:
+    """The internal Postgres' object of this kind; an environment on RDS has none: the drift does not apply."""
+    if not any(o["kind"] == kind and o["metadata"]["name"] == PG for o in objs):
+        raise ValueError(NEEDS_INTERNAL_PG)
+    return objs.get(kind, PG)
+
+
+def uid(seed: str) -> str:
+    """A uid that is the same on every render (a drift's objects compare equal across runs)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
+
+
+def renamed_copy(obj: dict, name: str, uid_seed: str) -> dict:
+    """A deep copy of `obj` under another name and uid (its other metadata kept)."""
+    twin = copy.deepcopy(obj)
+    twin["metadata"].update(name=name, uid=uid(uid_seed))
+    return twin
+
+
+def set_conditions(obj: dict, *types: str, **fields) -> None:
+    """Update the status conditions of these types with `fields` (status, reason, message, ...)."""
+    for cond in obj["status"]["conditions"]:
+        if cond["type"] in types:
+            cond.update(fields)
