@@ -3,7 +3,6 @@ prometheus-pushgateway) and from the textfile, and its alert rules run by promto
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -14,20 +13,12 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness import EXPECTATIONS, ROOT, kubeconfig
+from harness import EXPECTATIONS, ROOT, debian_tool as tool, kubeconfig
 
 DEPLOYMENT = "infra/test_api_deployment.py::test_api_deployment_spec"
 SECRET = "Metrics-secret-4471-zq"
 
 
-def tool(name: str) -> str:
-    """A Debian tool's path; required in CI (ICEPACK_REQUIRE_TOOLS), else the test says it is absent."""
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("ICEPACK_REQUIRE_TOOLS"):
-            pytest.fail(f"{name} is required here (ICEPACK_REQUIRE_TOOLS) and not installed")
-        pytest.skip(f"{name} is not installed here (.ci/run installs it with apt-get)")
-    return path
 
 
 @pytest.fixture(scope="module")
