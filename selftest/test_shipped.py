@@ -132,6 +132,7 @@ def test_the_installed_tool_has_help_and_version(installed, empty):
 # --- the GitHub Action ---------------------------------------------------------------------
 
 EXPRESSION = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
+ARTIFACT = "icepack-verify-local.verify.0"  # run_action's job is `verify`, not in a matrix, first use
 
 
 def run_action(bin_dir: Path, workdir: Path, environ: dict, inputs: dict, contexts: dict | None = None,
@@ -191,7 +192,7 @@ def test_the_action_passes_a_healthy_environment_as_the_readme_calls_it(installe
     twin.configure("local")
     out = run_action(installed, empty, twin.environ(), inputs)
     assert out["codes"] == [0, 0, 0], out["stdout"][-3000:]
-    assert out["steps"]["verify"] == {"exit-code": "0", "verdict": "safe"}
+    assert out["steps"]["verify"] == {"exit-code": "0", "verdict": "safe", "artifact": ARTIFACT}
     assert "icepack-verify: local is **safe** (exit 0)" in out["summary"]
     assert "::error" not in out["stdout"]
     assert (empty / "icepack-verify-reports" / "junit.xml").exists()
@@ -200,7 +201,7 @@ def test_the_action_passes_a_healthy_environment_as_the_readme_calls_it(installe
 def test_the_action_fails_a_drifted_environment_with_a_summary_and_annotations(installed, empty, twin):
     twin.configure("local", drifts=("api-replicas-1",))
     out = run_action(installed, empty, twin.environ(), {"environment": "local", "extra-args": "infra"})
-    assert out["codes"][-1] == 1 and out["steps"]["verify"] == {"exit-code": "1", "verdict": "unsafe"}
+    assert out["codes"][-1] == 1 and out["steps"]["verify"] == {"exit-code": "1", "verdict": "unsafe", "artifact": ARTIFACT}
     assert "icepack-verify: local is **unsafe** (exit 1)" in out["summary"]
     assert "**Rollback, tier 2:**" in out["summary"] and "| `tests/infra/test_api_deployment.py::" in out["summary"]
     errors = [line for line in out["stdout"].splitlines() if line.startswith("::error title=local%3A test_api_deployment_spec::")]
@@ -211,7 +212,7 @@ def test_the_action_says_inconclusive_apart_from_unsafe(installed, empty, twin):
     twin.configure("local")
     environ = twin.environ(ICEPACK_API_URL="http://127.0.0.1:9")
     out = run_action(installed, empty, environ, {"environment": "local", "extra-args": "smoke contracts"})
-    assert out["steps"]["verify"] == {"exit-code": "75", "verdict": "inconclusive"} and out["codes"][-1] == 75
+    assert out["steps"]["verify"] == {"exit-code": "75", "verdict": "inconclusive", "artifact": ARTIFACT} and out["codes"][-1] == 75
     assert "is **inconclusive** (exit 75)" in out["summary"] and "Never a reason to roll back" in out["summary"]
     assert "::warning title=local%3A not run::" in out["stdout"]
 
