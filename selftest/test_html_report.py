@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 import subprocess
 from html.parser import HTMLParser
-from pathlib import Path
+
+import pytest
 
 from harness import EXPECTATIONS, debian_tool, kubeconfig
 
@@ -14,10 +15,16 @@ SECRET = "Html-secret-5582-qx"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
-def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
-    """Headless Chromium, as root in CI (hence no sandbox), with a profile of its own."""
-    return subprocess.run([debian_tool("chromium"), "--headless", "--no-sandbox", "--disable-gpu",
-                           f"--user-data-dir={profile}", *args], capture_output=True, text=True, timeout=120)
+@pytest.fixture
+def chromium(tmp_path):
+    """Headless Chromium (Debian's package), as root in CI (hence no sandbox), with a profile of its
+    own; looked up first, so a machine without it skips (or, in CI, fails) before any run."""
+    binary = debian_tool("chromium")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([binary, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path}/profile",
+                               *args], capture_output=True, text=True, timeout=120)
+    return run
 
 
 class Sections(HTMLParser):
@@ -55,7 +62,7 @@ class Sections(HTMLParser):
         return " ".join(" ".join(self.text[ident]).split())
 
 
-def test_a_failing_runs_page_shows_the_verdict_first_in_a_real_browser(twin, tmp_path):
+def test_a_failing_runs_page_shows_the_verdict_first_in_a_real_browser(chromium, twin, tmp_path):
     twin.configure("local", drifts=("api-replicas-1",))
     environ = twin.environ(ICEPACK_DATABASE_URL=twin.state["database_url"].replace("twin-reader-secret", SECRET),
                            **kubeconfig(tmp_path, twin.state["kube_url"], {"token": SECRET + "-kube"}))
@@ -68,7 +75,7 @@ def test_a_failing_runs_page_shows_the_verdict_first_in_a_real_browser(twin, tmp
     assert '<link href="' not in html and "<style" in html
     assert SECRET not in html and "twin-reader-secret" not in html
 
-    done = chromium("--dump-dom", page.as_uri(), profile=tmp_path / "profile")
+    done = chromium("--dump-dom", page.as_uri())
     assert done.returncode == 0 and "</html>" in done.stdout, done.stderr[-2000:]
     dom = Sections()
     dom.feed(done.stdout)
@@ -85,18 +92,17 @@ def test_a_failing_runs_page_shows_the_verdict_first_in_a_real_browser(twin, tmp
     assert {row.removesuffix("::setup") for row in rows} == {r["test"] for r in run.results}
 
     shot = tmp_path / "report.png"
-    done = chromium("--hide-scrollbars", "--window-size=1100,900", f"--screenshot={shot}", page.as_uri(),
-                    profile=tmp_path / "profile")
+    done = chromium("--hide-scrollbars", "--window-size=1100,900", f"--screenshot={shot}", page.as_uri())
     assert done.returncode == 0 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", done.stderr[-2000:]
 
 
-def test_an_inconclusive_runs_page_says_it_is_never_a_rollback(twin, tmp_path):
+def test_an_inconclusive_runs_page_says_it_is_never_a_rollback(chromium, twin, tmp_path):
     twin.configure("local")
     page = tmp_path / "report.html"
     run = twin.run_suite("local", f"--html={page}", environ=twin.environ(ICEPACK_API_URL="http://127.0.0.1:9"),
                          paths=("tests/smoke",))
     assert run.returncode == 75, run.output[-3000:]
-    done = chromium("--dump-dom", page.as_uri(), profile=tmp_path / "profile")
+    done = chromium("--dump-dom", page.as_uri())
     dom = Sections()
     dom.feed(done.stdout)
     verdict = dom.of("icepack-verdict")
