@@ -298,8 +298,9 @@ def test_the_actions_install_resolves_to_the_constraints(tmp_path):
 
 
 def test_the_example_workflow_passes_its_environments_file_and_kube_context_to_the_suite(installed, empty, twin):
-    """The example's Verify step as written (its env and with), against the twin: the environments
-    file names a kube context that does not exist, so only KUBE_CONTEXT, passed through, can reach it."""
+    """The example's Verify step as written (its env and with), against the twin. The operator's file
+    names the environment `ci-local` (the shipped one has no such name: only the file passed makes it
+    known) with a kube context that does not exist (only KUBE_CONTEXT, passed through, reaches the twin)."""
     workflow = yaml.safe_load(WORKFLOWS[0].read_text())
     for job in workflow["jobs"].values():
         verify = next(s for s in job["steps"] if s.get("uses", "").startswith("example-org/icepack-verify"))
@@ -310,12 +311,12 @@ def test_the_example_workflow_passes_its_environments_file_and_kube_context_to_t
     verify = next(s for s in job["steps"] if s.get("uses", "").startswith("example-org/icepack-verify"))
     environ = twin.environ()
     given = {"vars.KUBE_CONTEXT": environ.pop("ICEPACK_KUBE_CONTEXT"), "secrets.ICEPACK_VERIFY_DSN": environ.pop("ICEPACK_DATABASE_URL"),
-             "matrix.environment": "local", "inputs.image_tag": "2f9c1e7"}
+             "matrix.environment": "ci-local", "inputs.image_tag": "2f9c1e7"}
     fill = lambda text: EXPRESSION.sub(lambda m: given[m.group(1)], str(text))  # noqa: E731
     settings = empty / verify["with"]["environments-file"]
     settings.parent.mkdir(parents=True)
-    settings.write_text((ROOT / "environments.toml").read_text().replace('kube_context = "icepack-twin"',
-                                                                          'kube_context = "not-this-one"'))
+    settings.write_text((ROOT / "environments.toml").read_text().replace("[environments.local", "[environments.ci-local")
+                        .replace('kube_context = "icepack-twin"', 'kube_context = "not-this-one"'))
     chart = empty / verify["with"]["expect-chart-yaml"]
     chart.parent.mkdir(parents=True)
     chart.write_text("apiVersion: v2\nname: icepack\nversion: 1.4.2\n")
@@ -324,6 +325,7 @@ def test_the_example_workflow_passes_its_environments_file_and_kube_context_to_t
     out = run_action(installed, empty, {**environ, **{k: fill(v) for k, v in verify["env"].items()}}, inputs)
     assert out["steps"]["verify"]["verdict"] == "safe", out["stdout"][-3000:]
     report = json.loads((empty / "icepack-verify-reports" / "report.json").read_text())
+    assert report["environment"] == "ci-local" and out["steps"]["verify"]["artifact"].startswith("icepack-verify-ci-local.")
     tests = {r["test"] for r in report["results"]}
     assert any("/infra/" in t for t in tests) and any("/smoke/" in t for t in tests)
     assert not any("dry_run" in t for t in tests)  # -m 'not mutating' arrived as one marker expression
