@@ -88,3 +88,18 @@ def edited_environments(folder: Path, *edits: tuple[str, str]) -> Path:
     path = folder / "environments.toml"
     path.write_text(text)
     return path
+
+
+def debian_tool(name: str) -> str:
+    """A Debian tool's path (shellcheck, promtool, chromium, ...); required in CI
+    (ICEPACK_REQUIRE_TOOLS=1: the test fails), else the test says it is absent and skips."""
+    import shutil
+
+    import pytest
+
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("ICEPACK_REQUIRE_TOOLS"):
+            pytest.fail(f"{name} is required here (ICEPACK_REQUIRE_TOOLS) and not installed")
+        pytest.skip(f"{name} is not installed here (.ci/run installs it with apt-get)")
+    return path

@@ -3,7 +3,7 @@ prometheus-pushgateway) and from the textfile, and its alert rules run by promto
 from __future__ import annotations
 
 import json
-import os
+import re
 import shutil
 import socket
 import subprocess
@@ -14,20 +14,12 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness import EXPECTATIONS, ROOT, kubeconfig
+from harness import EXPECTATIONS, ROOT, debian_tool as tool, kubeconfig
 
 DEPLOYMENT = "infra/test_api_deployment.py::test_api_deployment_spec"
 SECRET = "Metrics-secret-4471-zq"
 
 
-def tool(name: str) -> str:
-    """A Debian tool's path; required in CI (ICEPACK_REQUIRE_TOOLS), else the test says it is absent."""
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("ICEPACK_REQUIRE_TOOLS"):
-            pytest.fail(f"{name} is required here (ICEPACK_REQUIRE_TOOLS) and not installed")
-        pytest.skip(f"{name} is not installed here (.ci/run installs it with apt-get)")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +134,64 @@ def test_metric_names_follow_prometheus_conventions():
     assert all(n.startswith("icepack_verify_") and n == n.lower() for n in names)
     assert not any(n.endswith("_total") for n in names)  # gauges, not counters
     assert "icepack_verify_run_duration_seconds" in names and "icepack_verify_last_run_timestamp_seconds" in names
+
+
+def test_every_alert_links_its_runbook_section_and_carries_a_release_label():
+    rule = yaml.safe_load((ROOT / "deploy" / "prometheus-rule.yaml").read_text())
+    assert rule["metadata"]["labels"].get("release")  # what the Prometheus Operator's ruleSelector matches
+    runbook = (ROOT / "docs" / "runbook.md").read_text()
+    anchors = {re.sub(r"[^\w-]", "", h.strip().lower().replace(" ", "-")) for h in re.findall(r"^## (.+)$", runbook, re.M)}
+    alerts = [r for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r]
+    for alert in alerts:
+        url = alert["annotations"].get("runbook_url", "")
+        assert url.startswith("https://") and url.split("#")[0].endswith("docs/runbook.md"), alert["alert"]
+        assert url.split("#")[1] in anchors, (alert["alert"], url)
+    assert any(r["expr"].startswith("absent(") for r in alerts)  # something fires when the series vanish
+
+
+def test_the_readmes_pushgateway_scrape_keeps_the_pushed_labels(tmp_path):
+    promtool = tool("promtool")
+    readme = (ROOT / "README.md").read_text()
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "honor_labels" in b)
+    config = yaml.safe_load(block)
+    assert all(job["honor_labels"] is True for job in config["scrape_configs"])
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    done = subprocess.run([promtool, "check", "config", "prometheus.yml"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_dashboards_queries_answer_as_its_panels_say(tmp_path):
+    """Every panel's query through promtool (valid PromQL), and the main ones evaluated against two
+    environments' pushed series: stage safe, prod unsafe with one failing check."""
+    promtool = tool("promtool")
+    board = json.loads((ROOT / "deploy" / "grafana-dashboard.json").read_text())
+    exprs = {p["title"]: [t["expr"].replace("$environment", ".*") for t in p["targets"]] for p in board["panels"]}
+    check = "infra/test_api_deployment.py::test_api_deployment_spec"
+    series = [("icepack_verify_exit_code", 'environment="stage"', "0x30"),
+              ("icepack_verify_exit_code", 'environment="prod"', "0x10 1x20"),
+              ("icepack_verify_last_safe_run_timestamp_seconds", 'environment="stage"', "0+60x30"),
+              ("icepack_verify_last_safe_run_timestamp_seconds", 'environment="prod"', "0+60x9 540x21"),
+              ("icepack_verify_check_state", f'environment="prod",suite="infra",check="{check}",state="failed"',
+               "0x10 1x20"),
+              ("icepack_verify_check_state", f'environment="stage",suite="infra",check="{check}",state="failed"',
+               "0x30")]
+    failing = f'icepack_verify_check_state{{job="icepack_verify",environment="prod",suite="infra",check="{check}",state="failed"}}'
+    tests = {"interval": "1m",
+             "input_series": [{"series": f'{name}{{job="icepack_verify",{labels}}}', "values": values}
+                              for name, labels, values in series],
+             "promql_expr_test": [
+                 {"expr": exprs["Verdict per environment"][0], "eval_time": "20m",
+                  "exp_samples": [{"labels": '{environment="prod"}', "value": 1},
+                                  {"labels": '{environment="stage"}', "value": 0}]},
+                 {"expr": exprs["Time since the last safe run"][0], "eval_time": "20m",
+                  "exp_samples": [{"labels": '{environment="prod"}', "value": 1200 - 540},
+                                  {"labels": '{environment="stage"}', "value": 0}]},
+                 {"expr": exprs["Failing checks now"][0], "eval_time": "20m",
+                  "exp_samples": [{"labels": failing, "value": 1}]}]}
+    (tmp_path / "none.yaml").write_text("groups: []\n")
+    (tmp_path / "dashboard.test.yaml").write_text(yaml.safe_dump({"rule_files": ["none.yaml"], "tests": [tests]}))
+    (tmp_path / "queries.yaml").write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": [
+        {"record": f"dashboard:query{i}", "expr": e} for i, e in enumerate(x for es in exprs.values() for x in es)]}]}))
+    for args in (["check", "rules", "queries.yaml"], ["test", "rules", "dashboard.test.yaml"]):
+        done = subprocess.run([promtool, *args], cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
