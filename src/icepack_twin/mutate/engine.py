@@ -147,9 +147,9 @@ class _Worker:
 
     def environ(self) -> dict[str, str]:
         """The twin's variables for the suite, and a bytecode cache of the worker's own: each run is a fresh
-        pytest that would otherwise compile (and rewrite the asserts of) every suite module again,
-        about a second a run where PYTHONDONTWRITEBYTECODE is set; the cache holds what the same
-        source compiles to, checked against it."""
+        pytest that would otherwise compile (and rewrite the asserts of) every suite module again
+        where PYTHONDONTWRITEBYTECODE is set; the cache holds what the same source compiles to,
+        checked against it."""
         env = {k: v for k, v in self.twin.environ().items() if k != "PYTHONDONTWRITEBYTECODE"}
         return {**env, "PYTHONPYCACHEPREFIX": str(self.twin.state_dir.resolve() / "pycache")}
 
