@@ -196,6 +196,7 @@ def test_the_action_passes_a_healthy_environment_as_the_readme_calls_it(installe
     assert "icepack-verify: local is **safe** (exit 0)" in out["summary"]
     assert "::error" not in out["stdout"]
     assert (empty / "icepack-verify-reports" / "junit.xml").exists()
+    assert 'id="icepack-verdict" class="safe"' in (empty / "icepack-verify-reports" / "report.html").read_text()
 
 
 def test_the_action_fails_a_drifted_environment_with_a_summary_and_annotations(installed, empty, twin):
@@ -250,7 +251,7 @@ def verify_step(folder: Path, extra: str, contexts: dict | None = None, environ:
 def test_the_actions_extra_args_are_split_as_a_shell_would(tmp_path, extra, expected):
     stub_tool(tmp_path)
     out, calls = verify_step(tmp_path, extra)
-    assert len(calls) == 1 and calls[0][calls[0].index("--report-json") + 2:] == expected, calls
+    assert len(calls) == 1 and calls[0][calls[0].index("--html") + 2:] == expected, calls
     assert not (tmp_path / "pwned").exists()
 
 
