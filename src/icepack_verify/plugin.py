@@ -83,7 +83,7 @@ def pytest_configure(config: pytest.Config) -> None:
     vs.arm_deadline()  # before the environments file is read: a file that never ends is bounded too
     try:
         vs.load()
-        vs.read_manifests()
+        vs.read_modes()
     except ConfigError as exc:
         raise pytest.UsageError(vs.redact(str(exc))) from None
     config.stash[KEY] = vs
@@ -123,6 +123,12 @@ def _junit_properties(record_testsuite_property, environment: Environment, pytes
     record_testsuite_property("icepack_environment", environment.name)
     record_testsuite_property("icepack_account_id", environment.account_id)
     record_testsuite_property("icepack_phase", pytestconfig.option.phase)
+
+
+@pytest.fixture(scope="session")
+def other_environment(pytestconfig: pytest.Config) -> Environment:
+    """--compare-with: the environment compared with (its ICEPACK_<NAME>_* overrides applied)."""
+    return pytestconfig.stash[KEY].other
 
 
 @pytest.fixture(scope="session")

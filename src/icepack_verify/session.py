@@ -43,6 +43,7 @@ class VerifySession:
         self.summary: dict | None = None
         self.started = time.monotonic()
         self.manifests = None  # --manifests: the rendered objects judged instead of a live cluster (manifests.py)
+        self.other: Environment | None = None  # --compare-with: the environment compared with (compare.py)
 
     # --- the environment ---------------------------------------------------------------------
 
@@ -66,12 +67,21 @@ class VerifySession:
         except Exception as exc:  # noqa: BLE001 - a hostile file is bad input, never a traceback
             raise ConfigError(None, f"{path} could not be read: {cause_of(exc)}") from None
 
-    def read_manifests(self) -> None:
-        """--manifests=PATH: the rendered objects, read now (bad input is one sentence before any test)."""
+    def read_modes(self) -> None:
+        """--manifests=PATH: the rendered objects; --compare-with=ENV: the other environment. Read now:
+        bad input is one sentence before any test."""
         if self.option.manifests is not None:
             from icepack_verify.manifests import ManifestSnapshot
 
             self.manifests = ManifestSnapshot.read(self.env, self.option.manifests)
+        if self.option.compare_with:
+            from icepack_verify.compare import load_other
+
+            if self.option.compare_with == self.env.name:
+                raise ConfigError(None, f"--compare-with {self.env.name}: compare {self.env.name} with another environment")
+            if self.manifests is not None:
+                raise ConfigError(None, "--compare-with compares two live environments: not with --manifests")
+            self.other = load_other(self.path, self.option.compare_with)
 
     @property
     def judged(self) -> str | None:
