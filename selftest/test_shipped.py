@@ -210,6 +210,17 @@ def test_the_action_says_inconclusive_apart_from_unsafe(installed, empty, twin):
     assert "::warning title=local%3A not run::" in out["stdout"]
 
 
+def test_the_action_judges_a_render_before_apply_with_nothing_live(installed, empty):
+    """The `manifests` input: the step before terraform apply, on `helm template`'s output (the twin's render)."""
+    subprocess.run([sys.executable, "-m", "icepack_twin", "render", "--env", "stage", "--output",
+                    str(empty / "rendered.yaml")], cwd=ROOT, check=True, timeout=60)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ICEPACK_") and k != "KUBECONFIG"}
+    out = run_action(installed, empty, {**environ, "KUBECONFIG": "/nonexistent"},
+                     {"environment": "stage", "manifests": "rendered.yaml", "extra-args": "infra"})
+    assert out["steps"]["verify"] == {"exit-code": "0", "verdict": "safe"}, out["stdout"][-3000:]
+    assert "judged the rendered manifests rendered.yaml" in out["stdout"]
+
+
 @pytest.mark.parametrize("path, schema", [(ACTION, "vendor.github-actions"),
                                           *((w, "vendor.github-workflows") for w in WORKFLOWS)],
                          ids=lambda x: getattr(x, "name", x))
