@@ -48,7 +48,7 @@ def releases(cluster, other_cluster, environment, other_environment) -> tuple[di
 
 
 @pytest.fixture
-def compared(environment, other_environment, diagnose):
+def compared(environment, other_environment):
     """conclude(d, what, differences): each undeclared difference a mismatch naming both values and both
     environments; the declared ones listed as context only when something else differs."""
     ours, theirs = environment.name, other_environment.name
