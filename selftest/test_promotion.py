@@ -115,3 +115,28 @@ def test_an_unreachable_other_environment_is_not_run(tmp_path, twin):
     run = promotion_runs.suite(tmp_path, "stage", (*EXPECTATIONS, "--compare-with=prod"), ("tests/compare",), environ)
     assert run.summary["verdict"] == "inconclusive" and not run.failed, run.explain()
     assert "kube context 'nowhere'" in run.output
+
+
+def test_a_file_of_several_renders_reads_as_applying_them_in_order(tmp_path):
+    from icepack_verify import environments
+    from icepack_verify.manifests import ManifestSnapshot
+
+    env = environments.load(ROOT / "environments.toml", "stage", environ={})
+    path = tmp_path / "renders.yaml"
+    path.write_text(yaml.safe_dump_all([
+        {"apiVersion": "v1", "kind": "List", "items": [
+            {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "icepack-api"}, "spec": {"replicas": 1}},
+            {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "icepack-db"}, "data": {"password": "c2VjcmV0"}}]},
+        None,
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "icepack-api", "namespace": "icepack"},
+         "spec": {"replicas": 2}},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "elsewhere", "namespace": "other"}},
+    ]))
+    snapshot = ManifestSnapshot.read(env, path)
+    assert [o["spec"]["replicas"] for o in snapshot.list("Deployment")] == [2]  # the later document replaced it
+    assert snapshot.origin("Deployment", "icepack-api") == "renders.yaml document 3"
+    assert snapshot.secret_keys == {"icepack-db": ["password"]} and "c2VjcmV0" not in repr(vars(snapshot))
+    with pytest.raises(pytest.skip.Exception, match="needs a live environment"):
+        snapshot.list("Pod")
+    with pytest.raises(pytest.skip.Exception, match="needs a live environment"):
+        bool(snapshot.get("Deployment", "icepack-api").get("status") or {})
