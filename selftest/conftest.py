@@ -25,3 +25,9 @@ def faults(proxied_twin):
     """`faults(api={...}, kube={...}, postgres={...})` sets the proxies' faults for this test; cleared after it."""
     yield proxied_twin.set_faults
     proxied_twin.set_faults()
+@pytest.fixture(scope="session")
+def other_twin(tmp_path_factory):
+    """A second twin, for the runs that compare two environments (--compare-with); started on first use."""
+    handle = Twin(tmp_path_factory.mktemp("other-twin"))
+    yield handle
+    handle.close()

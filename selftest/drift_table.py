@@ -74,6 +74,8 @@ class Declared:
     judged_by: tuple[str, ...] = ()    # an equivalence probe: the tests that must run and pass on its form
     alone: bool = False                # hides too much (no fresh data, no objects): never shares a run
     options: tuple[str, ...] = ()      # suite options the run needs to see it (--all-tables)
+    mode: str = "live"                 # "manifests": judged on its render; "compare": on the compared twin
+    other: str = ""                    # mode "compare": the environment it drifts, compared with `env`
 
     @property
     def touches(self) -> set[str]:
@@ -500,14 +502,14 @@ def plan(declared: list[Declared]) -> dict[str, str]:
     groups: list[tuple[str, set[str], list[str]]] = []  # (env, tests touched, drifts)
     for d in sorted(declared, key=lambda d: (d.alone, -len(d.touches), d.drift)):
         # alone drifts sort last, so they never find a home among the shared runs
-        where = (d.env, d.options)
+        where = (d.env, d.options, d.mode, d.other)
         home = None if d.alone else next((g for g in groups if g[0] == where and not g[1] & d.touches), None)
         if home is None:
             groups.append(home := (where, set(), []))
         home[1].update(d.touches)
         home[2].append(d.drift)
-    return {drift: f"{env}{''.join(options)}:{'+'.join(sorted(drifts))}"
-            for (env, options), _, drifts in groups for drift in drifts}
+    return {drift: f"{mode}:{env}{other}{''.join(options)}:{'+'.join(sorted(drifts))}"
+            for (env, options, mode, other), _, drifts in groups for drift in drifts}
 
 
 # --- live state and Helm history (helper "status"; tests/infra/test_live_state.py, test_helm_history.py;
@@ -656,3 +658,70 @@ EQUIVALENT += [
     Equivalent("openapi-request-property-made-optional", BASELINE),
 ]
 # --- end of the breaking-changes block ---
+# --- before apply and across environments (helper "preapply", issue 25; drifts and probes in
+# drifts/promotion.py). Mode "manifests": `python -m icepack_twin render --env stage --drift ...` judged by
+# tests/infra with --manifests, nothing live reachable; the same checks and words as live, each line naming
+# the rendered document. Mode "compare": stage healthy, prod drifted, tests/compare with --compare-with=prod.
+RENDER = "rendered.yaml document"
+DECLARED += [
+    Declared("render-api-memory-limit-halved", {API + "test_api_deployment_spec": (
+        f"Deployment icepack/icepack-api ({RENDER} 3)", "containers[api].resources.limits.memory",
+        "expected '512Mi', actual '256Mi'", "[defaults.expect.api.limits]")}, env="stage", mode="manifests"),
+    Declared("render-orchestrator-every-hour", {CRON + "test_cronjob_spec": (
+        f"CronJob icepack/icepack-orchestrator ({RENDER} 7)", "spec.schedule", "expected '30 * * * *'",
+        "actual '0 * * * *'", "values-stage.yaml override")}, env="stage", mode="manifests"),
+    Declared("render-worker-max-replicas-10", {WORKER + "test_worker_scaled_job_spec": (
+        f"ScaledJob icepack/icepack-worker ({RENDER} 5)", "spec.maxReplicaCount", "expected 3, actual 10")},
+        env="stage", mode="manifests"),
+    Declared("render-image-from-docker-hub", {IMAGES + "test_workloads_run_one_image_from_ecr": (
+        f"Deployment icepack/icepack-api ({RENDER} 3) container api image registry", "expected an ECR registry",
+        "actual 'docker.io/icepack/icepack:2f9c1e7'", "deployment flow step 3")}, env="stage", mode="manifests"),
+    Declared("render-certificate-of-prod", {SVC + "test_api_service_is_a_tls_nlb": (
+        f"Service icepack/icepack-api ({RENDER} 4)", "aws-load-balancer-ssl-cert",
+        "expected an ACM certificate ARN in account 174558682303", "857967394368")}, env="stage", mode="manifests"),
+    Declared("render-orchestrator-suspended", {CRON + "test_cronjob_suspension_matches_phase": (
+        f"CronJob icepack/icepack-orchestrator ({RENDER} 7)", "spec.suspend", "expected False, actual True",
+        "runbook phase live")}, env="stage", mode="manifests"),
+    Declared("render-irsa-role-of-dev", {SA + "test_irsa_role_arn": (
+        f"ServiceAccount icepack/icepack ({RENDER} 1)", "expected an IAM role ARN of account 174558682303",
+        "arn:aws:iam::411706531007:role/icepack-dev-irsa")}, env="stage", mode="manifests"),
+]
+EQUIVALENT += [
+    Declared("render-resources-in-other-units", {}, env="stage", mode="manifests",
+             judged_by=(API + "test_api_deployment_spec",)),
+    Declared("render-arch-by-node-affinity", {}, env="stage", mode="manifests",
+             judged_by=(API + "test_api_deployment_spec", NS + "test_workloads_select_the_expected_arch")),
+    Declared("render-images-pinned-by-digest", {}, env="stage", mode="manifests",
+             judged_by=(IMAGES + "test_workloads_run_the_expected_image_tag",
+                        IMAGES + "test_workloads_run_one_image_from_ecr")),
+    Declared("render-with-explicit-namespace", {}, env="stage", mode="manifests",
+             judged_by=(NS + "test_icepack_resources_live_in_the_namespace", API + "test_api_deployment_spec",
+                        SVC + "test_api_service_is_a_tls_nlb", SA + "test_irsa_role_arn")),
+]
+P = "tests/compare/test_promotion.py::"
+VALUES, TAGS = P + "test_released_values_differ_only_where_declared", P + "test_same_chart_version_and_image_tags"
+OBJECT, READS = P + "test_inventory_object_differs_only_where_declared", P + "test_read_contracts_have_the_same_keys_and_schemas"
+UNDECLARED = "environments.toml declares no such difference"
+DECLARED += [
+    Declared("prod-runs-another-image-tag", {
+        VALUES: ("stage vs prod: Helm release icepack values", "values image.tag: expected stage's '2f9c1e7' in prod too",
+                 "actual prod '0ddba11'", UNDECLARED),
+        TAGS: ("Deployment icepack-api container api image tag", "actual prod '0ddba11'"),
+        OBJECT: ("metadata.labels.app.kubernetes.io/version", "containers[api].image", "icepack:0ddba11")},
+        env="stage", other="prod", mode="compare"),
+    Declared("prod-worker-polls-every-60s", {
+        VALUES: ("values worker.keda.pollingInterval: expected stage's 30 in prod too", "actual prod 60", UNDECLARED),
+        OBJECT: ("stage vs prod: ScaledJob icepack/icepack-worker", "spec.pollingInterval", "actual prod 60")},
+        env="stage", other="prod", mode="compare"),
+    Declared("prod-status-key-renamed", {READS: (
+        "GET /tables/analytics/events/status top-level keys", "actual prod missing: stale; unexpected: staleness",
+        UNDECLARED)}, env="stage", other="prod", mode="compare"),
+    Declared("prod-api-readiness-on-healthz", {OBJECT: (
+        "stage vs prod: Deployment icepack/icepack-api", "spec.template.spec.containers[api].readinessProbe.httpGet.path",
+        "expected stage's '/readyz' in prod too", "actual prod '/healthz'")}, env="stage", other="prod", mode="compare"),
+]
+EQUIVALENT += [
+    Declared("prod-resources-in-other-units", {}, env="stage", other="prod", mode="compare", judged_by=(OBJECT, VALUES)),
+    Declared("prod-env-reordered", {}, env="stage", other="prod", mode="compare", judged_by=(OBJECT, VALUES)),
+]
+# --- end of the before apply and across environments block ---

@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from drift_table import DECLARED, DRY_RUN_TIMEOUT, EQUIVALENT, Declared, plan
+import promotion_runs
 from harness import EXPECTATIONS, ROOT, SuiteRun, function_id
 from icepack_twin.drifts import CATALOGUE
 
@@ -57,18 +58,25 @@ class Runs:
     """Suite runs, each made once per self-test session and shared by the xdist workers
     through files under a lock: the first worker to need a run makes it on its twin."""
 
-    def __init__(self, twin, options, shared: Path):
-        self.twin, self.options, self.shared = twin, options, shared
+    def __init__(self, twin, options, shared: Path, other_twin=lambda: None):
+        self.twin, self.options, self.shared, self.other_twin = twin, options, shared, other_twin
 
-    def run(self, env: str, drifts: tuple[str, ...], options: tuple[str, ...] = ()) -> SuiteRun:
-        key = f"{env}{''.join(options)}:{'+'.join(drifts)}"
+    def run(self, env: str, drifts: tuple[str, ...], options: tuple[str, ...] = (), mode: str = "live",
+            other: str = "") -> SuiteRun:
+        key = f"{mode}:{env}{other}{''.join(options)}:{'+'.join(drifts)}"
         path = self.shared / (hashlib.sha1(key.encode()).hexdigest() + ".json")
         with open(path.with_suffix(".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not path.exists():
                 try:
-                    self.twin.configure(env, drifts=drifts)
-                    run = self.twin.run_suite(env, *self.options, *options)
+                    if mode == "manifests":  # before apply: the render, judged with nothing live to reach
+                        run = promotion_runs.judge_render(path.with_suffix(""), env, drifts, (*self.options, *options))
+                    elif mode == "compare":  # across environments: `env` healthy, `other` drifted, on two twins
+                        run = promotion_runs.judge_pair(path.with_suffix(""), self.twin, self.other_twin(), env, other,
+                                                        drifts, (*self.options, *options))
+                    else:
+                        self.twin.configure(env, drifts=drifts)
+                        run = self.twin.run_suite(env, *self.options, *options)
                 except httpx.HTTPStatusError as exc:  # these edits do not combine: judged alone instead
                     run = SuiteRun(-1, [], f"the twin refused {key}: {exc.response.text}")
                 path.write_text(json.dumps(dataclasses.asdict(run)))
@@ -78,19 +86,20 @@ class Runs:
         """The run that judges this drift, and the failures that run must show exactly."""
         members = MEMBERS[GROUP_OF[d.drift]]
         if len(members) > 1 and not SOLO:
-            shared = self.run(d.env, tuple(m.drift for m in members), d.options)
+            shared = self.run(d.env, tuple(m.drift for m in members), d.options, d.mode, d.other)
             expected = {t for m in members for t in m.fails}
             if shared.failed == expected and not any(missing_words(shared, m) for m in members):
                 return shared, expected
-        return self.run(d.env, (d.drift,), d.options), set(d.fails)
+        return self.run(d.env, (d.drift,), d.options, d.mode, d.other), set(d.fails)
 
 
 @pytest.fixture(scope="session")
-def runs(twin, options, tmp_path_factory) -> Runs:
+def runs(twin, options, tmp_path_factory, request) -> Runs:
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # one folder for every worker
     (shared / "suite-runs").mkdir(exist_ok=True)
-    return Runs(twin, options, shared / "suite-runs")
+    # the compared environment's twin starts only when a run across environments needs it
+    return Runs(twin, options, shared / "suite-runs", lambda: request.getfixturevalue("other_twin"))
 
 
 def test_every_drift_has_exactly_one_declaration():

@@ -330,6 +330,15 @@ def test_the_example_workflow_passes_its_environments_file_and_kube_context_to_t
     tests = {r["test"] for r in report["results"]}
     assert any("/infra/" in t for t in tests) and any("/smoke/" in t for t in tests)
     assert not any("dry_run" in t for t in tests)  # -m 'not mutating' arrived as one marker expression
+def test_the_action_judges_a_render_before_apply_with_nothing_live(installed, empty):
+    """The `manifests` input: the step before terraform apply, on `helm template`'s output (the twin's render)."""
+    subprocess.run([sys.executable, "-m", "icepack_twin", "render", "--env", "stage", "--output",
+                    str(empty / "rendered.yaml")], cwd=ROOT, check=True, timeout=60)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ICEPACK_") and k != "KUBECONFIG"}
+    out = run_action(installed, empty, {**environ, "KUBECONFIG": "/nonexistent"},
+                     {"environment": "stage", "manifests": "rendered.yaml", "extra-args": "infra"})
+    assert out["steps"]["verify"] == {"exit-code": "0", "verdict": "safe"}, out["stdout"][-3000:]
+    assert "judged the rendered manifests rendered.yaml" in out["stdout"]
 
 
 @pytest.mark.parametrize("path, schema", [(ACTION, "vendor.github-actions"),

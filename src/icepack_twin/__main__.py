@@ -5,6 +5,7 @@
     eval "$(python -m icepack_twin up --env stage)"   # then: pytest --env stage
     python -m icepack_twin down
     python -m icepack_twin drifts
+    python -m icepack_twin render --env stage [--drift NAME]... [--output rendered.yaml]   # as `helm template` would
     python -m icepack_twin mutate [--layer kube]... [--seed 1] [--limit 40] [--workers 2] [--report PATH]
 """
 from __future__ import annotations
@@ -53,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     down = sub.add_parser("down")
     down.add_argument("--state-dir", type=Path, default=DEFAULT_STATE)
     sub.add_parser("drifts")
+    ren = sub.add_parser("render", help="write the release's rendered manifests, as `helm template` would "
+                                        "(icepack_twin.render): the input of the suite's --manifests")
+    ren.add_argument("--env", default="local", help="whose Helm values to render: dev, stage, preprod, prod, local")
+    ren.add_argument("--drift", action="append", default=[], help="a named drift (see `drifts`); repeatable")
+    ren.add_argument("--output", type=Path, default=None, help="write here instead of to stdout")
     mut = sub.add_parser("mutate", help="judge every generated mutation of a healthy twin by the read-only suite "
                                         "(icepack_twin.mutate.engine)")
     mut.add_argument("--layer", action="append", default=[], help="only this layer's mutations; repeatable")
@@ -92,6 +98,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "drifts":
         for d in sorted(drifts.CATALOGUE.values(), key=lambda d: (d.suite, d.name)):
             print(f"{d.suite:10} {d.name:36} {d.doc}")
+        return 0
+    if args.command == "render":
+        from icepack_twin import render
+        from icepack_twin.values import ENV_OVERRIDES
+
+        if args.env not in ENV_OVERRIDES:
+            raise SystemExit(f"unknown environment {args.env!r}; known: {', '.join(ENV_OVERRIDES)}")
+        try:
+            text = render.manifests(render.objects(args.env, args.drift))
+        except KeyError as exc:
+            raise SystemExit(exc.args[0])
+        except ValueError as exc:  # a drift that does not apply to this environment
+            raise SystemExit(f"--drift: {exc}")
+        if args.output:
+            args.output.write_text(text)
+        else:
+            sys.stdout.write(text)
         return 0
     if args.command == "down":
         print("twin stopped" if stop(args.state_dir) else "no twin running", file=sys.stderr)

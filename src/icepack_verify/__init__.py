@@ -15,14 +15,14 @@ import importlib
 _EXPORTS = {
     # failures
     "Diagnosis": "diagnosis", "Said": "diagnosis", "Warned": "diagnosis",
-    "ConfigError": "errors", "Problem": "errors", "Unreachable": "errors",
+    "ConfigError": "errors", "Problem": "errors", "Unreachable": "errors", "NotFound": "errors",
     # the split read contracts
     "CONTRACT_SOURCE": "contract", "ENDPOINTS": "contract", "SPLIT_READ_CONTRACTS": "contract",
     "endpoint_path": "contract", "key_diff": "contract", "route": "contract", "contract_template": "contract",
     "check_agreement": "table_contract", "check_keys": "table_contract", "check_types": "table_contract",
     "Contracts": "fleet", "Findings": "fleet", "Tracked": "fleet", "tracked_tables": "fleet",
     "MODELS": "models", "aware_timestamp": "models", "table_id": "models", "timestamp_fields": "models",
-    "removals": "openapi_surface", "surface": "openapi_surface",
+    "removals": "openapi_surface", "surface": "openapi_surface", "response_schemas": "openapi_surface",
     "Baseline": "openapi_surface", "read_baseline": "openapi_surface", "record_baseline": "openapi_surface",
     "BodySchemas": "body_schema", "collected_near": "references", "resolves": "references",
     "newest_rows": "references", "served_values": "references", "differences": "references",
@@ -31,11 +31,14 @@ _EXPORTS = {
     "describe": "api", "within_budget": "api",
     "is_drain_answer": "jobs", "submission": "jobs", "submit_exactly_once": "jobs",
     # the cluster
-    "ROWS": "inventory", "KINDS": "cluster",
+    "ROWS": "inventory", "INVENTORY": "inventory", "KINDS": "cluster",
     "BadRelease": "helm", "chart_version": "helm", "decode_release": "helm", "newest_release": "helm",
     "release_status": "helm", "release_values": "helm", "value_at": "helm",
     "BadManifest": "release_diff", "comparable_kinds": "release_diff", "diff_release": "release_diff",
     "manifest_objects": "release_diff", "walk_references": "object_refs",
+    # two environments side by side (--compare-with)
+    "DECLARED_BY": "compare", "Declarations": "compare", "Difference": "compare", "leaves": "compare",
+    "object_view": "compare", "server_set": "compare",
     # live state, Helm history and the framing of every answer
     "COMPLETED_POD_CONDITIONS": "live_state",
     "HEALTHY_CONDITIONS": "live_state",

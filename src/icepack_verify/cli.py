@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-SUITES = ("contracts", "data", "infra", "smoke")
+SUITES = ("contracts", "data", "infra", "smoke", "compare")
 
 
 def suite_root() -> Path:

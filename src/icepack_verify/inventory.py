@@ -90,8 +90,11 @@ class Objects:
         self.env = env
 
     def resource(self, role: str) -> str:
-        """'Deployment icepack/icepack-api' for a role."""
-        return f"{ROWS[role].kind} {self.env.namespace}/{name_of(self.env, role)}"
+        """'Deployment icepack/icepack-api' for a role (judging a render: '... (rendered.yaml document 4)')."""
+        kind, name = ROWS[role].kind, name_of(self.env, role)
+        origin = getattr(self.cluster, "origin", None)  # the rendered manifests' collection knows where each came from
+        where = origin(kind, name) if origin else None
+        return f"{kind} {self.env.namespace}/{name}" + (f" ({where})" if where else "")
 
     def get(self, role: str) -> dict:
         """The object playing this role, or the test fails saying it is not there."""

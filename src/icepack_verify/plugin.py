@@ -60,6 +60,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="print the environment's merged settings with where each comes from, then stop")
     group.addoption("--fail-on-warning", action="store_true",
                     help="a check that ends in a warning (late, slow: not yet wrong) fails instead")
+    group.addoption("--manifests", default=None, type=Path, metavar="PATH",
+                    help="before apply: judge these rendered manifests (helm template output) instead of the live "
+                         "cluster; checks that need a live environment are not run (icepack_verify.manifests)")
+    group.addoption("--compare-with", default=None, metavar="ENV",
+                    help="also compare the environment with this one, both live and read-only: every difference must "
+                         "be one environments.toml declares (tests/compare)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -67,6 +73,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "rollback(tier): the rollback tier a failure of this test points at")
     config.addinivalue_line("markers", "all_tables: runs over every tracked table; selected by --all-tables")
     config.addinivalue_line("markers", "judges_the_run: judges every answer the run read; runs after the other tests")
+    config.addinivalue_line("markers", "compare: compares two environments; selected by --compare-with")
     # Hypothesis (under Schemathesis) keeps a cache folder; never in the operator's directory
     # (a gate's checkout, a read-only container): in the temp folder.
     os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "icepack-verify-hypothesis"))
@@ -76,6 +83,7 @@ def pytest_configure(config: pytest.Config) -> None:
     vs.arm_deadline()  # before the environments file is read: a file that never ends is bounded too
     try:
         vs.load()
+        vs.read_modes()
     except ConfigError as exc:
         raise pytest.UsageError(vs.redact(str(exc))) from None
     config.stash[KEY] = vs
@@ -115,6 +123,12 @@ def _junit_properties(record_testsuite_property, environment: Environment, pytes
     record_testsuite_property("icepack_environment", environment.name)
     record_testsuite_property("icepack_account_id", environment.account_id)
     record_testsuite_property("icepack_phase", pytestconfig.option.phase)
+
+
+@pytest.fixture(scope="session")
+def other_environment(pytestconfig: pytest.Config) -> Environment:
+    """--compare-with: the environment compared with (its ICEPACK_<NAME>_* overrides applied)."""
+    return pytestconfig.stash[KEY].other
 
 
 @pytest.fixture(scope="session")
@@ -170,15 +184,17 @@ def database(pytestconfig: pytest.Config):
 # --- collection and the run ----------------------------------------------------------------
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The checks of every tracked table run with --all-tables only (deselected, not skipped, otherwise);
-    the tests that judge every answer of the run run last."""
+    """The checks of every tracked table run with --all-tables only, the comparison of two environments
+    with --compare-with only (deselected, not skipped, otherwise); the tests that judge every answer of
+    the run run last."""
     items.sort(key=lambda item: item.get_closest_marker("judges_the_run") is not None)  # stable: order kept
-    if config.option.all_tables:
-        return
-    fleet = [item for item in items if item.get_closest_marker("all_tables")]
-    if fleet:
-        config.hook.pytest_deselected(items=fleet)
-        items[:] = [item for item in items if not item.get_closest_marker("all_tables")]
+    for marker, wanted in (("all_tables", config.option.all_tables), ("compare", config.option.compare_with)):
+        if wanted:
+            continue
+        aside = [item for item in items if item.get_closest_marker(marker)]
+        if aside:
+            config.hook.pytest_deselected(items=aside)
+            items[:] = [item for item in items if not item.get_closest_marker(marker)]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

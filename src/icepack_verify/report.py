@@ -75,8 +75,13 @@ def causes(failures: list[dict]) -> list[dict]:
     return [by_tier[t] for t in sorted(by_tier, reverse=True)]
 
 
+# Not run by design, not for want of a dependency: a check only a live environment answers, in a run
+# that judges rendered manifests (--manifests). Listed and counted, but the verdict is the spec's.
+OUT_OF_SCOPE = "needs a live environment"
+
+
 def verdict(results: list[dict], interrupted: bool = False, trouble: bool = False) -> str:
-    outcomes = {r["outcome"] for r in results}
+    outcomes = {r["outcome"] for r in results if r.get("dependency") != OUT_OF_SCOPE}
     if outcomes & {"failed", "error"}:
         return "unsafe"
     if interrupted or trouble or "not run" in outcomes or "passed" not in outcomes:
@@ -98,7 +103,7 @@ def not_run_causes(results: list[dict]) -> list[dict]:
 
 
 def summary(env: str, phase: str, results: list[dict], warnings: list[dict] | None = None,
-            interrupted: bool = False, trouble: list[str] | None = None) -> dict:
+            interrupted: bool = False, trouble: list[str] | None = None, subject: str | None = None) -> dict:
     warnings, trouble = warnings or [], trouble or []
     counts: dict[str, int] = {}
     for r in results:
@@ -111,6 +116,7 @@ def summary(env: str, phase: str, results: list[dict], warnings: list[dict] | No
     return {
         "environment": env,
         "phase": phase,
+        "judged": subject or "the live environment",  # or the rendered manifests (--manifests)
         "finished_at": datetime.now(timezone.utc).isoformat(),
         "verdict": judged,
         "exit_code": EXIT_CODES[judged],

@@ -51,10 +51,10 @@ def _judge(vs: VerifySession, interrupted: bool) -> dict:
     """The summary of the run, every string in it redacted; inconclusive if even judging fails."""
     env, phase = vs.env.name, vs.option.phase
     try:
-        data = report.summary(env, phase, vs.results, vs.warnings, interrupted, vs.trouble)
+        data = report.summary(env, phase, vs.results, vs.warnings, interrupted, vs.trouble, vs.judged)
     except Exception as exc:  # noqa: BLE001
         vs.failed("judging the run", exc)
-        data = report.summary(env, phase, [], [], interrupted, vs.trouble)
+        data = report.summary(env, phase, [], [], interrupted, vs.trouble, vs.judged)
     return vs.redact.scrub(data)
 
 
@@ -102,7 +102,8 @@ def terminal(vs: VerifySession, tr) -> None:
         return
     tr.section("icepack-verify")
     counts = ", ".join(f"{n} {k}" for k, n in sorted(data["counts"].items()))
-    tr.write_line(f"{data['environment']} (phase {data['phase']}): {data['verdict']} ({counts}), "
+    judged = "" if vs.judged is None else f", judged {data['judged']}"
+    tr.write_line(f"{data['environment']} (phase {data['phase']}{judged}): {data['verdict']} ({counts}), "
                   f"exit {data['exit_code']}")
     for i, c in enumerate(data["causes"]):
         tr.write_line(f"{'rollback: ' if i == 0 else '  also: '}{c['action']}")

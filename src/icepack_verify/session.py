@@ -25,6 +25,7 @@ from icepack_verify.evidence import DEPENDENCIES, cause_of, dependency_of, obser
 from icepack_verify.redaction import Redactor
 
 NOT_RUN = "not run: "  # how a test that observed nothing says so (a skip the verdict counts as not run)
+LIVE_ENVIRONMENT = report.OUT_OF_SCOPE  # --manifests: a check only a live environment can answer
 
 
 class VerifySession:
@@ -41,6 +42,8 @@ class VerifySession:
         self.deadline_passed: float | None = None
         self.summary: dict | None = None
         self.started = time.monotonic()
+        self.manifests = None  # --manifests: the rendered objects judged instead of a live cluster (manifests.py)
+        self.other: Environment | None = None  # --compare-with: the environment compared with (compare.py)
 
     # --- the environment ---------------------------------------------------------------------
 
@@ -63,6 +66,29 @@ class VerifySession:
             raise ConfigError(None, f"{path} could not be read: nested too deep") from None
         except Exception as exc:  # noqa: BLE001 - a hostile file is bad input, never a traceback
             raise ConfigError(None, f"{path} could not be read: {cause_of(exc)}") from None
+
+    def read_modes(self) -> None:
+        """--manifests=PATH: the rendered objects; --compare-with=ENV: the other environment. Read now:
+        bad input is one sentence before any test."""
+        if self.option.manifests is not None:
+            from icepack_verify.manifests import ManifestSnapshot
+
+            self.manifests = ManifestSnapshot.read(self.env, self.option.manifests)
+        if self.option.compare_with:
+            from icepack_verify.compare import load_other
+
+            if self.option.compare_with == self.env.name:
+                raise ConfigError(None, f"--compare-with {self.env.name}: compare {self.env.name} with another environment")
+            if self.manifests is not None:
+                raise ConfigError(None, "--compare-with compares two live environments: not with --manifests")
+            self.other = load_other(self.path, self.option.compare_with)
+
+    @property
+    def judged(self) -> str | None:
+        """What the run judged when not a live environment (the verdict line says so)."""
+        if self.manifests is None:
+            return None
+        return f"the rendered manifests {self.manifests.path}, not a live environment"
 
     @property
     def path(self) -> Path:
@@ -104,10 +130,16 @@ class VerifySession:
             self.redact.add(dsn, _password(dsn))
             return Database.connect(env, dsn)
 
+        if self.manifests is not None:  # before apply: the render stands for the cluster, nothing else is live
+            return {"cluster": lambda: self.manifests}
         return {"api": api, "cluster": cluster, "database": database}
 
     def preflight(self, items: list[pytest.Item]) -> list[str]:
         """Start every connection the selected tests need, concurrently; one line each on how it went."""
+        if self.manifests is not None:
+            n = sum(len(objs) for kind, objs in self.manifests.listings.items())
+            return [f"preflight: judging the rendered manifests {self.manifests.path} ({n} objects in namespace "
+                    f"{self.env.namespace}): no cluster, API or database is contacted"]
         builders = self._builders()
         needed = sorted({n for item in items for n in getattr(item, "fixturenames", ())} & builders.keys())
         if not needed:
@@ -128,6 +160,10 @@ class VerifySession:
     def connection(self, name: str):
         """The prefetched connection; when its dependency is down, the test is not run (one sentence why)."""
         future = self.prefetch.get(name)
+        if self.manifests is not None and name != "cluster":
+            from icepack_verify.manifests import needs_live
+
+            needs_live()
         try:
             return future.result() if future else self._builders()[name]()
         except Exception as exc:  # noqa: BLE001
@@ -175,6 +211,8 @@ class VerifySession:
             dependency = next((label for label in DEPENDENCIES.values() if said.startswith(f"{label} ")), None)
             if dependency:
                 entry["dependency"] = dependency
+            elif self.manifests is not None and said.startswith(LIVE_ENVIRONMENT):
+                entry["dependency"] = LIVE_ENVIRONMENT  # out of scope before apply: report.verdict sets it aside
         if rep.failed:
             entry["rollback_tier"] = getattr(rep, "rollback_tier", None)
             entry["evidence"] = self.redact(getattr(rep, "evidence", ""))

@@ -13,12 +13,13 @@ holds the drifts and probes of the generic mechanisms (release vs live), `refere
 references walk, `framing` those of the framing rules (every answer's HTTP around its body), `live`
 those of the live state of the release's objects and its Helm history, `data_generic` those of
 the data mechanisms (the suite's role, the API against the newest rows, cadence), `openapi_rules`
-those of the breaking-change rules.
+those of the breaking-change rules, `promotion` those judged before apply (on the render) and across
+two environments (--compare-with).
 """
 from __future__ import annotations
 
 from icepack_twin.drifts import (contracts, data, data_generic, equivalent, framing, generic, infra, live,
-                                   openapi_rules, references, smoke)
+                                   openapi_rules, promotion, references, smoke)
 from icepack_twin.drifts.base import Drift
 
 
@@ -34,7 +35,8 @@ def _catalogue(*groups: list[Drift]) -> dict[str, Drift]:
 CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS, generic.DRIFTS, equivalent.DRIFTS,
                        generic.PROBES, references.DRIFTS, references.PROBES, framing.DRIFTS, framing.PROBES,
                        live.DRIFTS, live.PROBES, data_generic.DRIFTS, data_generic.PROBES, openapi_rules.DRIFTS,
-                       openapi_rules.PROBES)
+                       openapi_rules.PROBES, promotion.RENDERED, promotion.RENDERED_PROBES, promotion.PROMOTED,
+                       promotion.PROMOTED_PROBES)
 
 
 def lookup(names: list[str]) -> list[Drift]:
