@@ -104,18 +104,14 @@ def resolve(node: Any, path: str) -> list[tuple[str, Any]]:
         key, quoted, item = m.groups()
         nxt = []
         for label, value in found:
-            if value is MISSING:
-                nxt.append((label, MISSING))
-            elif item is None:
+            if item is None:
                 k = key if key is not None else quoted
-                shown = f"{label}.{k}" if key is not None else f"{label}['{k}']"
-                nxt.append((shown.lstrip("."), value.get(k, MISSING) if isinstance(value, dict) else MISSING))
-            elif not isinstance(value, list):
+                shown = (f"{label}.{k}" if key is not None else f"{label}['{k}']").lstrip(".")
+                nxt.append((shown, value.get(k, MISSING) if isinstance(value, dict) else MISSING))
+            elif not isinstance(value, list) or (item == "*" and not value):
                 nxt.append((f"{label}[{item}]", MISSING))
             elif item == "*":
-                named = [(i, x) for i, x in enumerate(value)]
-                nxt += [(f"{label}[{x.get('name', i) if isinstance(x, dict) else i}]", x) for i, x in named] or \
-                       [(f"{label}[*]", MISSING)]
+                nxt += [(f"{label}[{x.get('name', i) if isinstance(x, dict) else i}]", x) for i, x in enumerate(value)]
             else:
                 hit = next((x for x in value if isinstance(x, dict) and x.get("name") == item), MISSING)
                 nxt.append((f"{label}[{item}]", hit))

@@ -67,7 +67,7 @@ def test_release_record_agrees_with_its_chart_and_its_history(release, release_s
     _conclude(d, findings)
 
 
-@pytest.mark.rollback(tier=2)
+@pytest.mark.rollback(tier=None)  # what is deployed is fine; the way back is broken: no rollback repairs that
 def test_previous_revision_is_a_whole_rollback_target(history, release, environment, names, release_name, diagnose):
     """Tier 2 (document lines 131-136) returns to the revision before the deployed one: the newest older
     revision that was superseded (a failed upgrade between is no target)."""
