@@ -101,13 +101,14 @@ def test_rollback_target_without_manifest_or_chart_or_with_an_object_twice():
     assert fields == ["previous manifest ServiceAccount/icepack"]
 
 
-LINE = '"api.replicas" = { fields = ["Deployment/{api}:spec.replicas"], expect = "expect.api.replicas" }'
+LINE = ('"api.resources.requests.cpu" = { fields = ["Deployment/{api}:spec.template.spec.containers[*].resources.requests.cpu"], '
+        'expect = "expect.api.requests.cpu" }')
 
 
 @pytest.mark.parametrize("line, words", [
     (LINE.replace("{api}", "{apii}"), "{apii} is no key of [names]"),
     (LINE.replace("Deployment/{api}:", ""), "is not 'Kind/{name-role}:path'"),
-    (LINE.replace('"expect.api.replicas"', '"expect.api.replica"'), "names no setting"),
+    (LINE.replace('"expect.api.requests.cpu"', '"expect.api.request.cpu"'), "names no setting"),
 ])
 def test_release_settings_refuse_an_unknown_role_or_setting(tmp_path, line, words):
     text = (ROOT / "environments.toml").read_text()

@@ -7,8 +7,9 @@ ones), `helm get manifest` what it rendered. Four rules, each over every answer:
 
 * values: every key of `[release.values_fields]` (environments.toml: which manifest fields the
   chart renders from which values key, and which expectation a key feeds) is present in the
-  values, equals every field it renders in the record's own manifest, and equals the expectation;
-  keys the map does not name are listed, not judged (their meaning is the chart's).
+  values, equals every one of those fields the record's own manifest holds (a field it leaves out
+  is the chart writing it another way), and equals the expectation; keys the map does not name
+  are listed, not judged (their meaning is the chart's).
 * inventory: the manifest holds every object of the document's inventory (lines 107-115).
 * chart and times: the labels the chart puts on its objects from the chart metadata
   (`app.kubernetes.io/version` from appVersion, `helm.sh/chart` from name-version) agree with it;
@@ -153,8 +154,8 @@ def values_findings(values: dict, docs: list[dict], mapping: dict, names: dict[s
             out.append(Finding(f"{what} {key}", f"present{' (the manifest renders ' + shown + ')' if shown else ''}",
                                ABSENT, "the release record: the chart renders the manifest from these values"))
             continue
-        for where, got in rendered:
-            if not same(got, value):
+        for where, got in rendered:  # a field left out is another form of the chart (an affinity, not a
+            if got is not MISSING and not same(got, value):  # nodeSelector): only a field held otherwise contradicts
                 out.append(Finding(f"{what} {key} -> manifest {where}", got, value,
                                    "the release record's own manifest (helm get manifest): the chart renders that "
                                    "field from this key (environments.toml [release.values_fields])"))
