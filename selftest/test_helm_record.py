@@ -14,7 +14,7 @@ from icepack_twin import chart, values
 from icepack_verify import environments
 from icepack_verify.errors import ConfigError
 from icepack_verify.helm import release_values
-from icepack_verify.helm_record import (MISSING, chart_label_findings, inventory_findings, manifest_docs, resolve,
+from icepack_verify.helm_record import (MISSING, chart_label_findings, deployed_secret_findings, inventory_findings, manifest_docs, resolve,
                                         rollback_target_findings, same, time_findings, unmapped, values_findings)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +47,9 @@ def test_healthy_records_pass_every_rule(env):
     assert chart_label_findings(current, docs, e.release.version_label, e.release.chart_label, "current") == []
     assert time_findings(_history(secrets, [current, previous]), e.namespace, e.checks.clock_skew) == []
     assert rollback_target_findings(previous, current, names, e.expect.postgres.internal, "previous") == []
+    assert deployed_secret_findings(secrets[0]) == []
+    assert [f.field for f in deployed_secret_findings({**secrets[0], "immutable": True})] == \
+        ["Secret sh.helm.release.v1.icepack.v7 immutable"]
     assert unmapped(release_values(current), e.release.values_fields) == ["image.repository", "image.tag",
                                                                           "postgres.external.host"]
 

@@ -258,6 +258,15 @@ def time_findings(records: list[tuple[dict, dict]], namespace: str, skew: timede
     return out
 
 
+def deployed_secret_findings(secret: dict) -> list[Finding]:
+    """The deployed revision's Secret as the next upgrade must update it (to superseded)."""
+    if secret.get("immutable") is True:
+        return [Finding(f"Secret {secret['metadata']['name']} immutable", "not set", True,
+                        "Helm 3 secrets storage: the next upgrade marks this record superseded, which an immutable "
+                        "Secret refuses")]
+    return []
+
+
 def rollback_target_findings(record: dict, current: dict, names: dict[str, str], internal_postgres: bool,
                              what: str) -> list[Finding]:
     """The previous revision as Tier 2 returns to it: its chart named and versioned, its manifest whole."""

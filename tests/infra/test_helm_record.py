@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from icepack_verify import (GET_VALUES, BadRelease, chart_label_findings, decode_release, inventory_findings,
-                            manifest_docs, release_status, release_values, rollback_target_findings, time_findings,
-                            unmapped, values_findings)
+from icepack_verify import (GET_VALUES, BadRelease, chart_label_findings, decode_release, deployed_secret_findings,
+                            inventory_findings, manifest_docs, release_status, release_values,
+                            rollback_target_findings, time_findings, unmapped, values_findings)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,8 @@ def _conclude(d, findings) -> None:
 def test_released_values_agree_with_the_manifest_and_the_environment(release, revision, environment, names, diagnose):
     mapping = environment.release.values_fields
     if not mapping:
-        pytest.skip("environments.toml maps no values key ([release.values_fields]): the released values are not judged")
+        pytest.skip("environments.toml maps no values key ([release.values_fields]): "
+                    "the released values are not judged")
     d = diagnose(revision)
     docs = manifest_docs(release)
     if isinstance(docs, str):
@@ -60,9 +61,7 @@ def test_release_record_agrees_with_its_chart_and_its_history(release, release_s
     findings += chart_label_findings(release, docs, environment.release.version_label, environment.release.chart_label,
                                      "current")
     findings += time_findings(history, environment.namespace, environment.checks.clock_skew)
-    if release_secret.get("immutable") is True:
-        d.mismatch(f"Secret {release_secret['metadata']['name']} immutable", "not set", True,
-                   "Helm 3 secrets storage: the next upgrade marks this record superseded, which an immutable Secret refuses")
+    findings += deployed_secret_findings(release_secret)
     d.hint(f"helm history {environment.names.release} -n {environment.namespace}")
     _conclude(d, findings)
 
@@ -72,12 +71,13 @@ def test_previous_revision_is_a_whole_rollback_target(history, release, environm
     """Tier 2 (document lines 131-136) returns to the revision before the deployed one: the newest older
     revision that was superseded (a failed upgrade between is no target)."""
     deployed = release.get("version")
-    older = [(s["metadata"]["name"], r) for s, r in history if isinstance(r.get("version"), int) and isinstance(deployed, int)
-             and r["version"] < deployed and release_status(r) == "superseded"]
+    older = [(s["metadata"]["name"], r) for s, r in history if isinstance(r.get("version"), int)
+             and isinstance(deployed, int) and r["version"] < deployed and release_status(r) == "superseded"]
     if not older:
         pytest.skip(f"{release_name} has no superseded revision before the deployed one: nothing to roll back to "
                     "(the history test judges whether one is missing)")
     name, previous = older[-1]
     d = diagnose(f"{release_name} rollback target (Secret {name})")
-    d.hint(f"helm get manifest {environment.names.release} -n {environment.namespace} --revision {previous['version']}")
+    d.hint(f"helm get manifest {environment.names.release} -n {environment.namespace} "
+           f"--revision {previous['version']}")
     _conclude(d, rollback_target_findings(previous, release, names, environment.expect.postgres.internal, "previous"))

@@ -20,8 +20,8 @@ Inside Secret data the rules see the decoded value (an Opaque entry's text; a He
 record, base64(base64(gzip(json))), whose manifest is a list of YAML documents), and the edit
 is encoded back. Ids name objects by kind/name (an Event by what it is about and its reason,
 as its name carries a hash of a message that changes with time; a Helm release record by its role,
-`Secret/sh.helm.release.v1.icepack@current` or `@previous`, as its name carries the revision number) and list items by their key
-field (`containers[api]`), so they are stable across runs. Edits of values that change per
+`Secret/sh.helm.release.v1.icepack@current` or `@previous`, as its name carries the revision number)
+and list items by their key field (`containers[api]`), so they are stable across runs. Edits of values that change per
 configure (times, epoch seconds) are transforms applied at prepare time to the value then
 served, never a literal captured at generation.
 
