@@ -664,7 +664,7 @@ RECORD_ALSO_FAILS: dict[str, dict[str, tuple[str, ...]]] = {
         ("dev-requests-not-overridden", "api.resources.requests"), ("api-limits-wrong", "api.resources.limits"),
         ("hostname-wrong", "service.hostname"), ("worker-polling-60", "worker.keda.pollingInterval"),
         ("worker-max-replicas-10", "worker.keda.maxReplicaCount"), ("orchestrator-hourly-at-00", "orchestrator.schedule"),
-        ("health-sync-every-30-min", "healthSync.schedule"), ("cronjob-concurrency-allow", "concurrencyPolicy"),
+        ("health-sync-every-30-min", "healthSync.schedule"), ("cronjob-concurrency-allow", "orchestrator.concurrencyPolicy"),
         ("postgres-16", "postgres.internal.image"), ("postgres-rolling-update", "postgres.internal.strategy"),
         ("pvc-gp2", "postgres.internal.storageClassName"))},
     # the drift changes the record's chart version only: the labels its manifest carries still name 1.4.2

@@ -162,7 +162,7 @@ def values_findings(values: dict, docs: list[dict], mapping: dict, names: dict[s
         if spec.expect and expectation is not None:
             want, source = expectation(spec.expect)
             if not same(want, value):
-                out.append(Finding(f"{what} {key}", want, value, f"{source} (environments.toml {spec.expect})"))
+                out.append(Finding(f"{what} {key}", want, value, f"{source}, setting {spec.expect}"))
     return out
 
 
