@@ -725,3 +725,43 @@ EQUIVALENT += [
     Declared("prod-env-reordered", {}, env="stage", other="prod", mode="compare", judged_by=(OBJECT, VALUES)),
 ]
 # --- end of the before apply and across environments block ---
+# --- the Helm release record as a whole (helper "kubehelm"; tests/infra/test_helm_record.py, drifts and probes in
+# drifts/helm_record.py): the released values against the record's manifest and the environment, the chart
+# metadata against the labels it wrote, the history's times, the rollback target. Every existing drift of the
+# values (rendered from them) is also a released value the environment does not expect.
+RECORD = I + "test_helm_record.py::"
+VALUES = RECORD + "test_released_values_agree_with_the_manifest_and_the_environment"
+CHART_AND_HISTORY = RECORD + "test_release_record_agrees_with_its_chart_and_its_history"
+ROLLBACK_TARGET = RECORD + "test_previous_revision_is_a_whole_rollback_target"
+DECLARED += [
+    Declared("release-values-from-another-account", {VALUES: (
+        "values global.accountId", "expected '123456789012'", "actual '411706531007'", "account_id")}),
+    Declared("release-app-version-stale", {CHART_AND_HISTORY: (
+        "current chart.metadata.appVersion", "expected '2f9c1e7'", "actual '1a2b3c4'", "app.kubernetes.io/version")}),
+    Declared("helm-rollback-target-lacks-the-worker", {ROLLBACK_TARGET: (
+        "rollback target (Secret sh.helm.release.v1.icepack.v6)", "previous manifest", "ScaledJob/icepack-worker",
+        "actual 'absent'", "infrastructure inventory")}),
+]
+EQUIVALENT += [
+    Equivalent("release-values-defaults-in-the-chart", VALUES),
+    Equivalent("release-values-in-other-forms", VALUES),
+    Equivalent("helm-previous-revision-by-its-chart", CHART_AND_HISTORY, ROLLBACK_TARGET),
+]
+RECORD_ALSO_FAILS: dict[str, dict[str, tuple[str, ...]]] = {
+    **{drift: {VALUES: (f"values {key}",)} for drift, key in (
+        ("api-replicas-1", "api.replicas"), ("api-port-8080", "api.port"),
+        ("dev-requests-not-overridden", "api.resources.requests"), ("api-limits-wrong", "api.resources.limits"),
+        ("hostname-wrong", "service.hostname"), ("worker-polling-60", "worker.keda.pollingInterval"),
+        ("worker-max-replicas-10", "worker.keda.maxReplicaCount"), ("orchestrator-hourly-at-00", "orchestrator.schedule"),
+        ("health-sync-every-30-min", "healthSync.schedule"), ("cronjob-concurrency-allow", "orchestrator.concurrencyPolicy"),
+        ("postgres-16", "postgres.internal.image"), ("postgres-rolling-update", "postgres.internal.strategy"),
+        ("pvc-gp2", "postgres.internal.storageClassName"))},
+    # the drift changes the record's chart version only: the labels its manifest carries still name 1.4.2
+    "chart-version-not-bumped": {CHART_AND_HISTORY: ("chart.metadata.name-version", "expected 'icepack-1.4.2'")},
+    "namespace-empty": {t: ("not found",) for t in (VALUES, CHART_AND_HISTORY, ROLLBACK_TARGET)},
+}
+DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, **RECORD_ALSO_FAILS.get(d.drift, {})}) for d in DECLARED]
+# Probes of the Helm history the rollback-target check judges too (v5 superseded, v6 failed: v5 is the target).
+EQUIVALENT[:] = [dataclasses.replace(d, judged_by=d.judged_by + (ROLLBACK_TARGET, CHART_AND_HISTORY))
+                 if d.drift == "helm-history-with-a-failed-upgrade" else d for d in EQUIVALENT]
+# --- end of the Helm record block ---

@@ -47,7 +47,7 @@ def test_generation_is_deterministic_with_unique_ids(generated):
     kube = set(ids(first["kube"]))
     for expected in ("kube:Deployment/icepack-api:spec.replicas:scale-x0",
                      "kube:Deployment/icepack-api:spec.template.spec.containers[api].image:other-tag",
-                     "kube:Secret/sh.helm.release.v1.icepack.v7:data.release{helm}.chart.metadata.version:other-patch",
+                     "kube:Secret/sh.helm.release.v1.icepack@current:data.release{helm}.chart.metadata.version:other-patch",
                      "kube:Deployment/icepack-api::add-deny-ingress-policy", "kube:CronJob/icepack-health-sync::add-failed-job"):
         assert expected in kube
     one = engine.sample(first, seed=7, limit=50)

@@ -54,6 +54,10 @@ _EXPORTS = {
     "rollout_complete": "live_state",
     "wrong_now": "live_state",
     "history_findings": "live_state",
+    # the Helm release record as a whole (its values, chart, times and rollback target)
+    "GET_VALUES": "helm_record", "deployed_secret_findings": "helm_record", "chart_label_findings": "helm_record", "inventory_findings": "helm_record",
+    "manifest_docs": "helm_record", "rollback_target_findings": "helm_record", "time_findings": "helm_record",
+    "unmapped": "helm_record", "values_findings": "helm_record",
     "conclude": "framing", "read_as_json": "framing",
     # equality that means what operators mean
     "allowed_arches": "semantics", "describe_arches": "semantics", "includes": "semantics", "instant": "semantics",

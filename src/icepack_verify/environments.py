@@ -197,6 +197,30 @@ class Names(_Model):
     release: ReleaseName
 
 
+_FIELD = re.compile(r"^[A-Z][A-Za-z]*/\{[a-z_]+\}:\S+$")
+
+
+def _values_field(value: str) -> str:
+    if not _FIELD.match(value):
+        raise ValueError(f"{value!r} is not 'Kind/{{name-role}}:path' (e.g. 'Deployment/{{api}}:spec.replicas')")
+    return value
+
+
+class ValuesField(_Model):
+    """One key of the chart's values: the manifest fields the chart renders from it ('Kind/{role}:path',
+    role a key of [names]; path dotted, `[name]` a list item by name, `[*]` every item, `['a/b']` a key
+    with dots), and the expectation it feeds (a dotted setting such as 'expect.api.port'), if any."""
+    fields: list[Annotated[str, AfterValidator(_values_field)]] = []
+    expect: str | None = None
+
+
+class ReleaseSettings(_Model):
+    """How the chart writes its record into what it renders ([release]); none of it is the document's."""
+    version_label: str = "app.kubernetes.io/version"  # the label the chart sets from appVersion ("" for none)
+    chart_label: str = "helm.sh/chart"                # the label the chart sets from name-version ("" for none)
+    values_fields: dict[str, ValuesField] = {}        # values key (dotted) -> what it renders and feeds
+
+
 class DataSettings(_Model):
     status_table: Identifier
     status_time_column: Identifier
@@ -339,12 +363,37 @@ class Environment(_Model):
     # to ("HorizontalPodAutoscaler/icepack-api"): none by default (tests/infra/test_references.py).
     expected_related: list[Annotated[str, Field(pattern=r"^[A-Za-z]+/[a-z0-9.-]+$")]] = Field(default_factory=list)
     names: Names
+    release: ReleaseSettings = ReleaseSettings()
     api: ApiConventions
     expect: Expect
     data: DataSettings
     checks: Checks
     # dotted path -> where its value came from (only paths not from [defaults])
     sources: dict[str, str] = Field(default_factory=dict, exclude=True)
+
+    @model_validator(mode="after")
+    def _values_fields_known(self) -> "Environment":
+        roles = set(Names.model_fields)
+        for key, spec in self.release.values_fields.items():
+            for field in spec.fields:
+                if (role := field.split("{", 1)[1].split("}", 1)[0]) not in roles:
+                    raise ValueError(f"release.values_fields {key!r}: {{{role}}} is no key of [names] "
+                                     f"({', '.join(sorted(roles))})")
+            if spec.expect is not None:
+                try:
+                    self.setting(spec.expect)
+                except (AttributeError, KeyError):
+                    raise ValueError(f"release.values_fields {key!r}: expect = {spec.expect!r} names no setting") from None
+        return self
+
+    def setting(self, dotted: str) -> Any:
+        """The value of a dotted setting ('expect.api.port', 'account_id')."""
+        value: Any = self
+        for part in dotted.split("."):
+            value = value[part] if isinstance(value, dict) else getattr(value, part)
+            if callable(value):  # a method, not a setting
+                raise AttributeError(part)
+        return value
 
     def source(self, path: str) -> str:
         """Where the expectation at a dotted path (e.g. 'expect.api.limits.cpu') comes from."""

@@ -19,8 +19,9 @@ Rules, applied to every leaf of every served object:
 Inside Secret data the rules see the decoded value (an Opaque entry's text; a Helm release's
 record, base64(base64(gzip(json))), whose manifest is a list of YAML documents), and the edit
 is encoded back. Ids name objects by kind/name (an Event by what it is about and its reason,
-as its name carries a hash of a message that changes with time) and list items by their key
-field (`containers[api]`), so they are stable across runs. Edits of values that change per
+as its name carries a hash of a message that changes with time; a Helm release record by its role,
+`Secret/sh.helm.release.v1.icepack@current` or `@previous`, as its name carries the revision number)
+and list items by their key field (`containers[api]`), so they are stable across runs. Edits of values that change per
 configure (times, epoch seconds) are transforms applied at prepare time to the value then
 served, never a literal captured at generation.
 
@@ -87,12 +88,33 @@ def _schema():
 
 # --- naming -----------------------------------------------------------------------------------
 
-def object_key(obj: dict) -> str:
-    """The stable name of an object in ids: Kind/name; an Event by what it is about and its reason."""
+def object_key(obj: dict, peers: list[dict] = ()) -> str:
+    """The stable name of an object in ids: Kind/name; an Event by what it is about and its reason; a
+    Helm release record by its release and its role among `peers` (`@current`, `@previous`, `@current-2`
+    ...), as its name carries a revision number that grows with every deploy."""
     if obj["kind"] == "Event":
         about = obj.get("involvedObject") or {}
         return f"Event/{about.get('kind')}/{about.get('name')}/{obj.get('reason')}"
+    if (role := _helm_role(obj, peers)) is not None:
+        return f"Secret/sh.helm.release.v1.{obj['metadata']['labels']['name']}@{role}"
     return f"{obj['kind']}/{obj['metadata']['name']}"
+
+
+def _helm_revision(obj: dict) -> int | None:
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    if obj.get("kind") != "Secret" or obj.get("type") != "helm.sh/release.v1" or labels.get("owner") != "helm":
+        return None
+    return int(labels["version"]) if str(labels.get("version", "")).isdigit() and labels.get("name") else None
+
+
+def _helm_role(obj: dict, peers: list[dict]) -> str | None:
+    if (version := _helm_revision(obj)) is None:
+        return None
+    name = obj["metadata"]["labels"]["name"]
+    newest = max((v for p in peers if (v := _helm_revision(p)) is not None and p["metadata"]["labels"]["name"] == name),
+                 default=version)
+    back = newest - version
+    return "current" if back == 0 else "previous" if back == 1 else f"current-{back}"
 
 
 def _key_label(key: str) -> str:
@@ -244,9 +266,9 @@ class _Generator:
     def emit(self, target: str, label: str, operator: str, change: dict, description: str) -> None:
         self.out.append(Mutation("kube", target, label, operator, {"target": target, **change}, description))
 
-    def object(self, obj: dict) -> None:
+    def object(self, obj: dict, peers: list[dict]) -> None:
         ks = _schema()
-        target = object_key(obj)
+        target = object_key(obj, peers)
         schema = ks.kind_schema(obj["apiVersion"], obj["kind"])
         self.emit(target, "", "delete-object", {"op": "delete-object"}, f"{target} deleted")
         self.emit(target, "", "copy-object", {"op": "copy-object"}, f"{target} copied as {obj['metadata']['name']}-copy")
@@ -578,14 +600,15 @@ class _Kube(BaseLayer):
 
     def generate(self, world: dict) -> list[Mutation]:
         gen = _Generator()
-        for obj in sorted(world.get("objects", []), key=object_key):
-            gen.object(obj)
+        objects = world.get("objects", [])
+        for obj in sorted(objects, key=lambda o: object_key(o, objects)):
+            gen.object(obj, objects)
         return gen.out
 
     def prepare(self, objects, behaviour, mutation: dict) -> None:
         change = mutation["change"]
         target = change.get("target")
-        index = next((i for i, o in enumerate(objects) if object_key(o) == target), None)
+        index = next((i for i, o in enumerate(objects) if object_key(o, objects) == target), None)
         if index is None:
             raise ValueError(f"{mutation.get('id')}: no object {target} is served")
         # a copy through JSON: the chart shares dicts between objects and fields (a ReplicaSet's selector
