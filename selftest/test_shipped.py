@@ -196,7 +196,7 @@ def test_the_action_fails_a_drifted_environment_with_a_summary_and_annotations(i
     out = run_action(installed, empty, twin.environ(), {"environment": "local", "extra-args": "infra"})
     assert out["codes"][-1] == 1 and out["steps"]["verify"] == {"exit-code": "1", "verdict": "unsafe"}
     assert "icepack-verify: local is **unsafe** (exit 1)" in out["summary"]
-    assert "**Rollback, tier 2:**" in out["summary"] and "| `tests/infra/test_api_deployment.py::" in out["summary"]
+    assert "**Rollback:** Tier 2 (chart regression): git revert" in out["summary"] and "| `tests/infra/test_api_deployment.py::" in out["summary"]
     errors = [line for line in out["stdout"].splitlines() if line.startswith("::error title=local%3A test_api_deployment_spec::")]
     assert errors and "replicas" in errors[0] and "%0A" in errors[0]  # one line per annotation, newlines escaped
 

@@ -32,7 +32,7 @@ _EXPORTS = {
     "is_drain_answer": "jobs", "submission": "jobs", "submit_exactly_once": "jobs",
     # the cluster
     "ROWS": "inventory", "KINDS": "cluster",
-    "BadRelease": "helm", "chart_version": "helm", "decode_release": "helm", "newest_release": "helm",
+    "BadRelease": "helm", "chart_version": "helm", "chart_yaml_version": "helm", "decode_release": "helm", "newest_release": "helm",
     "release_status": "helm", "release_values": "helm", "value_at": "helm",
     "BadManifest": "release_diff", "comparable_kinds": "release_diff", "diff_release": "release_diff",
     "manifest_objects": "release_diff", "walk_references": "object_refs",

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from icepack_verify import environments, reporting
+from icepack_verify import cli, reporting
 from icepack_verify.contract import ENDPOINTS
 from icepack_verify.environments import Environment
 from icepack_verify.errors import ConfigError
+from icepack_verify.helm import chart_yaml_version
 from icepack_verify.inventory import Objects, Row, rows
 from icepack_verify.phases import PHASES, Phase
 from icepack_verify.session import KEY, VerifySession, guarded, of
@@ -75,13 +76,18 @@ def pytest_configure(config: pytest.Config) -> None:
     vs = VerifySession(config)
     vs.arm_deadline()  # before the environments file is read: a file that never ends is bounded too
     try:
+        if said := cli.unknown_suites(config.args, config.invocation_params.dir):
+            raise ConfigError(None, said)
+        if config.option.expect_chart_yaml:  # a file the operator names is input: unreadable, a usage error
+            chart_yaml_version(config.option.expect_chart_yaml)
+        if config.option.check_config:
+            settings, verdict = vs.check_config()
+            print(vs.redact("\n".join(settings)))
+            pytest.exit(vs.redact(verdict), returncode=0)
         vs.load()
     except ConfigError as exc:
         raise pytest.UsageError(vs.redact(str(exc))) from None
     config.stash[KEY] = vs
-    if config.option.check_config:
-        print(vs.redact("\n".join(environments.describe(vs.env))))
-        pytest.exit(f"{vs.path}: environment {vs.env.name!r} is valid", returncode=0)
 
 
 @pytest.hookimpl(trylast=True)

@@ -14,8 +14,8 @@ from icepack_verify import Said, check_get_operations, removals, surface
 CHECKS = "checks: not_a_server_error, status_code_conformance, response_schema_conformance"
 
 
-def test_get_operations_conform(openapi_schema, api, diagnose):
-    ran, found = check_get_operations(openapi_schema, api)
+def test_get_operations_conform(openapi_schema, api, diagnose, pytestconfig):
+    ran, found = check_get_operations(openapi_schema, api, detail=pytestconfig.get_verbosity() > 0)
     d = diagnose("GET operations of the served OpenAPI spec")
     if not ran:
         d.fail("GET operations", Said("at least one to exercise"), Said("none documented"), "GET /openapi.json")
