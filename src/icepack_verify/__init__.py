@@ -26,6 +26,7 @@ _EXPORTS = {
     "Baseline": "openapi_surface", "read_baseline": "openapi_surface", "record_baseline": "openapi_surface",
     "BodySchemas": "body_schema", "collected_near": "references", "resolves": "references",
     "newest_rows": "references", "served_values": "references", "differences": "references",
+    "record_baseline_command": "cli",
     "check_get_operations": "schemathesis_adapter", "openapi_schema_for": "schemathesis_adapter",
     # the API
     "describe": "api", "within_budget": "api",

@@ -41,6 +41,30 @@ SHORT = ["-q", "--tb=no", "-rN"]
 VERBOSE = ("-v", "-vv", "-vvv", "--verbose")
 
 
+def installed(root: Path) -> bool:
+    """Whether the suite runs from an installed package (not a checkout): nothing may be written into it."""
+    import sysconfig
+
+    return any(root.resolve().is_relative_to(Path(sysconfig.get_path(p)).resolve()) for p in ("purelib", "platlib"))
+
+
+def record_baseline_command(env: str, root: Path, baseline_dir: Path | None) -> str:
+    """The command that records an environment's OpenAPI baseline, as the operator runs the suite."""
+    if installed(root):
+        return (f"icepack-verify --env {env} --record-baseline --baseline-dir={baseline_dir or 'DIR'} "
+                "contracts -k no_breaking_change")
+    return (f"pytest --env {env} --record-baseline{f' --baseline-dir={baseline_dir}' if baseline_dir else ''} "
+            "tests/contracts/test_openapi.py")
+
+
+def recording_problem(option, root: Path) -> str | None:
+    """Recording a baseline into the installed package (replaced on the next upgrade, often read-only)."""
+    if option.record_baseline and not option.baseline_dir and installed(root):
+        return ("--record-baseline needs --baseline-dir=DIR here: the suite runs from the installed package, "
+                "which is no place to keep a baseline (an upgrade replaces it); pass the same --baseline-dir on every run")
+    return None
+
+
 def pytest_args(argv: list[str], root: Path) -> list[str]:
     chosen = [a for a in argv if a in SUITES]
     rest = [a for a in argv if a not in SUITES and a != "--pytest-output"]

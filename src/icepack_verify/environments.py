@@ -589,9 +589,14 @@ def shipped_path() -> Path:
 
 @dataclass(frozen=True)
 class Layer:
-    label: str  # how a source or an error names the file
+    label: str  # how a source names the file
     path: Path
     text: str
+
+    @property
+    def named(self) -> str:
+        """How an error names the file: the path the operator can open (the shipped one by that word)."""
+        return str(self.path) if self.label == SHIPPED_LABEL else self.label
 
 
 @dataclass
@@ -603,7 +608,8 @@ class Layered:
 
     @property
     def label(self) -> str:
-        return self.layers[0].label
+        """How errors name the file (what was read: the path given)."""
+        return self.layers[0].named
 
     def origin(self, raw_path: str) -> Layer:
         """The file that set the value at a dotted path of the merged TOML (or its nearest table)."""
@@ -669,14 +675,14 @@ def _all_errors(exc: ValidationError, layered: Layered, name: str, sources: dict
     # A misspelt key also leaves the key it meant missing: the misspelling says both.
     meant = {(*map(str, e["loc"][:-1]), m) for e in errors if e["type"] == "extra_forbidden"
              for m in difflib.get_close_matches(str(e["loc"][-1]), _known_keys([str(p) for p in e["loc"][:-1]]), 1, 0.6)}
-    lines = [_error_line(e, layered, name, sources) for e in errors
-             if not (e["type"] == "missing" and tuple(map(str, e["loc"])) in meant)]
-    if len(lines) == 1:
+    errors = [e for e in errors if not (e["type"] == "missing" and tuple(map(str, e["loc"])) in meant)]
+    lines = [_error_line(e, layered, name, sources) for e in errors[:MAX_ERRORS_SHOWN]]  # each looks up its line
+    if len(errors) == 1:
         where, _, rest = lines[0].partition(": ")
         return f"{where}: environment {name!r}: {rest}"
-    shown = lines[:MAX_ERRORS_SHOWN] + ([f"... and {len(lines) - MAX_ERRORS_SHOWN:,} more"]
-                                        if len(lines) > MAX_ERRORS_SHOWN else [])
-    return f"{layered.label}: environment {name!r}: {len(lines):,} fields at fault:\n" + "\n".join(f"  {line}" for line in shown)
+    more = [f"... and {len(errors) - MAX_ERRORS_SHOWN:,} more"] if len(errors) > MAX_ERRORS_SHOWN else []
+    return (f"{layered.layers[0].named}: environment {name!r}: {len(errors):,} fields at fault:\n"
+            + "\n".join(f"  {line}" for line in lines + more))
 
 
 def _error_line(error: dict, layered: Layered, name: str, sources: dict[str, str]) -> str:
@@ -685,7 +691,7 @@ def _error_line(error: dict, layered: Layered, name: str, sources: dict[str, str
     dotted = ".".join(loc) or "(top level)"
     var = next((sources[p] for p in _prefixes(dotted) if sources.get(p, "").startswith("environment variable ")), None)
     if error["type"] == "missing":
-        return (f"{layered.label}: {dotted}: required, not set: add it under [environments.{name}"
+        return (f"{layered.layers[0].named}: {dotted}: required, not set: add it under [environments.{name}"
                 f"{'.' + '.'.join(loc[:-1]) if len(loc) > 1 else ''}] (or the same table under [defaults])")
     if var:
         return f"{var}: {dotted}: {error['msg']}"
@@ -725,7 +731,7 @@ def _nearest(key: str, known) -> str:
 
 def _where(layer: Layer, table: list[str], key: str) -> str:
     line = _line_of(layer.text, table, key)
-    return f"{layer.label} line {line}" if line else layer.label
+    return f"{layer.named} line {line}" if line else layer.named
 
 
 def _line_of(text: str, table: list[str], key: str) -> int | None:
@@ -743,7 +749,8 @@ def _line_of(text: str, table: list[str], key: str) -> int | None:
                 inside = bool(header) and bool(re.match(rf"^\s*\[\s*{dot.join(part(p) for p in header)}\s*\]", line))
             elif inside and setting.match(line):
                 return number
-    return None
+    whole = re.compile(rf"^\s*\[\s*{dot.join(part(p) for p in [*table, key])}\s*\]")  # a table at fault: its header
+    return next((number for number, line in enumerate(lines, 1) if whole.match(line)), None)
 
 
 MAX_ERRORS_SHOWN = 20

@@ -50,7 +50,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--metrics-textfile", default=None, type=Path, metavar="PATH",
                     help="write the run's metrics to this file (node-exporter textfile collector format, atomically)")
     group.addoption("--baseline-dir", default=None, type=Path,
-                    help="where the per-environment OpenAPI baselines live (default: tests/contracts/baselines)")
+                    help="where the per-environment OpenAPI baselines live (default: tests/contracts/baselines of "
+                         "the suite; required to record one with the installed tool)")
     group.addoption("--record-baseline", action="store_true",
                     help="record the served OpenAPI spec as this environment's breaking-change baseline "
                          "(tests/contracts/baselines/<env>.json), showing what changed")
@@ -76,7 +77,8 @@ def pytest_configure(config: pytest.Config) -> None:
     vs = VerifySession(config)
     vs.arm_deadline()  # before the environments file is read: a file that never ends is bounded too
     try:
-        if said := cli.unknown_suites(config.args, config.invocation_params.dir):
+        if said := (cli.unknown_suites(config.args, config.invocation_params.dir)
+                    or cli.recording_problem(config.option, config.rootpath)):
             raise ConfigError(None, said)
         if config.option.expect_chart_yaml:  # a file the operator names is input: unreadable, a usage error
             chart_yaml_version(config.option.expect_chart_yaml)

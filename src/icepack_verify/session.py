@@ -73,7 +73,7 @@ class VerifySession:
             raise ConfigError(None, f"{wrong} of {len(found)} environments of {layered.label} are not valid:\n" + "\n".join(
                 why.replace("environment {}", f"environment{'s' if len(envs) > 1 else ''} {', '.join(map(repr, envs))}")
                 for why, envs in shared.items()))
-        read = " over ".join(layer.label for layer in layered.layers)
+        read = " over ".join(layer.named for layer in layered.layers)
         lines = [] if not name or name == "all" else environments.describe(environments.load(self.path, name))
         return lines, f"{read}: every environment is valid ({', '.join(found)})"
 
