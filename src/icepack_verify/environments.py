@@ -336,7 +336,7 @@ class Environment(_Model):
     expect: Expect
     data: DataSettings
     checks: Checks
-    # dotted path -> where its value came from (only paths not from [defaults])
+    # dotted path -> where its value came from (the file and table, or the variable)
     sources: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     def source(self, path: str) -> str:
@@ -344,12 +344,9 @@ class Environment(_Model):
         for prefix in _prefixes(path):
             if prefix in self.sources:
                 return self.sources[prefix]
-        parent, _, leaf = path.rpartition(".")
-        if leaf == "name" and not parent:
+        if path == "name":
             return "--env"
-        section = f"environments.toml [defaults.{parent}]" if parent else f"environments.toml [defaults] {leaf}"
-        # Only the inventory is the chart's; thresholds and table names are the suite's own defaults.
-        return f"chart default ({section})" if path.startswith("expect.") else section
+        return "icepack-verify's default (set nowhere in the environments file)"
 
     def database_dsn(self) -> str:
         """The read-only DSN, from the environment (never from the file)."""
@@ -538,9 +535,8 @@ def _environment(layered: "Layered", name: str, environ: dict[str, str]) -> Envi
         return f"{values_file} override ({where})" if path.startswith("expect.") else where
 
     defaults = raw.get("defaults", {})
-    for here in _leaves(defaults):
-        if (from_file := layered.origin(f"defaults.{here}").label) != SHIPPED_LABEL:
-            sources[here] = _default_source(here, from_file)  # [defaults] the operator's file sets
+    for here in _leaves(defaults):  # the file that set each default (the shipped one, or the operator's)
+        sources[here] = _default_source(here, layered.origin(f"defaults.{here}").label)
     data = _merge(defaults, own, "", sources, source)
     for var, key in ENV_VARS.items():
         if environ.get(var):
