@@ -48,7 +48,7 @@ def test_a_spec_that_differs_or_another_object_is_a_cause_of_its_own():
 def test_the_closing_block_leads_with_the_verdict_and_the_headlines_failures():
     data = report.summary("stage", "live", [SPEC, CRASH, {"test": "t", "outcome": "passed"}])
     block = closing_block(data)
-    assert block[0] == "stage (phase live): UNSAFE (2 failed, 1 passed), exit 1"
+    assert block[0] == "stage (phase live): unsafe (2 failed, 1 passed), exit 1"
     assert block[1] == f"rollback: {report.TIERS[3]}"
     start = block.index("failures (2):")
     assert block[start + 1] == ("  Deployment icepack/icepack-api pods: pod icepack-api-7d9f8c6b5-x7k2p condition Ready: "

@@ -35,7 +35,7 @@ def test_a_failing_run_ends_with_the_verdict_the_tier_and_each_failures_field(in
     first = report["failures"][0]  # the headline tier's failures come first in the closing block
     headline = [f for f in report["failures"] if f["rollback_tier"] == report["rollback_tier"]][0]
     last = done.stdout.splitlines()[-25:]
-    assert any(line.startswith("local (phase live): UNSAFE (") for line in last), last
+    assert any(line.startswith("local (phase live): unsafe (") for line in last), last
     assert f"rollback: {report['rollback_hint']}" in last, last
     field_line = next(ln.strip() for ln in headline["message"].splitlines()[1:] if ": expected " in ln)
     assert any(field_line in line and headline["test"] in line for line in last), (field_line, last)

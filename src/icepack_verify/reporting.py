@@ -100,7 +100,7 @@ def terminal(vs: VerifySession, tr) -> None:
     (resource, field, expected vs actual), then each cause of "not run" and of a skip once with
     how many tests it took, the warnings and the metrics."""
     data = vs.summary
-    if not data:
+    if not data or data["exit_code"] == pytest.ExitCode.USAGE_ERROR:  # bad input: its one sentence says it all
         return
     tr.section("icepack-verify")
     for line in closing_block(data):
@@ -112,7 +112,7 @@ MAX_FAILURE_LINES = 10  # the rest are in the JSON report, JUnit and pytest's ow
 
 def closing_block(data: dict) -> list[str]:
     counts = ", ".join(f"{n} {k}" for k, n in sorted(data["counts"].items()))
-    out = [f"{data['environment']} (phase {data['phase']}): {data['verdict'].upper()} ({counts}), exit {data['exit_code']}"]
+    out = [f"{data['environment']} (phase {data['phase']}): {data['verdict']} ({counts}), exit {data['exit_code']}"]
     for i, c in enumerate(data["causes"]):
         out.append(f"{'rollback: ' if i == 0 else '  also: '}{c['action']}")
         out += [f"    evidence: {line}" for line in c["evidence"][:3]]
