@@ -59,7 +59,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="end the run after this long (default 300 s, for a deploy gate): the tests still to come "
                          "are not run, the verdict is inconclusive, and the reports are written")
     group.addoption("--check-config", action="store_true",
-                    help="print the environment's merged settings with where each comes from, then stop")
+                    help="judge every environment of the environments file, print --env's merged settings with "
+                         "where each comes from (none with --env all or without --env), then stop")
     group.addoption("--fail-on-warning", action="store_true",
                     help="a check that ends in a warning (late, slow: not yet wrong) fails instead")
 

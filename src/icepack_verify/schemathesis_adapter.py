@@ -92,6 +92,7 @@ def check_get_operations(schema, api, detail: bool = True) -> tuple[int, dict[st
 
 
 _DUMP = re.compile(r"^(Schema at .*:|Value:|\[\d{3}\] .*:)$")
+_STATUS = re.compile(r"^\[\d{3}\] .*:$")
 
 
 def brief(finding: str) -> str:
@@ -104,7 +105,9 @@ def brief(finding: str) -> str:
         if dump_indent is not None and (not line.strip() or indent > dump_indent):
             continue
         dump_indent = indent if _DUMP.match(line.strip()) else None
-        if dump_indent is None and (line.strip() or (kept and kept[-1].strip())):
+        if _STATUS.match(line.strip()):
+            kept.append(line.rstrip(":"))  # the answer's status stays ("[503] Service Unavailable"), its body goes
+        elif dump_indent is None and (line.strip() or (kept and kept[-1].strip())):
             kept.append(line)
-    dropped = "" if len(kept) == len(finding.splitlines()) else "\n(the schema, value and body it showed: run with -v)"
+    dropped = "" if "\n".join(kept) == finding else "\n(the schema, value and body it showed: run with -v)"
     return "\n".join(kept).strip() + dropped
