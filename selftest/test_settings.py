@@ -81,14 +81,17 @@ def test_a_recorded_baseline_catches_a_removed_path_and_a_missing_one_says_how_t
     twin.configure("stage")
     recorded = twin.run_suite("stage", f"--baseline-dir={folder}", "--record-baseline", paths=("tests/contracts/test_openapi.py",))
     assert (folder / "stage.json").exists(), recorded.output[-2000:]
-    assert "recorded the OpenAPI baseline of stage" in recorded.output and "0 breaking change(s)" in recorded.output
+    assert "recorded the first OpenAPI baseline of stage" in recorded.output  # an empty folder: nothing to compare
+    assert "against the previous one" not in recorded.output
+    again = twin.run_suite("stage", f"--baseline-dir={folder}", "--record-baseline", paths=("tests/contracts/test_openapi.py",))
+    assert "against the previous one, 0 breaking change(s), 0 addition(s)" in again.output, again.output[-2000:]
     twin.configure("stage", drifts=("openapi-endpoint-removed",))
     run = twin.run_suite("stage", f"--baseline-dir={folder}", paths=("tests/contracts/test_openapi.py",))
     assert BASELINE in run.failed and "path /tables/{database}/{table}/health removed" in run.messages(BASELINE)
     missing = twin.run_suite("prod", f"--baseline-dir={folder}", paths=("tests/contracts/test_openapi.py",))
     skipped = [r for r in missing.results if r["test"] == BASELINE]
     assert skipped and skipped[0]["outcome"] == "skipped"
-    assert "pytest --env prod --record-baseline tests/contracts/test_openapi.py" in skipped[0]["message"]
+    assert f"pytest --env prod --record-baseline --baseline-dir={folder} tests/contracts/test_openapi.py" in skipped[0]["message"]
 
 
 @pytest.mark.parametrize("twin_env, internal, released", [("local", "false", "True"), ("stage", "true", "False")])

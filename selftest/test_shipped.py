@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
-import venv
 from pathlib import Path
 
 import pytest
@@ -21,33 +19,6 @@ pytestmark = pytest.mark.xdist_group("shipped")  # one wheel and venv, built onc
 
 ACTION = ROOT / "action.yml"
 WORKFLOWS = sorted((ROOT / "examples").glob("*.yml"))
-
-
-def dockerfile_pip() -> tuple[list[str], list[str]]:
-    """The image's two pip commands, as the Dockerfile writes them: build the wheel, install it."""
-    runs = [line.removeprefix("RUN ") for line in (ROOT / "Dockerfile").read_text().replace("\\\n", " ").splitlines()
-            if line.startswith("RUN ")]
-    build = next(r for r in runs if r.startswith("pip wheel"))
-    install = next(r for r in runs if r.startswith("pip install")).split("&&")[0]
-    return shlex.split(build), shlex.split(install)
-
-
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
-    """bin/ of a fresh venv holding the wheel built from this checkout, built and installed by
-    the Dockerfile's own pip commands (outside Docker: same arguments, paths mapped)."""
-    folder = tmp_path_factory.mktemp("shipped")
-    build, install = dockerfile_pip()
-    dist = folder / "dist"
-    build = [str(dist) if a == "/dist" else a for a in build]
-    subprocess.run([sys.executable, "-m", *build], cwd=ROOT, check=True, capture_output=True)
-    wheel = next(dist.glob("icepack_verify-*.whl"))
-    venv.create(folder / "venv", with_pip=True)
-    bin_dir = folder / "venv" / "bin"
-    mapped = {"/tmp/constraints.txt": str(ROOT / "constraints.txt"), "/dist/*.whl": str(wheel)}
-    install = [mapped.get(a, a) for a in install]
-    subprocess.run([bin_dir / "python", "-m", *install, "-q"], check=True, capture_output=True)
-    return bin_dir
 
 
 def test_constraints_pin_every_package_the_image_installs(installed):
@@ -204,7 +175,7 @@ def test_the_action_fails_a_drifted_environment_with_a_summary_and_annotations(i
     out = run_action(installed, empty, twin.environ(), {"environment": "local", "extra-args": "infra"})
     assert out["codes"][-1] == 1 and out["steps"]["verify"] == {"exit-code": "1", "verdict": "unsafe", "artifact": ARTIFACT}
     assert "icepack-verify: local is **unsafe** (exit 1)" in out["summary"]
-    assert "**Rollback, tier 2:**" in out["summary"] and "| `tests/infra/test_api_deployment.py::" in out["summary"]
+    assert "**Rollback:** Tier 2 (chart regression): git revert" in out["summary"] and "| `tests/infra/test_api_deployment.py::" in out["summary"]
     errors = [line for line in out["stdout"].splitlines() if line.startswith("::error title=local%3A test_api_deployment_spec::")]
     assert errors and "replicas" in errors[0] and "%0A" in errors[0]  # one line per annotation, newlines escaped
 

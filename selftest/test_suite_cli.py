@@ -48,7 +48,8 @@ def test_a_broken_environments_file_names_the_field(tmp_path):
     assert len(error_lines(proc)) == 1 and error_lines(proc)[0].startswith(f"ERROR: {broken} is not valid TOML")
     broken.write_text((ROOT / "environments.toml").read_text().replace("polling_interval = 30", 'polling_interval = "fast"'))
     proc = pytest_cli("--env", "stage", f"--environments={broken}")
-    assert error_lines(proc) == [f"ERROR: {broken}: environment 'stage': expect.worker.polling_interval: "
+    line = next(n for n, text in enumerate(broken.read_text().splitlines(), 1) if '"fast"' in text)
+    assert error_lines(proc) == [f"ERROR: {broken} line {line}: environment 'stage': expect.worker.polling_interval: "
                                  "Input should be a valid integer, unable to parse string as an integer"]
 
 
@@ -58,11 +59,15 @@ def test_a_file_with_several_mistakes_lists_every_field(tmp_path):
                                  ("http_attempts = 5 ", "http_attempts = 0 "))
     proc = pytest_cli("--env", "stage", f"--environments={broken}")
     assert proc.returncode == 4
+    line = {key: next(n for n, text in enumerate(broken.read_text().splitlines(), 1) if text.startswith(value))
+            for key, value in (("account", 'account_id = "1745"'), ("polling", 'polling_interval = "fast"'),
+                               ("attempts", "http_attempts = 0"))}
     assert error_lines(proc) == [
         f"ERROR: {broken}: environment 'stage': 3 fields at fault:",
-        "  account_id: String should match pattern '^\\d{12}$'",
-        "  expect.worker.polling_interval: Input should be a valid integer, unable to parse string as an integer",
-        "  checks.http_attempts: Input should be greater than or equal to 1"]
+        f"  {broken} line {line['account']}: account_id: String should match pattern '^\\d{{12}}$'",
+        f"  {broken} line {line['polling']}: expect.worker.polling_interval: Input should be a valid integer, "
+        "unable to parse string as an integer",
+        f"  {broken} line {line['attempts']}: checks.http_attempts: Input should be greater than or equal to 1"]
 
 
 def inconclusive(run, dependency: str, cause: str) -> list[dict]:
@@ -145,7 +150,7 @@ def test_hostile_names_credentials_in_urls_and_unbounded_settings_are_refused_be
     proc = pytest_cli("--env", "local", f"--environments={broken}", env=env)
     lines = error_lines(proc)
     assert proc.returncode == 4 and lines[0] == f"ERROR: {broken}: environment 'local': 7 fields at fault:", lines
-    fields = [line.split(":")[0].strip() for line in lines[1:]]
+    fields = [line.split(": ")[1].strip() for line in lines[1:]]
     assert fields == ["api_url", "known_tables.0", "known_tables.1", "known_tables.2", "checks.dry_run_timeout",
                       "checks.http_timeout", "checks.schemathesis_max_examples"], lines
     assert "s3cr3t-pw" not in proc.stdout + proc.stderr and "Traceback" not in proc.stdout + proc.stderr

@@ -26,13 +26,14 @@ _EXPORTS = {
     "Baseline": "openapi_surface", "read_baseline": "openapi_surface", "record_baseline": "openapi_surface",
     "BodySchemas": "body_schema", "collected_near": "references", "resolves": "references",
     "newest_rows": "references", "served_values": "references", "differences": "references",
+    "record_baseline_command": "cli",
     "check_get_operations": "schemathesis_adapter", "openapi_schema_for": "schemathesis_adapter",
     # the API
     "describe": "api", "within_budget": "api",
     "is_drain_answer": "jobs", "submission": "jobs", "submit_exactly_once": "jobs",
     # the cluster
     "ROWS": "inventory", "INVENTORY": "inventory", "KINDS": "cluster",
-    "BadRelease": "helm", "chart_version": "helm", "decode_release": "helm", "newest_release": "helm",
+    "BadRelease": "helm", "chart_version": "helm", "chart_yaml_version": "helm", "decode_release": "helm", "newest_release": "helm",
     "release_status": "helm", "release_values": "helm", "value_at": "helm",
     "BadManifest": "release_diff", "comparable_kinds": "release_diff", "diff_release": "release_diff",
     "manifest_objects": "release_diff", "walk_references": "object_refs",

@@ -7,11 +7,13 @@ environment variable) so that a failure can name the source of its expectation.
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 import os
 import re
 import stat
 import tomllib
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Callable, Literal
@@ -368,7 +370,7 @@ class Environment(_Model):
     expect: Expect
     data: DataSettings
     checks: Checks
-    # dotted path -> where its value came from (only paths not from [defaults])
+    # dotted path -> where its value came from (the file and table, or the variable)
     sources: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     @model_validator(mode="after")
@@ -400,12 +402,9 @@ class Environment(_Model):
         for prefix in _prefixes(path):
             if prefix in self.sources:
                 return self.sources[prefix]
-        parent, _, leaf = path.rpartition(".")
-        if leaf == "name" and not parent:
+        if path == "name":
             return "--env"
-        section = f"environments.toml [defaults.{parent}]" if parent else f"environments.toml [defaults] {leaf}"
-        # Only the inventory is the chart's; thresholds and table names are the suite's own defaults.
-        return f"chart default ({section})" if path.startswith("expect.") else section
+        return "icepack-verify's default (set nowhere in the environments file)"
 
     def database_dsn(self) -> str:
         """The read-only DSN, from the environment (never from the file)."""
@@ -468,7 +467,12 @@ _LONG_KEY = re.compile(rf"(?:{_KEY_PART}[ \t]*\.[ \t]*){{{MAX_KEY_PARTS}}}{_KEY_
 
 
 def load_file(path: Path) -> dict[str, Any]:
-    """The file's TOML, read only if it is a regular file of at most MAX_FILE_BYTES of UTF-8
+    """The file's TOML (this one file, not what it extends): see read_text."""
+    return _parse(path, read_text(path))
+
+
+def read_text(path: Path) -> str:
+    """The file's text, read only if it is a regular file of at most MAX_FILE_BYTES of UTF-8
     (stat first: a FIFO or a device is never opened, so never waited on), with its nesting and
     its dotted keys bounded before the parser sees it (tomllib's cost grows with the square of
     a dotted key's length: a 200 KB key would take gigabytes)."""
@@ -501,6 +505,10 @@ def load_file(path: Path) -> dict[str, Any]:
         raise ConfigError(None, f"{path} is not UTF-8 text: byte 0x{data[exc.start]:02x} on line {line} "
                                 "(TOML files are UTF-8)") from None
     _check_shape(path, text)
+    return text
+
+
+def _parse(path: Path, text: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -543,52 +551,260 @@ def _toml_type(value: Any) -> str:
 
 
 def load(path: Path, name: str, environ: dict[str, str] | None = None) -> Environment:
-    """The named environment of the file, defaults merged, env-var overrides applied."""
+    """The named environment of the file (and of what it extends), defaults merged, env-var
+    overrides applied."""
+    return _environment(read_layered(path), name, os.environ if environ is None else environ)
+
+
+def check_all(path: Path, environ: dict[str, str] | None = None) -> tuple[Layered, dict[str, str | None]]:
+    """Every environment of the file validated: {name: None when valid, else its error}."""
+    layered = read_layered(path)
     environ = os.environ if environ is None else environ
-    raw = load_file(path)
+    found: dict[str, str | None] = {}
+    for name in known_names(layered.raw):
+        try:
+            _environment(layered, name, environ)
+            found[name] = None
+        except ConfigError as exc:
+            found[name] = str(exc)
+    return layered, found
+
+
+def _environment(layered: "Layered", name: str, environ: dict[str, str]) -> Environment:
+    raw, label = layered.raw, layered.label
     envs = raw.get("environments", {})
     if not isinstance(raw.get("defaults", {}), dict):
-        raise ConfigError(None, f"{path}: defaults must be a table ([defaults]), not {_toml_type(raw['defaults'])}")
+        raise ConfigError(None, f"{label}: defaults must be a table ([defaults]), not {_toml_type(raw['defaults'])}")
     if not isinstance(envs, dict):
-        raise ConfigError(None, f"{path}: environments must be a table of one table per environment "
+        raise ConfigError(None, f"{label}: environments must be a table of one table per environment "
                                 f"([environments.<name>]), not {_toml_type(envs)}")
     if name in envs and not isinstance(envs[name], dict):
-        raise ConfigError(None, f"{path}: environment {name!r} must be a table ([environments.{name}]), "
+        raise ConfigError(None, f"{label}: environment {name!r} must be a table ([environments.{name}]), "
                                 f"not {_toml_type(envs[name])}")
     if name not in envs:
-        raise ConfigError(None, f"unknown environment {name!r} in {path}; known: {', '.join(known_names(raw)) or 'none'}")
+        raise ConfigError(None, f"unknown environment {name!r} in {label}; known: {', '.join(known_names(raw)) or 'none'}")
     own = envs[name]
     sources: dict[str, str] = {}
     values_file = own.get("values_file", "its values file")
+
     def source(section: str, path: str) -> str:
-        where = f"environments.toml [environments.{name}{'.' + section if section else ''}]"
+        where = f"{layered.origin(f'environments.{name}.{path}').label} [environments.{name}{'.' + section if section else ''}]"
         # Expectations an environment overrides mirror its values file; the rest is where it lives.
         return f"{values_file} override ({where})" if path.startswith("expect.") else where
 
-    data = _merge(raw.get("defaults", {}), own, "", sources, source)
-    for var, field in ENV_VARS.items():
+    defaults = raw.get("defaults", {})
+    for here in _leaves(defaults):  # the file that set each default (the shipped one, or the operator's)
+        sources[here] = _default_source(here, layered.origin(f"defaults.{here}").label)
+    data = _merge(defaults, own, "", sources, source)
+    for var, key in ENV_VARS.items():
         if environ.get(var):
-            data[field] = environ[var]
-            sources[field] = f"environment variable {var}"
+            data[key] = environ[var]
+            sources[key] = f"environment variable {var}"
     if environ.get("ICEPACK_KNOWN_TABLE"):
         data["known_tables"] = [environ["ICEPACK_KNOWN_TABLE"]]
         sources["known_tables"] = "environment variable ICEPACK_KNOWN_TABLE"
     try:
         return Environment(name=name, sources=sources, **data)
     except ValidationError as exc:
-        raise ConfigError(f"{path}: environment {name!r}", _all_errors(exc)) from None
+        raise ConfigError(None, _all_errors(exc, layered, name, sources)) from None
     except TypeError as exc:  # e.g. a table where a value belongs
-        raise ConfigError(f"{path}: environment {name!r}", str(exc)) from None
+        raise ConfigError(f"{label}: environment {name!r}", str(exc)) from None
 
 
-def _all_errors(exc: ValidationError) -> str:
-    """Every field at fault: 'a.b: msg' for one, else a count and one indented line per field."""
-    lines = [f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors()]
-    if len(lines) == 1:
-        return lines[0]
-    shown = lines[:MAX_ERRORS_SHOWN] + ([f"... and {len(lines) - MAX_ERRORS_SHOWN:,} more"]
-                                        if len(lines) > MAX_ERRORS_SHOWN else [])
-    return f"{len(lines):,} fields at fault:\n" + "\n".join(f"  {line}" for line in shown)
+def _default_source(path: str, label: str) -> str:
+    parent, _, leaf = path.rpartition(".")
+    section = f"{label} [defaults.{parent}]" if parent else f"{label} [defaults] {leaf}"
+    # Only the inventory is the chart's; thresholds and table names are the suite's own defaults.
+    return f"chart default ({section})" if path.startswith("expect.") else section
+
+
+def _leaves(table: dict, path: str = ""):
+    for key, value in table.items():
+        here = f"{path}.{key}" if path else key
+        if isinstance(value, dict) and value and key != "job_submit_body":
+            yield from _leaves(value, here)
+        else:
+            yield here
+
+
+# --- an operator's own file over the shipped one ---------------------------------------------
+
+SHIPPED = "shipped"  # extends = "shipped": the environments file that comes with icepack-verify
+SHIPPED_LABEL = "environments.toml"  # how sources name the shipped file (and a checkout's own)
+TOP_LEVEL = ("extends", "defaults", "environments")
+MAX_EXTENDS = 4  # a file extending a file extending ...: more is a loop or a mistake
+
+
+def shipped_path() -> Path:
+    from icepack_verify.cli import suite_root
+
+    return suite_root() / "environments.toml"
+
+
+@dataclass(frozen=True)
+class Layer:
+    label: str  # how a source names the file
+    path: Path
+    text: str
+
+    @property
+    def named(self) -> str:
+        """How an error names the file: the path the operator can open (the shipped one by that word)."""
+        return str(self.path) if self.label == SHIPPED_LABEL else self.label
+
+
+@dataclass
+class Layered:
+    """The merged TOML of a file and of what it extends, and which file each value came from."""
+    raw: dict[str, Any]
+    layers: list[Layer]                      # the file itself first, then what it extends
+    origins: dict[str, Layer] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """How errors name the file (what was read: the path given)."""
+        return self.layers[0].named
+
+    def origin(self, raw_path: str) -> Layer:
+        """The file that set the value at a dotted path of the merged TOML (or its nearest table)."""
+        return next((self.origins[p] for p in _prefixes(raw_path) if p in self.origins), self.layers[0])
+
+
+def read_layered(path: Path, _chain: tuple[Path, ...] = ()) -> Layered:
+    """The file, layered over what its top-level `extends` names: "shipped" (the file that comes
+    with icepack-verify) or a path relative to the file. Its tables merge into the base's key by
+    key; arrays and values replace."""
+    text = read_text(path)
+    raw = _parse(path, text)
+    shipped = shipped_path()
+    is_shipped = path.resolve() == shipped.resolve()
+    layer = Layer(SHIPPED_LABEL if is_shipped else str(path), path, text)
+    if unknown := [k for k in raw if k not in TOP_LEVEL]:
+        key = unknown[0]
+        raise ConfigError(None, f"{_where(layer, [], key)}: unknown top-level key {key!r}{_nearest(key, TOP_LEVEL)} "
+                                f"(an environments file has {', '.join(TOP_LEVEL)})")
+    extends = raw.pop("extends", None)
+    if extends is None:
+        return _layered_over(Layered({}, []), raw, layer)
+    if not isinstance(extends, str) or not extends.strip():
+        raise ConfigError(None, f"{_where(layer, [], 'extends')}: extends must be \"shipped\" or the path of another "
+                                f"environments file, not {_toml_type(extends)}")
+    base_path = shipped if extends == SHIPPED else (path.parent / extends)
+    chain = (*_chain, path.resolve())
+    if base_path.resolve() in chain:
+        raise ConfigError(None, f"{_where(layer, [], 'extends')}: extends {extends!r} leads back to {base_path}: a loop")
+    if len(chain) > MAX_EXTENDS:
+        raise ConfigError(None, f"{_where(layer, [], 'extends')}: more than {MAX_EXTENDS} files extend each other")
+    base = read_layered(base_path, chain)
+    if extends == SHIPPED and not is_shipped:
+        base.layers[0] = base_layer = Layer(f"shipped {SHIPPED_LABEL}", base_path, base.layers[0].text)
+        base.origins = {p: base_layer for p in base.origins}
+    return _layered_over(base, raw, layer)
+
+
+def _layered_over(base: Layered, raw: dict, layer: Layer) -> Layered:
+    origins = dict(base.origins)
+
+    def merge(into: dict, over: dict, path: str) -> dict:
+        merged = copy.deepcopy(into)
+        for key, value in over.items():
+            here = f"{path}.{key}" if path else key
+            if isinstance(value, dict) and isinstance(merged.get(key), dict) and key != "job_submit_body":
+                merged[key] = merge(merged[key], value, here)
+            else:
+                merged[key] = value
+                for stale in [p for p in origins if p.startswith(here + ".")]:
+                    del origins[stale]
+                origins[here] = layer
+        return merged
+    return Layered(merge(base.raw, raw, ""), [layer, *base.layers], origins)
+
+
+# --- errors that say where they come from --------------------------------------------------
+
+def _all_errors(exc: ValidationError, layered: Layered, name: str, sources: dict[str, str]) -> str:
+    """Every field at fault, each with the file and line (or the variable) it came from and, for
+    an unknown key, the nearest known one: one line for one, else a count and a line each."""
+    errors = exc.errors()
+    # A misspelt key also leaves the key it meant missing: the misspelling says both.
+    meant = {(*map(str, e["loc"][:-1]), m) for e in errors if e["type"] == "extra_forbidden"
+             for m in difflib.get_close_matches(str(e["loc"][-1]), _known_keys([str(p) for p in e["loc"][:-1]]), 1, 0.6)}
+    errors = [e for e in errors if not (e["type"] == "missing" and tuple(map(str, e["loc"])) in meant)]
+    lines = [_error_line(e, layered, name, sources) for e in errors[:MAX_ERRORS_SHOWN]]  # each looks up its line
+    if len(errors) == 1:
+        where, _, rest = lines[0].partition(": ")
+        return f"{where}: environment {name!r}: {rest}"
+    more = [f"... and {len(errors) - MAX_ERRORS_SHOWN:,} more"] if len(errors) > MAX_ERRORS_SHOWN else []
+    return (f"{layered.layers[0].named}: environment {name!r}: {len(errors):,} fields at fault:\n"
+            + "\n".join(f"  {line}" for line in lines + more))
+
+
+def _error_line(error: dict, layered: Layered, name: str, sources: dict[str, str]) -> str:
+    """'<file> line N: <dotted>: <what>' or 'environment variable X: <dotted>: <what>'."""
+    loc = [str(p) for p in error["loc"]]
+    dotted = ".".join(loc) or "(top level)"
+    var = next((sources[p] for p in _prefixes(dotted) if sources.get(p, "").startswith("environment variable ")), None)
+    if error["type"] == "missing":
+        return (f"{layered.layers[0].named}: {dotted}: required, not set: add it under [environments.{name}"
+                f"{'.' + '.'.join(loc[:-1]) if len(loc) > 1 else ''}] (or the same table under [defaults])")
+    if var:
+        return f"{var}: {dotted}: {error['msg']}"
+    in_env = _has(layered.raw.get("environments", {}).get(name, {}), loc)
+    raw_path = f"environments.{name}.{dotted}" if in_env else f"defaults.{dotted}"
+    layer = layered.origin(raw_path)
+    table, key = raw_path.split(".")[:-1], raw_path.split(".")[-1]
+    if error["type"] == "extra_forbidden":
+        known = _known_keys(loc[:-1])
+        return f"{_where(layer, table, key)}: [{'.'.join(table)}] {key}: unknown key{_nearest(key, known)}"
+    return f"{_where(layer, table, key)}: {dotted}: {error['msg']}"
+
+
+def _has(table: Any, loc: list[str]) -> bool:
+    """Whether the TOML table sets the value at loc (the environment's own section, or only [defaults])."""
+    for part in loc:
+        if not isinstance(table, dict) or part not in table:
+            return False
+        table = table[part]
+    return True
+
+
+def _known_keys(loc: list[str]) -> list[str]:
+    """The keys the model at a location has (the environment's own, at the top)."""
+    model: Any = Environment
+    for part in loc:
+        info = model.model_fields.get(part) if model is not None else None
+        annotation = info.annotation if info is not None else None
+        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    return [] if model is None else [k for k in model.model_fields if k not in ("name", "sources")]
+
+
+def _nearest(key: str, known) -> str:
+    close = difflib.get_close_matches(key, list(known), 1, 0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _where(layer: Layer, table: list[str], key: str) -> str:
+    line = _line_of(layer.text, table, key)
+    return f"{layer.named} line {line}" if line else layer.named
+
+
+def _line_of(text: str, table: list[str], key: str) -> int | None:
+    """The line that sets `key` in the table `table` (its header, or a dotted key), best effort."""
+    part = lambda p: rf"""(?:{re.escape(p)}|"{re.escape(p)}"|'{re.escape(p)}')"""  # noqa: E731
+    dot = r"\s*\.\s*"
+    lines = text.splitlines()
+    key_re = re.compile(rf"^\s*{part(key)}\s*=")
+    for depth in range(len(table), -1, -1):  # [a.b.c] key =, then [a.b] c.key =, ...
+        header, rest = table[:depth], table[depth:]
+        setting = re.compile(rf"^\s*{dot.join(part(p) for p in [*rest, key])}\s*=") if rest else key_re
+        inside = not header
+        for number, line in enumerate(lines, 1):
+            if re.match(r"^\s*\[", line):
+                inside = bool(header) and bool(re.match(rf"^\s*\[\s*{dot.join(part(p) for p in header)}\s*\]", line))
+            elif inside and setting.match(line):
+                return number
+    whole = re.compile(rf"^\s*\[\s*{dot.join(part(p) for p in [*table, key])}\s*\]")  # a table at fault: its header
+    return next((number for number, line in enumerate(lines, 1) if whole.match(line)), None)
 
 
 MAX_ERRORS_SHOWN = 20

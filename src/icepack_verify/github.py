@@ -63,9 +63,9 @@ def summary(report: dict) -> str:
     out = [f"## {icon} icepack-verify: {env} is **{verdict}** (exit {report['exit_code']})", "",
            f"Phase `{report['phase']}`; {counts}.", ""]
     if report["rollback_hint"]:
-        out += [f"**Rollback, tier {report['rollback_tier']}:** {report['rollback_hint']}", ""]
+        out += [f"**Rollback:** {report['rollback_hint']}", ""]  # the hint names its tier ("Tier 3 (Postgres): ...")
         for cause in report["causes"][1:]:
-            out.append(f"- also implicated, tier {cause['tier']}: {cause['action']}")
+            out.append(f"- also implicated: {cause['action']}")
         out.append("")
     if verdict == "inconclusive":
         out += ["Nothing was observed wrong, but not everything could be checked: re-run once the "

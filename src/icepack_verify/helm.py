@@ -91,3 +91,27 @@ def value_at(values: dict, dotted: str):
     for key in dotted.split("."):
         values = values.get(key) if isinstance(values, dict) else None
     return values
+
+
+def chart_yaml_version(path) -> str:
+    """The `version` of a Chart.yaml the operator named (--expect-chart-yaml); ConfigError, one
+    sentence, when it cannot be read: a file the operator names is input, never a finding."""
+    import yaml
+
+    from icepack_verify.errors import ConfigError
+
+    try:
+        chart = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"--expect-chart-yaml {path}", "no such file") from None
+    except OSError as exc:
+        raise ConfigError(f"--expect-chart-yaml {path}", f"cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"--expect-chart-yaml {path}", "not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        where = f" (line {exc.problem_mark.line + 1})" if getattr(exc, "problem_mark", None) else ""
+        raise ConfigError(f"--expect-chart-yaml {path}", f"not valid YAML{where}") from None
+    version = chart.get("version") if isinstance(chart, dict) else None
+    if not isinstance(version, (str, int, float)) or not str(version).strip():
+        raise ConfigError(f"--expect-chart-yaml {path}", "no `version:` of a chart (is it a Chart.yaml?)")
+    return str(version)

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from icepack_verify import environments, reporting
+from icepack_verify import cli, reporting
 from icepack_verify.contract import ENDPOINTS
 from icepack_verify.environments import Environment
 from icepack_verify.errors import ConfigError
+from icepack_verify.helm import chart_yaml_version
 from icepack_verify.inventory import Objects, Row, rows
 from icepack_verify.phases import PHASES, Phase
 from icepack_verify.session import KEY, VerifySession, guarded, of
@@ -49,7 +50,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--metrics-textfile", default=None, type=Path, metavar="PATH",
                     help="write the run's metrics to this file (node-exporter textfile collector format, atomically)")
     group.addoption("--baseline-dir", default=None, type=Path,
-                    help="where the per-environment OpenAPI baselines live (default: tests/contracts/baselines)")
+                    help="where the per-environment OpenAPI baselines live (default: tests/contracts/baselines of "
+                         "the suite; required to record one with the installed tool)")
     group.addoption("--record-baseline", action="store_true",
                     help="record the served OpenAPI spec as this environment's breaking-change baseline "
                          "(tests/contracts/baselines/<env>.json), showing what changed")
@@ -57,7 +59,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="end the run after this long (default 300 s, for a deploy gate): the tests still to come "
                          "are not run, the verdict is inconclusive, and the reports are written")
     group.addoption("--check-config", action="store_true",
-                    help="print the environment's merged settings with where each comes from, then stop")
+                    help="judge every environment of the environments file, print --env's merged settings with "
+                         "where each comes from (none with --env all or without --env), then stop")
     group.addoption("--fail-on-warning", action="store_true",
                     help="a check that ends in a warning (late, slow: not yet wrong) fails instead")
     group.addoption("--manifests", default=None, type=Path, metavar="PATH",
@@ -82,14 +85,20 @@ def pytest_configure(config: pytest.Config) -> None:
     vs = VerifySession(config)
     vs.arm_deadline()  # before the environments file is read: a file that never ends is bounded too
     try:
+        if said := (cli.unknown_suites(config.args, config.invocation_params.dir)
+                    or cli.recording_problem(config.option, config.rootpath)):
+            raise ConfigError(None, said)
+        if config.option.expect_chart_yaml:  # a file the operator names is input: unreadable, a usage error
+            chart_yaml_version(config.option.expect_chart_yaml)
+        if config.option.check_config:
+            settings, verdict = vs.check_config()
+            print(vs.redact("\n".join(settings)))
+            pytest.exit(vs.redact(verdict), returncode=0)
         vs.load()
         vs.read_modes()
     except ConfigError as exc:
         raise pytest.UsageError(vs.redact(str(exc))) from None
     config.stash[KEY] = vs
-    if config.option.check_config:
-        print(vs.redact("\n".join(environments.describe(vs.env))))
-        pytest.exit(f"{vs.path}: environment {vs.env.name!r} is valid", returncode=0)
 
 
 @pytest.hookimpl(trylast=True)

@@ -58,21 +58,69 @@ def cause(nodeid: str, marked: int | None | str, message: str) -> tuple[int | No
         return marked, "what a failure of this check means (its rollback marker)"
     parts = nodeid.replace("\\", "/").split("/")
     folder = next((p for p in parts if p in SUITE_TIERS), None)
-    return (SUITE_TIERS[folder], f"a failing {folder} check") if folder else (None, "")
+    return (SUITE_TIERS[folder], f"{BY_FOLDER}{folder} check") if folder else (None, "")
+
+
+BY_FOLDER = "a failing "  # the evidence of a tier guessed from the suite folder alone: the weakest there is
+# The Kubernetes objects a failure names ("Deployment icepack/icepack-api", "Pod icepack/icepack-api-7d9f-x7k2p").
+_OBJECT = re.compile(r"\b([A-Z][A-Za-z]+) ([a-z0-9][a-z0-9-]*)/([a-z0-9][a-z0-9.-]*[a-z0-9])")
+
+
+def objects_named(message: str) -> set[tuple[str, str]]:
+    """(namespace, name) of every Kubernetes object a failure's text names."""
+    return {(ns, name) for _kind, ns, name in _OBJECT.findall(message or "")}
+
+
+# A field of an object's live state (status, conditions, events, restarts): what an upstream fault
+# explains. A spec field never follows from another cause: someone set it.
+_STATE = re.compile(r"(?:^|[\s.\[])(?:status|conditions?|events?|state|restartCount)\b", re.I)
+
+
+def state_only(message: str) -> bool:
+    """Whether every field a diagnosis lists is one of its objects' live state."""
+    fields = [ln.split(": expected ")[0] for ln in (message or "").splitlines() if ": expected " in ln]
+    return bool(fields) and all(_STATE.search(f) for f in fields)
+
+
+def _covered(named: set[tuple[str, str]], by: set[tuple[str, str]]) -> bool:
+    """Every object is one of `by` or one it owns by Kubernetes' naming (a Deployment's ReplicaSet
+    `<name>-<hash>` and their pods `<name>-<hash>-<suffix>`)."""
+    return all(any(ns == o_ns and (name == o_name or name.startswith(o_name + "-")) for o_ns, o_name in by)
+               for ns, name in named)
 
 
 def causes(failures: list[dict]) -> list[dict]:
-    """One entry per tier implicated, most severe first: tier, action, evidence, tests."""
+    """One entry per tier implicated, most severe first: tier, action, evidence, tests.
+
+    A tier only guessed from the suite folder, whose every failure is about the live state
+    (status, conditions, events) of objects a more severe cause's failures already name (the
+    API Deployment whose pods crash on a database error also has an incomplete rollout),
+    follows from that cause: its tests are listed under it as `follows`, not as a cause of
+    their own. A spec field that differs is always its own cause."""
     by_tier: dict[int, dict] = {}
+    named: dict[int, set] = {}
     for f in failures:
         if f.get("rollback_tier") is None:
             continue
         entry = by_tier.setdefault(f["rollback_tier"], {"tier": f["rollback_tier"], "action": TIERS[f["rollback_tier"]],
-                                                        "evidence": [], "tests": []})
+                                                        "evidence": [], "tests": [], "follows": []})
         entry["tests"].append(f["test"])
+        named.setdefault(f["rollback_tier"], set()).update(objects_named(f.get("message", "")))
         if f.get("evidence") and f["evidence"] not in entry["evidence"]:
             entry["evidence"].append(f["evidence"])
-    return [by_tier[t] for t in sorted(by_tier, reverse=True)]
+    kept: list[dict] = []
+    for tier in sorted(by_tier, reverse=True):
+        entry = by_tier[tier]
+        guessed = all(e.startswith(BY_FOLDER) for e in entry["evidence"])
+        own = [f.get("message", "") for f in failures if f.get("rollback_tier") == tier]
+        follows = guessed and all(state_only(m) for m in own)
+        cause_of = next((k for k in kept if follows and all(
+            objects_named(m) and _covered(objects_named(m), named[k["tier"]]) for m in own)), None)
+        if cause_of is None:
+            kept.append(entry)
+        else:
+            cause_of["follows"] += [{"tier": tier, "test": t} for t in entry["tests"]]
+    return kept
 
 
 # Not run by design, not for want of a dependency: a check only a live environment answers, in a run

@@ -7,6 +7,7 @@ the process is always the one the JSON report carries.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -95,29 +96,80 @@ def _junit_verdict(config: pytest.Config, data: dict) -> None:
 
 
 def terminal(vs: VerifySession, tr) -> None:
-    """The verdict, what to roll back (from evidence only), and why anything was not run: each
-    cause once, with how many tests it took."""
+    """The answer first: the verdict, what to roll back with its evidence, one line per failure
+    (resource, field, expected vs actual), then each cause of "not run" and of a skip once with
+    how many tests it took, the warnings and the metrics."""
     data = vs.summary
-    if not data:
+    if not data or data["exit_code"] == pytest.ExitCode.USAGE_ERROR:  # bad input: its one sentence says it all
         return
     tr.section("icepack-verify")
+    for line in closing_block(data):
+        tr.write_line(line)
+
+
+MAX_FAILURE_LINES = 10  # the rest are in the JSON report, JUnit and pytest's own output (--pytest-output)
+
+
+def closing_block(data: dict) -> list[str]:
     counts = ", ".join(f"{n} {k}" for k, n in sorted(data["counts"].items()))
-    judged = "" if vs.judged is None else f", judged {data['judged']}"
-    tr.write_line(f"{data['environment']} (phase {data['phase']}{judged}): {data['verdict']} ({counts}), "
-                  f"exit {data['exit_code']}")
+    judged = "" if data.get("judged", "the live environment") == "the live environment" else f", judged {data['judged']}"
+    out = [f"{data['environment']} (phase {data['phase']}{judged}): {data['verdict']} ({counts}), exit {data['exit_code']}"]
     for i, c in enumerate(data["causes"]):
-        tr.write_line(f"{'rollback: ' if i == 0 else '  also: '}{c['action']}")
-        for line in c["evidence"][:3]:
-            tr.write_line(f"    evidence: {line}")
-    for line in data["trouble"]:
-        tr.write_line(f"inconclusive: {line}")
+        out.append(f"{'rollback: ' if i == 0 else '  also: '}{c['action']}")
+        out += [f"    evidence: {line}" for line in c["evidence"][:3]]
+        if follows := c.get("follows"):
+            out.append(f"    and {_tests(len(follows))} on the same objects (tier {follows[0]['tier']} by suite "
+                       "alone), which follow from it")
+    tiers = [c["tier"] for c in data["causes"]]  # the headline's failures first
+    failures = sorted(data["failures"], key=lambda f: tiers.index(f.get("rollback_tier"))
+                      if f.get("rollback_tier") in tiers else len(tiers))
+    if failures:
+        out.append(f"failures ({len(failures)}):")
+        out += [f"  {failure_line(f)}" for f in failures[:MAX_FAILURE_LINES]]
+        if len(failures) > MAX_FAILURE_LINES:
+            out.append(f"  ... and {len(failures) - MAX_FAILURE_LINES} more (--report-json, or --pytest-output for "
+                       "pytest's own)")
+    out += [f"inconclusive: {line}" for line in data["trouble"]]
     if data["verdict"] == "inconclusive" and not data["not_run_causes"] and not data["trouble"]:
-        tr.write_line("not run: nothing ran to a verdict")
+        out.append("not run: nothing ran to a verdict")
     for group in data["not_run_causes"]:
-        n = len(group["tests"])
-        tr.write_line(f"{NOT_RUN}{group['cause'].removeprefix(NOT_RUN)}; {n} test{'s' if n > 1 else ''}")
-    for w in data["warnings"]:
-        tr.write_line(f"warning: {w['test']}: {w['message']}")
+        out.append(f"{NOT_RUN}{group['cause'].removeprefix(NOT_RUN)}; {_tests(len(group['tests']))}")
+    for reason, n in skip_causes(data["results"]).items():
+        out.append(f"skipped: {reason}; {_tests(n)}")
+    out += [f"warning: {w['test']}: {w['message']}" for w in data["warnings"]]
     for what, m in data.get("metrics", {}).items():
-        tr.write_line(f"metrics {what} {m['target']}: " + ("done" if m["ok"] else
-                      f"FAILED ({m['error']}); the verdict stands, the alert on stale metrics will fire"))
+        out.append(f"metrics {what} {m['target']}: " + ("done" if m["ok"] else
+                   f"FAILED ({m['error']}); the verdict stands, the alert on stale metrics will fire"))
+    return out
+
+
+def failure_line(failure: dict) -> str:
+    """'<resource>: <field>: expected X, actual Y  [from S]  (+N more)  <test id>' from a diagnosis;
+    a failure that is not one: its last line (the assertion)."""
+    lines = [ln for ln in failure.get("message", "").splitlines() if ln.strip()]
+    head = lines[0] if lines else failure["outcome"]
+    if m := re.match(r"^\[[^\]]+\] (.+?): (?:(\d+) fields? differs?|(.+))$", head):
+        resource, fields, sentence = m.groups()
+        fields_at = [ln.strip() for ln in lines[1:] if ln.startswith("  ") and not ln.startswith("    ")
+                     and ": expected " in ln]
+        if fields and fields_at:
+            more = f"  (+{int(fields) - 1} more)" if int(fields) > 1 else ""
+            what = f"{resource}: {fields_at[0]}{more}"
+        else:
+            what = f"{resource}: {sentence or head}"
+    else:
+        what = next((ln.strip() for ln in reversed(lines) if ln.startswith("E ")), head.strip())
+    return f"{what[:400]}  ({failure['test']})"
+
+
+def skip_causes(results: list[dict]) -> dict[str, int]:
+    """Each reason a test was skipped (deliberately: not a dependency down), with how many tests."""
+    counted: dict[str, int] = {}
+    for r in results:
+        if r["outcome"] == "skipped":
+            counted[r.get("message", "")] = counted.get(r.get("message", ""), 0) + 1
+    return counted
+
+
+def _tests(n: int) -> str:
+    return f"{n} test{'s' if n != 1 else ''}"

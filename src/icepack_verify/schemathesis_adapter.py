@@ -8,6 +8,8 @@ upgrade, check whether from_fixture works again and drop the private import.
 """
 from __future__ import annotations
 
+import re
+
 from icepack_verify.environments import Environment
 
 SEED = 20240101  # deterministic: the same cases on every run
@@ -30,8 +32,9 @@ def openapi_schema_for(document: dict, env: Environment):
     return schemathesis.openapi.from_dict(document, config=config)
 
 
-def check_get_operations(schema, api) -> tuple[int, dict[str, str]]:
-    """Run every GET operation of the schema; (how many ran, {operation label: what broke}).
+def check_get_operations(schema, api, detail: bool = True) -> tuple[int, dict[str, str]]:
+    """Run every GET operation of the schema; (how many ran, {operation label: what broke}),
+    each finding whole with `detail`, else without the schema and body dumps (`brief`).
 
     Schemathesis builds the cases and judges the answers; the calls go through the suite's
     own client (`api`), so they get the same timeouts, bounded retries and body cap as every
@@ -83,6 +86,28 @@ def check_get_operations(schema, api) -> tuple[int, dict[str, str]]:
             case.validate_response(response, checks=checks, headers=headers, transport_kwargs=sent)
         except (FailureGroup, AssertionError) as exc:
             found.setdefault(case.operation.label, []).append(str(exc).strip())
-    return len(operations), {label: findings[0] + (f"\n({len(findings)} of the generated cases failed; the first "
+    return len(operations), {label: (findings[0] if detail else brief(findings[0])) + (f"\n({len(findings)} of the generated cases failed; the first "
                                                     "is shown)" if len(findings) > 1 else "")
                              for label, findings in found.items()}
+
+
+_DUMP = re.compile(r"^(Schema at .*:|Value:|\[\d{3}\] .*:)$")
+_STATUS = re.compile(r"^\[\d{3}\] .*:$")
+
+
+def brief(finding: str) -> str:
+    """A Schemathesis finding without the blocks that dump a schema, a value or a response body
+    (the rule broken, its words and how to reproduce it stay): ~15 lines instead of ~60."""
+    kept: list[str] = []
+    dump_indent: int | None = None
+    for line in finding.splitlines():
+        indent = len(line) - len(line.lstrip())
+        if dump_indent is not None and (not line.strip() or indent > dump_indent):
+            continue
+        dump_indent = indent if _DUMP.match(line.strip()) else None
+        if _STATUS.match(line.strip()):
+            kept.append(line.rstrip(":"))  # the answer's status stays ("[503] Service Unavailable"), its body goes
+        elif dump_indent is None and (line.strip() or (kept and kept[-1].strip())):
+            kept.append(line)
+    dropped = "" if "\n".join(kept) == finding else "\n(the schema, value and body it showed: run with -v)"
+    return "\n".join(kept).strip() + dropped

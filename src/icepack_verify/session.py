@@ -26,6 +26,7 @@ from icepack_verify.redaction import Redactor
 
 NOT_RUN = "not run: "  # how a test that observed nothing says so (a skip the verdict counts as not run)
 LIVE_ENVIRONMENT = report.OUT_OF_SCOPE  # --manifests: a check only a live environment can answer
+NOT_RUN_PLACE = "icepack-verify"  # where pytest's short summary says a not-run test was skipped
 
 
 class VerifySession:
@@ -50,11 +51,40 @@ class VerifySession:
     def load(self) -> None:
         """The environment --env names; ConfigError (one sentence) when it cannot be had."""
         path, name = self.path, self.option.env
-        try:
+
+        def read() -> Environment:
             if not name:
-                known = environments.known_names(environments.load_file(path))
+                known = environments.known_names(environments.read_layered(path).raw)
                 raise ConfigError(None, f"choose an environment with --env: one of {', '.join(known)} (from {path})")
-            self.env = environments.load(path, name)
+            return environments.load(path, name)
+        self.env = self._bounded(read)
+
+    def check_config(self) -> tuple[list[str], str]:
+        """--check-config: every environment of the file validated (ConfigError naming each one at
+        fault, a mistake shared by several said once); (the merged settings of --env's, each with
+        its source, unless --env is `all` or absent; the verdict line)."""
+        name = self.option.env
+        layered, found = self._bounded(lambda: environments.check_all(self.path))
+        if name and name != "all" and name not in found:
+            raise ConfigError(None, f"unknown environment {name!r} in {layered.label}; known: {', '.join(found) or 'none'}")
+        shared: dict[str, list[str]] = {}
+        for env, why in found.items():
+            if why:
+                shared.setdefault(why.replace(f"environment {env!r}", "environment {}"), []).append(env)
+        if shared:
+            wrong = sum(map(len, shared.values()))
+            raise ConfigError(None, f"{wrong} of {len(found)} environments of {layered.label} are not valid:\n" + "\n".join(
+                why.replace("environment {}", f"environment{'s' if len(envs) > 1 else ''} {', '.join(map(repr, envs))}")
+                for why, envs in shared.items()))
+        read = " over ".join(layer.named for layer in layered.layers)
+        lines = [] if not name or name == "all" else environments.describe(environments.load(self.path, name))
+        return lines, f"{read}: every environment is valid ({', '.join(found)})"
+
+    def _bounded(self, read):
+        """read(), its failures as one ConfigError sentence (a deadline, a hostile file)."""
+        path = self.path
+        try:
+            return read()
         except ConfigError:
             raise
         except KeyboardInterrupt:
@@ -183,6 +213,10 @@ class VerifySession:
             rep.longrepr = (str(item.path), (item.location[1] or 0) + 1, f"Skipped: {NOT_RUN}{what}{cause_of(exc)}")
         elif isinstance(exc, Problem):  # NotFound: observed, said in one sentence
             rep.longrepr = Diagnosis(self.env.name, exc.subject).sentence(exc.reason)
+        if rep.skipped and isinstance(rep.longrepr, tuple) and _short(rep).startswith(NOT_RUN):
+            # One place for every test a cause took, so pytest's `-rs` folds them into one line with
+            # their count (it folds by place and reason), and no place inside the installed package.
+            rep.longrepr = (NOT_RUN_PLACE, None, rep.longrepr[2])
         self._redact_report(rep)
         for message in map(self.redact, self._warned):  # results: JSON, and JUnit properties
             self.warnings.append({"test": item.nodeid, "outcome": "warning", "message": message})

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from icepack_verify import (CONTRACT_SOURCE, ENDPOINTS, BodySchemas, Problem, Said, describe, endpoint_path,
-                            openapi_schema_for, read_baseline, record_baseline, removals)
+                            openapi_schema_for, read_baseline, record_baseline, record_baseline_command, removals)
 
 UNKNOWN_TABLE = "icepack_verify_probe.no_such_table_7f3a"  # a database nobody creates: the error contract's probe
 
@@ -111,21 +111,29 @@ def openapi_baseline(openapi_baseline_path, openapi_document, environment, pytes
     if pytestconfig.option.record_baseline:
         recorded = record_baseline(openapi_document)
         current = read_baseline(recorded).surface
-        previous = read_baseline(json.loads(path.read_text())).surface if path.exists() else {}
-        gone, new = removals(previous, current), removals(current, previous)
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.write_text(json.dumps(recorded, indent=2) + "\n")
+            pytest.skip(f"recorded the first OpenAPI baseline of {name} at {path} (commit it): {len(current)} "
+                        "operation(s) and their response schemas; later runs compare against it")
+        previous = read_baseline(json.loads(path.read_text())).surface
+        gone, new = removals(previous, current), removals(current, previous)
         path.write_text(json.dumps(recorded, indent=2) + "\n")
         pytest.skip(f"recorded the OpenAPI baseline of {name} at {path} (commit it): against the previous one, "
                     f"{len(gone)} breaking change(s){': ' + '; '.join(gone) if gone else ''}, "
                     f"{len(new)} addition(s){': ' + '; '.join(x.replace(' removed', '') for x in new) if new else ''}")
-    return _baseline(path, name)
+    return _baseline(path, name, pytestconfig)
 
 
-def _baseline(path: Path, name: str):
+def _baseline(path: Path, name: str, pytestconfig):
     if not path.exists():
         pytest.skip(f"no OpenAPI baseline for {name} at {path}: record one from its served spec with "
-                    f"`pytest --env {name} --record-baseline tests/contracts/test_openapi.py`, then commit it")
+                    f"`{_record(name, pytestconfig)}`, then commit it")
     return read_baseline(json.loads(path.read_text()))
+
+
+def _record(name: str, pytestconfig) -> str:
+    return record_baseline_command(name, pytestconfig.rootpath, pytestconfig.option.baseline_dir)
 
 
 @pytest.fixture(scope="session")
@@ -133,11 +141,10 @@ def body_schemas(openapi_baseline_path, environment, pytestconfig) -> BodySchema
     """The committed baseline's response schemas, each compiled once: what every body read is judged by
     (not the served document, which may have changed together with its answers)."""
     path, name = openapi_baseline_path, environment.name
-    baseline = _baseline(path, name)
+    baseline = _baseline(path, name, pytestconfig)
     if baseline.schemas is None:
         pytest.skip(f"the OpenAPI baseline of {name} at {path} records property names and types only, not the "
-                    f"response schemas: record it anew with `pytest --env {name} --record-baseline "
-                    f"tests/contracts/test_openapi.py`, then commit it")
+                    f"response schemas: record it anew with `{_record(name, pytestconfig)}`, then commit it")
     shown = path.relative_to(pytestconfig.rootpath) if path.is_relative_to(pytestconfig.rootpath) else path
     return BodySchemas(baseline, str(shown))
 

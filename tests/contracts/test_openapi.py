@@ -18,8 +18,8 @@ class PotentiallyBreaking(Warned):
     """A change oasdiff levels WARN: it may break a client, the document cannot say."""
 
 
-def test_get_operations_conform(openapi_schema, api, diagnose):
-    ran, found = check_get_operations(openapi_schema, api)
+def test_get_operations_conform(openapi_schema, api, diagnose, pytestconfig):
+    ran, found = check_get_operations(openapi_schema, api, detail=pytestconfig.get_verbosity() > 0)
     d = diagnose("GET operations of the served OpenAPI spec")
     if not ran:
         d.fail("GET operations", Said("at least one to exercise"), Said("none documented"), "GET /openapi.json")

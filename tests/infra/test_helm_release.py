@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
-from icepack_verify import chart_version, release_status
+from icepack_verify import chart_version, chart_yaml_version, release_status
 
 
 def test_newest_release_is_deployed(release, revision, diagnose):
@@ -14,19 +13,12 @@ def test_newest_release_is_deployed(release, revision, diagnose):
 
 
 @pytest.fixture(scope="module")
-def expected_chart_version(pytestconfig, diagnose) -> tuple[str, str]:
+def expected_chart_version(pytestconfig) -> tuple[str, str]:
     opt = pytestconfig.option
     if opt.expect_chart_version:
         return opt.expect_chart_version, "--expect-chart-version"
-    if opt.expect_chart_yaml:
-        d = diagnose(f"--expect-chart-yaml {opt.expect_chart_yaml}")
-        try:
-            version = (yaml.safe_load(opt.expect_chart_yaml.read_text()) or {}).get("version")
-        except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError) as exc:
-            d.cannot(f"could not read a chart version ({type(exc).__name__})")
-        if not version:
-            d.cannot("no 'version' key")
-        return str(version), f"--expect-chart-yaml {opt.expect_chart_yaml}"
+    if opt.expect_chart_yaml:  # checked before the run (a bad file is a usage error); read again here
+        return chart_yaml_version(opt.expect_chart_yaml), f"--expect-chart-yaml {opt.expect_chart_yaml}"
     pytest.skip("no expected chart version: pass --expect-chart-version X.Y.Z or "
                 "--expect-chart-yaml charts/icepack/Chart.yaml to check the chart version was bumped and deployed")
 
