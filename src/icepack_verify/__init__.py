@@ -36,6 +36,7 @@ _EXPORTS = {
     "release_status": "helm", "release_values": "helm", "value_at": "helm",
     "BadManifest": "release_diff", "comparable_kinds": "release_diff", "diff_release": "release_diff",
     "manifest_objects": "release_diff", "walk_references": "object_refs",
+    "Chains": "derivation", "duplicates": "derivation",
     # live state, Helm history and the framing of every answer
     "COMPLETED_POD_CONDITIONS": "live_state",
     "HEALTHY_CONDITIONS": "live_state",

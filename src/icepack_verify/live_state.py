@@ -20,7 +20,7 @@ from typing import Callable
 from icepack_verify.diagnosis import Said
 from icepack_verify.helm import BadRelease, decode_release
 from icepack_verify.release_diff import diff_release
-from icepack_verify.semantics import node_arch, parse_image
+from icepack_verify.semantics import ARCH_LABELS, effective_resources, node_arch, parse_image
 
 INSTANCE = "app.kubernetes.io/instance"
 RELEASE_NAME = "meta.helm.sh/release-name"
@@ -36,7 +36,25 @@ HEALTHY_CONDITIONS: dict[str, dict[str, tuple[str, bool]]] = {
     "ScaledJob": {"Ready": ("True", False)},
     "Node": {"Ready": ("True", True), "MemoryPressure": ("False", False), "DiskPressure": ("False", False),
              "PIDPressure": ("False", False), "NetworkUnavailable": ("False", False)},
+    "ReplicaSet": {"ReplicaFailure": ("False", False)},
+    "Job": {"Suspended": ("False", False)},  # a failed run: the newest Job only (derivation.Chains)
 }
+# The condition types each kind's controllers write (Kubernetes API reference; KEDA's for ScaledJob).
+# A type outside them is one no controller wrote. Pods add their spec.readinessGates' types, nodes
+# checks.node_condition_types (node-problem-detector's, say).
+KNOWN_CONDITIONS: dict[str, frozenset[str]] = {
+    "Pod": frozenset({"PodScheduled", "Initialized", "ContainersReady", "Ready", "PodReadyToStartContainers",
+                      "DisruptionTarget", "PodResizePending", "PodResizeInProgress"}),
+    "Deployment": frozenset({"Available", "Progressing", "ReplicaFailure"}),
+    "ReplicaSet": frozenset({"ReplicaFailure"}),
+    "Job": frozenset({"Complete", "Failed", "Suspended", "FailureTarget", "SuccessCriteriaMet"}),
+    "Node": frozenset({"Ready", "MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable"}),
+    "ScaledJob": frozenset({"Ready", "Active", "Fallback", "Paused"}),
+}
+CONDITION_TIMES = ("lastTransitionTime", "lastHeartbeatTime", "lastProbeTime", "lastUpdateTime")
+# What a kubelet reports of its node (NodeSystemInfo's required fields; kubeProxyVersion is deprecated).
+NODE_INFO = ("machineID", "systemUUID", "bootID", "kernelVersion", "osImage", "containerRuntimeVersion",
+             "kubeletVersion", "operatingSystem", "architecture")
 # Pods that ran to completion (a Job's) report Ready False by design: only these are judged.
 COMPLETED_POD_CONDITIONS = {"PodScheduled": ("True", True), "Initialized": ("True", True)}
 
@@ -113,9 +131,25 @@ class Release:
 
 # --- what healthy means -----------------------------------------------------------------------
 
-def condition_findings(kind: str, obj: dict, table: dict[str, tuple[str, bool]]) -> list[tuple]:
-    conds = {c.get("type"): c for c in _status(obj).get("conditions") or [] if isinstance(c, dict)}
+def condition_findings(kind: str, obj: dict, table: dict[str, tuple[str, bool]], now: datetime | None = None,
+                       skew: timedelta = timedelta(0), more_types: tuple[str, ...] = ()) -> list[tuple]:
+    """Every condition of an object: a type its controllers write, its times times not in the future
+    (given `now`), the status a healthy object reports for the types of `table`."""
+    listed = [c for c in _status(obj).get("conditions") or [] if isinstance(c, dict)]
+    conds = {c.get("type"): c for c in listed}
     out = []
+    known = KNOWN_CONDITIONS.get(kind)
+    if kind == "Pod":
+        more_types += tuple(g.get("conditionType") for g in (obj.get("spec") or {}).get("readinessGates") or []
+                            if isinstance(g, dict))
+    for c in listed:
+        if known is not None and c.get("type") not in known | set(more_types):
+            out.append((f"status.conditions[{c.get('type')}].type", Said(f"one of {', '.join(sorted(known | set(more_types)))}"),
+                        c.get("type"), f"the condition types a {kind}'s controllers write ({K8S})"))
+        for key in CONDITION_TIMES if now is not None else ():
+            if key in c and (_stamp(c[key]) is None or _stamp(c[key]) > now + skew):
+                out.append((f"status.conditions[{c.get('type')}].{key}", Said(f"a time not after now + {skew}"),
+                            c[key], f"the controller stamps when it wrote the condition ({K8S})"))
     for type_, (healthy, required) in table.items():
         cond = conds.get(type_)
         if cond is None:
@@ -223,12 +257,46 @@ def pod_findings(pod: dict, max_restarts: int) -> list[tuple]:
     return out
 
 
-def node_findings(node: dict, want_arch: str) -> list[tuple]:
-    out = condition_findings("Node", node, HEALTHY_CONDITIONS["Node"])
+def node_findings(node: dict, want_arch: str, pods: list[dict] = (), now: datetime | None = None,
+                  skew: timedelta = timedelta(0), more_types: tuple[str, ...] = ()) -> list[tuple]:
+    """A node hosting release pods: healthy conditions, the architecture the inventory names (its label
+    and what its kubelet reports agreeing), what its kubelet reports of itself, and room for the
+    requests of the release pods it hosts (the scheduler placed them by its allocatable)."""
+    out = condition_findings("Node", node, HEALTHY_CONDITIONS["Node"], now, skew, more_types)
     arch = node_arch(node)
     if arch != want_arch:
         out.append(("architecture (status.nodeInfo.architecture, kubernetes.io/arch)", want_arch, arch,
                     "deployment document, infrastructure inventory: nodes are selected by kubernetes.io/arch"))
+    info = _status(node).get("nodeInfo") if isinstance(_status(node).get("nodeInfo"), dict) else {}
+    label = next((_labels(node)[k] for k in ARCH_LABELS if k in _labels(node)), None)
+    if label is not None and info.get("architecture") and label != info["architecture"]:
+        out.append(("metadata.labels['kubernetes.io/arch']", Said(f"{info['architecture']!r} (status.nodeInfo.architecture)"),
+                    label, "the kubelet labels its node with the architecture it reports (K8s well-known labels)"))
+    for key in NODE_INFO:
+        if not isinstance(info.get(key), str) or not info[key]:
+            out.append((f"status.nodeInfo.{key}", Said("what the kubelet reports"), info.get(key, Said("absent")),
+                        f"a running kubelet reports its node's system info ({K8S})"))
+    out += _room(node, pods)
+    return out
+
+
+def _room(node: dict, pods: list[dict]) -> list[tuple]:
+    from kubernetes.utils import parse_quantity  # only here: the suite loads the client lazily
+
+    allocatable = _status(node).get("allocatable") if isinstance(_status(node).get("allocatable"), dict) else {}
+    out = []
+    for resource in ("cpu", "memory"):
+        asked = [effective_resources(c.get("resources"))["requests"].get(resource) for p in pods
+                 for c in (p.get("spec") or {}).get("containers") or [] if isinstance(c, dict)]
+        try:
+            need = sum(parse_quantity(q) for q in asked if q is not None)
+            have = parse_quantity(allocatable[resource]) if resource in allocatable else None
+        except (ValueError, TypeError):
+            need, have = 0, None
+        if have is None or have <= 0 or have < need:
+            out.append((f"status.allocatable.{resource}", Said(f"at least the requests of the release pods it hosts "
+                        f"({need})"), allocatable.get(resource, Said("absent")),
+                        "the scheduler placed them by the node's allocatable (K8s scheduling)"))
     return out
 
 

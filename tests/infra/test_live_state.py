@@ -35,16 +35,18 @@ def test_release_objects_are_healthy(release_objects, cluster, environment, expe
     rel = release_objects
     d = diagnose(f"live objects of Helm release {environment.namespace}/{environment.names.release}")
     max_restarts = environment.checks.max_restarts
+    now, skew = datetime.now(timezone.utc), environment.checks.clock_skew
     troubled: list[tuple[str, dict]] = []
     for kind, obj in rel.objects:
         findings = []
         if kind == "Pod":
             completed = (obj.get("status") or {}).get("phase") == "Succeeded"
-            findings += condition_findings(kind, obj, COMPLETED_POD_CONDITIONS if completed else HEALTHY_CONDITIONS[kind])
+            findings += condition_findings(kind, obj, COMPLETED_POD_CONDITIONS if completed else HEALTHY_CONDITIONS[kind],
+                                           now, skew)
             findings += [(f, e, a, environment.source("checks.max_restarts") if s == "checks.max_restarts" else s)
                          for f, e, a, s in pod_findings(obj, max_restarts)]
         elif kind in HEALTHY_CONDITIONS:
-            findings += condition_findings(kind, obj, HEALTHY_CONDITIONS[kind])
+            findings += condition_findings(kind, obj, HEALTHY_CONDITIONS[kind], now, skew)
         findings += KIND_RULES.get(kind, lambda _: [])(obj)
         for f in findings:
             _mismatch(d, rel.resource(kind, obj), f)
@@ -57,7 +59,9 @@ def test_release_objects_are_healthy(release_objects, cluster, environment, expe
             if host not in nodes:
                 d.mismatch(f"Node {host}", "present (it hosts a release pod)", "absent", "the pods' spec.nodeName")
                 continue
-            for f in node_findings(nodes[host], expect.api.node_arch):
+            hosted = [p for p in rel.of_kind("Pod") if (p.get("spec") or {}).get("nodeName") == host]
+            for f in node_findings(nodes[host], expect.api.node_arch, hosted, now, skew,
+                                   tuple(environment.checks.node_condition_types)):
                 _mismatch(d, f"Node {host}", f)
         if any((p.get("status") or {}).get("phase") == "Pending" for p in rel.of_kind("Pod")):
             d.attach("nodes (a release pod is pending)", [
