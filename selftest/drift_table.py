@@ -635,3 +635,44 @@ DATA_ALSO_FAILS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, **DATA_ALSO_FAILS.get(d.drift, {})}) for d in DECLARED]
 # --- end of the data block ---
+
+# --- what controllers make from the workloads (helper "kubechain"; tests/infra/test_derivation.py; drifts and
+# probes in drifts/derivation.py). The chains Deployment -> ReplicaSet -> Pod and CronJob / ScaledJob -> Job ->
+# Pod compared link by link, named items listed twice, and the live state's rules of every condition (types,
+# times) and of the nodes hosting release pods. Existing drifts these also see are declared below.
+DERIVE = I + "test_derivation.py::test_what_controllers_made_is_what_they_were_made_from"
+TWICE = I + "test_derivation.py::test_no_object_of_the_release_names_an_item_twice"
+API_RS = "icepack-api-7d9f8c6b5"
+DECLARED += [
+    Declared("api-replicaset-template-edited", {DERIVE: (
+        f"ReplicaSet icepack/{API_RS} spec.template.spec.containers[api].readinessProbe.httpGet.path", "expected '/readyz'",
+        "actual '/healthz'", "Deployment icepack-api spec.template (revision 4)",
+        f"Pod icepack/{API_RS}-x7k2p spec.containers[api].readinessProbe.httpGet.path")}),
+    Declared("api-old-replicaset-scaled-up", {DERIVE: (
+        "ReplicaSet icepack/icepack-api-5b6c7d8e9 spec.replicas, status.replicas", "expected 0, 0 (an old ReplicaSet",
+        "actual 1, 0")}),
+    Declared("api-env-listed-twice", {TWICE: (
+        "Deployment icepack/icepack-api spec.template.spec.containers[api].env[AWS_REGION]",
+        f"Pod icepack/{API_RS}-x7k2p spec.containers[api].env[AWS_REGION]", "expected one item of that name",
+        "actual 2 items")}),
+    Declared("worker-job-stuck", {DERIVE: (
+        "Job icepack/icepack-worker-stuck1 status.active, status.startTime", "expected no pod active after 1:00:00",
+        "its spec.activeDeadlineSeconds", "stuck")}),
+    Declared("api-node-clock-ahead", {LIVE: (
+        "Node ip-10-40-11-23.ec2.internal status.conditions[Ready].lastHeartbeatTime",
+        "expected a time not after now + 0:02:00")}),
+    Declared("api-pod-rewritten-by-a-webhook", {DERIVE: (
+        f"Pod icepack/{API_RS}-x7k2p spec.hostIPC", "expected absent, actual True",
+        f"Pod icepack/{API_RS}-x7k2p spec.containers[api].securityContext", "ReplicaSet icepack-api-7d9f8c6b5 spec.template.spec")}),
+]
+EQUIVALENT += [
+    Equivalent("pods-as-the-control-plane-made-them", DERIVE, TWICE, LIVE, OWNED, REFS_RESOLVE),
+    Equivalent("jobs-of-the-cronjobs-and-the-worker", DERIVE, TWICE, LIVE, OWNED, REFS_RESOLVE, WARNINGS),
+]
+DERIVATION_ALSO_JUDGES = {"job-pod-completed": (DERIVE, TWICE, REFS_RESOLVE), "webhook-injected-sidecar": (DERIVE, TWICE),
+                          "apiserver-defaults-filled-live": (DERIVE,), "env-reordered": (DERIVE, TWICE)}
+DERIVATION_ALSO_FAILS: dict[str, dict[str, tuple[str, ...]]] = {}
+DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, **DERIVATION_ALSO_FAILS.get(d.drift, {})}) for d in DECLARED]
+EQUIVALENT[:] = [dataclasses.replace(d, judged_by=d.judged_by + DERIVATION_ALSO_JUDGES.get(d.drift, ()))
+                 for d in EQUIVALENT]
+# --- end of the derivation block ---

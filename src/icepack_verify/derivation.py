@@ -108,7 +108,7 @@ JOB_DEFAULTS: dict[tuple[str, ...], Any] = {
 
 @dataclass(frozen=True)
 class Finding:
-    resource: str   # 'ReplicaSet icepack-api-7d9f8c6b5'
+    resource: str   # 'ReplicaSet icepack/icepack-api-7d9f8c6b5'
     field: str      # 'spec.template.spec.containers[api].readinessProbe.httpGet.path'
     expected: Any
     actual: Any
@@ -162,15 +162,15 @@ def _matches(table: dict[tuple[str, ...], Any], shape: tuple[str, ...], value: A
 def pod_spec_differences(template: dict, spec: dict) -> Iterator[tuple[str, Any, Any]]:
     """Where a pod's spec is not its template's: what the control plane adds (POD_ADDITIONS,
     POD_DEFAULTS) and whole items webhooks inject aside."""
+    def added(shape: tuple[str, ...], value: Any) -> bool:
+        addition = POD_ADDITIONS.get(shape)
+        return (_matches(POD_DEFAULTS, shape, value) or bool(addition and addition[0](value, spec))
+                or (shape[-1:] == ("[]",) and shape[:-1] in WEBHOOK_ITEMS))  # a whole item: a webhook's
+
     for path, shape, want, got in differences(template, spec):
-        if want is ABSENT:
-            if _matches(POD_DEFAULTS, shape, got):
-                continue
-            addition = POD_ADDITIONS.get(tuple(s for s in shape if s == "[]" or not s.startswith("[")))
-            if addition and addition[0](got, spec):
-                continue
-            if shape[:-1] in WEBHOOK_ITEMS and shape[-1] == "[]":
-                continue  # a whole item the template does not name: a webhook's
+        if want is ABSENT and (added(shape, got) or isinstance(got, list) and got and all(
+                added(shape + ("[]",), item) for item in got)):
+            continue  # the field, or every item of a list the template leaves out, is the control plane's
         yield path, want, got
 
 
@@ -218,7 +218,9 @@ class Chains:
         return self.lists.get(kind) or []
 
     def add(self, kind: str, obj: dict, field: str, expected: Any, actual: Any, source: str) -> None:
-        self.found.append(Finding(f"{kind} {_name(obj)}", field, expected, actual, source))
+        ns = _meta(obj).get("namespace")
+        self.found.append(Finding(f"{kind} {ns}/{_name(obj)}" if ns else f"{kind} {_name(obj)}", field, expected,
+                                  actual, source))
 
     def run(self, workloads: list[tuple[str, dict]], complete: Callable[[dict], bool]) -> list[Finding]:
         for kind, obj in workloads:

@@ -146,10 +146,13 @@ def condition_findings(kind: str, obj: dict, table: dict[str, tuple[str, bool]],
         if known is not None and c.get("type") not in known | set(more_types):
             out.append((f"status.conditions[{c.get('type')}].type", Said(f"one of {', '.join(sorted(known | set(more_types)))}"),
                         c.get("type"), f"the condition types a {kind}'s controllers write ({K8S})"))
+        if c.get("status") not in ("True", "False", "Unknown"):
+            out.append((f"status.conditions[{c.get('type')}].status", Said("True, False or Unknown"), c.get("status"),
+                        f"a condition's status ({K8S})"))
         for key in CONDITION_TIMES if now is not None else ():
             if key in c and (_stamp(c[key]) is None or _stamp(c[key]) > now + skew):
                 out.append((f"status.conditions[{c.get('type')}].{key}", Said(f"a time not after now + {skew}"),
-                            c[key], f"the controller stamps when it wrote the condition ({K8S})"))
+                            c[key], f"who writes a condition stamps it with the time it wrote it ({K8S})"))
     for type_, (healthy, required) in table.items():
         cond = conds.get(type_)
         if cond is None:
@@ -222,6 +225,10 @@ def pod_findings(pod: dict, max_restarts: int) -> list[tuple]:
                     "a healthy pod (K8s pod lifecycle)"))
     spec = {c.get("name"): c for c in (pod.get("spec") or {}).get("containers") or [] if isinstance(c, dict)}
     statuses = [cs for cs in st.get("containerStatuses") or [] if isinstance(cs, dict)]
+    for field in ("podIP", "hostIP") if phase == "Running" else ():
+        if not st.get(field):
+            out.append((f"status.{field}", "an address (a running pod has one)", st.get(field, Said("absent")),
+                        "the kubelet reports a running pod's addresses (K8s pod lifecycle)"))
     if phase == "Running" and not statuses:
         out.append(("status.containerStatuses", "one per container", "absent", "the kubelet reports every container"))
     for cs in statuses:
@@ -258,10 +265,12 @@ def pod_findings(pod: dict, max_restarts: int) -> list[tuple]:
 
 
 def node_findings(node: dict, want_arch: str, pods: list[dict] = (), now: datetime | None = None,
-                  skew: timedelta = timedelta(0), more_types: tuple[str, ...] = ()) -> list[tuple]:
-    """A node hosting release pods: healthy conditions, the architecture the inventory names (its label
-    and what its kubelet reports agreeing), what its kubelet reports of itself, and room for the
-    requests of the release pods it hosts (the scheduler placed them by its allocatable)."""
+                  skew: timedelta = timedelta(0), more_types: tuple[str, ...] = (),
+                  max_status_age: timedelta | None = None) -> list[tuple]:
+    """A node hosting release pods: healthy conditions, a recent status, the architecture the inventory
+    names (its label and what its kubelet reports agreeing), what its kubelet reports of itself (its
+    system info, the address its pods carry as hostIP), and room for the requests of the release
+    pods it hosts (the scheduler placed them by its allocatable, no more than its capacity)."""
     out = condition_findings("Node", node, HEALTHY_CONDITIONS["Node"], now, skew, more_types)
     arch = node_arch(node)
     if arch != want_arch:
@@ -276,6 +285,23 @@ def node_findings(node: dict, want_arch: str, pods: list[dict] = (), now: dateti
         if not isinstance(info.get(key), str) or not info[key]:
             out.append((f"status.nodeInfo.{key}", Said("what the kubelet reports"), info.get(key, Said("absent")),
                         f"a running kubelet reports its node's system info ({K8S})"))
+    internal = {a.get("address") for a in _status(node).get("addresses") or [] if isinstance(a, dict)
+                and a.get("type") == "InternalIP"}
+    for pod in pods:
+        host_ip = _status(pod).get("hostIP")
+        if host_ip and host_ip not in internal:
+            out.append(("status.addresses[InternalIP]", Said(f"includes {host_ip} (status.hostIP of Pod "
+                        f"{pod['metadata']['name']}, which runs there)"), Said(", ".join(sorted(map(str, internal)))
+                                                                         or "none"),
+                        "the kubelet reports the node's address its pods carry as hostIP (K8s node addresses)"))
+    ready = next((c for c in _status(node).get("conditions") or [] if isinstance(c, dict) and c.get("type") == "Ready"),
+                 {})
+    beat = _stamp(ready.get("lastHeartbeatTime"))
+    if now is not None and max_status_age is not None and ready and (beat is None or now - beat > max_status_age):
+        out.append(("status.conditions[Ready].lastHeartbeatTime", Said(f"within {max_status_age} of now"),
+                    ready.get("lastHeartbeatTime", Said("absent")),
+                    "the kubelet posts its node's status at least every 5 minutes (nodeStatusReportFrequency); "
+                    "checks.node_status_max_age"))
     out += _room(node, pods)
     return out
 
@@ -284,7 +310,18 @@ def _room(node: dict, pods: list[dict]) -> list[tuple]:
     from kubernetes.utils import parse_quantity  # only here: the suite loads the client lazily
 
     allocatable = _status(node).get("allocatable") if isinstance(_status(node).get("allocatable"), dict) else {}
+    capacity = _status(node).get("capacity") if isinstance(_status(node).get("capacity"), dict) else {}
     out = []
+    for resource in ("cpu", "memory", "pods"):
+        try:
+            small = parse_quantity(capacity[resource]) < parse_quantity(allocatable.get(resource, "0")) or \
+                parse_quantity(capacity[resource]) <= 0
+        except (KeyError, ValueError, TypeError):
+            small = True
+        if small:
+            out.append((f"status.capacity.{resource}", Said(f"at least status.allocatable.{resource} "
+                        f"({allocatable.get(resource)})"), capacity.get(resource, Said("absent")),
+                        "the kubelet reports allocatable as capacity less what it reserves (K8s node allocatable)"))
     for resource in ("cpu", "memory"):
         asked = [effective_resources(c.get("resources"))["requests"].get(resource) for p in pods
                  for c in (p.get("spec") or {}).get("containers") or [] if isinstance(c, dict)]

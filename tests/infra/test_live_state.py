@@ -61,7 +61,8 @@ def test_release_objects_are_healthy(release_objects, cluster, environment, expe
                 continue
             hosted = [p for p in rel.of_kind("Pod") if (p.get("spec") or {}).get("nodeName") == host]
             for f in node_findings(nodes[host], expect.api.node_arch, hosted, now, skew,
-                                   tuple(environment.checks.node_condition_types)):
+                                   tuple(environment.checks.node_condition_types),
+                                   environment.checks.node_status_max_age):
                 _mismatch(d, f"Node {host}", f)
         if any((p.get("status") or {}).get("phase") == "Pending" for p in rel.of_kind("Pod")):
             d.attach("nodes (a release pod is pending)", [

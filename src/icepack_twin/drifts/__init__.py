@@ -12,12 +12,13 @@ written in another form, which every check must pass (equivalence probes). `gene
 holds the drifts and probes of the generic mechanisms (release vs live), `references` those of the
 references walk, `framing` those of the framing rules (every answer's HTTP around its body), `live`
 those of the live state of the release's objects and its Helm history, `data_generic` those of
-the data mechanisms (the suite's role, the API against the newest rows, cadence).
+the data mechanisms (the suite's role, the API against the newest rows, cadence), `derivation`
+those of what controllers make from the workloads (ReplicaSets, Jobs, Pods) and the nodes they run on.
 """
 from __future__ import annotations
 
-from icepack_twin.drifts import (contracts, data, data_generic, equivalent, framing, generic, infra, live,
-                                   references, smoke)
+from icepack_twin.drifts import (contracts, data, data_generic, derivation, equivalent, framing, generic, infra,
+                                   live, references, smoke)
 from icepack_twin.drifts.base import Drift
 
 
@@ -32,7 +33,8 @@ def _catalogue(*groups: list[Drift]) -> dict[str, Drift]:
 
 CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS, generic.DRIFTS, equivalent.DRIFTS,
                        generic.PROBES, references.DRIFTS, references.PROBES, framing.DRIFTS, framing.PROBES,
-                       live.DRIFTS, live.PROBES, data_generic.DRIFTS, data_generic.PROBES)
+                       live.DRIFTS, live.PROBES, data_generic.DRIFTS, data_generic.PROBES, derivation.DRIFTS,
+                       derivation.PROBES)
 
 
 def lookup(names: list[str]) -> list[Drift]:
