@@ -15,11 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable
 
 from icepack_verify.diagnosis import Said
 from icepack_verify.helm import BadRelease, decode_release
-from icepack_verify.release_diff import diff_release
 from icepack_verify.semantics import ARCH_LABELS, effective_resources, node_arch, parse_image
 
 INSTANCE = "app.kubernetes.io/instance"
@@ -339,18 +337,12 @@ def _room(node: dict, pods: list[dict]) -> list[tuple]:
 
 # --- ownership and lifecycle -------------------------------------------------------------------
 
-def owner_findings(rel: Release, kind: str, obj: dict, complete: Callable[[dict], bool]) -> list[tuple]:
-    """A pod's controller is one, resolves, and runs its owner's template; every owner the snapshot
-    lists exists with the uid the reference names."""
-    meta, out = obj["metadata"], []
-    refs = [r for r in meta.get("ownerReferences") or [] if isinstance(r, dict)]
-    for ref in refs:
-        if ref.get("kind") in rel.lists:
-            owner = rel.by_uid.get(ref.get("uid"))
-            if owner is None or owner[1]["metadata"]["name"] != ref.get("name"):
-                out.append((f"metadata.ownerReferences[{ref.get('kind')}/{ref.get('name')}]",
-                            "an owner present in the namespace with that uid", "absent (the garbage collector "
-                            "deletes what it owns)", "K8s garbage collection: owner references"))
+def owner_findings(rel: Release, kind: str, obj: dict) -> list[tuple]:
+    """A pod has one controller, and a Deployment's pod is named by it and carries its selector's labels.
+    Whether an owner reference resolves (present, the same uid) is the references walk's verdict
+    (object_refs, owner references); whether the pod runs its owner's template is the chains'
+    (derivation): each judged by one mechanism."""
+    out: list[tuple] = []
     if kind != "Pod":
         return out
     ctl = controllers(obj)
@@ -373,22 +365,7 @@ def owner_findings(rel: Release, kind: str, obj: dict, complete: Callable[[dict]
     if not selector.items() <= _labels(obj).items():
         out.append(("metadata.labels", f"includes the selector of Deployment {dep['metadata']['name']} {selector}",
                     _labels(obj), "a Deployment's pods carry its selector's labels"))
-    if complete(dep) and not meta.get("deletionTimestamp"):
-        out += template_findings(dep, obj, rel.release)
     return out
-
-
-def template_findings(dep: dict, pod: dict, release: str) -> list[tuple]:
-    """Every field the Deployment's pod template sets, the pod holds (compared as the release is with
-    the live objects: Kubernetes' defaults, webhooks' additions and equal forms aside). After a
-    complete rollout every pod is the template's: one that differs runs a spec its owner does not have."""
-    template = (dep.get("spec") or {}).get("template") or {}
-    desired = {"apiVersion": "v1", "kind": "Pod", "spec": template.get("spec") or {},
-               "metadata": {"name": pod["metadata"]["name"], "labels": (template.get("metadata") or {}).get("labels")}}
-    return [(f.path, f.desired, f.live,
-             f"Deployment {dep['metadata']['name']}'s pod template: its rollout is complete, so every pod runs it "
-             "(a pod running a spec its owner does not have)" + (f"; {f.note}" if f.note else ""))
-            for f in diff_release([desired], {"Pod": [pod]}, release).changed]
 
 
 def rollout_complete(dep: dict) -> bool:

@@ -9,7 +9,7 @@ import pytest
 
 from icepack_verify import (COMPLETED_POD_CONDITIONS, HEALTHY_CONDITIONS, WRONG_NOW, Release, condition_findings,
                             deletion_findings, deployment_findings, event_line, node_findings, owner_findings,
-                            pod_findings, pvc_findings, rollout_complete, wrong_now)
+                            pod_findings, pvc_findings, wrong_now)
 
 KIND_RULES = {"Deployment": deployment_findings, "PersistentVolumeClaim": pvc_findings}
 
@@ -79,7 +79,7 @@ def test_release_objects_are_owned_as_their_controllers_made_them(release_object
     d = diagnose(f"ownership of Helm release {environment.namespace}/{environment.names.release}'s objects")
     now = datetime.now(timezone.utc)
     for kind, obj in rel.objects:
-        for f in owner_findings(rel, kind, obj, rollout_complete) + deletion_findings(
+        for f in owner_findings(rel, kind, obj) + deletion_findings(
                 kind, obj, now, environment.checks.clock_skew):
             _mismatch(d, rel.resource(kind, obj), f)
     d.conclude()
