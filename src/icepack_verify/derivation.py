@@ -246,6 +246,10 @@ class Chains:
         for rs in sets:
             if rs in current:
                 self.template(dep, rs)
+                want = (dep.get("spec") or {}).get("replicas", 1)
+                if complete and (rs.get("spec") or {}).get("replicas") != want:
+                    self.add("ReplicaSet", rs, "spec.replicas", want, (rs.get("spec") or {}).get("replicas"),
+                             f"Deployment {_name(dep)} spec.replicas: its rollout is complete ({DEPLOYMENT_CONTROLLER})")
                 continue
             if (_meta(rs).get("annotations") or {}).get(REVISION) is None:
                 self.add("ReplicaSet", rs, f"metadata.annotations['{REVISION}']", "the revision it was made for",
@@ -273,6 +277,8 @@ class Chains:
         template = spec.get("jobTargetRef") if kind == "ScaledJob" else (spec.get("jobTemplate") or {}).get("spec")
         where = "spec.jobTargetRef" if kind == "ScaledJob" else "spec.jobTemplate.spec"
         jobs = _children(owner, self.of("Job"))
+        if kind == "CronJob":
+            self.schedule_times(owner, template or {})
         for job in jobs:
             want = dict(template or {})
             job_spec = dict(job.get("spec") or {})
@@ -290,6 +296,23 @@ class Chains:
                          "from it (fields the API server adds aside)")
             self.job_state(kind, owner, job, jobs)
             self.pods_of("Job", job, got_pod)
+
+    def schedule_times(self, cronjob: dict, template: dict) -> None:
+        """A CronJob's last success is a run of a schedule at or before its last schedule, finished
+        within that run's activeDeadlineSeconds: the CronJob controller writes both times."""
+        st = _status(cronjob)
+        scheduled, succeeded = _stamp(st.get("lastScheduleTime")), _stamp(st.get("lastSuccessfulTime"))
+        deadline = template.get("activeDeadlineSeconds")
+        if succeeded is not None and scheduled is None:
+            self.add("CronJob", cronjob, "status.lastScheduleTime", Said("the time of its last schedule (it has run: "
+                     f"status.lastSuccessfulTime {st['lastSuccessfulTime']})"), st.get("lastScheduleTime", ABSENT),
+                     "the CronJob controller writes lastScheduleTime whenever it starts a Job")
+        elif succeeded is not None and isinstance(deadline, int) and succeeded > scheduled + timedelta(
+                seconds=deadline) + self.skew:
+            self.add("CronJob", cronjob, "status.lastScheduleTime, status.lastSuccessfulTime", Said(
+                f"a success within spec.jobTemplate.spec.activeDeadlineSeconds ({deadline}s) of a schedule at or before "
+                "the last"), Said(f"scheduled {st['lastScheduleTime']}, succeeded {st['lastSuccessfulTime']}"),
+                "the CronJob controller: a run succeeds within its deadline")
 
     def job_state(self, kind: str, owner: dict, job: dict, jobs: list[dict]) -> None:
         st = _status(job)

@@ -151,6 +151,9 @@ def condition_findings(kind: str, obj: dict, table: dict[str, tuple[str, bool]],
             if key in c and (_stamp(c[key]) is None or _stamp(c[key]) > now + skew):
                 out.append((f"status.conditions[{c.get('type')}].{key}", Said(f"a time not after now + {skew}"),
                             c[key], f"who writes a condition stamps it with the time it wrote it ({K8S})"))
+        out += _time_order(f"status.conditions[{c.get('type')}]", c, obj, skew)
+    if now is not None and "startTime" in _status(obj):
+        out += _time_order("status", {"lastTransitionTime": _status(obj)["startTime"]}, obj, skew, "startTime")
     for type_, (healthy, required) in table.items():
         cond = conds.get(type_)
         if cond is None:
@@ -161,6 +164,22 @@ def condition_findings(kind: str, obj: dict, table: dict[str, tuple[str, bool]],
             why = " ".join(str(cond.get(k)) for k in ("reason", "message") if cond.get(k))
             out.append((f"status.conditions[{type_}].status", healthy,
                         Said(f"{cond.get('status')!r}" + (f" ({why})" if why else "")), f"a healthy {kind} ({K8S})"))
+    return out
+
+
+def _time_order(where: str, c: dict, obj: dict, skew: timedelta, key: str = "lastTransitionTime") -> list[tuple]:
+    """A condition changed (or a pod started) after its object was created, and no later than the
+    condition was last updated or heartbeat: the times its writer stamps follow one another."""
+    at, created = _stamp(c.get("lastTransitionTime")), _stamp(obj["metadata"].get("creationTimestamp"))
+    out = []
+    if at is not None and created is not None and at < created - skew:
+        out.append((f"{where}.{key}", Said(f"not before metadata.creationTimestamp {obj['metadata']['creationTimestamp']}"),
+                    c["lastTransitionTime"], f"nothing happens to an object before it exists ({K8S})"))
+    for later in ("lastUpdateTime", "lastHeartbeatTime"):
+        then = _stamp(c.get(later))
+        if at is not None and then is not None and then < at - skew:
+            out.append((f"{where}.{later}", Said(f"not before {key} {c['lastTransitionTime']}"), c[later],
+                        f"a condition is updated (and heartbeat) when it changes, and after ({K8S})"))
     return out
 
 
@@ -292,14 +311,13 @@ def node_findings(node: dict, want_arch: str, pods: list[dict] = (), now: dateti
                         f"{pod['metadata']['name']}, which runs there)"), Said(", ".join(sorted(map(str, internal)))
                                                                          or "none"),
                         "the kubelet reports the node's address its pods carry as hostIP (K8s node addresses)"))
-    ready = next((c for c in _status(node).get("conditions") or [] if isinstance(c, dict) and c.get("type") == "Ready"),
-                 {})
-    beat = _stamp(ready.get("lastHeartbeatTime"))
-    if now is not None and max_status_age is not None and ready and (beat is None or now - beat > max_status_age):
-        out.append(("status.conditions[Ready].lastHeartbeatTime", Said(f"within {max_status_age} of now"),
-                    ready.get("lastHeartbeatTime", Said("absent")),
-                    "the kubelet posts its node's status at least every 5 minutes (nodeStatusReportFrequency); "
-                    "checks.node_status_max_age"))
+    for cond in (c for c in _status(node).get("conditions") or [] if isinstance(c, dict)):
+        beat = _stamp(cond.get("lastHeartbeatTime"))
+        if now is not None and max_status_age is not None and (beat is None or now - beat > max_status_age):
+            out.append((f"status.conditions[{cond.get('type')}].lastHeartbeatTime", Said(f"within {max_status_age} "
+                        "of now"), cond.get("lastHeartbeatTime", Said("absent")),
+                        "the kubelet posts every condition of its node at least every 5 minutes "
+                        "(nodeStatusReportFrequency); checks.node_status_max_age"))
     out += _room(node, pods)
     return out
 
