@@ -345,6 +345,8 @@ class _Walk:
             return  # labels and annotations: controllers and webhooks write their own
         if shape[-1] == "targetPort" and live == parent.get("port"):
             return  # a Service port's targetPort defaults to its port
+        if shape[-1] in WEBHOOK_LISTS and isinstance(live, list):
+            return  # a list of the pod template the manifest leaves out: every item a webhook's
         if isinstance(live, dict) and live and shape[-1] != "[]":
             for key, value in live.items():
                 self.extra(value, path + _token(key), shape + (key,), live)
