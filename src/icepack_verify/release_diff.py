@@ -87,7 +87,7 @@ DEFAULTS: dict[tuple[str, ...], Any] = {
 _JOB = {("backoffLimit",): 6, ("parallelism",): 1, ("completions",): 1}
 # Whole paths from the object's root, per kind.
 KIND_DEFAULTS: dict[str, dict[tuple[str, ...], Any]] = {
-    "Deployment": {("spec", "revisionHistoryLimit"): 10, ("spec", "progressDeadlineSeconds"): 600,
+    "Deployment": {("spec", "revisionHistoryLimit"): 10, ("spec", "progressDeadlineSeconds"): 600, ("spec", "paused"): False,
                    ("spec", "strategy", "type"): "RollingUpdate",
                    ("spec", "strategy", "rollingUpdate", "maxSurge"): "25%",
                    ("spec", "strategy", "rollingUpdate", "maxUnavailable"): "25%",

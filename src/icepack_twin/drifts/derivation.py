@@ -93,6 +93,8 @@ def _running_job(objs: Objects, owner_kind: str, owner_name: str, started: datet
     pod["spec"] = {**copy.deepcopy(template["template"]["spec"]), "nodeName": api_pod["spec"]["nodeName"]}
     c = pod["spec"]["containers"][0]
     pod["status"]["startTime"] = chart.ts(started)
+    for i, cond in enumerate(pod["status"]["conditions"]):
+        cond["lastTransitionTime"] = chart.ts(started + timedelta(seconds=2 * i))
     pod["status"]["containerStatuses"] = [{**pod["status"]["containerStatuses"][0], "name": c["name"],
                                            "image": c["image"]}]
     return [job, pod]
