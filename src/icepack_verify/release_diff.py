@@ -341,8 +341,11 @@ class _Walk:
 
     def extra(self, live: Any, path: str, shape: tuple[str, ...], parent: dict) -> None:
         """A field (or item) only live: its default, a value the API server allocates, or drift."""
-        if shape[0] == "metadata" or shape in SERVER_SET.get(self.kind, ()) or self.defaulted(live, shape):
+        if shape[0] == "metadata" or shape in SERVER_SET.get(self.kind, ()):
             return  # labels and annotations: controllers and webhooks write their own
+        # an empty value is a default only where Kubernetes writes that very value (a pod's securityContext {})
+        if self.default_of(live, shape) if live in (None, {}, []) else self.defaulted(live, shape):
+            return
         if shape[-1] == "targetPort" and live == parent.get("port"):
             return  # a Service port's targetPort defaults to its port
         if shape[-1] in WEBHOOK_LISTS and isinstance(live, list):
@@ -352,6 +355,12 @@ class _Walk:
                 self.extra(value, path + _token(key), shape + (key,), live)
             return
         self.differ(path, ABSENT, live, "the manifest leaves it out, and it is not what Kubernetes fills in")
+
+    def default_of(self, value: Any, shape: tuple[str, ...]) -> bool:
+        """The value is the one the defaults tables name for this very field."""
+        if shape in KIND_DEFAULTS.get(self.kind, {}):
+            return _same(shape, value, KIND_DEFAULTS[self.kind][shape])
+        return any(shape[-len(suffix):] == suffix and _same(shape, value, v) for suffix, v in DEFAULTS.items())
 
     def defaulted(self, m: Any, shape: tuple[str, ...]) -> bool:
         """The manifest's value is what Kubernetes (or KEDA) would fill in for a field left out."""
