@@ -153,10 +153,8 @@ def differences(want: Any, got: Any, path: str = "", shape: tuple[str, ...] = ()
 
 
 def _matches(table: dict[tuple[str, ...], Any], shape: tuple[str, ...], value: Any) -> bool:
-    for path, default in table.items():
-        if len(path) <= len(shape) and shape[-len(path):] == path and (default is _ANY or _same(shape, default, value)):
-            return True
-    return False
+    """The value is the table's default for exactly this field (paths from the spec's root)."""
+    return shape in table and (table[shape] is _ANY or _same(shape, table[shape], value))
 
 
 def pod_spec_differences(template: dict, spec: dict) -> Iterator[tuple[str, Any, Any]]:

@@ -246,6 +246,10 @@ def pod_findings(pod: dict, max_restarts: int) -> list[tuple]:
         if not st.get(field):
             out.append((f"status.{field}", "an address (a running pod has one)", st.get(field, Said("absent")),
                         "the kubelet reports a running pod's addresses (K8s pod lifecycle)"))
+    host_ips = [i.get("ip") for i in st.get("hostIPs") or [] if isinstance(i, dict)] if "hostIPs" in st else None
+    if host_ips is not None and (st.get("hostIP") not in host_ips or not all(host_ips)):
+        out.append(("status.hostIPs", Said(f"addresses, the first its hostIP {st.get('hostIP')!r}"), st.get("hostIPs"),
+                    "the kubelet reports a pod's node addresses as hostIPs, hostIP among them (K8s pod status)"))
     if phase == "Running" and not statuses:
         out.append(("status.containerStatuses", "one per container", "absent", "the kubelet reports every container"))
     for cs in statuses:

@@ -22,8 +22,9 @@ Not findings, each for a reason:
   inject into pod templates' lists (WEBHOOK_LISTS);
 * a field the manifest sets to its known default that the live object leaves out (DEFAULTS:
   the API server does not default custom resources such as KEDA's);
-* what controllers own: status; metadata other than labels and annotations (uid,
-  resourceVersion, generation, managedFields, ownerReferences...); the annotations
+* what controllers own: status; metadata other than labels, annotations and owner references
+  (uid, resourceVersion, generation, managedFields...: an owner reference on an object of the
+  manifest is a finding, as the garbage collector deletes it with that owner); the annotations
   controllers and kubectl write (OWNED_ANNOTATIONS); spec.replicas of an object an HPA or a
   KEDA ScaledObject scales; objects a controller made (any ownerReference: ReplicaSets,
   Pods, Jobs are their controllers' children, not extras);
@@ -261,6 +262,10 @@ class _Walk:
         for key in ("labels", "annotations"):
             wanted = {k: v for k, v in (meta_m.get(key) or {}).items() if k not in OWNED_ANNOTATIONS}
             self.walk(wanted, meta_l.get(key) or {}, f"metadata.{key}", ("metadata", key))
+        if meta_l.get("ownerReferences") and not meta_m.get("ownerReferences"):
+            self.differ("metadata.ownerReferences", ABSENT, meta_l["ownerReferences"],
+                        "an owner the release does not declare: deleting that owner deletes this object (K8s garbage "
+                        "collection)")
         for key, value in m.items():
             if key in ("apiVersion", "kind", "metadata", "status"):
                 continue
