@@ -527,9 +527,7 @@ DECLARED += [
     Declared("postgres-restarting-repeatedly", {LIVE: (
         "Pod icepack/icepack-postgres-5c8d7f9b4-q2w7e status.containerStatuses[postgres].restartCount",
         "expected '<= 3', actual 9", "[defaults.checks]")}),
-    Declared("api-pod-runs-another-image", {OWNED: (
-        "Pod icepack/icepack-api-7d9f8c6b5-m4q9w spec.containers[api].image", "icepack:2f9c1e7", "icepack:0ddba11",
-        "Deployment icepack-api's pod template: its rollout is complete")}),
+    Declared("api-pod-runs-another-image", {}),  # the chains see it (derivation block below)
     Declared("postgres-pod-orphaned", {
         OWNED: ("Pod icepack/icepack-postgres-5c8d7f9b4-q2w7e metadata.ownerReferences (controller)", "an orphan"),
         RELEASE_OBJECTS: ("Pod icepack-postgres-5c8d7f9b4-q2w7e", "not in the manifest")}),
@@ -551,9 +549,6 @@ EQUIVALENT += [
     Equivalent("helm-history-with-a-failed-upgrade", HISTORY, HELM + "test_newest_release_is_deployed"),
 ]
 LIVE_ALSO_FAILS: dict[str, dict[str, tuple[str, ...]]] = {
-    # The references walk follows the owner reference; the ownership check judges the orphan it leaves.
-    "api-pod-owner-replaced": {OWNED: ("Pod icepack/icepack-api-7d9f8c6b5-x7k2p metadata.ownerReferences"
-                                       "[ReplicaSet/icepack-api-7d9f8c6b5]", "an owner present in the namespace")},
     "pod-crash-looping": {LIVE: ("status.containerStatuses[api].restartCount", "CrashLoopBackOff",
                                  "Deployment icepack/icepack-api status.readyReplicas"),
                           WARNINGS: ("event BackOff", "a container restarting in back-off")},
@@ -573,11 +568,6 @@ LIVE_ALSO_FAILS: dict[str, dict[str, tuple[str, ...]]] = {
     "bare-pod-behind-the-api-service": {OWNED: ("Pod icepack/icepack-api-debug metadata.ownerReferences (controller)",
                                                 "an orphan")},
     "namespace-empty": {t: ("not found",) for t in (LIVE, OWNED, WARNINGS, HISTORY)},
-    # a template edited by hand while the twin's pods stay as they were: they run what their owner no longer has
-    "api-env-changed-by-hand": {OWNED: ("spec.containers[api].env[AWS_REGION].value", "expected 'us-west-2'",
-                                        "actual 'us-east-1'", "its rollout is complete")},
-    "api-readiness-probe-path-changed": {OWNED: ("spec.containers[api].readinessProbe.httpGet.path",
-                                                 "expected '/healthz'", "actual '/readyz'")},
 }
 # Equal forms of existing probes the live state must take as healthy too.
 LIVE_ALSO_JUDGES = {"webhook-injected-sidecar": (LIVE, OWNED), "images-pinned-by-tag-and-digest": (LIVE, OWNED),
@@ -765,3 +755,63 @@ DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, **RECORD_ALSO_FAILS.get(
 EQUIVALENT[:] = [dataclasses.replace(d, judged_by=d.judged_by + (ROLLBACK_TARGET, CHART_AND_HISTORY))
                  if d.drift == "helm-history-with-a-failed-upgrade" else d for d in EQUIVALENT]
 # --- end of the Helm record block ---
+# --- what controllers make from the workloads (helper "kubechain"; tests/infra/test_derivation.py; drifts and
+# probes in drifts/derivation.py). The chains Deployment -> ReplicaSet -> Pod and CronJob / ScaledJob -> Job ->
+# Pod compared link by link, named items listed twice, and the live state's rules of every condition (types,
+# times) and of the nodes hosting release pods. Existing drifts these also see are declared below.
+DERIVE = I + "test_derivation.py::test_what_controllers_made_is_what_they_were_made_from"
+TWICE = I + "test_derivation.py::test_no_object_of_the_release_names_an_item_twice"
+API_RS = "icepack-api-7d9f8c6b5"
+DECLARED += [
+    Declared("api-replicaset-template-edited", {DERIVE: (
+        f"ReplicaSet icepack/{API_RS} spec.template.spec.containers[api].readinessProbe.httpGet.path", "expected '/readyz'",
+        "actual '/healthz'", "Deployment icepack-api spec.template (revision 4)",
+        f"Pod icepack/{API_RS}-x7k2p spec.containers[api].readinessProbe.httpGet.path")}),
+    Declared("api-old-replicaset-scaled-up", {DERIVE: (
+        "ReplicaSet icepack/icepack-api-5b6c7d8e9 spec.replicas, status.replicas", "expected 0, 0 (an old ReplicaSet",
+        "actual 1, 0")}),
+    Declared("api-env-listed-twice", {TWICE: (
+        "Deployment icepack/icepack-api spec.template.spec.containers[api].env[AWS_REGION]",
+        f"Pod icepack/{API_RS}-x7k2p spec.containers[api].env[AWS_REGION]", "expected one item of that name",
+        "actual 2 items")}),
+    Declared("worker-job-stuck", {DERIVE: (
+        "Job icepack/icepack-worker-stuck1 status.active, status.startTime", "expected no pod active after 1:00:00",
+        "its spec.activeDeadlineSeconds", "stuck")}),
+    Declared("api-node-clock-ahead", {LIVE: (
+        "Node ip-10-40-11-23.ec2.internal status.conditions[Ready].lastHeartbeatTime",
+        "expected a time not after now + 0:02:00")}),
+    Declared("api-pod-rewritten-by-a-webhook", {DERIVE: (
+        f"Pod icepack/{API_RS}-x7k2p spec.hostIPC", "expected absent, actual True",
+        f"Pod icepack/{API_RS}-x7k2p spec.containers[api].securityContext", "ReplicaSet icepack-api-7d9f8c6b5 spec.template.spec")}),
+]
+EQUIVALENT += [
+    Equivalent("pods-as-the-control-plane-made-them", DERIVE, TWICE, LIVE, OWNED, REFS_RESOLVE),
+    Equivalent("jobs-of-the-cronjobs-and-the-worker", DERIVE, TWICE, LIVE, OWNED, REFS_RESOLVE, WARNINGS),
+]
+DERIVATION_ALSO_JUDGES = {"job-pod-completed": (DERIVE, TWICE, REFS_RESOLVE), "webhook-injected-sidecar": (DERIVE, TWICE),
+                          "apiserver-defaults-filled-live": (DERIVE,), "env-reordered": (DERIVE, TWICE)}
+# The owner references are the references walk's alone, a pod against its template the chains' alone (they
+# were judged by the ownership check too): these drifts of the live state block are seen here.
+DERIVATION_ALSO_FAILS: dict[str, dict[str, tuple[str, ...]]] = {
+    "api-pod-runs-another-image": {DERIVE: (
+        f"Pod icepack/{API_RS}-m4q9w spec.containers[api].image", "icepack:2f9c1e7", "icepack:0ddba11",
+        f"ReplicaSet {API_RS} spec.template.spec: the pod is made from it")},
+    # a template edited by hand while the twin's pods stay as they were: they run what their owner no longer has
+    "api-env-changed-by-hand": {DERIVE: (f"Pod icepack/{API_RS}-x7k2p spec.containers[api].env[AWS_REGION].value",
+                                         "expected 'us-west-2'", "actual 'us-east-1'", "the pod is made from it")},
+    "api-readiness-probe-path-changed": {DERIVE: (
+        f"Pod icepack/{API_RS}-x7k2p spec.containers[api].readinessProbe.httpGet.path", "expected '/healthz'",
+        "actual '/readyz'")},
+    # its controller reference names another uid: the ReplicaSet counts a pod it does not control
+    "api-pod-owner-replaced": {DERIVE: (f"ReplicaSet icepack/{API_RS} status.replicas",
+                                        "expected the number of its pods (1", "actual 2")},
+    "postgres-pod-orphaned": {DERIVE: ("ReplicaSet icepack/icepack-postgres-5c8d7f9b4 status.replicas",
+                                       "expected the number of its pods (0: none), actual 1")},
+    "namespace-empty": {DERIVE: ("not found",), TWICE: ("not found",)},
+    # paused by hand: a field the manifest leaves out, live other than Kubernetes' default (release vs live's rule)
+    "api-rollout-paused": {RELEASE_FIELDS: ("Deployment icepack-api spec.paused", "expected absent, actual True")},
+}
+DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, **DERIVATION_ALSO_FAILS.get(d.drift, {})}) for d in DECLARED]
+EQUIVALENT[:] = [dataclasses.replace(d, judged_by=d.judged_by + DERIVATION_ALSO_JUDGES.get(d.drift, ()))
+                 for d in EQUIVALENT]
+# --- end of the derivation block ---

@@ -79,9 +79,9 @@ def test_only_recent_warnings_of_a_wrong_now_reason_about_a_live_object_count():
 
 
 def test_a_container_running_another_image_than_its_spec_is_a_finding_a_qualified_reference_is_not():
-    status = {"phase": "Running", "containerStatuses": [{"name": "api", "ready": True, "started": True,
-                                                         "restartCount": 0, "imageID": "r.example/icepack@sha256:0",
-                                                         "state": {"running": {}}, "image": "r.example/icepack:1"}]}
+    status = {"phase": "Running", "podIP": "10.0.0.9", "hostIP": "10.0.0.1", "containerStatuses": [{
+        "name": "api", "ready": True, "started": True, "restartCount": 0, "imageID": "r.example/icepack@sha256:0",
+        "state": {"running": {}}, "image": "r.example/icepack:1"}]}
     assert pod_findings(_pod(**status), 3) == []
     status["containerStatuses"][0]["image"] = "r.example/icepack:0"
     assert [f[0] for f in pod_findings(_pod(**status), 3)] == ["status.containerStatuses[api].image"]

@@ -120,9 +120,11 @@ def test_named_lists_match_by_name_and_what_only_lives_there_is_a_webhooks():
         api = container(o)
         api["env"].reverse()
         api["env"].append({"name": "DD_AGENT_HOST", "value": "x"})
-        api["ports"].insert(0, {"name": "metrics", "containerPort": 9090})
         o["spec"]["template"]["spec"]["containers"].insert(0, {"name": "istio-proxy", "image": "istio/proxyv2:1"})
     assert changed(m, edited(m, webhook)) == []
+    # a port is no webhook's item: one only live is a field the manifest leaves out, and not a default
+    assert [f.path for f in diff([m], [edited(m, lambda o: container(o)["ports"].insert(
+        0, {"name": "metrics", "containerPort": 9090}))]).changed] == ["spec.template.spec.containers[api].ports[metrics]"]
     assert [f.path for f in diff([m], [edited(m, lambda o: container(o)["env"].pop(0))]).changed] == [
         "spec.template.spec.containers[api].env[A]"]
 

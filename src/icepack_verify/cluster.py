@@ -138,6 +138,7 @@ KINDS = {
     "ReplicaSet": Kind("apps/v1", "replicasets"),
     "StatefulSet": Kind("apps/v1", "statefulsets"),
     "CronJob": Kind("batch/v1", "cronjobs"),
+    "Job": Kind("batch/v1", "jobs"),
     "HorizontalPodAutoscaler": Kind("autoscaling/v2", "horizontalpodautoscalers"),
     "PodDisruptionBudget": Kind("policy/v1", "poddisruptionbudgets"),
     "Ingress": Kind("networking.k8s.io/v1", "ingresses"),
@@ -147,10 +148,10 @@ KINDS = {
     "TriggerAuthentication": Kind("keda.sh/v1alpha1", "triggerauthentications"),
 }
 # What the references between objects need beside the inventory (object_refs.REFERENCES): the
-# objects they name (ReplicaSets own the pods, ConfigMaps, TriggerAuthentications) and the
+# objects they name (ReplicaSets and Jobs own the pods, ConfigMaps, TriggerAuthentications) and the
 # kinds whose selectors or scale targets may pick the release's pods and workloads.
 REFERENCED = ("ReplicaSet", "ConfigMap", "TriggerAuthentication", "HorizontalPodAutoscaler", "ScaledObject",
-              "PodDisruptionBudget", "NetworkPolicy")
+              "PodDisruptionBudget", "NetworkPolicy", "Job")
 
 
 def supporting(env: Environment) -> dict[str, str | None]:

@@ -265,6 +265,9 @@ class Checks(_Model):
     shared_cache_max_age: Grace = timedelta(0)  # how long a shared cache may serve a live answer (framing)
     max_restarts: Count = Field(ge=0, le=1000)
     warning_event_window: Grace = timedelta(minutes=15)
+    max_job_runtime: Grace = timedelta(hours=2)  # a release Job with no activeDeadlineSeconds active longer is stuck
+    node_status_max_age: Grace = timedelta(minutes=6)  # a hosting node's status posted longer ago is stale
+    node_condition_types: tuple[str, ...] = ()  # node condition types beyond Kubernetes' own (node-problem-detector)
     schemathesis_max_examples: Count = Field(ge=1, le=1000)
 
     @model_validator(mode="after")

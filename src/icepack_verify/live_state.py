@@ -15,12 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable
 
 from icepack_verify.diagnosis import Said
 from icepack_verify.helm import BadRelease, decode_release
-from icepack_verify.release_diff import diff_release
-from icepack_verify.semantics import node_arch, parse_image
+from icepack_verify.semantics import ARCH_LABELS, effective_resources, node_arch, parse_image
 
 INSTANCE = "app.kubernetes.io/instance"
 RELEASE_NAME = "meta.helm.sh/release-name"
@@ -36,7 +34,25 @@ HEALTHY_CONDITIONS: dict[str, dict[str, tuple[str, bool]]] = {
     "ScaledJob": {"Ready": ("True", False)},
     "Node": {"Ready": ("True", True), "MemoryPressure": ("False", False), "DiskPressure": ("False", False),
              "PIDPressure": ("False", False), "NetworkUnavailable": ("False", False)},
+    "ReplicaSet": {"ReplicaFailure": ("False", False)},
+    "Job": {"Suspended": ("False", False)},  # a failed run: the newest Job only (derivation.Chains)
 }
+# The condition types each kind's controllers write (Kubernetes API reference; KEDA's for ScaledJob).
+# A type outside them is one no controller wrote. Pods add their spec.readinessGates' types, nodes
+# checks.node_condition_types (node-problem-detector's, say).
+KNOWN_CONDITIONS: dict[str, frozenset[str]] = {
+    "Pod": frozenset({"PodScheduled", "Initialized", "ContainersReady", "Ready", "PodReadyToStartContainers",
+                      "DisruptionTarget", "PodResizePending", "PodResizeInProgress"}),
+    "Deployment": frozenset({"Available", "Progressing", "ReplicaFailure"}),
+    "ReplicaSet": frozenset({"ReplicaFailure"}),
+    "Job": frozenset({"Complete", "Failed", "Suspended", "FailureTarget", "SuccessCriteriaMet"}),
+    "Node": frozenset({"Ready", "MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable"}),
+    "ScaledJob": frozenset({"Ready", "Active", "Fallback", "Paused"}),
+}
+CONDITION_TIMES = ("lastTransitionTime", "lastHeartbeatTime", "lastProbeTime", "lastUpdateTime")
+# What a kubelet reports of its node (NodeSystemInfo's required fields; kubeProxyVersion is deprecated).
+NODE_INFO = ("machineID", "systemUUID", "bootID", "kernelVersion", "osImage", "containerRuntimeVersion",
+             "kubeletVersion", "operatingSystem", "architecture")
 # Pods that ran to completion (a Job's) report Ready False by design: only these are judged.
 COMPLETED_POD_CONDITIONS = {"PodScheduled": ("True", True), "Initialized": ("True", True)}
 
@@ -113,9 +129,31 @@ class Release:
 
 # --- what healthy means -----------------------------------------------------------------------
 
-def condition_findings(kind: str, obj: dict, table: dict[str, tuple[str, bool]]) -> list[tuple]:
-    conds = {c.get("type"): c for c in _status(obj).get("conditions") or [] if isinstance(c, dict)}
+def condition_findings(kind: str, obj: dict, table: dict[str, tuple[str, bool]], now: datetime | None = None,
+                       skew: timedelta = timedelta(0), more_types: tuple[str, ...] = ()) -> list[tuple]:
+    """Every condition of an object: a type its controllers write, its times times not in the future
+    (given `now`), the status a healthy object reports for the types of `table`."""
+    listed = [c for c in _status(obj).get("conditions") or [] if isinstance(c, dict)]
+    conds = {c.get("type"): c for c in listed}
     out = []
+    known = KNOWN_CONDITIONS.get(kind)
+    if kind == "Pod":
+        more_types += tuple(g.get("conditionType") for g in (obj.get("spec") or {}).get("readinessGates") or []
+                            if isinstance(g, dict))
+    for c in listed:
+        if known is not None and c.get("type") not in known | set(more_types):
+            out.append((f"status.conditions[{c.get('type')}].type", Said(f"one of {', '.join(sorted(known | set(more_types)))}"),
+                        c.get("type"), f"the condition types a {kind}'s controllers write ({K8S})"))
+        if c.get("status") not in ("True", "False", "Unknown"):
+            out.append((f"status.conditions[{c.get('type')}].status", Said("True, False or Unknown"), c.get("status"),
+                        f"a condition's status ({K8S})"))
+        for key in CONDITION_TIMES if now is not None else ():
+            if key in c and (_stamp(c[key]) is None or _stamp(c[key]) > now + skew):
+                out.append((f"status.conditions[{c.get('type')}].{key}", Said(f"a time not after now + {skew}"),
+                            c[key], f"who writes a condition stamps it with the time it wrote it ({K8S})"))
+        out += _time_order(f"status.conditions[{c.get('type')}]", c, obj, skew)
+    if now is not None and "startTime" in _status(obj):
+        out += _time_order("status", {"lastTransitionTime": _status(obj)["startTime"]}, obj, skew, "startTime")
     for type_, (healthy, required) in table.items():
         cond = conds.get(type_)
         if cond is None:
@@ -126,6 +164,22 @@ def condition_findings(kind: str, obj: dict, table: dict[str, tuple[str, bool]])
             why = " ".join(str(cond.get(k)) for k in ("reason", "message") if cond.get(k))
             out.append((f"status.conditions[{type_}].status", healthy,
                         Said(f"{cond.get('status')!r}" + (f" ({why})" if why else "")), f"a healthy {kind} ({K8S})"))
+    return out
+
+
+def _time_order(where: str, c: dict, obj: dict, skew: timedelta, key: str = "lastTransitionTime") -> list[tuple]:
+    """A condition changed (or a pod started) after its object was created, and no later than the
+    condition was last updated or heartbeat: the times its writer stamps follow one another."""
+    at, created = _stamp(c.get("lastTransitionTime")), _stamp(obj["metadata"].get("creationTimestamp"))
+    out = []
+    if at is not None and created is not None and at < created - skew:
+        out.append((f"{where}.{key}", Said(f"not before metadata.creationTimestamp {obj['metadata']['creationTimestamp']}"),
+                    c["lastTransitionTime"], f"nothing happens to an object before it exists ({K8S})"))
+    for later in ("lastUpdateTime", "lastHeartbeatTime"):
+        then = _stamp(c.get(later))
+        if at is not None and then is not None and then < at - skew:
+            out.append((f"{where}.{later}", Said(f"not before {key} {c['lastTransitionTime']}"), c[later],
+                        f"a condition is updated (and heartbeat) when it changes, and after ({K8S})"))
     return out
 
 
@@ -188,6 +242,14 @@ def pod_findings(pod: dict, max_restarts: int) -> list[tuple]:
                     "a healthy pod (K8s pod lifecycle)"))
     spec = {c.get("name"): c for c in (pod.get("spec") or {}).get("containers") or [] if isinstance(c, dict)}
     statuses = [cs for cs in st.get("containerStatuses") or [] if isinstance(cs, dict)]
+    for field in ("podIP", "hostIP") if phase == "Running" else ():
+        if not st.get(field):
+            out.append((f"status.{field}", "an address (a running pod has one)", st.get(field, Said("absent")),
+                        "the kubelet reports a running pod's addresses (K8s pod lifecycle)"))
+    host_ips = [i.get("ip") for i in st.get("hostIPs") or [] if isinstance(i, dict)] if "hostIPs" in st else None
+    if host_ips is not None and (st.get("hostIP") not in host_ips or not all(host_ips)):
+        out.append(("status.hostIPs", Said(f"addresses, the first its hostIP {st.get('hostIP')!r}"), st.get("hostIPs"),
+                    "the kubelet reports a pod's node addresses as hostIPs, hostIP among them (K8s pod status)"))
     if phase == "Running" and not statuses:
         out.append(("status.containerStatuses", "one per container", "absent", "the kubelet reports every container"))
     for cs in statuses:
@@ -223,29 +285,86 @@ def pod_findings(pod: dict, max_restarts: int) -> list[tuple]:
     return out
 
 
-def node_findings(node: dict, want_arch: str) -> list[tuple]:
-    out = condition_findings("Node", node, HEALTHY_CONDITIONS["Node"])
+def node_findings(node: dict, want_arch: str, pods: list[dict] = (), now: datetime | None = None,
+                  skew: timedelta = timedelta(0), more_types: tuple[str, ...] = (),
+                  max_status_age: timedelta | None = None) -> list[tuple]:
+    """A node hosting release pods: healthy conditions, a recent status, the architecture the inventory
+    names (its label and what its kubelet reports agreeing), what its kubelet reports of itself (its
+    system info, the address its pods carry as hostIP), and room for the requests of the release
+    pods it hosts (the scheduler placed them by its allocatable, no more than its capacity)."""
+    out = condition_findings("Node", node, HEALTHY_CONDITIONS["Node"], now, skew, more_types)
     arch = node_arch(node)
     if arch != want_arch:
         out.append(("architecture (status.nodeInfo.architecture, kubernetes.io/arch)", want_arch, arch,
                     "deployment document, infrastructure inventory: nodes are selected by kubernetes.io/arch"))
+    info = _status(node).get("nodeInfo") if isinstance(_status(node).get("nodeInfo"), dict) else {}
+    label = next((_labels(node)[k] for k in ARCH_LABELS if k in _labels(node)), None)
+    if label is not None and info.get("architecture") and label != info["architecture"]:
+        out.append(("metadata.labels['kubernetes.io/arch']", Said(f"{info['architecture']!r} (status.nodeInfo.architecture)"),
+                    label, "the kubelet labels its node with the architecture it reports (K8s well-known labels)"))
+    for key in NODE_INFO:
+        if not isinstance(info.get(key), str) or not info[key]:
+            out.append((f"status.nodeInfo.{key}", Said("what the kubelet reports"), info.get(key, Said("absent")),
+                        f"a running kubelet reports its node's system info ({K8S})"))
+    internal = {a.get("address") for a in _status(node).get("addresses") or [] if isinstance(a, dict)
+                and a.get("type") == "InternalIP"}
+    for pod in pods:
+        host_ip = _status(pod).get("hostIP")
+        if host_ip and host_ip not in internal:
+            out.append(("status.addresses[InternalIP]", Said(f"includes {host_ip} (status.hostIP of Pod "
+                        f"{pod['metadata']['name']}, which runs there)"), Said(", ".join(sorted(map(str, internal)))
+                                                                         or "none"),
+                        "the kubelet reports the node's address its pods carry as hostIP (K8s node addresses)"))
+    for cond in (c for c in _status(node).get("conditions") or [] if isinstance(c, dict)):
+        beat = _stamp(cond.get("lastHeartbeatTime"))
+        if now is not None and max_status_age is not None and (beat is None or now - beat > max_status_age):
+            out.append((f"status.conditions[{cond.get('type')}].lastHeartbeatTime", Said(f"within {max_status_age} "
+                        "of now"), cond.get("lastHeartbeatTime", Said("absent")),
+                        "the kubelet posts every condition of its node at least every 5 minutes "
+                        "(nodeStatusReportFrequency); checks.node_status_max_age"))
+    out += _room(node, pods)
+    return out
+
+
+def _room(node: dict, pods: list[dict]) -> list[tuple]:
+    from kubernetes.utils import parse_quantity  # only here: the suite loads the client lazily
+
+    allocatable = _status(node).get("allocatable") if isinstance(_status(node).get("allocatable"), dict) else {}
+    capacity = _status(node).get("capacity") if isinstance(_status(node).get("capacity"), dict) else {}
+    out = []
+    for resource in ("cpu", "memory", "pods"):
+        try:
+            small = parse_quantity(capacity[resource]) < parse_quantity(allocatable.get(resource, "0")) or \
+                parse_quantity(capacity[resource]) <= 0
+        except (KeyError, ValueError, TypeError):
+            small = True
+        if small:
+            out.append((f"status.capacity.{resource}", Said(f"at least status.allocatable.{resource} "
+                        f"({allocatable.get(resource)})"), capacity.get(resource, Said("absent")),
+                        "the kubelet reports allocatable as capacity less what it reserves (K8s node allocatable)"))
+    for resource in ("cpu", "memory"):
+        asked = [effective_resources(c.get("resources"))["requests"].get(resource) for p in pods
+                 for c in (p.get("spec") or {}).get("containers") or [] if isinstance(c, dict)]
+        try:
+            need = sum(parse_quantity(q) for q in asked if q is not None)
+            have = parse_quantity(allocatable[resource]) if resource in allocatable else None
+        except (ValueError, TypeError):
+            need, have = 0, None
+        if have is None or have <= 0 or have < need:
+            out.append((f"status.allocatable.{resource}", Said(f"at least the requests of the release pods it hosts "
+                        f"({need})"), allocatable.get(resource, Said("absent")),
+                        "the scheduler placed them by the node's allocatable (K8s scheduling)"))
     return out
 
 
 # --- ownership and lifecycle -------------------------------------------------------------------
 
-def owner_findings(rel: Release, kind: str, obj: dict, complete: Callable[[dict], bool]) -> list[tuple]:
-    """A pod's controller is one, resolves, and runs its owner's template; every owner the snapshot
-    lists exists with the uid the reference names."""
-    meta, out = obj["metadata"], []
-    refs = [r for r in meta.get("ownerReferences") or [] if isinstance(r, dict)]
-    for ref in refs:
-        if ref.get("kind") in rel.lists:
-            owner = rel.by_uid.get(ref.get("uid"))
-            if owner is None or owner[1]["metadata"]["name"] != ref.get("name"):
-                out.append((f"metadata.ownerReferences[{ref.get('kind')}/{ref.get('name')}]",
-                            "an owner present in the namespace with that uid", "absent (the garbage collector "
-                            "deletes what it owns)", "K8s garbage collection: owner references"))
+def owner_findings(rel: Release, kind: str, obj: dict) -> list[tuple]:
+    """A pod has one controller, and a Deployment's pod is named by it and carries its selector's labels.
+    Whether an owner reference resolves (present, the same uid) is the references walk's verdict
+    (object_refs, owner references); whether the pod runs its owner's template is the chains'
+    (derivation): each judged by one mechanism."""
+    out: list[tuple] = []
     if kind != "Pod":
         return out
     ctl = controllers(obj)
@@ -268,22 +387,7 @@ def owner_findings(rel: Release, kind: str, obj: dict, complete: Callable[[dict]
     if not selector.items() <= _labels(obj).items():
         out.append(("metadata.labels", f"includes the selector of Deployment {dep['metadata']['name']} {selector}",
                     _labels(obj), "a Deployment's pods carry its selector's labels"))
-    if complete(dep) and not meta.get("deletionTimestamp"):
-        out += template_findings(dep, obj, rel.release)
     return out
-
-
-def template_findings(dep: dict, pod: dict, release: str) -> list[tuple]:
-    """Every field the Deployment's pod template sets, the pod holds (compared as the release is with
-    the live objects: Kubernetes' defaults, webhooks' additions and equal forms aside). After a
-    complete rollout every pod is the template's: one that differs runs a spec its owner does not have."""
-    template = (dep.get("spec") or {}).get("template") or {}
-    desired = {"apiVersion": "v1", "kind": "Pod", "spec": template.get("spec") or {},
-               "metadata": {"name": pod["metadata"]["name"], "labels": (template.get("metadata") or {}).get("labels")}}
-    return [(f.path, f.desired, f.live,
-             f"Deployment {dep['metadata']['name']}'s pod template: its rollout is complete, so every pod runs it "
-             "(a pod running a spec its owner does not have)" + (f"; {f.note}" if f.note else ""))
-            for f in diff_release([desired], {"Pod": [pod]}, release).changed]
 
 
 def rollout_complete(dep: dict) -> bool:

@@ -17,7 +17,7 @@ Not followed, each for a reason: Events' involvedObject (events outlive their ob
 API server's --event-ttl, 1 h by default, so a pod replaced in a rollout leaves events about a
 name that is gone); the `default` ServiceAccount (its controller creates it in every namespace);
 references to kinds the snapshot cannot read (Secrets with `read_release_secrets = false`, a
-ClusterTriggerAuthentication, Jobs): `unchecked` names them. Secrets are read for their keys only.
+ClusterTriggerAuthentication): `unchecked` names them. Secrets are read for their keys only.
 """
 from __future__ import annotations
 

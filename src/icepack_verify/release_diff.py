@@ -10,13 +10,21 @@ Findings:
 * a live object carrying the release's instance label or `meta.helm.sh/release-name`, or
   matching one of its selectors, that is not in the manifest.
 
+* a field the manifest leaves out that the live object holds, unless it is the API server's
+  default for that field (DEFAULTS, KIND_DEFAULTS, written from Kubernetes' defaulting:
+  pkg/apis/core/v1, apps/v1, batch/v1 defaults.go; KEDA's documented defaults), a value it
+  allocates (SERVER_SET: a Service's cluster IPs and node ports, a claim's volume), or a whole
+  item an admission webhook injects into a pod template (WEBHOOK_LISTS: a sidecar container,
+  a volume, an env var, a mount): one rule for every kind;
+
 Not findings, each for a reason:
-* fields the manifest leaves out: the API server's defaults, what admission webhooks add
-  (extra containers, volumes, env vars, annotations, list items);
+* what admission webhooks and controllers add to labels and annotations, and whole items they
+  inject into pod templates' lists (WEBHOOK_LISTS);
 * a field the manifest sets to its known default that the live object leaves out (DEFAULTS:
   the API server does not default custom resources such as KEDA's);
-* what controllers own: status; metadata other than labels and annotations (uid,
-  resourceVersion, generation, managedFields, ownerReferences...); the annotations
+* what controllers own: status; metadata other than labels, annotations and owner references
+  (uid, resourceVersion, generation, managedFields...: an owner reference on an object of the
+  manifest is a finding, as the garbage collector deletes it with that owner); the annotations
   controllers and kubectl write (OWNED_ANNOTATIONS); spec.replicas of an object an HPA or a
   KEDA ScaledObject scales; objects a controller made (any ownerReference: ReplicaSets,
   Pods, Jobs are their controllers' children, not extras);
@@ -69,11 +77,18 @@ DEFAULTS: dict[tuple[str, ...], Any] = {
     ("template", "spec", "dnsPolicy"): "ClusterFirst",
     ("template", "spec", "schedulerName"): "default-scheduler",
     ("template", "spec", "terminationGracePeriodSeconds"): 30,
+    ("template", "spec", "securityContext"): {},
+    ("template", "spec", "enableServiceLinks"): True,
+    ("template", "metadata", "creationTimestamp"): None,  # served as null in every template
+    ("jobTemplate", "metadata", "creationTimestamp"): None,
+    ("containers", "[]", "resources"): {},
+    ("env", "[]", "valueFrom", "fieldRef", "apiVersion"): "v1",
+    **{("volumes", "[]", source, "defaultMode"): 420 for source in ("secret", "configMap", "projected", "downwardAPI")},
 }
 _JOB = {("backoffLimit",): 6, ("parallelism",): 1, ("completions",): 1}
 # Whole paths from the object's root, per kind.
 KIND_DEFAULTS: dict[str, dict[tuple[str, ...], Any]] = {
-    "Deployment": {("spec", "revisionHistoryLimit"): 10, ("spec", "progressDeadlineSeconds"): 600,
+    "Deployment": {("spec", "revisionHistoryLimit"): 10, ("spec", "progressDeadlineSeconds"): 600, ("spec", "paused"): False,
                    ("spec", "strategy", "type"): "RollingUpdate",
                    ("spec", "strategy", "rollingUpdate", "maxSurge"): "25%",
                    ("spec", "strategy", "rollingUpdate", "maxUnavailable"): "25%",
@@ -90,6 +105,19 @@ KIND_DEFAULTS: dict[str, dict[tuple[str, ...], Any]] = {
                   **{("spec", "jobTargetRef", *k): v for k, v in _JOB.items()}},
     "PersistentVolumeClaim": {("spec", "volumeMode"): "Filesystem"},
 }
+# Fields the API server (or an admission plugin) sets to a value of its own when the manifest leaves
+# them out: root paths per kind, any value.
+SERVER_SET: dict[str, frozenset[tuple[str, ...]]] = {
+    "Service": frozenset({("spec", "clusterIP"), ("spec", "clusterIPs"), ("spec", "ipFamilies"),
+                          ("spec", "ipFamilyPolicy"), ("spec", "ports", "[]", "nodePort"), ("spec", "healthCheckNodePort"),
+                          ("spec", "allocateLoadBalancerNodePorts"),
+                          ("spec", "loadBalancerClass")}),  # the AWS Load Balancer Controller's webhook sets it
+    "PersistentVolumeClaim": frozenset({("spec", "volumeName"), ("spec", "storageClassName")}),  # binding, DefaultStorageClass
+    "ServiceAccount": frozenset({("secrets",)}),  # the token controller, before Kubernetes 1.24
+}
+# Lists of a pod template whose items an admission webhook may inject whole (a sidecar, its volume, an
+# agent's env var or mount): an item only live there is the webhook's.
+WEBHOOK_LISTS = frozenset({"containers", "initContainers", "volumes", "env", "envFrom", "volumeMounts"})
 # Lists of named items, matched by the key a strategic merge patch uses, not by index.
 MERGE_KEYS = {"containers": "name", "initContainers": "name", "ephemeralContainers": "name", "env": "name",
               "volumes": "name", "volumeMounts": "mountPath", "imagePullSecrets": "name", "ports": "name",
@@ -234,16 +262,24 @@ class _Walk:
         for key in ("labels", "annotations"):
             wanted = {k: v for k, v in (meta_m.get(key) or {}).items() if k not in OWNED_ANNOTATIONS}
             self.walk(wanted, meta_l.get(key) or {}, f"metadata.{key}", ("metadata", key))
+        if meta_l.get("ownerReferences") and not meta_m.get("ownerReferences"):
+            self.differ("metadata.ownerReferences", ABSENT, meta_l["ownerReferences"],
+                        "an owner the release does not declare: deleting that owner deletes this object (K8s garbage "
+                        "collection)")
         for key, value in m.items():
             if key in ("apiVersion", "kind", "metadata", "status"):
                 continue
-            if key == "spec" and isinstance(value, dict):
-                value = dict(value)
-                if autoscaled:
-                    value.pop("replicas", None)  # the autoscaler's, not the chart's
+            got = live.get(key, ABSENT)
+            if key == "spec" and isinstance(value, dict) and isinstance(got, dict):
+                value, got = dict(value), dict(got)
+                if autoscaled:  # the autoscaler's, not the chart's
+                    value.pop("replicas", None)
+                    got.pop("replicas", None)
                 if self.kind == "CronJob" and "schedule" in value:
-                    self.schedule(value.pop("schedule"), value.pop("timeZone", None), live.get("spec") or {})
-            self.walk(value, live.get(key, ABSENT), key, (key,))
+                    self.schedule(value.pop("schedule"), value.pop("timeZone", None), got)
+                    got.pop("schedule", None)
+                    got.pop("timeZone", None)
+            self.walk(value, got, key, (key,))
         return self.found
 
     def schedule(self, schedule: Any, time_zone: Any, live: dict) -> None:
@@ -266,6 +302,8 @@ class _Walk:
                 return
             for key, value in m.items():
                 self.walk(value, live.get(key, ABSENT), path + _token(key), shape + (key,))
+            for key in live.keys() - m.keys():
+                self.extra(live[key], path + _token(key), shape + (key,), live)
         elif isinstance(m, list):
             if not isinstance(live, list):
                 self.differ(path, m, live)
@@ -287,6 +325,11 @@ class _Walk:
         by_key = {i.get(key): i for i in live if isinstance(i, dict)}
         for item in m:
             self.walk(item, by_key.get(item[key], ABSENT), f"{path}[{item[key]}]", shape + ("[]",))
+        if shape[-1] not in WEBHOOK_LISTS:
+            wanted = {item[key] for item in m}
+            for name, item in by_key.items():
+                if name not in wanted:
+                    self.extra(item, f"{path}[{name}]", shape + ("[]",), {})
         if shape[-1] == "env":
             self.env_order(m, live, path)
 
@@ -300,6 +343,29 @@ class _Walk:
                         and position[ref] > position[item["name"]]):
                     self.differ(f"{path}[{item['name']}] order", Said(f"{ref} listed before {item['name']}"),
                                 Said(f"{ref} listed after {item['name']}"), f"$({ref}) in its value stays unexpanded")
+
+    def extra(self, live: Any, path: str, shape: tuple[str, ...], parent: dict) -> None:
+        """A field (or item) only live: its default, a value the API server allocates, or drift."""
+        if shape[0] == "metadata" or shape in SERVER_SET.get(self.kind, ()):
+            return  # labels and annotations: controllers and webhooks write their own
+        # an empty value is a default only where Kubernetes writes that very value (a pod's securityContext {})
+        if self.default_of(live, shape) if live in (None, {}, []) else self.defaulted(live, shape):
+            return
+        if shape[-1] == "targetPort" and live == parent.get("port"):
+            return  # a Service port's targetPort defaults to its port
+        if shape[-1] in WEBHOOK_LISTS and isinstance(live, list):
+            return  # a list of the pod template the manifest leaves out: every item a webhook's
+        if isinstance(live, dict) and live and shape[-1] != "[]":
+            for key, value in live.items():
+                self.extra(value, path + _token(key), shape + (key,), live)
+            return
+        self.differ(path, ABSENT, live, "the manifest leaves it out, and it is not what Kubernetes fills in")
+
+    def default_of(self, value: Any, shape: tuple[str, ...]) -> bool:
+        """The value is the one the defaults tables name for this very field."""
+        if shape in KIND_DEFAULTS.get(self.kind, {}):
+            return _same(shape, value, KIND_DEFAULTS[self.kind][shape])
+        return any(shape[-len(suffix):] == suffix and _same(shape, value, v) for suffix, v in DEFAULTS.items())
 
     def defaulted(self, m: Any, shape: tuple[str, ...]) -> bool:
         """The manifest's value is what Kubernetes (or KEDA) would fill in for a field left out."""

@@ -9,7 +9,7 @@ import pytest
 
 from icepack_verify import (COMPLETED_POD_CONDITIONS, HEALTHY_CONDITIONS, WRONG_NOW, Release, condition_findings,
                             deletion_findings, deployment_findings, event_line, node_findings, owner_findings,
-                            pod_findings, pvc_findings, rollout_complete, wrong_now)
+                            pod_findings, pvc_findings, wrong_now)
 
 KIND_RULES = {"Deployment": deployment_findings, "PersistentVolumeClaim": pvc_findings}
 
@@ -35,16 +35,18 @@ def test_release_objects_are_healthy(release_objects, cluster, environment, expe
     rel = release_objects
     d = diagnose(f"live objects of Helm release {environment.namespace}/{environment.names.release}")
     max_restarts = environment.checks.max_restarts
+    now, skew = datetime.now(timezone.utc), environment.checks.clock_skew
     troubled: list[tuple[str, dict]] = []
     for kind, obj in rel.objects:
         findings = []
         if kind == "Pod":
             completed = (obj.get("status") or {}).get("phase") == "Succeeded"
-            findings += condition_findings(kind, obj, COMPLETED_POD_CONDITIONS if completed else HEALTHY_CONDITIONS[kind])
+            findings += condition_findings(kind, obj, COMPLETED_POD_CONDITIONS if completed else HEALTHY_CONDITIONS[kind],
+                                           now, skew)
             findings += [(f, e, a, environment.source("checks.max_restarts") if s == "checks.max_restarts" else s)
                          for f, e, a, s in pod_findings(obj, max_restarts)]
         elif kind in HEALTHY_CONDITIONS:
-            findings += condition_findings(kind, obj, HEALTHY_CONDITIONS[kind])
+            findings += condition_findings(kind, obj, HEALTHY_CONDITIONS[kind], now, skew)
         findings += KIND_RULES.get(kind, lambda _: [])(obj)
         for f in findings:
             _mismatch(d, rel.resource(kind, obj), f)
@@ -57,7 +59,10 @@ def test_release_objects_are_healthy(release_objects, cluster, environment, expe
             if host not in nodes:
                 d.mismatch(f"Node {host}", "present (it hosts a release pod)", "absent", "the pods' spec.nodeName")
                 continue
-            for f in node_findings(nodes[host], expect.api.node_arch):
+            hosted = [p for p in rel.of_kind("Pod") if (p.get("spec") or {}).get("nodeName") == host]
+            for f in node_findings(nodes[host], expect.api.node_arch, hosted, now, skew,
+                                   tuple(environment.checks.node_condition_types),
+                                   environment.checks.node_status_max_age):
                 _mismatch(d, f"Node {host}", f)
         if any((p.get("status") or {}).get("phase") == "Pending" for p in rel.of_kind("Pod")):
             d.attach("nodes (a release pod is pending)", [
@@ -74,7 +79,7 @@ def test_release_objects_are_owned_as_their_controllers_made_them(release_object
     d = diagnose(f"ownership of Helm release {environment.namespace}/{environment.names.release}'s objects")
     now = datetime.now(timezone.utc)
     for kind, obj in rel.objects:
-        for f in owner_findings(rel, kind, obj, rollout_complete) + deletion_findings(
+        for f in owner_findings(rel, kind, obj) + deletion_findings(
                 kind, obj, now, environment.checks.clock_skew):
             _mismatch(d, rel.resource(kind, obj), f)
     d.conclude()

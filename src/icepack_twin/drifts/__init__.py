@@ -15,12 +15,13 @@ those of the live state of the release's objects and its Helm history, `data_gen
 the data mechanisms (the suite's role, the API against the newest rows, cadence), `openapi_rules`
 those of the breaking-change rules, `promotion` those judged before apply (on the render) and across
 two environments (--compare-with), `helm_record` those of the Helm release record as a whole (its values,
-chart metadata, times and rollback target).
+chart metadata, times and rollback target), `derivation` those of what controllers make from the
+workloads (ReplicaSets, Jobs, Pods) and the nodes they run on.
 """
 from __future__ import annotations
 
-from icepack_twin.drifts import (contracts, data, data_generic, equivalent, framing, generic, helm_record, infra,
-                                   live, openapi_rules, promotion, references, smoke)
+from icepack_twin.drifts import (contracts, data, data_generic, derivation, equivalent, framing, generic, helm_record,
+                                   infra, live, openapi_rules, promotion, references, smoke)
 from icepack_twin.drifts.base import Drift
 
 
@@ -37,7 +38,8 @@ CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS
                        generic.PROBES, references.DRIFTS, references.PROBES, framing.DRIFTS, framing.PROBES,
                        live.DRIFTS, live.PROBES, data_generic.DRIFTS, data_generic.PROBES, openapi_rules.DRIFTS,
                        openapi_rules.PROBES, promotion.RENDERED, promotion.RENDERED_PROBES, promotion.PROMOTED,
-                       promotion.PROMOTED_PROBES, helm_record.DRIFTS, helm_record.PROBES)
+                       promotion.PROMOTED_PROBES, helm_record.DRIFTS, helm_record.PROBES, derivation.DRIFTS,
+                       derivation.PROBES)
 
 
 def lookup(names: list[str]) -> list[Drift]:

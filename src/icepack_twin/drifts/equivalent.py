@@ -92,7 +92,8 @@ DRIFTS.add("api-resources-in-other-units", "API cpu 0.25/0.5 and memory in bytes
            objects=_api_resources_in_other_units)
 DRIFTS.add("api-arch-by-node-affinity", "API pods bound to arm64 by required node affinity, not nodeSelector",
            objects=released(_api_arch_by_affinity))
-DRIFTS.add("api-extra-metrics-port", "the API container also exposes a metrics port 9090", objects=_api_metrics_port)
+DRIFTS.add("api-extra-metrics-port", "the API container also exposes a metrics port 9090 (the chart's)",
+           objects=released(_api_metrics_port))
 DRIFTS.add("assessments-read-while-a-run-commits", "the first read of each table's /health and recommendation lands "
            "while a health-sync run commits: it names the previous status (15 min older); asked again, the newest",
            behaviour=switch(assessments_race_a_run=True, health_sync_running=False))

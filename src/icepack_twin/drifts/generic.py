@@ -178,6 +178,9 @@ def _controller_churn(objs: Objects) -> None:
             meta["generation"] += 1
             obj["status"]["observedGeneration"] = meta["generation"]
             notes["deployment.kubernetes.io/revision"] = "5"
+            for rs in objs.of_kind("ReplicaSet"):  # the controller writes a revision on its current ReplicaSet too
+                if any(r.get("uid") == meta.get("uid") for r in rs["metadata"].get("ownerReferences") or []):
+                    rs["metadata"].setdefault("annotations", {})["deployment.kubernetes.io/revision"] = "5"
 
 
 def _hpa(objs: Objects) -> dict:

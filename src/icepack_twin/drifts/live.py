@@ -112,6 +112,18 @@ def _completed_job_pod(objs: Objects) -> None:
                                           "restartCount": 0, "imageID": "sha256:" + "1" * 64,
                                           "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}]}}
     objs.append(pod)
+    finished = chart.ts(now - timedelta(minutes=1))
+    objs.append({"apiVersion": "batch/v1", "kind": "Job", "metadata": {  # its Job, kept by successfulJobsHistoryLimit
+        "name": job, "namespace": pod["metadata"]["namespace"], "uid": pod["metadata"]["ownerReferences"][0]["uid"],
+        "resourceVersion": "48250000", "creationTimestamp": chart.ts(now - timedelta(minutes=2)),
+        "labels": dict(pod["metadata"]["labels"]), "ownerReferences": [{
+            "apiVersion": "batch/v1", "kind": "CronJob", "name": cj["metadata"]["name"], "uid": cj["metadata"]["uid"],
+            "controller": True, "blockOwnerDeletion": True}]},
+        "spec": {**copy.deepcopy(cj["spec"]["jobTemplate"]["spec"]), "template": {
+            "metadata": {"labels": dict(pod["metadata"]["labels"])},
+            "spec": copy.deepcopy(cj["spec"]["jobTemplate"]["spec"]["template"]["spec"])}},
+        "status": {"succeeded": 1, "startTime": chart.ts(now - timedelta(minutes=2)), "completionTime": finished,
+                   "conditions": [{"type": "Complete", "status": "True", "lastTransitionTime": finished}]}})
 
 
 def _past_warnings(objs: Objects) -> None:

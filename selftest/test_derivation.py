@@ -1,0 +1,147 @@
+"""The chains of what controllers make (icepack_verify.derivation), on objects written here: each rule
+fails on the form it exists to catch and passes on the forms a real cluster serves."""
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta, timezone
+
+from icepack_verify.derivation import Chains, differences, duplicates, pod_spec_differences
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
+SKEW = timedelta(minutes=2)
+
+
+def _ts(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _spec() -> dict:
+    return {"serviceAccountName": "icepack", "containers": [{
+        "name": "api", "image": "r.example/icepack:1", "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
+        "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http"}}}]}
+
+
+def _meta(name: str, uid: str, owner: dict | None = None, **annotations) -> dict:
+    meta = {"name": name, "namespace": "icepack", "uid": uid, "creationTimestamp": _ts(NOW - timedelta(days=1)),
+            "annotations": annotations}
+    if owner:
+        meta["ownerReferences"] = [{"kind": owner["kind"], "name": owner["metadata"]["name"],
+                                    "uid": owner["metadata"]["uid"], "controller": True}]
+    return meta
+
+
+def _world(replicas: int = 2) -> dict[str, list[dict]]:
+    labels = {"app": "api"}
+    dep = {"kind": "Deployment", "metadata": _meta("api", "d1", **{"deployment.kubernetes.io/revision": "4"}),
+           "spec": {"replicas": replicas, "template": {"metadata": {"labels": labels}, "spec": _spec()}},
+           "status": {"replicas": replicas, "updatedReplicas": replicas, "observedGeneration": 1}}
+    rs = {"kind": "ReplicaSet", "metadata": _meta("api-abc", "r1", dep, **{"deployment.kubernetes.io/revision": "4"}),
+          "spec": {"replicas": replicas, "template": {"metadata": {"labels": {**labels, "pod-template-hash": "abc"}},
+                                                      "spec": _spec()}},
+          "status": {"replicas": replicas}}
+    pods = [{"kind": "Pod", "metadata": {**_meta(f"api-abc-{i}", f"p{i}", rs), "labels": {**labels, "pod-template-hash": "abc"}},
+             "spec": {**_spec(), "nodeName": "n1"}, "status": {"phase": "Running"}} for i in range(replicas)]
+    return {"Deployment": [dep], "ReplicaSet": [rs], "Pod": pods}
+
+
+def _run(world: dict[str, list[dict]]) -> list[tuple[str, str]]:
+    chains = Chains(world, NOW, SKEW, timedelta(hours=2))
+    workloads = [(k, o) for k in ("Deployment", "CronJob", "ScaledJob") for o in world.get(k, [])]
+    return [(f.resource, f.field) for f in chains.run(workloads, lambda dep: True)]
+
+
+def test_named_items_compare_by_name_in_any_order_and_both_ways():
+    a = {"env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]}
+    b = {"env": [{"name": "B", "value": "2"}, {"name": "A", "value": "1"}, {"name": "C", "value": "3"}]}
+    assert [p for p, *_ in differences(a, b)] == ["env[C]"]
+    assert [p for p, *_ in differences(b, a)] == ["env[C]"]
+
+
+def test_what_the_control_plane_adds_to_a_pod_is_not_a_difference_a_field_added_to_its_items_is():
+    pod = copy.deepcopy(_spec())
+    pod.update(nodeName="n1", serviceAccount="icepack", priority=0, enableServiceLinks=True, securityContext={},
+               tolerations=[{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
+                             "tolerationSeconds": 300}],
+               volumes=[{"name": "kube-api-access-x1", "projected": {"sources": []}}])
+    api = pod["containers"][0]
+    api.update(terminationMessagePath="/dev/termination-log", imagePullPolicy="IfNotPresent", volumeMounts=[
+        {"name": "kube-api-access-x1", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}])
+    api["env"].append({"name": "DD_AGENT_HOST", "value": "x"})  # a webhook's whole item
+    pod["containers"].append({"name": "istio-proxy", "image": "istio/proxyv2:1"})
+    assert list(pod_spec_differences(_spec(), pod)) == []
+    api["env"][0]["valueFrom"] = {"secretKeyRef": {"name": "s", "key": "k"}}
+    pod["hostIPC"] = True
+    pod["serviceAccount"] = "someone-else"
+    assert sorted(p for p, *_ in pod_spec_differences(_spec(), pod)) == [
+        "containers[api].env[A].valueFrom", "hostIPC", "serviceAccount"]
+
+
+def test_a_healthy_chain_has_no_finding():
+    assert _run(_world()) == []
+
+
+def test_a_replicaset_template_edited_by_hand_is_a_finding_and_so_are_the_pods_it_no_longer_describes():
+    world = _world()
+    world["ReplicaSet"][0]["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["path"] = ""
+    found = _run(world)
+    assert ("ReplicaSet icepack/api-abc", "spec.template.spec.containers[api].readinessProbe.httpGet.path") in found
+    assert ("Pod icepack/api-abc-0", "spec.containers[api].readinessProbe.httpGet.path") in found
+
+
+def test_a_second_replicaset_scaled_up_and_a_missing_revision_are_findings():
+    world = _world()
+    old = copy.deepcopy(world["ReplicaSet"][0])
+    old["metadata"].update(name="api-old", uid="r0", annotations={})
+    world["ReplicaSet"].append(old)
+    found = _run(world)
+    assert ("ReplicaSet icepack/api-old", "spec.replicas, status.replicas") in found
+    assert ("ReplicaSet icepack/api-old", "metadata.annotations['deployment.kubernetes.io/revision']") in found
+    old["metadata"]["annotations"] = {"deployment.kubernetes.io/revision": "3"}
+    old["spec"]["replicas"], old["status"]["replicas"] = 0, 0
+    assert _run(world) == []  # history kept by revisionHistoryLimit
+    del world["Deployment"][0]["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
+    assert ("Deployment icepack/api", "metadata.annotations['deployment.kubernetes.io/revision']") in _run(world)
+
+
+def test_a_pod_its_replicaset_does_not_count_is_a_finding():
+    world = _world()
+    copy_ = copy.deepcopy(world["Pod"][0])
+    copy_["metadata"].update(name="api-abc-0-copy", uid="p9")
+    world["Pod"].append(copy_)
+    assert _run(world) == [("ReplicaSet icepack/api-abc", "status.replicas")]
+
+
+def _job_world(started: datetime, deadline: int | None) -> dict[str, list[dict]]:
+    template = {"backoffLimit": 2, "template": {"metadata": {"labels": {"app": "worker"}}, "spec": _spec()}}
+    if deadline:
+        template["activeDeadlineSeconds"] = deadline
+    sj = {"kind": "ScaledJob", "metadata": _meta("worker", "s1"), "spec": {"jobTargetRef": template}}
+    job_spec = copy.deepcopy(template)
+    job_spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": "j1"}}
+    job_spec["template"]["metadata"]["labels"]["batch.kubernetes.io/job-name"] = "worker-1"
+    job = {"kind": "Job", "metadata": _meta("worker-1", "j1", sj), "spec": job_spec,
+           "status": {"active": 1, "startTime": _ts(started)}}
+    pod = {"kind": "Pod", "metadata": {**_meta("worker-1-x", "p1", job), "labels": job_spec["template"]["metadata"]["labels"]},
+           "spec": {**_spec(), "nodeName": "n1"}, "status": {"phase": "Running"}}
+    return {"ScaledJob": [sj], "Job": [job], "Pod": [pod]}
+
+
+def test_a_job_active_past_its_deadline_is_stuck_within_it_is_not():
+    assert _run(_job_world(NOW - timedelta(minutes=50), 3600)) == []
+    assert _run(_job_world(NOW - timedelta(hours=3), 3600)) == [("Job icepack/worker-1", "status.active, status.startTime")]
+    assert _run(_job_world(NOW - timedelta(hours=1), None)) == []  # checks.max_job_runtime: 2 h here
+    assert _run(_job_world(NOW - timedelta(hours=3), None)) == [("Job icepack/worker-1", "status.active, status.startTime")]
+
+
+def test_a_job_that_differs_from_its_owners_template_is_a_finding():
+    world = _job_world(NOW - timedelta(minutes=5), 3600)
+    world["Job"][0]["spec"]["parallelism"] = 4
+    assert _run(world) == [("Job icepack/worker-1", "spec.parallelism")]
+
+
+def test_named_items_listed_twice_are_found_at_any_depth():
+    obj = {"spec": {"template": {"spec": {"containers": [{"name": "api", "env": [
+        {"name": "A", "value": "1"}, {"name": "A", "value": "1"}]}]}}},
+           "status": {"conditions": [{"type": "Ready", "status": "True"}, {"type": "Ready", "status": "True"}]}}
+    assert list(duplicates(obj)) == [("spec.template.spec.containers[api].env", "A", 2), ("status.conditions", "Ready", 2)]
+    assert list(duplicates(_world()["Deployment"][0])) == []
