@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 import promotion_runs
-from drift_table import API, CRON, IMAGES, NS, SA, SVC, WORKER
+from drift_table import API, CRON, IMAGES, NS, PG, SA, SVC, WORKER
 from harness import EXPECTATIONS, ROOT
 
 SPEC_CHECKS = {API + "test_api_deployment_spec", CRON + "test_cronjob_spec", CRON + "test_cronjob_suspension_matches_phase",
@@ -34,6 +34,9 @@ def test_healthy_render_passes_with_nothing_live(tmp_path, env):
     assert run.returncode == 0 and run.summary["verdict"] == "safe", run.explain()
     assert SPEC_CHECKS <= functions(run, "passed"), SPEC_CHECKS - functions(run, "passed")
     assert LIVE_ONLY <= functions(run, "not run")
+    if env in ("dev", "local"):  # internal Postgres: its claim's spec is judged, whether it is bound is not
+        assert PG + "test_postgres_pvc" in functions(run, "passed")
+        assert PG + "test_postgres_pvc_bound" in functions(run, "not run")
     # one cause for every check only a live environment answers, and the verdict line says what was judged
     assert [g["cause"].split(" (")[0] for g in run.summary["not_run_causes"]] == ["not run: needs a live environment"]
     assert run.summary["judged"].startswith(f"the rendered manifests {tmp_path / 'rendered.yaml'}")
