@@ -732,6 +732,13 @@ DECLARED += [
     Declared("prod-status-key-renamed", {READS: (
         "GET /tables/analytics/events/status top-level keys", "actual prod missing: stale; unexpected: staleness",
         UNDECLARED)}, env="stage", other="prod", mode="compare"),
+    # (helper "preapply2") stage and prod are both on RDS: a host differing beyond each one's name is no
+    # consequence of a declared Postgres mode ([release.follows]), so still a finding
+    Declared("prod-database-on-another-cluster", {
+        VALUES: ("values postgres.external.host", "actual prod 'icepack-prod.cluster-zz9q7w.us-east-1.rds.amazonaws.com'",
+                 UNDECLARED),
+        OBJECT: ("env[PGHOST].value", "spec.triggers[0].metadata.host", "cluster-zz9q7w")},
+        env="stage", other="prod", mode="compare"),
     Declared("prod-api-readiness-on-healthz", {OBJECT: (
         "stage vs prod: Deployment icepack/icepack-api", "spec.template.spec.containers[api].readinessProbe.httpGet.path",
         "expected stage's '/readyz' in prod too", "actual prod '/healthz'")}, env="stage", other="prod", mode="compare"),

@@ -102,6 +102,9 @@ PROMOTED.add("prod-worker-polls-every-60s", "prod's values set KEDA's pollingInt
              values=_set("worker", "keda", "pollingInterval", value=60))
 PROMOTED.add("prod-status-key-renamed", "prod's API serves /status with `stale` renamed `staleness`",
              behaviour=switch(rename_keys={"status": {"stale": "staleness"}}))
+PROMOTED.add("prod-database-on-another-cluster",
+             "prod's values point every workload at another RDS cluster (same Postgres mode as stage: nothing follows)",
+             values=_set("postgres", "external", "host", value=f"icepack-prod.cluster-zz9q7w.{REGION}.rds.amazonaws.com"))
 PROMOTED.add("prod-api-readiness-on-healthz", "prod's chart probes API readiness on /healthz",
              objects=released(_probe_path))
 
