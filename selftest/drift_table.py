@@ -675,6 +675,22 @@ DECLARED += [
     Declared("render-irsa-role-of-dev", {SA + "test_irsa_role_arn": (
         f"ServiceAccount icepack/icepack ({RENDER} 1)", "expected an IAM role ARN of account 174558682303",
         "arn:aws:iam::411706531007:role/icepack-dev-irsa")}, env="stage", mode="manifests"),
+    # (helper "preapply2") a spec field in a check that also reads a status: judged first, the rest not run
+    Declared("render-pvc-gp2", {PG + "test_postgres_pvc": (
+        f"PersistentVolumeClaim icepack/icepack-postgres ({RENDER} 10)", "spec.storageClassName",
+        "expected 'gp3', actual 'gp2'", "[defaults.expect.postgres]")}, env="dev", mode="manifests"),
+    Declared("render-worker-paused", {WORKER + "test_worker_scaled_job_ready": (
+        f"ScaledJob icepack/icepack-worker ({RENDER} 5)", "annotations[autoscaling.keda.sh/paused]", "actual 'true'",
+        "the rest of this check is not run: needs a live environment")}, env="stage", mode="manifests"),
+    Declared("render-api-rollout-paused", {API + "test_api_rollout_complete": (
+        f"Deployment icepack/icepack-api ({RENDER} 3)", "spec.paused: expected False, actual True",
+        "the rest of this check is not run: needs a live environment")}, env="stage", mode="manifests"),
+    Declared("pvc-pending", {PG + "test_postgres_pvc_bound": (
+        "PersistentVolumeClaim icepack/icepack-postgres (live)", "status.phase", "expected 'Bound', actual 'Pending'"),
+        I + "test_live_state.py::test_release_objects_are_healthy": (
+            "PersistentVolumeClaim icepack/icepack-postgres status.phase", "actual 'Pending'"),
+        I + "test_object_references.py::test_every_reference_resolves_to_something_usable": (
+            "persistentVolumeClaim.claimName", "is Pending, not Bound")}),
 ]
 EQUIVALENT += [
     Declared("render-resources-in-other-units", {}, env="stage", mode="manifests",
@@ -706,6 +722,13 @@ DECLARED += [
     Declared("prod-status-key-renamed", {READS: (
         "GET /tables/analytics/events/status top-level keys", "actual prod missing: stale; unexpected: staleness",
         UNDECLARED)}, env="stage", other="prod", mode="compare"),
+    # (helper "preapply2") stage and prod are both on RDS: a host differing beyond each one's name is no
+    # consequence of a declared Postgres mode ([release.follows]), so still a finding
+    Declared("prod-database-on-another-cluster", {
+        VALUES: ("values postgres.external.host", "actual prod 'icepack-prod.cluster-zz9q7w.us-east-1.rds.amazonaws.com'",
+                 UNDECLARED),
+        OBJECT: ("env[PGHOST].value", "spec.triggers[0].metadata.host", "cluster-zz9q7w")},
+        env="stage", other="prod", mode="compare"),
     Declared("prod-api-readiness-on-healthz", {OBJECT: (
         "stage vs prod: Deployment icepack/icepack-api", "spec.template.spec.containers[api].readinessProbe.httpGet.path",
         "expected stage's '/readyz' in prod too", "actual prod '/healthz'")}, env="stage", other="prod", mode="compare"),

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 import promotion_runs
-from drift_table import API, CRON, IMAGES, NS, SA, SVC, WORKER
+from drift_table import API, CRON, IMAGES, NS, PG, SA, SVC, WORKER
 from harness import EXPECTATIONS, ROOT
 
 SPEC_CHECKS = {API + "test_api_deployment_spec", CRON + "test_cronjob_spec", CRON + "test_cronjob_suspension_matches_phase",
@@ -34,6 +34,9 @@ def test_healthy_render_passes_with_nothing_live(tmp_path, env):
     assert run.returncode == 0 and run.summary["verdict"] == "safe", run.explain()
     assert SPEC_CHECKS <= functions(run, "passed"), SPEC_CHECKS - functions(run, "passed")
     assert LIVE_ONLY <= functions(run, "not run")
+    if env in ("dev", "local"):  # internal Postgres: its claim's spec is judged, whether it is bound is not
+        assert PG + "test_postgres_pvc" in functions(run, "passed")
+        assert PG + "test_postgres_pvc_bound" in functions(run, "not run")
     # one cause for every check only a live environment answers, and the verdict line says what was judged
     assert [g["cause"].split(" (")[0] for g in run.summary["not_run_causes"]] == ["not run: needs a live environment"]
     assert run.summary["judged"].startswith(f"the rendered manifests {tmp_path / 'rendered.yaml'}")
@@ -99,7 +102,7 @@ def test_the_comparison_runs_only_with_compare_with(tmp_path):
     assert "deselected" in proc.stdout and "test_promotion.py::" not in proc.stdout, proc.stdout
 
 
-@pytest.mark.parametrize("env, other", [("stage", "prod"), ("preprod", "prod")])
+@pytest.mark.parametrize("env, other", [("stage", "prod"), ("preprod", "prod"), ("dev", "stage")])
 def test_healthy_twins_compare_equal(tmp_path, twin, other_twin, env, other):
     run = promotion_runs.judge_pair(tmp_path, twin, other_twin, env, other, (), EXPECTATIONS)
     assert run.returncode == 0 and run.summary["verdict"] == "safe", run.explain()
@@ -140,3 +143,42 @@ def test_a_file_of_several_renders_reads_as_applying_them_in_order(tmp_path):
         snapshot.list("Pod")
     with pytest.raises(pytest.skip.Exception, match="needs a live environment"):
         bool(snapshot.get("Deployment", "icepack-api").get("status") or {})
+
+
+def test_a_failing_render_says_do_not_apply_once_per_cause(tmp_path):
+    """Before apply nothing is rolled back: the verdict, the JSON report and the job summary say "do not
+    apply" (the tier applying it would have called for is context), and what needs a live environment is
+    one notice for all its tests, never a warning per test."""
+    from icepack_verify import github
+    from icepack_verify.report import DO_NOT_APPLY
+
+    run = promotion_runs.judge_render(tmp_path, "dev", ("render-pvc-gp2",), EXPECTATIONS)
+    data = run.summary
+    assert data["verdict"] == "unsafe" and data["rollback_tier"] is None and data["rollback_hint"] is None, run.explain()
+    assert data["action"] == DO_NOT_APPLY and [c["tier"] for c in data["causes"]] == [2]
+    assert f"action: {DO_NOT_APPLY}" in run.output and "  had it been applied: Tier 2 (chart regression)" in run.output
+    assert "\nrollback: " not in run.output
+    commands = github.annotations(data)
+    assert [c.split("::")[1] for c in commands] == ["error title=dev%3A test_postgres_pvc", "notice title=dev%3A not run"]
+    assert f"{len(data['not_run'])} tests" in commands[1] and len(data["not_run"]) > 1
+    text = github.summary(data)
+    assert f"**Action:** {DO_NOT_APPLY}" in text and "**Rollback:**" not in text
+    assert f"judged {data['judged']}" in text
+
+
+def test_what_follows_from_a_declared_mode_is_explained_and_nothing_else():
+    from icepack_verify import environments
+    from icepack_verify.compare import Declarations
+
+    def load(name):
+        return environments.load(ROOT / "environments.toml", name, environ={})
+
+    rds = "icepack-stage.cluster-c9x2k4.us-east-1.rds.amazonaws.com"
+    modes = Declarations(load("dev"), load("stage"))  # in-cluster against RDS: declared in expect.postgres.internal
+    for path in ("spec.triggers[0].metadata.host", "spec.template.spec.containers[api].env[PGHOST].value"):
+        assert modes.explain("icepack-postgres", rds, path).startswith("follows from expect.postgres.internal")
+    assert modes.explain("disable", "require", "spec.triggers[0].metadata.sslmode").startswith("follows from")
+    assert modes.explain(5432, 5433, "spec.triggers[0].metadata.port") is None  # not what the mode decides
+    same_mode = Declarations(load("stage"), load("prod"))  # both on RDS: a host differing is a finding
+    assert same_mode.explain(rds, "icepack-prod.cluster-zz9q7w.us-east-1.rds.amazonaws.com",
+                             "spec.triggers[0].metadata.host") is None

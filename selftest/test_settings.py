@@ -111,7 +111,7 @@ def test_external_postgres_skips_its_checks_in_the_releases_words(twin):
     run = twin.run_suite("stage", paths=("tests/infra/test_postgres.py",))
     assert not run.failed and MODE in run.outcome("passed"), run.explain()
     skips = [r["message"] for r in run.results if r["outcome"] == "skipped"]
-    assert len(skips) == 3 and all("the Helm release's values say postgres.internal.enabled=False" in m for m in skips)
+    assert len(skips) == 4 and all("the Helm release's values say postgres.internal.enabled=False" in m for m in skips)
 
 
 # The twin's third API style (icepack_twin.app.API_STYLES["body"]): the job submission takes the

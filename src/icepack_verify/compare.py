@@ -93,10 +93,12 @@ class Declarations:
             value = re.sub(rf"(?<![A-Za-z0-9]){re.escape(token)}(?![A-Za-z0-9])", f"<{label}>", value)
         return value
 
-    def explain(self, ours: object, theirs: object) -> str | None:
-        """The declaration that accounts for this pair of values, or None."""
+    def explain(self, ours: object, theirs: object, path: str = "") -> str | None:
+        """The declaration that accounts for this pair of values (at this compared path), or None."""
         if ours == theirs or _same_quantity(ours, theirs):
             return "equal"
+        if cause := self._follows(path):
+            return cause
         if isinstance(ours, str) and isinstance(theirs, str):
             a, b = self._placeheld(ours, self.ours), self._placeheld(theirs, self.theirs)
             if a == b and a != ours:
@@ -108,6 +110,16 @@ class Declarations:
                         f"{self.theirs.name}: {self.theirs.source('expect.' + path)})")
         return None
 
+    def _follows(self, path: str) -> str | None:
+        """A declared expect.* difference the chart renders into this field too ([release.follows])."""
+        for setting, patterns in self.ours.release.follows.items():
+            declared = [p for p in self.overrides if p == setting or p.startswith(setting + ".")]
+            if path and declared and any(_matches(path, pattern) for pattern in patterns):
+                return (f"follows from expect.{setting} ({self.ours.name}: {self.ours.source('expect.' + setting)}; "
+                        f"{self.theirs.name}: {self.theirs.source('expect.' + setting)}), "
+                        f"{self.ours.source('release.follows.' + setting)}")
+        return None
+
     def differences(self, ours: dict, theirs: dict, skip=lambda path: False) -> list[Difference]:
         a, b = leaves(ours), leaves(theirs)
         found = []
@@ -115,10 +127,15 @@ class Declarations:
             if skip(path):
                 continue
             mine, other = a.get(path, ABSENT), b.get(path, ABSENT)
-            why = self.explain(mine, other)
+            why = self.explain(mine, other, path)
             if why != "equal":
                 found.append(Difference(path, mine, other, why))
         return found
+
+
+def _matches(path: str, pattern: str) -> bool:
+    """A [release.follows] pattern: `*` stands for any text, everything else (brackets too) for itself."""
+    return re.fullmatch(".*".join(map(re.escape, pattern.split("*"))), path) is not None
 
 
 class _Absent:

@@ -221,6 +221,9 @@ class ReleaseSettings(_Model):
     version_label: str = "app.kubernetes.io/version"  # the label the chart sets from appVersion ("" for none)
     chart_label: str = "helm.sh/chart"                # the label the chart sets from name-version ("" for none)
     values_fields: dict[str, ValuesField] = {}        # values key (dotted) -> what it renders and feeds
+    # expect.* setting (dotted, without "expect.") -> the fields (patterns, `*` any text, over --compare-with's
+    # paths: values keys, object fields) the chart renders differently when two environments set it differently
+    follows: dict[str, list[Annotated[str, Field(min_length=1)]]] = {}
 
 
 class DataSettings(_Model):

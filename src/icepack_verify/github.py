@@ -14,6 +14,9 @@ import os
 import sys
 from pathlib import Path
 
+from icepack_verify.report import OUT_OF_SCOPE
+
+LIVE = "the live environment"  # what a run judges unless --manifests names a render
 EXIT_MEANING = {0: "safe", 1: "unsafe: a check observed something wrong", 75: "inconclusive: checks could not run",
                 2: "interrupted", 3: "internal error", 4: "usage error (bad option or environments file)",
                 5: "no tests selected"}
@@ -39,17 +42,23 @@ def annotations(report: dict) -> list[str]:
         lines.append(f"::warning title={_escape(f'{env}: warning', property_value=True)}::{_escape(w['message'])}")
     for trouble in report.get("trouble", []):
         lines.append(f"::warning title={_escape(f'{env}: inconclusive', property_value=True)}::{_escape(trouble)}")
-    for cause, tests in _not_run(report):
-        lines.append(f"::warning title={_escape(f'{env}: not run', property_value=True)}::"
+    for dependency, cause, tests in _not_run(report):
+        # before apply, what needs a live environment is out of scope by design: a notice, not a warning
+        level = "notice" if dependency == OUT_OF_SCOPE else "warning"
+        lines.append(f"::{level} title={_escape(f'{env}: not run', property_value=True)}::"
                      f"{_escape(f'{cause} ({_tests(tests)})' if len(tests) > 1 else cause)}")
     return lines
 
 
-def _not_run(report: dict) -> list[tuple[str, list[str]]]:
-    """(cause, its tests), each cause once: a dependency that failed takes all its tests under one."""
+def _not_run(report: dict) -> list[tuple[str | None, str, list[str]]]:
+    """(dependency, cause, its tests), each cause once: a dependency that failed takes all its tests
+    under one, and so does every check needing a live environment when a render was judged."""
     if "not_run_causes" in report:
-        return [(g["cause"], g["tests"]) for g in report["not_run_causes"]]
-    return [(n["message"], [n["test"]]) for n in report["not_run"]]  # a report of an older version
+        return [(g.get("dependency"), g["cause"], g["tests"]) for g in report["not_run_causes"]]
+    groups: dict[str, list[str]] = {}  # a report of an older version: grouped here by its message
+    for n in report["not_run"]:
+        groups.setdefault(n["message"], []).append(n["test"])
+    return [(None, cause, tests) for cause, tests in groups.items()]
 
 
 def _tests(tests: list[str]) -> str:
@@ -60,8 +69,12 @@ def summary(report: dict) -> str:
     verdict, env = report["verdict"], report["environment"]
     icon = {"safe": "✅", "unsafe": "❌", "inconclusive": "⚠️"}[verdict]
     counts = ", ".join(f"{n} {k}" for k, n in report["counts"].items())
+    judged = report.get("judged", LIVE)
     out = [f"## {icon} icepack-verify: {env} is **{verdict}** (exit {report['exit_code']})", "",
-           f"Phase `{report['phase']}`; {counts}.", ""]
+           f"Phase `{report['phase']}`{'' if judged == LIVE else f', judged {judged}'}; {counts}.", ""]
+    if report.get("causes") and not report["rollback_hint"]:  # before apply (a render): nothing to roll back
+        out += [f"**Action:** {report['action']}", ""]
+        out += [f"- had it been applied: {cause['action']}" for cause in report["causes"]] + [""]
     if report["rollback_hint"]:
         out += [f"**Rollback:** {report['rollback_hint']}", ""]  # the hint names its tier ("Tier 3 (Postgres): ...")
         for cause in report["causes"][1:]:
@@ -78,7 +91,8 @@ def summary(report: dict) -> str:
             out.append("")
     if not_run := _not_run(report):
         out += ["### Not run", "", "| Why | Tests |", "|---|---|"]
-        out += [f"| {_cell(cause)} | {_cell(', '.join(f'`{t}`' for t in tests))} |" for cause, tests in not_run]
+        out += [f"| {_cell(cause)} ({len(tests)}) | {_cell(', '.join(f'`{t}`' for t in tests))} |"
+                for _, cause, tests in not_run]
         out.append("")
     return "\n".join(out)
 

@@ -52,8 +52,12 @@ def verdict_block(data: dict) -> str:
     out = [f'<section id="icepack-verdict" class="{escape(data["verdict"])}">',
            f"<h2>{escape(data['environment'])} (phase {escape(data['phase'])}): {escape(data['verdict'])}, "
            f"exit {data['exit_code']}</h2>", f"<p>{escape(counts)}</p>"]
+    before_apply = bool(data["causes"]) and data.get("rollback_tier") is None  # a render: nothing to roll back
+    if before_apply:
+        out.append(f'<p class="rollback">Action: {escape(data["action"])}</p>')
     for i, c in enumerate(data["causes"]):
-        out.append(f'<p class="{"rollback" if i == 0 else "also"}">{"Rollback" if i == 0 else "Also"}: '
+        label = ("Had it been applied" if i == 0 else "And") if before_apply else ("Rollback" if i == 0 else "Also")
+        out.append(f'<p class="{"rollback" if i == 0 and not before_apply else "also"}">{label}: '
                    f"{escape(c['action'])}</p>")
         out += ["<ul>", *(f"<li>evidence: {escape(line)}</li>" for line in c["evidence"][:3]), "</ul>"]
     if data["verdict"] == "unsafe" and not data["causes"]:

@@ -150,6 +150,10 @@ def not_run_causes(results: list[dict]) -> list[dict]:
     return list(groups.values())
 
 
+DO_NOT_APPLY = ("do not apply: fix the change (the chart or the values) and judge its render again; "
+                "nothing was applied, so nothing to roll back")
+
+
 def summary(env: str, phase: str, results: list[dict], warnings: list[dict] | None = None,
             interrupted: bool = False, trouble: list[str] | None = None, subject: str | None = None) -> dict:
     warnings, trouble = warnings or [], trouble or []
@@ -161,6 +165,7 @@ def summary(env: str, phase: str, results: list[dict], warnings: list[dict] | No
     failures = [r for r in results if r["outcome"] in ("failed", "error")]
     judged = verdict(results, interrupted, bool(trouble))
     found = causes(failures) if judged == "unsafe" else []
+    rollback = found[0] if found and subject is None else None  # before apply (a render) nothing is rolled back
     return {
         "environment": env,
         "phase": phase,
@@ -169,9 +174,10 @@ def summary(env: str, phase: str, results: list[dict], warnings: list[dict] | No
         "verdict": judged,
         "exit_code": EXIT_CODES[judged],
         "counts": counts,
-        "rollback_tier": found[0]["tier"] if found else None,
-        "rollback_hint": found[0]["action"] if found else None,
-        "causes": found,
+        "rollback_tier": rollback["tier"] if rollback else None,
+        "rollback_hint": rollback["action"] if rollback else None,
+        "action": (rollback["action"] if rollback else DO_NOT_APPLY) if found else None,
+        "causes": found,  # before apply: the tiers applying it would have called for (context)
         "failures": failures,
         "not_run": [r for r in results if r["outcome"] == "not run"],
         "not_run_causes": not_run_causes(results),

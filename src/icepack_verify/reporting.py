@@ -114,8 +114,12 @@ def closing_block(data: dict) -> list[str]:
     counts = ", ".join(f"{n} {k}" for k, n in sorted(data["counts"].items()))
     judged = "" if data.get("judged", "the live environment") == "the live environment" else f", judged {data['judged']}"
     out = [f"{data['environment']} (phase {data['phase']}{judged}): {data['verdict']} ({counts}), exit {data['exit_code']}"]
+    before_apply = bool(data["causes"]) and data.get("rollback_tier") is None  # a render: see report.summary
+    if before_apply:
+        out.append(f"action: {data['action']}")
     for i, c in enumerate(data["causes"]):
-        out.append(f"{'rollback: ' if i == 0 else '  also: '}{c['action']}")
+        label = ("  had it been applied: " if i == 0 else "  and: ") if before_apply else ("rollback: " if i == 0 else "  also: ")
+        out.append(f"{label}{c['action']}")
         out += [f"    evidence: {line}" for line in c["evidence"][:3]]
         if follows := c.get("follows"):
             out.append(f"    and {_tests(len(follows))} on the same objects (tier {follows[0]['tier']} by suite "

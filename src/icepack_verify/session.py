@@ -38,6 +38,7 @@ class VerifySession:
         self.results: list[dict] = []
         self.warnings: list[dict] = []
         self._warned: list[str] = []      # the running test's warnings, until its report files them
+        self._diagnoses: list[Diagnosis] = []  # the running test's diagnoses, until its report is judged
         self.prefetch: dict[str, Future] = {}
         self.trouble: list[str] = []      # the plugin's own failures, one sentence each: never a crash
         self.deadline_passed: float | None = None
@@ -125,8 +126,21 @@ class VerifySession:
         return self.option.environments or (self.config.rootpath / "environments.toml")
 
     def diagnosis(self, resource: str) -> Diagnosis:
-        return Diagnosis(self.env.name, resource, warned=self._warned.append,
-                         strict=bool(self.option.fail_on_warning))
+        d = Diagnosis(self.env.name, resource, warned=self._warned.append, strict=bool(self.option.fail_on_warning))
+        self._diagnoses.append(d)
+        return d
+
+    def judged_before_live(self, rep: pytest.TestReport) -> bool:
+        """--manifests: a check that meets a live-only field (a status) after judging spec fields that
+        differ fails with those, the rest of it not run: a live-only read never hides a spec finding."""
+        differ = [d for d in self._diagnoses if d.mismatches]
+        if not (self.manifests is not None and differ and rep.skipped
+                and _short(rep).startswith(f"{NOT_RUN}{LIVE_ENVIRONMENT}")):
+            return False
+        rep.outcome = "failed"
+        rep.longrepr = "\n".join([*(d.message() for d in differ),
+                                  f"  (the rest of this check is not run: {LIVE_ENVIRONMENT})"])
+        return True
 
     # --- the connections ---------------------------------------------------------------------
 
@@ -213,6 +227,8 @@ class VerifySession:
             rep.longrepr = (str(item.path), (item.location[1] or 0) + 1, f"Skipped: {NOT_RUN}{what}{cause_of(exc)}")
         elif isinstance(exc, Problem):  # NotFound: observed, said in one sentence
             rep.longrepr = Diagnosis(self.env.name, exc.subject).sentence(exc.reason)
+        spec_finding = self.judged_before_live(rep)
+        self._diagnoses.clear()
         if rep.skipped and isinstance(rep.longrepr, tuple) and _short(rep).startswith(NOT_RUN):
             # One place for every test a cause took, so pytest's `-rs` folds them into one line with
             # their count (it folds by place and reason), and no place inside the installed package.
@@ -224,7 +240,7 @@ class VerifySession:
         self._warned.clear()
         if rep.failed:
             marker = item.get_closest_marker("rollback")
-            if observed(exc):
+            if spec_finding or observed(exc):
                 marked = marker.kwargs.get("tier", report.UNMARKED) if marker else report.UNMARKED
                 rep.rollback_tier, rep.evidence = report.cause(item.nodeid, marked,
                                                               str(rep.longrepr))

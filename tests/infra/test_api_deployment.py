@@ -36,12 +36,12 @@ def test_api_deployment_spec(objects, environment, expect, diagnose):
 
 def test_api_rollout_complete(objects, cluster, diagnose):
     dep = objects.get("api")
-    status = dep.get("status") or {}
     desired = dep["spec"].get("replicas", 1)
     d = diagnose(objects.resource("api") + " (rollout)")
     src = "the Deployment's own spec (a finished rollout)"
     d.expect("spec.paused", False, bool(dep["spec"].get("paused", False)),
              "terraform apply: a paused Deployment never rolls out the applied template")
+    status = dep.get("status") or {}  # after the spec: in a render, reading it ends the check (session.py)
     d.expect("status.observedGeneration", dep["metadata"].get("generation"), status.get("observedGeneration"), src)
     for field in ("updatedReplicas", "readyReplicas", "availableReplicas"):
         d.expect(f"status.{field}", desired, status.get(field, 0), src)

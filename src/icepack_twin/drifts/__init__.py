@@ -37,9 +37,9 @@ def _catalogue(*groups: list[Drift]) -> dict[str, Drift]:
 CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS, generic.DRIFTS, equivalent.DRIFTS,
                        generic.PROBES, references.DRIFTS, references.PROBES, framing.DRIFTS, framing.PROBES,
                        live.DRIFTS, live.PROBES, data_generic.DRIFTS, data_generic.PROBES, openapi_rules.DRIFTS,
-                       openapi_rules.PROBES, promotion.RENDERED, promotion.RENDERED_PROBES, promotion.PROMOTED,
-                       promotion.PROMOTED_PROBES, helm_record.DRIFTS, helm_record.PROBES, derivation.DRIFTS,
-                       derivation.PROBES)
+                       openapi_rules.PROBES, promotion.RENDERED, promotion.RENDERED_PROBES, promotion.LIVE_PART,
+                       promotion.PROMOTED, promotion.PROMOTED_PROBES, helm_record.DRIFTS, helm_record.PROBES,
+                       derivation.DRIFTS, derivation.PROBES)
 
 
 def lookup(names: list[str]) -> list[Drift]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from icepack_twin.drifts.base import DriftList, released, switch
 from icepack_twin.drifts.equivalent import _api_arch_by_affinity, _api_resources_in_other_units, _pinned_by_digest
 from icepack_twin.drifts.generic import _env_reversed
+from icepack_twin.drifts.infra import _rollout_paused, _scaledjob_paused
 from icepack_twin.objects import Objects
 from icepack_twin.values import ACCOUNTS, REGION
 
@@ -50,6 +51,25 @@ RENDERED.add("render-orchestrator-suspended", "values: the orchestrator CronJob 
 RENDERED.add("render-irsa-role-of-dev", "values: the IRSA role is dev's account's",
              values=_set("serviceAccount", "roleArn", value=f"arn:aws:iam::{ACCOUNTS['dev']}:role/icepack-dev-irsa"))
 
+# A spec field read in the same check as a live-only status (judged first; the status left not run).
+RENDERED.add("render-pvc-gp2", "values: the internal Postgres claim on storage class gp2, not gp3",
+             values=_set("postgres", "internal", "storageClassName", value="gp2"))
+RENDERED.add("render-worker-paused", "template: the ScaledJob rendered with autoscaling.keda.sh/paused: 'true'",
+             objects=_scaledjob_paused)
+RENDERED.add("render-api-rollout-paused", "template: the API Deployment rendered with spec.paused: true",
+             objects=_rollout_paused)
+
+LIVE_PART = DriftList("infra")  # the live half of a check split from its spec
+
+
+def _pvc_pending(objs: Objects) -> None:
+    for pvc in objs.of_kind("PersistentVolumeClaim"):
+        pvc["status"] = {"phase": "Pending"}
+
+
+LIVE_PART.add("pvc-pending", "the internal Postgres claim is right and Pending: no volume bound",
+              objects=_pvc_pending)
+
 RENDERED_PROBES.add("render-resources-in-other-units", "the API's resources rendered as 0.25 CPU and bytes",
                     objects=_api_resources_in_other_units)
 RENDERED_PROBES.add("render-arch-by-node-affinity", "the API bound to arm64 by required node affinity",
@@ -82,6 +102,9 @@ PROMOTED.add("prod-worker-polls-every-60s", "prod's values set KEDA's pollingInt
              values=_set("worker", "keda", "pollingInterval", value=60))
 PROMOTED.add("prod-status-key-renamed", "prod's API serves /status with `stale` renamed `staleness`",
              behaviour=switch(rename_keys={"status": {"stale": "staleness"}}))
+PROMOTED.add("prod-database-on-another-cluster",
+             "prod's values point every workload at another RDS cluster (same Postgres mode as stage: nothing follows)",
+             values=_set("postgres", "external", "host", value=f"icepack-prod.cluster-zz9q7w.{REGION}.rds.amazonaws.com"))
 PROMOTED.add("prod-api-readiness-on-healthz", "prod's chart probes API readiness on /healthz",
              objects=released(_probe_path))
 
