@@ -24,11 +24,14 @@ _EXPORTS = {
     "MODELS": "models", "aware_timestamp": "models", "table_id": "models", "timestamp_fields": "models",
     "removals": "openapi_surface", "surface": "openapi_surface",
     "Baseline": "openapi_surface", "read_baseline": "openapi_surface", "record_baseline": "openapi_surface",
-    "BodySchemas": "body_schema", "collected_near": "references", "resolves": "references",
+    "BodySchemas": "body_schema", "learn": "value_profile", "violations": "value_profile",
+    "enum_paths": "value_profile", "pooled": "value_profile",
+    "relation_shapes": "data_baseline", "shape_differences": "data_baseline", "row_observations": "data_baseline",
+    "record_database_baseline": "data_baseline", "read_database_baseline": "data_baseline", "collected_near": "references", "resolves": "references",
     "newest_rows": "references", "served_values": "references", "differences": "references",
     "check_get_operations": "schemathesis_adapter", "openapi_schema_for": "schemathesis_adapter",
     # the API
-    "describe": "api", "within_budget": "api",
+    "describe": "api",
     "is_drain_answer": "jobs", "submission": "jobs", "submit_exactly_once": "jobs",
     # the cluster
     "ROWS": "inventory", "KINDS": "cluster",
