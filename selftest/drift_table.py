@@ -634,3 +634,28 @@ DATA_ALSO_FAILS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, **DATA_ALSO_FAILS.get(d.drift, {})}) for d in DECLARED]
 # --- end of the data block ---
+
+# --- the recorded value rules, media types and shapes (helper "datasurv"; drifts in drifts/data_invariants.py) ---
+VALUES = C + "test_schema.py::test_values_match_the_baseline"
+SERVICE_VALUES = C + "test_schema.py::test_service_values_match_the_baseline"
+MEDIA = C + "test_schema.py::test_media_types_match_the_baseline"
+SHAPES = D + "test_baseline.py::test_relations_keep_their_shape"
+ROW_VALUES = D + "test_baseline.py::test_newest_rows_match_the_baseline"
+DECLARED += [
+    Declared("recommendation-without-the-actions-its-health-asks", {VALUES: (
+        "GET /tables/analytics/events/maintenance/recommendation recommended_actions",
+        "expected not empty where health.health_status is 'degraded'", "actual '0 items'",
+        "value rules of the OpenAPI baseline tests/contracts/baselines/local.json")}),
+    Declared("readyz-status-a-foreign-word", {SERVICE_VALUES: ("GET /readyz (values)", "status", "expected one of 'ready'",
+                                                               "actual 'analytics'")}),
+    Declared("status-served-as-problem-json", {MEDIA: (
+        "GET /tables/sales/orders/status 200 Content-Type", "expected application/json",
+        "actual 'application/problem+json'", "OpenAPI baseline tests/contracts/baselines/local.json")}),
+    Declared("jobs-finished-at-without-zone", {SHAPES: (
+        "column public.maintenance_jobs.finished_at", "expected timestamp with time zone",
+        "actual timestamp without time zone", "database baseline tests/data/baselines/local.database.json")}),
+    Declared("an-untracked-reads-table-with-no-partitions", {ROW_VALUES: (
+        "table_status_snapshots analytics.sessions payload.partitions.partition_count", "expected more than 0",
+        "actual 0", "learned from a day of table_status_snapshots rows")}),
+]
+# --- end of the datasurv block ---

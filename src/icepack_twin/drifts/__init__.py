@@ -16,8 +16,8 @@ the data mechanisms (the suite's role, the API against the newest rows, cadence)
 """
 from __future__ import annotations
 
-from icepack_twin.drifts import (contracts, data, data_generic, equivalent, framing, generic, infra, live,
-                                   references, smoke)
+from icepack_twin.drifts import (contracts, data, data_generic, data_invariants, equivalent, framing, generic, infra,
+                                   live, references, smoke)
 from icepack_twin.drifts.base import Drift
 
 
@@ -32,7 +32,7 @@ def _catalogue(*groups: list[Drift]) -> dict[str, Drift]:
 
 CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS, generic.DRIFTS, equivalent.DRIFTS,
                        generic.PROBES, references.DRIFTS, references.PROBES, framing.DRIFTS, framing.PROBES,
-                       live.DRIFTS, live.PROBES, data_generic.DRIFTS, data_generic.PROBES)
+                       live.DRIFTS, live.PROBES, data_generic.DRIFTS, data_generic.PROBES, data_invariants.DRIFTS)
 
 
 def lookup(names: list[str]) -> list[Drift]:
