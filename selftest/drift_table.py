@@ -59,7 +59,7 @@ EVERY_TABLE_AGREE = C + "test_every_tracked_table.py::test_every_tracked_tables_
 SCHEMA = C + "test_schema.py::test_body_matches_the_baseline_schema"
 SERVICE_SCHEMA = C + "test_schema.py::test_service_body_matches_the_baseline_schema"
 EVERY_TABLE_SCHEMA = C + "test_schema.py::test_every_tracked_tables_bodies_match_the_baseline_schema"
-REFS = D + "test_references.py::test_assessments_name_a_collected_status"
+REFS = AGREES  # the status an assessment names resolves (tests/data/test_references.py, folded into it)
 
 DRY_RUN_TIMEOUT = "4s"  # the self-tests' environments file: short enough to wait out a hung job
 
@@ -289,9 +289,9 @@ DECLARED: list[Declared] = [
     Declared("one-table-stale-while-fresh", {AGREE: (
         "status: stale: expected false for a status", "within one health-sync interval, 0:15:00", "actual True")}),
     Declared("assessments-stamp-their-own-clock", {REFS: (
-        "assessments of the known tables versus table_status_snapshots",
-        "sales.orders health status_collected_at: expected the collected_at of a table_status_snapshots row of "
-        "sales.orders", "maintenance/recommendation", "no row of sales.orders collected at that instant",
+        "the table_status_snapshots row each assessment names",
+        "sales.orders /maintenance/recommendation status_collected_at: expected the collected_at of a "
+        "table_status_snapshots row of sales.orders", "no row of sales.orders collected at that instant",
         "environments.toml [defaults.data]")}),
     # --- end of the schema block ---
     Declared("snapshots-never-refreshed", {FRESH: ("table_status_snapshots", "table_health_snapshots",
@@ -316,7 +316,7 @@ DECLARED += [
 ]
 # --- end of the framing block ---
 
-TIMESTAMPS = (TYPES, AGREE, AGREES, SPEC, SCHEMA, REFS)
+TIMESTAMPS = (TYPES, AGREE, AGREES, SPEC, SCHEMA)
 EQUIVALENT: list[Declared] = [
     Equivalent("api-resources-in-other-units", API + "test_api_deployment_spec"),
     Equivalent("api-arch-by-node-affinity", API + "test_api_deployment_spec", NS + "test_workloads_select_the_expected_arch"),
@@ -586,7 +586,7 @@ EQUIVALENT[:] = [dataclasses.replace(d, judged_by=d.judged_by + LIVE_ALSO_JUDGES
 
 # --- the data generic mechanisms (helper "data"; drifts and probes in drifts/data_generic.py) ----------------
 ROLE = D + "test_role.py::test_suite_role_can_only_read"
-ROW_REFS = D + "test_references.py::test_every_assessment_row_names_a_collected_status"
+ROW_REFS = AGREES  # every newest health row's named status resolves (folded into it, as REFS)
 CADENCE = D + "test_cadence.py::test_runs_arrive_on_the_health_sync_schedule"
 KINDS = D + "test_freshness.py::test_snapshot_tables_hold_what_health_sync_writes"
 LEAST = "README \"What it needs (least privilege)\""
@@ -632,7 +632,9 @@ DATA_ALSO_FAILS: dict[str, dict[str, tuple[str, ...]]] = {
     "one-table-issues-as-codes": {AGREES: ("sales.orders /health issues[0]", "actual 'too_many_snapshots'")},
     "openapi-and-bodies-retyped": {AGREES: ("/status partitions.partition_count",)},
 }
-DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, **DATA_ALSO_FAILS.get(d.drift, {})}) for d in DECLARED]
+DECLARED[:] = [dataclasses.replace(d, fails={t: d.fails.get(t, ()) + DATA_ALSO_FAILS.get(d.drift, {}).get(t, ())
+                                             for t in {**d.fails, **DATA_ALSO_FAILS.get(d.drift, {})}})
+               for d in DECLARED]
 # --- end of the data block ---
 
 # --- the recorded value rules, media types and shapes (helper "datasurv"; drifts in drifts/data_invariants.py) ---

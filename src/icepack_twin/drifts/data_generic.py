@@ -1,8 +1,8 @@
 """Drifts only the generic data mechanisms catch, and the forms they must take as equal.
 
 * the suite's own role reads and nothing else (tests/data/test_role.py);
-* the API serves the newest rows, every leaf (tests/data/test_api_agrees.py);
-* every newest assessment row names a collected status of its table (tests/data/test_references.py);
+* the API serves the newest rows, every leaf, and every newest assessment row names a collected status of
+  its table (tests/data/test_api_agrees.py);
 * runs arrive on the health-sync schedule (tests/data/test_cadence.py).
 
 Each is one or more mutation-layer edits (icepack_twin.mutate: `rows`, `database`, `body`), the same
