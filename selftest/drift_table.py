@@ -643,7 +643,12 @@ SERVICE_VALUES = C + "test_schema.py::test_service_values_match_the_baseline"
 MEDIA = C + "test_schema.py::test_media_types_match_the_baseline"
 SHAPES = D + "test_baseline.py::test_relations_keep_their_shape"
 ROW_VALUES = D + "test_baseline.py::test_newest_rows_match_the_baseline"
+HISTORY_JOBS = C + "test_agreement.py::test_history_names_jobs_the_api_serves"
 DECLARED += [
+    Declared("recommendation-history-of-unknown-jobs", {HISTORY_JOBS: (
+        "history[0].job_id 0b7e4c1e-5f3a-4d2b-9c8e-1a2b3c4d5e6f",
+        "expected a job GET /maintenance/jobs/0b7e4c1e-5f3a-4d2b-9c8e-1a2b3c4d5e6f serves (200)", "404",
+        "[defaults.api]")}),
     Declared("recommendation-without-the-actions-its-health-asks", {VALUES: (
         "GET /tables/analytics/events/maintenance/recommendation recommended_actions",
         "expected not empty where health.health_status is 'degraded'", "actual '0 items'",

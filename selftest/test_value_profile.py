@@ -37,3 +37,16 @@ def test_never_zero_is_learned_from_many_observations_only():
     assert learn([{"n": 5}] * 3)["n"]["sign"] == "nonnegative"  # three answers of the moment prove nothing
     profile = learn([{"n": 5 + i} for i in range(POSITIVE_FROM)])
     assert violations(profile, {"n": 0}) == [("n", "more than 0", 0)]
+
+
+def test_a_derived_number_and_a_repeated_item():
+    seen = [{"total": 100 * n, "count": n, "avg": 100, "ratio": round(1 / n, 4), "small": 1, "reasons": ["a", "b"]}
+            for n in range(1, POSITIVE_FROM + 1)]
+    seen = [{**o, "avg": o["total"] // o["count"] + i % 3, "total": o["total"] + (i % 3) * o["count"]}
+            for i, o in enumerate(seen)]  # avg varies: a derivation, not a constant
+    profile = learn(seen)
+    assert ["total", "count"] in profile["avg"]["quotient"]
+    assert all(violations(profile, o) == [] for o in seen)
+    wrong = {**seen[4], "avg": seen[4]["avg"] * 100, "reasons": ["a", "a"]}
+    found = {(path, expected.split(" (")[0]) for path, expected, _ in violations(profile, wrong)}
+    assert ("avg", "total / count") in found and ("reasons", "no item twice") in found

@@ -11,7 +11,11 @@ Learned from every observation of a path (`issues[].code`: every item of every o
 - sign: a number never negative stays so; with at least POSITIVE_FROM observations (a day of
   rows, not three answers of the moment, which may hold an age of zero), one never zero stays so;
 - follows: a list whose emptiness a word decides (`health_status` healthy: `issues` empty,
-  degraded: not): seen both empty and not, each word always one way.
+  degraded: not): seen both empty and not, each word always one way;
+- unique: a list of words or numbers never seen holding one twice (one seen with two at least);
+- quotient: with at least POSITIVE_FROM observations, a number that is always another divided by a
+  third (an average, a ratio: `derived.avg_file_bytes` is `files.total_data_bytes` over
+  `files.data_file_count`), to the precision it is rounded to.
 
 The rules are in the baseline file for a person to read and edit; a legitimate change is recorded
 anew (`--record-baseline`).
@@ -69,10 +73,54 @@ def learn(observations: list[Any], enumerated: Iterable[str] = ()) -> dict:
                 rules["sign"] = "positive"
             elif min(numbers) >= 0:
                 rules["sign"] = "nonnegative"
+        lists = [v for v in seen if isinstance(v, list)]
+        if lists and len(lists) == len(seen) and any(len(v) > 1 for v in lists) and all(
+                all(isinstance(x, (str, int, float)) for x in v) and len(set(v)) == len(v) for v in lists):
+            rules["unique"] = True
         if rules:
             profile[path] = rules
     _learn_follows(observations, profile)
+    if len(observations) >= POSITIVE_FROM:
+        _learn_quotients(observations, profile)
     return profile
+
+
+def _numbers(o: Any) -> dict[str, float]:
+    """The numbers of an observation at paths without lists."""
+    out: dict[str, float] = {}
+
+    def walk(v: Any, path: str) -> None:
+        if isinstance(v, dict):
+            for k, x in v.items():
+                walk(x, f"{path}.{k}" if path else str(k))
+        elif _is_number(v):
+            out[path] = v
+    walk(o, "")
+    return out
+
+
+def _is_quotient(x: float, y: float, z: float) -> bool:
+    """x is y / z as an average or a ratio is written: floored to an integer, or rounded to x's own decimals."""
+    if z == 0:
+        return False
+    if isinstance(x, int):
+        return x == y // z
+    decimals = len(repr(x).split(".")[1]) if "." in repr(x) and "e" not in repr(x) else 6
+    return abs(round(y / z, decimals) - x) <= 10 ** -decimals
+
+
+def _learn_quotients(observations: list[Any], profile: dict) -> None:
+    rows = [_numbers(o) for o in observations]
+    paths = sorted(set.intersection(*(set(r) for r in rows))) if rows else []
+    for x in paths:
+        for y in paths:
+            for z in paths:
+                if len({x, y, z}) < 3 or not all(_is_quotient(r[x], r[y], r[z]) for r in rows[:POSITIVE_FROM]):
+                    continue  # most triples fail on the first rows: the rest are read for the few that hold
+                if len({r[y] / r[z] if r[z] else None for r in rows}) < 2:
+                    continue  # a constant ratio is no evidence of a derivation
+                if all(_is_quotient(r[x], r[y], r[z]) for r in rows):
+                    profile.setdefault(x, {}).setdefault("quotient", []).append([y, z])
 
 
 def _scalars_and_lists(o: Any) -> tuple[dict[str, Any], dict[str, bool]]:
@@ -133,6 +181,7 @@ def violations(profile: dict, value: Any) -> list[tuple[str, str, Any]]:
     _concrete(value, "", nodes)
     out: list[tuple[str, str, Any]] = []
     words_here, _ = _scalars_and_lists(value)
+    numbers = _numbers(value)
     for pattern, concrete, v in nodes:
         rules = profile.get(pattern)
         if not rules:
@@ -144,6 +193,13 @@ def violations(profile: dict, value: Any) -> list[tuple[str, str, Any]]:
             out.append((concrete, _shown(rules["words"]), v))
         if "sign" in rules and _is_number(v) and (v < 0 or (rules["sign"] == "positive" and v == 0)):
             out.append((concrete, "more than 0" if rules["sign"] == "positive" else "0 or more", v))
+        if rules.get("unique") and isinstance(v, list):
+            twice = sorted({repr(x) for x in v if v.count(x) > 1})
+            if twice:
+                out.append((concrete, "no item twice", f"{', '.join(twice)} twice"))
+        for y, z in rules.get("quotient", []) if concrete == pattern else []:
+            if _is_number(v) and y in numbers and z in numbers and not _is_quotient(v, numbers[y], numbers[z]):
+                out.append((concrete, f"{y} / {z} ({numbers[y]} / {numbers[z]})", v))
         for w, by_word in rules.get("follows", {}).items():
             word = words_here.get(w)
             if isinstance(v, list) and concrete == pattern and word in by_word:
