@@ -275,7 +275,6 @@ class ApiConventions(_Model):
     job_idempotency_header: str                          # sent with the submission; "" sends none
     job_lookup_route: Annotated[str, _route("key", optional=True)]  # the jobs with that key; "" for none
     job_lookup_items_field: str                          # the list in the lookup's answer; "" when it is the body
-    history_job_id_field: str = "job_id"                 # names a job in the recommendation's history items
     # What "changed nothing" compares besides the job's own changes field: dotted /status fields
     # a dry run may not lower. The document defines none ([] by default).
     job_unchanged_status_fields: list[Annotated[str, Field(min_length=1)]] = []

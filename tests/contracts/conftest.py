@@ -126,6 +126,11 @@ def learned_values(doc: dict, contract_responses: dict, service_answers: dict, t
     for route, answer in service_answers.values():
         if (body := _json_object(answer)) is not None:
             values[route] = learn([body], enum_paths(schemas.schema(route, "get", 200) or {}))
+    for profile, roots in ((values["tables"], ("", *ENDPOINTS)), *((v, ("",)) for k, v in values.items() if k != "tables")):
+        for root in roots:  # an answer's own keys are the contract's (test_keys) and its schema's, an absent answer its own
+            profile.get(root, {}).pop("keys", None)
+            if profile.get(root) == {}:
+                del profile[root]
     return values
 
 

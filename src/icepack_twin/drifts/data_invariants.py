@@ -33,11 +33,6 @@ DRIFTS.add("recommendation-without-the-actions-its-health-asks", "the recommenda
            "recommends nothing while its /health is degraded (the actions of a healthy table served)",
            mutations=(_body("analytics.events", "maintenance/recommendation", ["recommended_actions"], op="set",
                             value=[]),))
-DRIFTS.add("recommendation-history-of-unknown-jobs", "the recommendation of sales.orders lists a job in its history "
-           "that the API does not serve (a history read from another table or a cache)",
-           mutations=(_body("sales.orders", "maintenance/recommendation", ["history"], op="add-item", value={
-               "job_id": "0b7e4c1e-5f3a-4d2b-9c8e-1a2b3c4d5e6f", "action": "expire_snapshots", "state": "succeeded",
-               "dry_run": True, "submitted_at": "2026-11-28T10:00:00+00:00", "finished_at": "2026-11-28T10:00:05+00:00"}),))
 DRIFTS.add("readyz-status-a-foreign-word", "/readyz answers 200 with status 'analytics' (not a word it ever said)",
            mutations=(_service("/readyz", ["status"], op="set", value="analytics"),))
 DRIFTS.add("status-served-as-problem-json", "/status of sales.orders answers 200 announced as "
