@@ -63,7 +63,7 @@ def test_the_public_surface_resolves():
 TWIN_LAYERS = [{"objects", "behaviour", "values", "kmock_adapter", "faults", "mutate", "mutate.model"},
                {"chart", "store", "app", "cluster", "mutate.body", "mutate.framing", "mutate.rows", "mutate.database",
                 "mutate.kube", "mutate.kube_schema"},
-               {"drifts", "mutate.layers"}, {"server"}, {"process"},
+               {"drifts", "mutate.layers"}, {"server", "render"}, {"process"},
                {"__main__", "mutate.engine", "mutate.ledger", "mutate.suite_server"}]
 
 

@@ -83,7 +83,7 @@ def test_a_failing_runs_page_shows_the_verdict_first_in_a_real_browser(chromium,
     assert verdict.startswith("local (phase live): unsafe, exit 1"), verdict
     assert "Rollback: Tier 2 (chart regression)" in verdict and not dom.hidden["icepack-verdict"]
     failures = dom.of("icepack-failures")
-    assert "infra: 1 failure" in failures and "tests/infra/test_api_deployment.py::test_api_deployment_spec" in failures
+    assert "infra: 2 failures" in failures and "tests/infra/test_api_deployment.py::test_api_deployment_spec" in failures
     assert "spec.replicas: expected 2, actual 1" in failures and not dom.hidden["icepack-failures"]
     assert "layer-data" not in dom.text  # only the layers that failed
     # pytest-html's own table is still there, below: its scripts built a row per test

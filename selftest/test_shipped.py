@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import venv
 from pathlib import Path
 
 import pytest
@@ -308,7 +309,8 @@ def test_the_action_judges_a_render_before_apply_with_nothing_live(installed, em
     environ = {k: v for k, v in os.environ.items() if not k.startswith("ICEPACK_") and k != "KUBECONFIG"}
     out = run_action(installed, empty, {**environ, "KUBECONFIG": "/nonexistent"},
                      {"environment": "stage", "manifests": "rendered.yaml", "extra-args": "infra"})
-    assert out["steps"]["verify"] == {"exit-code": "0", "verdict": "safe"}, out["stdout"][-3000:]
+    assert {k: out["steps"]["verify"][k] for k in ("exit-code", "verdict")} == {"exit-code": "0", "verdict": "safe"}, \
+        out["stdout"][-3000:]
     assert "judged the rendered manifests rendered.yaml" in out["stdout"]
 
 

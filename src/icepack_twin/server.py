@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pgserver
+import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 import uvicorn
 from croniter import croniter
@@ -129,7 +130,10 @@ class Twin:
         self.cluster.load(objects)
         with self.store.lock:  # no loop tick between the reset and the new behaviour
             self.store.reset(self.tables, behaviour, _interval(values["healthSync"]["schedule"], now), now)
-            for name, layer in mutate.LAYERS.items():  # every layer: one that keeps state across resets restores it
+            # Every layer (one that keeps state across resets restores it), the database's last: its structural
+            # edits (a table renamed, a view in its place) stand over the rows the others seed, as a schema
+            # changed under rows already written; seeding into a view would fail instead.
+            for name, layer in sorted(mutate.LAYERS.items(), key=lambda item: item[0] == "database"):
                 layer.settle(self.store, by_layer.get(name, []))
             self.behaviour = behaviour
         self.config = {"env": env, "drifts": [d.name for d in chosen], "phase": phase,
@@ -145,6 +149,8 @@ class Twin:
                                       body.get("mutations", []))
             except ValueError as exc:
                 raise HTTPException(422, str(exc)) from None
+            except psycopg.Error as exc:  # edits the database refuses together: an answer, not a dropped connection
+                raise HTTPException(409, f"the database refused these edits together: {exc}".strip()) from None
 
         @app.get("/_twin/world/{layer}", include_in_schema=False)
         def world(layer: str):

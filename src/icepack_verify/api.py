@@ -309,15 +309,3 @@ def describe(response: httpx.Response) -> str:
 
 class SlowResponse(Warned):
     """An answer past the latency warn threshold, not yet the fail one."""
-
-
-def within_budget(d, response: httpx.Response, env) -> None:
-    """Judge an answer's latency into a Diagnosis: past checks.latency_fail is a mismatch,
-    past checks.latency_warn a warning."""
-    elapsed, warn, fail = response.elapsed, env.checks.latency_warn, env.checks.latency_fail
-    d.expect("latency", f"at most {fail.total_seconds():g}s", f"{elapsed.total_seconds():.2f}s",
-             env.source("checks.latency_fail"), same=lambda *_: elapsed <= fail)
-    if warn < elapsed <= fail:
-        d.warn(SlowResponse, f"latency {elapsed.total_seconds():.2f}s, past the warn threshold "
-                             f"{warn.total_seconds():g}s (fails after {fail.total_seconds():g}s)  "
-                             f"[from {env.source('checks.latency_warn')}]")

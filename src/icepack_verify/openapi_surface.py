@@ -117,6 +117,17 @@ def response_schemas(doc: dict) -> dict:
     return out
 
 
+def media_types(doc: dict) -> dict:
+    """{path: {method: {status: [the media types documented]}}}: what a client of each answer parses."""
+    out: dict = {}
+    for path, item in sorted(doc.get("paths", {}).items()):
+        for method, op in sorted(item.items()):
+            if isinstance(op, dict) and "responses" in op:
+                out.setdefault(path, {})[method] = {
+                    status: sorted(_resolve(doc, resp).get("content", {})) for status, resp in sorted(op["responses"].items())}
+    return out
+
+
 def _surface_of(schemas: dict) -> dict:
     return {path: {method: {status: dict(sorted(_properties(schema, schema).items()))
                             for status, schema in statuses.items()}
@@ -136,6 +147,8 @@ class Baseline:
     schemas: dict | None = None
     openapi: str = "3.1.0"  # the document's version: 3.0 writes null as `nullable`
     requests: dict | None = None  # None in a baseline recorded before requests were
+    media_types: dict | None = None  # {path: {method: {status: [media type]}}}; None: recorded before them
+    values: dict | None = None  # icepack_verify.value_profile rules: {"tables": ..., route: ...}
 
     def document(self) -> dict:
         """The baseline as an OpenAPI document (JSON responses, and requests where recorded), to be
@@ -149,21 +162,27 @@ class Baseline:
                 paths.setdefault(path, {})[method] = op
         return {"openapi": self.openapi, "paths": paths}
 
+    def media_types_of(self, path: str, method: str, status: int | str) -> list[str] | None:
+        """The media types recorded for one response ([] for a documented one without a body), or None."""
+        return ((self.media_types or {}).get(path, {}).get(method.lower(), {})).get(str(status))
+
     def schema(self, path: str, method: str, status: int | str) -> dict | None:
         """The recorded schema of one response, or None when the baseline has none for it."""
         return ((self.schemas or {}).get(path, {}).get(method.lower(), {})).get(str(status))
 
 
-def record_baseline(doc: dict) -> dict:
-    """The baseline file's content for a served document."""
-    return {"format": FORMAT, "openapi": str(doc.get("openapi", "3.1.0")), "responses": response_schemas(doc),
-            "requests": request_parts(doc)}
+def record_baseline(doc: dict, values: dict | None = None) -> dict:
+    """The baseline file's content for a served document (and the value rules learned from its answers)."""
+    out = {"format": FORMAT, "openapi": str(doc.get("openapi", "3.1.0")), "responses": response_schemas(doc),
+           "requests": request_parts(doc), "media_types": media_types(doc)}
+    return {**out, "values": values} if values is not None else out
 
 
 def read_baseline(data: dict) -> Baseline:
     """A baseline file's content: the current format, or a first, surface-only one."""
     if data.get("format") == FORMAT:
-        return Baseline(_surface_of(data["responses"]), data["responses"], data["openapi"], data.get("requests"))
+        return Baseline(_surface_of(data["responses"]), data["responses"], data["openapi"], data.get("requests"),
+                        data.get("media_types"), data.get("values"))
     return Baseline(data)
 
 

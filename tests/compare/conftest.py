@@ -8,14 +8,14 @@ from icepack_verify import DECLARED_BY, Declarations, Diagnosis, Said, decode_re
 
 @pytest.fixture(scope="session")
 def other_cluster(other_environment):
-    from icepack_verify.cluster import ClusterSnapshot
+    from icepack_verify import ClusterSnapshot
 
     return ClusterSnapshot.collect(other_environment, timeout=other_environment.checks.http_timeout.total_seconds())
 
 
 @pytest.fixture(scope="session")
 def other_api(other_environment):
-    from icepack_verify.api import ApiClient
+    from icepack_verify import ApiClient
 
     checks = other_environment.checks
     client = ApiClient(other_environment.api_url, timeout=checks.http_timeout, attempts=checks.http_attempts,

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from icepack_verify import (CONTRACT_SOURCE, ENDPOINTS, BodySchemas, Problem, Said, describe, endpoint_path,
-                            openapi_schema_for, read_baseline, record_baseline, record_baseline_command, removals)
+from icepack_verify import (CONTRACT_SOURCE, ENDPOINTS, BodySchemas, Problem, Said, contract_template, describe,
+                            endpoint_path, enum_paths, learn, openapi_schema_for, pooled, read_baseline,
+                            record_baseline, record_baseline_command, removals)
 
 UNKNOWN_TABLE = "icepack_verify_probe.no_such_table_7f3a"  # a database nobody creates: the error contract's probe
 
@@ -23,6 +24,8 @@ def contract_reads(api, environment, request) -> dict:
     selected contract tests need: the known tables' read contracts, the unknown-table probe and
     /openapi.json, fetched once, concurrently."""
     used = {name for item in request.session.items for name in item.fixturenames}
+    if request.config.option.record_baseline:  # the baseline learns the values of the answers too
+        used |= {"contract_responses", "service_answers"}
     paths = []
     if "contract_responses" in used:
         paths += [endpoint_path(t, e) for t in environment.known_tables for e in ENDPOINTS]
@@ -104,12 +107,42 @@ def openapi_baseline_path(environment, pytestconfig) -> Path:
     return folder / f"{environment.name}.json"
 
 
+def _json_object(answer) -> dict | None:
+    try:
+        body = answer.json() if not isinstance(answer, Problem) and answer.status_code == 200 else None
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def learned_values(doc: dict, contract_responses: dict, service_answers: dict, tables) -> dict:
+    """The value rules of the answers read now (icepack_verify.value_profile): the known tables' three read
+    contracts pooled per table, and each service route's answer; a path the schema enumerates is the schema's."""
+    schemas = read_baseline(record_baseline(doc))
+    enums = {f"{e}.{p}" if p else e for e in ENDPOINTS
+             for p in enum_paths(schemas.schema(contract_template(e), "get", 200) or {})}
+    tables_seen = [pooled({e: _json_object(contract_responses[(t, e)]) for e in ENDPOINTS}) for t in tables]
+    values = {"tables": learn([o for o in tables_seen if o], enums)}
+    for route, answer in service_answers.values():
+        if (body := _json_object(answer)) is not None:
+            values[route] = learn([body], enum_paths(schemas.schema(route, "get", 200) or {}))
+    for profile, roots in ((values["tables"], ("", *ENDPOINTS)), *((v, ("",)) for k, v in values.items() if k != "tables")):
+        for root in roots:  # an answer's own keys are the contract's (test_keys) and its schema's, an absent answer its own
+            profile.get(root, {}).pop("keys", None)
+            if profile.get(root) == {}:
+                del profile[root]
+    return values
+
+
 @pytest.fixture(scope="session")
-def openapi_baseline(openapi_baseline_path, openapi_document, environment, pytestconfig) -> dict:
-    """The committed baseline; with --record-baseline, the served spec recorded as the new one."""
+def openapi_baseline(openapi_baseline_path, openapi_document, environment, pytestconfig, request) -> dict:
+    """The committed baseline; with --record-baseline, the served spec recorded as the new one, with the
+    value rules of the answers read now."""
     path, name = openapi_baseline_path, environment.name
     if pytestconfig.option.record_baseline:
-        recorded = record_baseline(openapi_document)
+        values = learned_values(openapi_document, request.getfixturevalue("contract_responses"),
+                                request.getfixturevalue("service_answers"), environment.known_tables)
+        recorded = record_baseline(openapi_document, values)
         current = read_baseline(recorded).surface
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():

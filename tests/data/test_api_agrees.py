@@ -1,14 +1,21 @@
-"""The API serves what the snapshot tables hold: /status is the newest status row (its columns by name,
-its payload's keys at every depth), /health the newest health row (its columns by name, and by name the
-payload of the status it names: its `collection`). A cache in front of /status, a value taken from another
-table or from an older run, a count the API rescales: each serves a leaf the row does not hold."""
+"""The API serves what the snapshot tables hold, and every status an assessment names was collected.
+
+/status is the newest status row (its columns by name, its payload's keys at every depth), /health the
+newest health row (its columns by name, and by name the payload of the status it names: its `collection`).
+A cache in front of /status, a value taken from another table or from an older run, a count the API
+rescales: each serves a leaf the row does not hold. The status an assessment names (`status_collected_at`)
+is a row of the status table, of its table: the recommendation's (it serves no row as it is), and the newest
+health row's of every table (health-sync assessing a status it never collected, or a table nobody collects).
+"""
 from datetime import datetime
 
 import pytest
 
-from icepack_verify import Problem, Said, describe, differences, endpoint_path, newest_rows, served_values
+from icepack_verify import (TRACKED_WITHIN, Problem, Said, aware_timestamp, collected_near, dangling_assessments,
+                            describe, differences, endpoint_path, newest_rows, resolves, served_values)
 
 SERVED = ("status", "health")  # the read contracts that serve a snapshot table's newest row as it is
+RECOMMENDATION = "maintenance/recommendation"  # names the status it was made of, serves no row as it is
 
 
 def _body(answer):
@@ -23,7 +30,7 @@ def _body(answer):
 def _observe(api, database, tables):
     """The newest rows just before and just after the API's answers, and the answers."""
     before = {k: newest_rows(database, k, tables) for k in SERVED}
-    answers = api.get_many([endpoint_path(t, k) for k in SERVED for t in tables])
+    answers = api.get_many([endpoint_path(t, k) for k in (*SERVED, RECOMMENDATION) for t in tables])
     after = {k: newest_rows(database, k, tables) for k in SERVED}
     return before, answers, after
 
@@ -52,6 +59,22 @@ def _agrees(settings, kind, table, rows, answer) -> bool:
     return body is not None and not differences(held, body)
 
 
+def _named(answer):
+    """The instant a recommendation names as the status it was made of, or None (unreadable: the contract
+    tests' finding)."""
+    body = _body(answer) if not isinstance(answer, Problem) else None
+    try:
+        return aware_timestamp(body.get("status_collected_at")) if body else None
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def _unresolved(database, answers, tables) -> dict[str, datetime]:
+    """{table: the instant its recommendation names} where no status row of the table was collected then."""
+    named = {t: i for t in tables if (i := _named(answers[endpoint_path(t, RECOMMENDATION)])) is not None}
+    return {t: i for t, i in named.items() if not resolves(i, collected_near(database, t, [i]))}
+
+
 @pytest.mark.rollback(tier=1)  # the API image serves something the database does not hold
 def test_api_serves_the_newest_rows(environment, api, database, diagnose):
     s, tables = environment.data, environment.known_tables
@@ -61,12 +84,30 @@ def test_api_serves_the_newest_rows(environment, api, database, diagnose):
         answer = answers[endpoint_path(t, k)]
         return _agrees(s, k, t, before, answer) or _agrees(s, k, t, after, answer)
 
-    if not all(agree(k, t) for k in SERVED for t in tables):
+    unresolved = _unresolved(database, answers, tables)  # a run may commit its status after the API read
+    if unresolved or not all(agree(k, t) for k in SERVED for t in tables):
         before, answers, after = _observe(api, database, tables)  # one re-read for a refresh race
-    if not any(after[k][t] for k in SERVED for t in tables):
+        unresolved = _unresolved(database, answers, tables)
+    dangling = dangling_assessments(database, TRACKED_WITHIN)
+    if dangling:  # health-sync may commit a run's health rows before its status rows: read once more
+        dangling = dangling_assessments(database, TRACKED_WITHIN)
+    if not dangling and not any(after[k][t] for k in SERVED for t in tables):
         pytest.skip(f"no known table has a row in {s.status_table} or {s.health_table}: nothing to compare "
                     "(the freshness test says why)")
-    d = diagnose("the read contracts of each known table versus the newest snapshot rows")
+    d = diagnose(f"the read contracts of each known table versus the newest snapshot rows, and the {s.status_table} "
+                 "row each assessment names")
+
+    def row_of(table):
+        return Said(f"the {s.status_time_column} of a {s.status_table} row of {table}")
+
+    collected = f"{environment.source('data.health_based_on_column')}: an assessment is made of a collected status"
+    for table, instant in unresolved.items():
+        d.mismatch(f"{table} /{RECOMMENDATION} status_collected_at", row_of(table), instant.isoformat(),
+                   collected, note=f"no row of {table} collected at that instant")
+    for row in dangling:
+        d.mismatch(f"{row['table']} newest {s.health_based_on_column} (assessed {row['assessed_at'].isoformat()})",
+                   row_of(row["table"]), row["based_on"].isoformat(), collected,
+                   note=f"no row of {row['table']} collected then")
     for k in SERVED:
         snapshot = s.status_table if k == "status" else s.health_table
         source = (f"the newest {snapshot} row, read-only session "

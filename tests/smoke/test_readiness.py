@@ -1,7 +1,7 @@
 """Recovery check, first half: GET /readyz returns 200."""
 import pytest
 
-from icepack_verify import Said, describe, within_budget
+from icepack_verify import Said, describe
 
 READYZ = "deployment document, rollback tiers: 'verify recovery by checking GET /readyz returns 200'"
 
@@ -12,8 +12,7 @@ def test_readyz_returns_200(environment, smoke_reads, diagnose):
     d = diagnose(f"GET {environment.api_url}{path}")
     d.expect("status", 200, response.status_code, READYZ,
              note=f"{describe(response)} (after {environment.checks.http_attempts} attempts)")
-    within_budget(d, response, environment)
-    d.conclude()
+    d.conclude()  # its latency is the framing rules' (tests/contracts/test_headers.py), as every read's
 
 
 def test_ui_answers_with_html(environment, smoke_reads, diagnose):

@@ -16,12 +16,13 @@ the data mechanisms (the suite's role, the API against the newest rows, cadence)
 those of the breaking-change rules, `promotion` those judged before apply (on the render) and across
 two environments (--compare-with), `helm_record` those of the Helm release record as a whole (its values,
 chart metadata, times and rollback target), `derivation` those of what controllers make from the
-workloads (ReplicaSets, Jobs, Pods) and the nodes they run on.
+workloads (ReplicaSets, Jobs, Pods) and the nodes they run on, `data_invariants` those of the value rules
+recorded with the baselines and the database's shape.
 """
 from __future__ import annotations
 
-from icepack_twin.drifts import (contracts, data, data_generic, derivation, equivalent, framing, generic, helm_record,
-                                   infra, live, openapi_rules, promotion, references, smoke)
+from icepack_twin.drifts import (contracts, data, data_generic, data_invariants, derivation, equivalent, framing,
+                                   generic, helm_record, infra, live, openapi_rules, promotion, references, smoke)
 from icepack_twin.drifts.base import Drift
 
 
@@ -39,7 +40,7 @@ CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS
                        live.DRIFTS, live.PROBES, data_generic.DRIFTS, data_generic.PROBES, openapi_rules.DRIFTS,
                        openapi_rules.PROBES, promotion.RENDERED, promotion.RENDERED_PROBES, promotion.LIVE_PART,
                        promotion.PROMOTED, promotion.PROMOTED_PROBES, helm_record.DRIFTS, helm_record.PROBES,
-                       derivation.DRIFTS, derivation.PROBES)
+                       derivation.DRIFTS, derivation.PROBES, data_invariants.DRIFTS)
 
 
 def lookup(names: list[str]) -> list[Drift]:

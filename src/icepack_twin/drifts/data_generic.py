@@ -1,8 +1,8 @@
 """Drifts only the generic data mechanisms catch, and the forms they must take as equal.
 
 * the suite's own role reads and nothing else (tests/data/test_role.py);
-* the API serves the newest rows, every leaf (tests/data/test_api_agrees.py);
-* every newest assessment row names a collected status of its table (tests/data/test_references.py);
+* the API serves the newest rows, every leaf, and every newest assessment row names a collected status of
+  its table (tests/data/test_api_agrees.py);
 * runs arrive on the health-sync schedule (tests/data/test_cadence.py).
 
 Each is one or more mutation-layer edits (icepack_twin.mutate: `rows`, `database`, `body`), the same
@@ -38,6 +38,8 @@ DRIFTS.add("suite-role-can-write", "the suite's database role may INSERT into th
            mutations=(_database(kind="grant", privilege="INSERT", on="TABLE", object=STATUS),
                       _database(kind="grant", privilege="CREATE", on="SCHEMA", object="public"),
                       _database(kind="member", role="icepack_writer")))
+DRIFTS.add("suite-role-is-superuser", "the suite's database role is a superuser",
+           mutations=(_database(kind="role", option="SUPERUSER"),))
 PROBES.add("suite-role-with-session-settings", "the suite's role starts its sessions in another time zone, "
            "serializable, with a 1 ms statement_timeout (the suite's connection options override it), and NOINHERIT",
            mutations=(_database(kind="setting", name="timezone", value="Pacific/Kiritimati"),
@@ -65,6 +67,9 @@ PROBES.add("snapshot-rows-written-twice", "every table's newest status and healt
            mutations=(_rows(STATUS, None, "duplicate"), _rows(HEALTH, None, "duplicate")))
 
 # --- what the snapshot tables are -----------------------------------------------------------------
+DRIFTS.add("status-table-a-materialized-view", "table_status_snapshots is a materialized view over the table "
+           "health-sync writes (fresh at creation, frozen since)",
+           mutations=(_database(kind="view", table=STATUS, materialized=True),))
 PROBES.add("snapshot-tables-behind-plain-views", "both snapshot tables are plain views over the tables health-sync "
            "writes (renamed *_data)", mutations=(_database(kind="view", table=STATUS, materialized=False),
                                                  _database(kind="view", table=HEALTH, materialized=False)))
