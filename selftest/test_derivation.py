@@ -143,5 +143,5 @@ def test_named_items_listed_twice_are_found_at_any_depth():
     obj = {"spec": {"template": {"spec": {"containers": [{"name": "api", "env": [
         {"name": "A", "value": "1"}, {"name": "A", "value": "1"}]}]}}},
            "status": {"conditions": [{"type": "Ready", "status": "True"}, {"type": "Ready", "status": "True"}]}}
-    assert list(duplicates(obj)) == [("spec.template.spec.containers[api].env", "A", 2), ("status.conditions", "Ready", 2)]
+    assert list(duplicates(obj)) == [("spec.template.spec.containers[api].env[A]", 2), ("status.conditions[Ready]", 2)]
     assert list(duplicates(_world()["Deployment"][0])) == []

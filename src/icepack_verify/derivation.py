@@ -360,8 +360,8 @@ def _with_labels(template: dict, labels: dict) -> dict:
 
 # --- named items listed twice ---------------------------------------------------------------------
 
-def duplicates(obj: Any, path: str = "", field: str = "") -> Iterator[tuple[str, str, int]]:
-    """(path of the list, the repeated name, how many times) in every keyed list of an object."""
+def duplicates(obj: Any, path: str = "", field: str = "") -> Iterator[tuple[str, int]]:
+    """(path of the repeated item, list[name], how many times) in every keyed list of an object."""
     if isinstance(obj, dict):
         for key, value in obj.items():
             yield from duplicates(value, path + _label(key), key)
@@ -374,7 +374,7 @@ def duplicates(obj: Any, path: str = "", field: str = "") -> Iterator[tuple[str,
                     seen[item[key]] = seen.get(item[key], 0) + 1
             for name, count in seen.items():
                 if count > 1:
-                    yield path.lstrip("."), str(name), count
+                    yield f"{path.lstrip('.')}[{name}]", count
         for i, item in enumerate(obj):
             label = item.get(key) if key and isinstance(item, dict) and item.get(key) is not None else i
             yield from duplicates(item, f"{path}[{label}]", "")

@@ -56,8 +56,8 @@ def test_no_object_of_the_release_names_an_item_twice(release_objects, cluster, 
         hosts = {(p.get("spec") or {}).get("nodeName") for p in rel.of_kind("Pod")}
         objects += [(f"Node {n['metadata']['name']}", n) for n in cluster.list("Node") if n["metadata"]["name"] in hosts]
     for resource, obj in objects:
-        for path, name, count in duplicates(obj):
-            d.mismatch(f"{resource} {path}[{name}]", Said("one item of that name"), Said(f"{count} items"),
+        for item, count in duplicates(obj):
+            d.mismatch(f"{resource} {item}", Said("one item of that name"), Said(f"{count} items"),
                        "Kubernetes keys this list by that name (its merge key): a second item is rejected or "
                        "shadows the first")
     d.conclude()

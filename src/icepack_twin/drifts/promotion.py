@@ -15,6 +15,7 @@ from icepack_twin.drifts.base import DriftList, released, switch
 from icepack_twin.drifts.equivalent import _api_arch_by_affinity, _api_resources_in_other_units, _pinned_by_digest
 from icepack_twin.drifts.generic import _env_reversed
 from icepack_twin.drifts.infra import _rollout_paused, _scaledjob_paused
+from icepack_twin.drifts.shared import internal_postgres
 from icepack_twin.objects import Objects
 from icepack_twin.values import ACCOUNTS, REGION
 
@@ -63,8 +64,7 @@ LIVE_PART = DriftList("infra")  # the live half of a check split from its spec
 
 
 def _pvc_pending(objs: Objects) -> None:
-    for pvc in objs.of_kind("PersistentVolumeClaim"):
-        pvc["status"] = {"phase": "Pending"}
+    internal_postgres(objs, "PersistentVolumeClaim")["status"] = {"phase": "Pending"}
 
 
 LIVE_PART.add("pvc-pending", "the internal Postgres claim is right and Pending: no volume bound",
