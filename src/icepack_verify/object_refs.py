@@ -295,7 +295,8 @@ def _owner_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use]:
                    f"the reference names {r.get('uid')})" if found["metadata"].get("uid") != r.get("uid") else
                    # both stamped by the one API server's clock: an owner exists before what it makes
                    f"{owner_kind} {owner} created {found['metadata']['creationTimestamp']}, after this object "
-                   f"({obj['metadata']['creationTimestamp']}): no owner makes what came before it"
+                   f"({obj['metadata']['creationTimestamp']}): no owner makes what came before it (an orphan adopted after "
+                   "a --cascade=orphan deletion would explain it)"
                    if None not in born and born[0] > born[1] else None)
         yield f"metadata.ownerReferences[{owner_kind}/{owner}]", owner_kind, owner, "its owner, same uid", problem
 
