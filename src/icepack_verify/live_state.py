@@ -7,8 +7,9 @@ its owner, and whether it is being deleted. Warning events about it count only w
 reason means something is wrong now (WRONG_NOW) and they were seen recently. Nothing here
 reads the cluster: it walks the snapshot's lists.
 
-uid, resourceVersion, creationTimestamp and managedFields are the controllers' bookkeeping:
-never judged.
+uid, resourceVersion, creationTimestamp and managedFields are the controllers' bookkeeping: judged
+only as times (none lies ahead, future_findings) and by the order of owners (object_refs). Finalizers
+must be ones a known controller handles (checks.allowed_finalizers).
 """
 from __future__ import annotations
 
