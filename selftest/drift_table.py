@@ -894,3 +894,31 @@ DATASURV_ALSO_JUDGES = {"timestamps-with-z": (VALUES,), "timestamps-in-another-o
 EQUIVALENT[:] = [dataclasses.replace(d, judged_by=d.judged_by + DATASURV_ALSO_JUDGES.get(d.drift, ()))
                  for d in EQUIVALENT]
 # --- end of the datasurv block ---
+# --- the generic rules over every object the suite reads (helper "kubegen", issue 20; drifts and probes in
+# drifts/kube_generic.py): no time ahead, owners older than what they own and named by a served apiVersion (nodes
+# walked too), a ReplicaSet's selector its Deployment's plus the hash, a running pod's kubelet fields, node
+# quantities and pod room, finalizers a known controller handles.
+DECLARED += [
+    Declared("health-sync-last-schedule-ahead", {LIVE: (
+        "CronJob icepack/icepack-health-sync status.lastScheduleTime", "expected a time not after now + 0:02:00",
+        "checks.clock_skew")}),
+    Declared("api-pod-older-than-its-replicaset", {REFS_RESOLVE: (
+        f"Pod/{API_RS}-x7k2p metadata.ownerReferences[ReplicaSet/{API_RS}]", f"ReplicaSet {API_RS} created",
+        "no owner makes what came before it")}),
+    Declared("api-node-owner-unserved", {REFS_RESOLVE: (
+        "Node/ip-10-40-11-23.ec2.internal metadata.ownerReferences[NodeClaim/icepack-arm64-x7k2p]",
+        "expected an owner of a served kind", "actual apiVersion 'karpenter.sh'")}),
+    Declared("postgres-replicaset-selector-narrowed", {DERIVE: (
+        "ReplicaSet icepack/icepack-postgres-5c8d7f9b4 spec.selector.matchLabels[\"app.kubernetes.io/component\"]",
+        "expected 'postgres', actual absent", "Deployment icepack-postgres spec.selector plus pod-template-hash")}),
+    Declared("api-pod-running-without-start-time", {LIVE: (
+        f"Pod icepack/{API_RS}-x7k2p status.startTime", "actual absent", "the kubelet sets it on every pod it runs")}),
+    Declared("api-node-allocatable-pods-negative", {LIVE: (
+        "Node ip-10-40-11-23.ec2.internal status.allocatable.pods", "expected 'a quantity, not negative', actual '-1'",
+        "expected at least the release pods it hosts (1)")}),
+    Declared("postgres-replicaset-unknown-finalizer", {OWNED: (
+        "ReplicaSet icepack/icepack-postgres-5c8d7f9b4 metadata.finalizers[backup.example.com/protect]",
+        "expected one a known controller handles", "actual 'backup.example.com/protect'")}),
+]
+EQUIVALENT += [Equivalent("finalizers-of-known-controllers", LIVE, OWNED, REFS_RESOLVE, DERIVE, RELEASE_FIELDS)]
+# --- end of the kubegen block ---

@@ -33,10 +33,12 @@ def _meta(name: str, uid: str, owner: dict | None = None, **annotations) -> dict
 def _world(replicas: int = 2) -> dict[str, list[dict]]:
     labels = {"app": "api"}
     dep = {"kind": "Deployment", "metadata": _meta("api", "d1", **{"deployment.kubernetes.io/revision": "4"}),
-           "spec": {"replicas": replicas, "template": {"metadata": {"labels": labels}, "spec": _spec()}},
+           "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
+                    "template": {"metadata": {"labels": labels}, "spec": _spec()}},
            "status": {"replicas": replicas, "updatedReplicas": replicas, "observedGeneration": 1}}
     rs = {"kind": "ReplicaSet", "metadata": _meta("api-abc", "r1", dep, **{"deployment.kubernetes.io/revision": "4"}),
-          "spec": {"replicas": replicas, "template": {"metadata": {"labels": {**labels, "pod-template-hash": "abc"}},
+          "spec": {"replicas": replicas, "selector": {"matchLabels": {**labels, "pod-template-hash": "abc"}},
+                   "template": {"metadata": {"labels": {**labels, "pod-template-hash": "abc"}},
                                                       "spec": _spec()}},
           "status": {"replicas": replicas}}
     pods = [{"kind": "Pod", "metadata": {**_meta(f"api-abc-{i}", f"p{i}", rs), "labels": {**labels, "pod-template-hash": "abc"}},
@@ -145,3 +147,12 @@ def test_named_items_listed_twice_are_found_at_any_depth():
            "status": {"conditions": [{"type": "Ready", "status": "True"}, {"type": "Ready", "status": "True"}]}}
     assert list(duplicates(obj)) == [("spec.template.spec.containers[api].env[A]", 2), ("status.conditions[Ready]", 2)]
     assert list(duplicates(_world()["Deployment"][0])) == []
+
+
+def test_a_replicaset_selects_by_its_deployments_selector_plus_the_hash():
+    world = _world()
+    rs = world["ReplicaSet"][0]
+    rs["spec"]["selector"] = {"matchLabels": {"pod-template-hash": "abc"}}  # an entry of the Deployment's removed
+    assert _run(world) == [("ReplicaSet icepack/api-abc", "spec.selector.matchLabels.app")]
+    rs["spec"]["selector"] = {"matchLabels": {"app": "api"}}  # the hash the controller adds, missing
+    assert _run(world) == [("ReplicaSet icepack/api-abc", "spec.selector.matchLabels.pod-template-hash")]

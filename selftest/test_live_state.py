@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from icepack_verify.live_state import (Release, deletion_findings, history_findings, pod_findings, rollout_complete,
-                                       wrong_now)
+from icepack_verify.live_state import (Release, deletion_findings, finalizer_findings, future_findings, history_findings,
+                                       node_findings, pod_findings, rollout_complete, wrong_now)
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 
@@ -79,7 +79,8 @@ def test_only_recent_warnings_of_a_wrong_now_reason_about_a_live_object_count():
 
 
 def test_a_container_running_another_image_than_its_spec_is_a_finding_a_qualified_reference_is_not():
-    status = {"phase": "Running", "podIP": "10.0.0.9", "hostIP": "10.0.0.1", "containerStatuses": [{
+    status = {"phase": "Running", "podIP": "10.0.0.9", "hostIP": "10.0.0.1", "startTime": "2026-11-29T11:00:00Z",
+              "containerStatuses": [{
         "name": "api", "ready": True, "started": True, "restartCount": 0, "imageID": "r.example/icepack@sha256:0",
         "state": {"running": {}}, "image": "r.example/icepack:1"}]}
     assert pod_findings(_pod(**status), 3) == []
@@ -102,3 +103,53 @@ def test_a_rollout_is_complete_only_when_every_replica_is_updated_and_the_spec_o
     assert rollout_complete(dep)
     dep["status"]["replicas"] = 3  # an old pod still counted
     assert not rollout_complete(dep)
+
+
+def test_a_time_ahead_anywhere_in_metadata_or_status_is_a_finding_a_deletion_deadline_is_not():
+    skew = timedelta(minutes=2)
+    ahead = (NOW + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    cronjob = {"metadata": {"name": "c", "creationTimestamp": "2026-11-20T00:00:00Z",
+                            "managedFields": [{"manager": "kube-controller-manager", "time": "2026-11-29T11:59:00Z"}]},
+               "status": {"lastScheduleTime": "2026-11-29T11:45:00Z", "active": [{"name": "c-1"}]}}
+    assert future_findings(cronjob, NOW, skew) == []
+    cronjob["status"]["lastScheduleTime"] = ahead
+    cronjob["metadata"]["managedFields"][0]["time"] = ahead
+    assert [f[0] for f in future_findings(cronjob, NOW, skew)] == ["metadata.managedFields[0].time",
+                                                                   "status.lastScheduleTime"]
+    pod = _pod(phase="Running", conditions=[{"type": "Ready", "lastTransitionTime": ahead}])  # judged with conditions
+    pod["metadata"]["deletionTimestamp"] = ahead  # a grace period's deadline: judged as deletion
+    assert future_findings(pod, NOW, skew) == []
+
+
+def test_a_running_pod_carries_what_the_kubelet_always_sets():
+    status = {"phase": "Running", "podIP": "10.0.0.9", "hostIP": "10.0.0.1", "containerStatuses": [{
+        "name": "api", "ready": True, "started": True, "restartCount": 0, "imageID": "r.example/icepack@sha256:0",
+        "state": {"running": {}}, "image": "r.example/icepack:1"}]}
+    assert [f[0] for f in pod_findings(_pod(**status), 3)] == ["status.startTime"]
+
+
+def _node(**allocatable) -> dict:
+    return {"metadata": {"name": "n1", "labels": {"kubernetes.io/arch": "arm64"}},
+            "status": {"nodeInfo": {k: "x" for k in ("machineID", "systemUUID", "bootID", "kernelVersion", "osImage",
+                                                     "containerRuntimeVersion", "kubeletVersion", "operatingSystem")}
+                       | {"architecture": "arm64"},
+                       "conditions": [{"type": "Ready", "status": "True"}],
+                       "capacity": {"cpu": "4", "memory": "16Gi", "pods": "58", "ephemeral-storage": "80Gi"},
+                       "allocatable": {"cpu": "3920m", "memory": "15Gi", "pods": "58", **allocatable}}}
+
+
+def test_a_nodes_pod_count_is_a_resource_and_every_quantity_valid():
+    pods = [_pod(), _pod("u2")]
+    assert node_findings(_node(), "arm64", pods) == []
+    assert [f[0] for f in node_findings(_node(pods="1"), "arm64", pods)] == ["status.allocatable.pods"]
+    assert sorted(f[0] for f in node_findings(_node(pods="-1"), "arm64", pods)) == ["status.allocatable.pods"] * 2
+    assert [f[0] for f in node_findings(_node(**{"ephemeral-storage": "lots"}), "arm64", pods)] == [
+        "status.allocatable.ephemeral-storage"]
+
+
+def test_only_finalizers_a_known_controller_handles_pass():
+    allowed = ("kubernetes.io/pvc-protection", "foregroundDeletion")
+    obj = {"metadata": {"name": "r", "finalizers": ["kubernetes.io/pvc-protection"]}}
+    assert finalizer_findings(obj, allowed) == []
+    obj["metadata"]["finalizers"].append("backup.example.com/protect")
+    assert [f[0] for f in finalizer_findings(obj, allowed)] == ["metadata.finalizers[backup.example.com/protect]"]

@@ -43,3 +43,22 @@ def test_without_list_secrets_the_walk_runs_and_leaves_secrets_aside(twin, tmp_p
     # everything but Secrets is still followed: a TriggerAuthentication that is not there fails
     run = _run(twin, "worker-trigger-auth-renamed", f"--environments={settings}")
     assert run.failed == {RESOLVE}, run.explain()
+
+
+def test_an_owner_created_after_its_dependent_or_named_by_no_served_api_is_broken():
+    from icepack_verify.object_refs import walk_references
+
+    rs = {"metadata": {"name": "api-abc", "namespace": "icepack", "uid": "r1", "creationTimestamp": "2026-11-28T00:00:00Z",
+                       "labels": {"app.kubernetes.io/instance": "icepack"}}, "spec": {}}
+    pod = {"metadata": {"name": "api-abc-1", "namespace": "icepack", "uid": "p1", "creationTimestamp": "2026-11-28T00:00:05Z",
+                        "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "api-abc", "uid": "r1",
+                                             "controller": True}]}, "spec": {"containers": []}}
+    node = {"metadata": {"name": "n1", "uid": "n1", "creationTimestamp": "2026-11-20T00:00:00Z"}}
+    live = {"ReplicaSet": [rs], "Pod": [pod], "Node": [node]}
+    served = {"ReplicaSet": "apps/v1", "Pod": "v1", "Node": "v1"}
+    assert walk_references(live, None, "icepack", (), served).broken == []
+    pod["metadata"]["creationTimestamp"] = "2026-11-27T00:00:05Z"
+    node["metadata"]["ownerReferences"] = [{"apiVersion": "karpenter.sh", "kind": "NodeClaim", "name": "c", "uid": "c1"}]
+    broken = {(f.referrer, f.actual.split(":")[0].split(" created")[0]) for f in
+              walk_references(live, None, "icepack", (), served).broken}
+    assert broken == {("Pod/api-abc-1", "ReplicaSet api-abc"), ("Node/n1", "apiVersion 'karpenter.sh'")}

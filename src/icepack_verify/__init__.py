@@ -51,6 +51,8 @@ _EXPORTS = {
     "Release": "live_state",
     "condition_findings": "live_state",
     "deletion_findings": "live_state",
+    "finalizer_findings": "live_state",
+    "future_findings": "live_state",
     "deployment_findings": "live_state",
     "node_findings": "live_state",
     "owner_findings": "live_state",

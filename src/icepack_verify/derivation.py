@@ -266,6 +266,14 @@ class Chains:
             self.add("ReplicaSet", rs, f"metadata.name, spec.template.metadata.labels.{HASH}",
                      f"{_name(dep)}-<its {HASH} label>", Said(f"{_name(rs)}, {labels.get(HASH)!r}"),
                      DEPLOYMENT_CONTROLLER)
+        # the controller adds the hash to the Deployment's selector: the ReplicaSet selects its revision's pods only
+        dep_selector = (dep.get("spec") or {}).get("selector") or {}
+        want_selector = {**dep_selector, "matchLabels": {**(dep_selector.get("matchLabels") or {}),
+                                                         **({HASH: labels[HASH]} if labels.get(HASH) else {})}}
+        for path, _, wanted, got in differences(want_selector, (rs.get("spec") or {}).get("selector") or {},
+                                                "spec.selector"):
+            self.add("ReplicaSet", rs, path, wanted, got, f"Deployment {_name(dep)} spec.selector plus {HASH}: "
+                     f"{DEPLOYMENT_CONTROLLER}")
         for path, _, wanted, got in differences(want, rs_template, "spec.template"):
             self.add("ReplicaSet", rs, path, wanted, got, f"Deployment {_name(dep)} spec.template "
                      f"(revision {(_meta(rs).get('annotations') or {}).get(REVISION)}): {DEPLOYMENT_CONTROLLER}")

@@ -271,6 +271,7 @@ class Checks(_Model):
     max_job_runtime: Grace = timedelta(hours=2)  # a release Job with no activeDeadlineSeconds active longer is stuck
     node_status_max_age: Grace = timedelta(minutes=6)  # a hosting node's status posted longer ago is stale
     node_condition_types: tuple[str, ...] = ()  # node condition types beyond Kubernetes' own (node-problem-detector)
+    allowed_finalizers: tuple[str, ...] = ()  # finalizers a known controller handles (release objects')
     schemathesis_max_examples: Count = Field(ge=1, le=1000)
 
     @model_validator(mode="after")

@@ -7,8 +7,9 @@ its owner, and whether it is being deleted. Warning events about it count only w
 reason means something is wrong now (WRONG_NOW) and they were seen recently. Nothing here
 reads the cluster: it walks the snapshot's lists.
 
-uid, resourceVersion, creationTimestamp and managedFields are the controllers' bookkeeping:
-never judged.
+uid, resourceVersion, creationTimestamp and managedFields are the controllers' bookkeeping: judged
+only as times (none lies ahead, future_findings) and by the order of owners (object_refs). Finalizers
+must be ones a known controller handles (checks.allowed_finalizers).
 """
 from __future__ import annotations
 
@@ -53,6 +54,12 @@ CONDITION_TIMES = ("lastTransitionTime", "lastHeartbeatTime", "lastProbeTime", "
 # What a kubelet reports of its node (NodeSystemInfo's required fields; kubeProxyVersion is deprecated).
 NODE_INFO = ("machineID", "systemUUID", "bootID", "kernelVersion", "osImage", "containerRuntimeVersion",
              "kubeletVersion", "operatingSystem", "architecture")
+# What the kubelet always sets in the status of a pod it runs (K8s PodStatus reference): startTime when it
+# acknowledges the pod, before pulling its images; podIP once the sandbox has its network; hostIP its node's.
+RUNNING_POD_STATUS = {"podIP": "an address (a running pod has one)", "hostIP": "its node's address",
+                      "startTime": "the time the kubelet acknowledged the pod"}
+# An RFC 3339 time as the API serves it (metav1.Time, MicroTime).
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 # Pods that ran to completion (a Job's) report Ready False by design: only these are judged.
 COMPLETED_POD_CONDITIONS = {"PodScheduled": ("True", True), "Initialized": ("True", True)}
 
@@ -167,6 +174,31 @@ def condition_findings(kind: str, obj: dict, table: dict[str, tuple[str, bool]],
     return out
 
 
+def future_findings(obj: dict, now: datetime, skew: timedelta) -> list[tuple]:
+    """Every RFC 3339 time in an object's metadata and status: not later than now + skew, whoever
+    wrote it (the API server, a controller, the kubelet stamp what happened, when it happened).
+    Conditions are judged with their own times (condition_findings); deletionTimestamp is a deadline,
+    in the future while a pod's grace period runs (deletion_findings)."""
+    out: list[tuple] = []
+
+    def walk(value, path: str) -> None:
+        if path in ("status.conditions", "metadata.deletionTimestamp"):
+            return
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{path}.{k}")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{path}[{i}]")
+        elif isinstance(value, str) and RFC3339.fullmatch(value) and (t := _stamp(value)) and t > now + skew:
+            out.append((path, Said(f"a time not after now + {skew}"), value,
+                        f"who writes a time stamps what happened when it happened: none lies ahead ({K8S}; "
+                        "checks.clock_skew)"))
+    walk(obj.get("metadata") or {}, "metadata")
+    walk(_status(obj), "status")
+    return out
+
+
 def _time_order(where: str, c: dict, obj: dict, skew: timedelta, key: str = "lastTransitionTime") -> list[tuple]:
     """A condition changed (or a pod started) after its object was created, and no later than the
     condition was last updated or heartbeat: the times its writer stamps follow one another."""
@@ -242,10 +274,10 @@ def pod_findings(pod: dict, max_restarts: int) -> list[tuple]:
                     "a healthy pod (K8s pod lifecycle)"))
     spec = {c.get("name"): c for c in (pod.get("spec") or {}).get("containers") or [] if isinstance(c, dict)}
     statuses = [cs for cs in st.get("containerStatuses") or [] if isinstance(cs, dict)]
-    for field in ("podIP", "hostIP") if phase == "Running" else ():
+    for field, what in RUNNING_POD_STATUS.items() if phase == "Running" else ():
         if not st.get(field):
-            out.append((f"status.{field}", "an address (a running pod has one)", st.get(field, Said("absent")),
-                        "the kubelet reports a running pod's addresses (K8s pod lifecycle)"))
+            out.append((f"status.{field}", what, st.get(field, Said("absent")),
+                        f"the kubelet sets it on every pod it runs (K8s PodStatus: {field})"))
     host_ips = [i.get("ip") for i in st.get("hostIPs") or [] if isinstance(i, dict)] if "hostIPs" in st else None
     if host_ips is not None and (st.get("hostIP") not in host_ips or not all(host_ips)):
         out.append(("status.hostIPs", Said(f"addresses, the first its hostIP {st.get('hostIP')!r}"), st.get("hostIPs"),
@@ -323,6 +355,8 @@ def node_findings(node: dict, want_arch: str, pods: list[dict] = (), now: dateti
                         "the kubelet posts every condition of its node at least every 5 minutes "
                         "(nodeStatusReportFrequency); checks.node_status_max_age"))
     out += _room(node, pods)
+    if now is not None:
+        out += future_findings(node, now, skew)
     return out
 
 
@@ -332,6 +366,24 @@ def _room(node: dict, pods: list[dict]) -> list[tuple]:
     allocatable = _status(node).get("allocatable") if isinstance(_status(node).get("allocatable"), dict) else {}
     capacity = _status(node).get("capacity") if isinstance(_status(node).get("capacity"), dict) else {}
     out = []
+    for where, table in (("capacity", capacity), ("allocatable", allocatable)):
+        for resource, quantity in table.items():
+            try:
+                bad = parse_quantity(quantity) < 0
+            except (ValueError, TypeError):
+                bad = True
+            if bad:
+                out.append((f"status.{where}.{resource}", "a quantity, not negative", quantity,
+                            "the kubelet reports how much of each resource its node has (K8s resource quantities)"))
+    if "pods" in allocatable:
+        try:
+            room = parse_quantity(allocatable["pods"]) >= len(pods)
+        except (ValueError, TypeError):
+            room = True  # said above
+        if not room:
+            out.append(("status.allocatable.pods", Said(f"at least the release pods it hosts ({len(pods)})"),
+                        allocatable["pods"], "the scheduler places no more pods on a node than its allocatable "
+                        "pods (K8s scheduling)"))
     for resource in ("cpu", "memory", "pods"):
         try:
             small = parse_quantity(capacity[resource]) < parse_quantity(allocatable.get(resource, "0")) or \
@@ -411,6 +463,14 @@ def deletion_findings(kind: str, obj: dict, now: datetime, skew: timedelta) -> l
     return [("metadata.deletionTimestamp", "absent (not being deleted)",
              f"{when}: {what}" + (f", held by finalizers {finalizers}" if finalizers else ""),
              "a deployed release's objects are not being deleted (K8s graceful deletion)")]
+
+
+def finalizer_findings(obj: dict, allowed: tuple[str, ...]) -> list[tuple]:
+    """A finalizer no known controller handles holds its object when it is deleted (a rollout's
+    history cleanup, helm uninstall) until someone removes it by hand."""
+    return [(f"metadata.finalizers[{f}]", Said(f"one a known controller handles: {', '.join(allowed)}"), f,
+             "checks.allowed_finalizers (K8s finalizers: an object is deleted once its finalizers are removed)")
+            for f in obj["metadata"].get("finalizers") or [] if f not in allowed]
 
 
 # --- events -----------------------------------------------------------------------------------

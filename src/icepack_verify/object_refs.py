@@ -21,7 +21,9 @@ ClusterTriggerAuthentication): `unchecked` names them. Secrets are read for thei
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Callable, Iterator
 
 from icepack_verify.inventory import CRONJOB_POD, DEPLOYMENT_POD, SCALEDJOB_POD
@@ -257,6 +259,16 @@ def _workload_selector_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use
                f"it controls {', '.join(stray)}, which it does not select" if stray else None)
 
 
+API_VERSION = re.compile(r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+((alpha|beta)[0-9]+)?")
+
+
+def _born(o: dict) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(o["metadata"].get("creationTimestamp")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
 def _owner_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use]:
     for r in _items(obj["metadata"].get("ownerReferences")):
         owner_kind, owner = r.get("kind"), r.get("name")
@@ -264,6 +276,10 @@ def _owner_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use]:
         if lacks:  # the garbage collector cannot find an owner it cannot name
             yield (f"metadata.ownerReferences[{owner_kind or '?'}/{owner or '?'}]", str(owner_kind or ""),
                    str(owner or ""), "an owner named by apiVersion, kind, name and uid", f"no {', '.join(lacks)}")
+            continue
+        if not API_VERSION.fullmatch(str(r["apiVersion"])):  # no API serves it: the collector cannot look it up
+            yield (f"metadata.ownerReferences[{owner_kind}/{owner}]", owner_kind, owner,
+                   "an owner of a served kind (apiVersion [group/]version)", f"apiVersion {r['apiVersion']!r}")
             continue
         if owner_kind in ns.api_versions and r["apiVersion"] != ns.api_versions[owner_kind]:
             yield (f"metadata.ownerReferences[{owner_kind}/{owner}]", owner_kind, owner,
@@ -273,10 +289,15 @@ def _owner_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use]:
             yield "metadata.ownerReferences", owner_kind, owner, "", "unchecked"
             continue
         found = ns.by_name.get((owner_kind, owner))
+        born = (_born(found), _born(obj)) if found is not None else (None, None)
         problem = (_named(ns, owner_kind, owner) if found is None else
-                   None if found["metadata"].get("uid") == r.get("uid") else
                    f"{owner_kind} {owner} is another object now (uid {found['metadata'].get('uid')}, "
-                   f"the reference names {r.get('uid')})")
+                   f"the reference names {r.get('uid')})" if found["metadata"].get("uid") != r.get("uid") else
+                   # both stamped by the one API server's clock: an owner exists before what it makes
+                   f"{owner_kind} {owner} created {found['metadata']['creationTimestamp']}, after this object "
+                   f"({obj['metadata']['creationTimestamp']}): no owner makes what came before it (an orphan adopted after "
+                   "a --cascade=orphan deletion would explain it)"
+                   if None not in born and born[0] > born[1] else None)
         yield f"metadata.ownerReferences[{owner_kind}/{owner}]", owner_kind, owner, "its owner, same uid", problem
 
 

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 import pytest
 
 from icepack_verify import (COMPLETED_POD_CONDITIONS, HEALTHY_CONDITIONS, WRONG_NOW, Release, condition_findings,
-                            deletion_findings, deployment_findings, event_line, node_findings, owner_findings,
+                            deletion_findings, deployment_findings, event_line, finalizer_findings, future_findings,
+                            node_findings, owner_findings,
                             pod_findings, pvc_findings, wrong_now)
 
 KIND_RULES = {"Deployment": deployment_findings, "PersistentVolumeClaim": pvc_findings}
@@ -47,7 +48,7 @@ def test_release_objects_are_healthy(release_objects, cluster, environment, expe
                          for f, e, a, s in pod_findings(obj, max_restarts)]
         elif kind in HEALTHY_CONDITIONS:
             findings += condition_findings(kind, obj, HEALTHY_CONDITIONS[kind], now, skew)
-        findings += KIND_RULES.get(kind, lambda _: [])(obj)
+        findings += KIND_RULES.get(kind, lambda _: [])(obj) + future_findings(obj, now, skew)
         for f in findings:
             _mismatch(d, rel.resource(kind, obj), f)
         if findings:
@@ -82,6 +83,9 @@ def test_release_objects_are_owned_as_their_controllers_made_them(release_object
         for f in owner_findings(rel, kind, obj) + deletion_findings(
                 kind, obj, now, environment.checks.clock_skew):
             _mismatch(d, rel.resource(kind, obj), f)
+        for f, e, a, s in finalizer_findings(obj, environment.checks.allowed_finalizers):
+            _mismatch(d, rel.resource(kind, obj), (f, e, a, s.replace(
+                "checks.allowed_finalizers", environment.source("checks.allowed_finalizers"))))
     d.conclude()
 
 

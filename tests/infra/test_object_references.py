@@ -16,7 +16,9 @@ from icepack_verify import Said, walk_references
 
 @pytest.fixture(scope="module")
 def references(cluster, objects, environment):
-    live = {kind: objects.all(kind) for kind in cluster.listings if kind not in ("Secret", "Event", "Node")}
+    # nodes too (cluster-scoped, read when the ClusterRole allows): their owner references are followed as well
+    live = {kind: objects.all(kind) for kind in cluster.listings if kind not in ("Secret", "Event")
+            and (kind != "Node" or cluster.readable("Node"))}
     served_as = {kind: icepack_verify.KINDS[kind].api_version for kind in live}  # the client, loaded by `cluster`
     return walk_references(live, cluster.secret_keys, environment.names.release, environment.expected_related,
                            served_as)

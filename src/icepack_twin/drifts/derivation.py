@@ -51,8 +51,10 @@ def _old_replicaset_scaled(objs: Objects) -> None:
     rs = copy.deepcopy(objs.get("ReplicaSet", API_RS))
     old_hash = "5b6c7d8e9"
     meta = rs["metadata"]
-    meta.update(name=f"{API}-{old_hash}", uid=_uid("old-rs"),
-                creationTimestamp=chart.ts(_now(objs) - timedelta(days=3)))
+    # made by revision 3's rollout: after its Deployment, before revision 4's ReplicaSet
+    born = [datetime.fromisoformat(o["metadata"]["creationTimestamp"].replace("Z", "+00:00"))
+            for o in (objs.get("Deployment", API), rs)]
+    meta.update(name=f"{API}-{old_hash}", uid=_uid("old-rs"), creationTimestamp=chart.ts(born[0] + (born[1] - born[0]) / 2))
     meta["annotations"] = {**meta["annotations"], "deployment.kubernetes.io/revision": "3"}
     for labels in (meta["labels"], rs["spec"]["selector"]["matchLabels"], rs["spec"]["template"]["metadata"]["labels"]):
         labels["pod-template-hash"] = old_hash
