@@ -895,16 +895,13 @@ EQUIVALENT[:] = [dataclasses.replace(d, judged_by=d.judged_by + DATASURV_ALSO_JU
                  for d in EQUIVALENT]
 # --- end of the datasurv block ---
 # --- the generic rules over every object the suite reads (helper "kubegen", issue 20; drifts and probes in
-# drifts/kube_generic.py): no time ahead, owners older than what they own and named by a served apiVersion (nodes
+# drifts/kube_generic.py): no time ahead (an adopted pod older than its owner is healthy), owners named by a served apiVersion (nodes
 # walked too), a ReplicaSet's selector its Deployment's plus the hash, a running pod's kubelet fields, node
 # quantities and pod room, finalizers a known controller handles.
 DECLARED += [
     Declared("health-sync-last-schedule-ahead", {LIVE: (
         "CronJob icepack/icepack-health-sync status.lastScheduleTime", "expected a time not after now + 0:02:00",
         "checks.clock_skew")}),
-    Declared("api-pod-older-than-its-replicaset", {REFS_RESOLVE: (
-        f"Pod/{API_RS}-x7k2p metadata.ownerReferences[ReplicaSet/{API_RS}]", f"ReplicaSet {API_RS} created",
-        "no owner makes what came before it")}),
     Declared("api-node-owner-unserved", {REFS_RESOLVE: (
         "Node/ip-10-40-11-23.ec2.internal metadata.ownerReferences[NodeClaim/icepack-arm64-x7k2p]",
         "expected an owner of a served kind", "actual apiVersion 'karpenter.sh'")}),
@@ -920,5 +917,6 @@ DECLARED += [
         "ReplicaSet icepack/icepack-postgres-5c8d7f9b4 metadata.finalizers[backup.example.com/protect]",
         "expected one a known controller handles", "actual 'backup.example.com/protect'")}),
 ]
-EQUIVALENT += [Equivalent("finalizers-of-known-controllers", LIVE, OWNED, REFS_RESOLVE, DERIVE, RELEASE_FIELDS)]
+EQUIVALENT += [Equivalent("finalizers-of-known-controllers", LIVE, OWNED, REFS_RESOLVE, DERIVE, RELEASE_FIELDS),
+               Equivalent("api-pod-adopted-by-a-younger-replicaset", LIVE, OWNED, REFS_RESOLVE, DERIVE)]
 # --- end of the kubegen block ---

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Callable, Iterator
 
 from icepack_verify.inventory import CRONJOB_POD, DEPLOYMENT_POD, SCALEDJOB_POD
@@ -262,12 +261,6 @@ def _workload_selector_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use
 API_VERSION = re.compile(r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+((alpha|beta)[0-9]+)?")
 
 
-def _born(o: dict) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(o["metadata"].get("creationTimestamp")).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
 
 def _owner_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use]:
     for r in _items(obj["metadata"].get("ownerReferences")):
@@ -289,15 +282,11 @@ def _owner_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use]:
             yield "metadata.ownerReferences", owner_kind, owner, "", "unchecked"
             continue
         found = ns.by_name.get((owner_kind, owner))
-        born = (_born(found), _born(obj)) if found is not None else (None, None)
+        # an owner younger than what it owns is no finding: controllers adopt orphans (a Deployment
+        # re-created after `kubectl delete --cascade=orphan` adopts the old ReplicaSets and their pods)
         problem = (_named(ns, owner_kind, owner) if found is None else
                    f"{owner_kind} {owner} is another object now (uid {found['metadata'].get('uid')}, "
-                   f"the reference names {r.get('uid')})" if found["metadata"].get("uid") != r.get("uid") else
-                   # both stamped by the one API server's clock: an owner exists before what it makes
-                   f"{owner_kind} {owner} created {found['metadata']['creationTimestamp']}, after this object "
-                   f"({obj['metadata']['creationTimestamp']}): no owner makes what came before it (an orphan adopted after "
-                   "a --cascade=orphan deletion would explain it)"
-                   if None not in born and born[0] > born[1] else None)
+                   f"the reference names {r.get('uid')})" if found["metadata"].get("uid") != r.get("uid") else None)
         yield f"metadata.ownerReferences[{owner_kind}/{owner}]", owner_kind, owner, "its owner, same uid", problem
 
 

@@ -1,6 +1,6 @@
 """Drifts and probes of the generic rules over every object the suite reads (helper "kubegen", issue 20):
-no time in metadata or status lies ahead, an owner is created before what it owns and is named by a
-served apiVersion (nodes' owners too), a ReplicaSet selects by its Deployment's selector plus the
+no time in metadata or status lies ahead (an owner younger than what it owns is healthy: adoption), an
+owner is named by a served apiVersion (nodes' owners too), a ReplicaSet selects by its Deployment's selector plus the
 pod-template-hash, a running pod carries what the kubelet always sets, a node's quantities are valid
 and its allocatable pods hold the pods it runs, and finalizers are ones a known controller handles.
 Caught by tests/infra/test_live_state.py, test_object_references.py and test_derivation.py."""
@@ -34,8 +34,8 @@ def _last_schedule_ahead(objs: Objects) -> None:
 
 
 def _pod_older_than_its_owner(objs: Objects) -> None:
-    """An API pod restored from a backup (velero) with its old creationTimestamp, a day before the
-    ReplicaSet that claims it was created: no controller made it."""
+    """An API pod a day older than the ReplicaSet that owns it: the Deployment was re-created after
+    `kubectl delete --cascade=orphan`, and its new ReplicaSet adopted the running pods (healthy)."""
     pod = _api_pod(objs)
     rs = objs.get("ReplicaSet", API_RS)
     born = datetime.fromisoformat(rs["metadata"]["creationTimestamp"].replace("Z", "+00:00"))
@@ -80,7 +80,7 @@ def _unknown_finalizer(objs: Objects) -> None:
 
 DRIFTS.add("health-sync-last-schedule-ahead", "health-sync's status.lastScheduleTime an hour in the future",
            objects=_last_schedule_ahead)
-DRIFTS.add("api-pod-older-than-its-replicaset", "an API pod created a day before the ReplicaSet that owns it",
+PROBES.add("api-pod-adopted-by-a-younger-replicaset", "an API pod created a day before the ReplicaSet that adopted it",
            objects=_pod_older_than_its_owner)
 DRIFTS.add("api-node-owner-unserved", "an owner reference without an API version on an API pod's node",
            objects=_node_owned_by_an_unserved_kind)
