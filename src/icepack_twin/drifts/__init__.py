@@ -17,12 +17,14 @@ those of the breaking-change rules, `promotion` those judged before apply (on th
 two environments (--compare-with), `helm_record` those of the Helm release record as a whole (its values,
 chart metadata, times and rollback target), `derivation` those of what controllers make from the
 workloads (ReplicaSets, Jobs, Pods) and the nodes they run on, `data_invariants` those of the value rules
-recorded with the baselines and the database's shape.
+recorded with the baselines and the database's shape, `kubegen2` those of webhooks and templates, node
+ports, objects being deleted, references in status and controllers' ready counts.
 """
 from __future__ import annotations
 
 from icepack_twin.drifts import (contracts, data, data_generic, data_invariants, derivation, equivalent, framing,
                                    generic, helm_record, infra, live, openapi_rules, promotion, references, smoke)
+from icepack_twin.drifts import kubegen2
 from icepack_twin.drifts.base import Drift
 
 
@@ -40,7 +42,7 @@ CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS
                        live.DRIFTS, live.PROBES, data_generic.DRIFTS, data_generic.PROBES, openapi_rules.DRIFTS,
                        openapi_rules.PROBES, promotion.RENDERED, promotion.RENDERED_PROBES, promotion.LIVE_PART,
                        promotion.PROMOTED, promotion.PROMOTED_PROBES, helm_record.DRIFTS, helm_record.PROBES,
-                       derivation.DRIFTS, derivation.PROBES, data_invariants.DRIFTS)
+                       derivation.DRIFTS, derivation.PROBES, data_invariants.DRIFTS, kubegen2.DRIFTS)
 
 
 def lookup(names: list[str]) -> list[Drift]:
