@@ -920,3 +920,28 @@ DECLARED += [
 EQUIVALENT += [Equivalent("finalizers-of-known-controllers", LIVE, OWNED, REFS_RESOLVE, DERIVE, RELEASE_FIELDS),
                Equivalent("api-pod-adopted-by-a-younger-replicaset", LIVE, OWNED, REFS_RESOLVE, DERIVE)]
 # --- end of the kubegen block ---
+# --- webhooks and templates, node ports, objects being deleted, references in status, ready counts (helper
+# "kubegen2"; drifts in drifts/kube_generic.py). Each is caught by one rule of release vs live, the live state, the
+# Helm record, the references walk or the derivation chain; the probe webhook-injected-sidecar (Pods only) passes.
+DECLARED += [
+    Declared("worker-template-env-added-live", {RELEASE_FIELDS: (
+        "ScaledJob icepack-worker spec.jobTargetRef.template.spec.containers[worker].env[ICEPACK_DEBUG]",
+        "expected absent", '"name":"ICEPACK_DEBUG"', HAND)}),
+    Declared("postgres-service-node-port", {RELEASE_FIELDS: (
+        "Service icepack-postgres spec.ports[postgres].nodePort", "expected absent, actual 31432", HAND)}),
+    Declared("api-node-being-deleted", {LIVE: (
+        "Node ip-10-40-11-23.ec2.internal metadata.deletionTimestamp", "expected 'absent (not being deleted)'",
+        "being deleted, held by finalizers ['karpenter.sh/termination']")}),
+    Declared("release-record-being-deleted", {CHART_AND_HISTORY: (
+        "Secret sh.helm.release.v1.icepack.v7 metadata.deletionTimestamp", "expected 'absent (not being deleted)'",
+        "being deleted", "Helm 3 secrets storage")}),
+    Declared("orchestrator-active-job-gone", {REFS_RESOLVE: (
+        "CronJob/icepack-orchestrator status.active[icepack-orchestrator-29400000]",
+        "expected an existing Job of this CronJob, same uid", "no Job icepack-orchestrator-29400000")}),
+    Declared("postgres-replicaset-counts-no-ready-pod", {DERIVE: (
+        "ReplicaSet icepack/icepack-postgres-5c8d7f9b4 status.readyReplicas",
+        "expected the number of its ready pods (1: icepack-postgres-5c8d7f9b4-q2w7e), actual 0",
+        "status.availableReplicas", "Deployment icepack/icepack-postgres status.availableReplicas",
+        "the deployment controller sums its ReplicaSets' counts")}),
+]
+# --- end of the kubegen2 block ---

@@ -156,3 +156,33 @@ def test_a_replicaset_selects_by_its_deployments_selector_plus_the_hash():
     assert _run(world) == [("ReplicaSet icepack/api-abc", "spec.selector.matchLabels.app")]
     rs["spec"]["selector"] = {"matchLabels": {"app": "api"}}  # the hash the controller adds, missing
     assert _run(world) == [("ReplicaSet icepack/api-abc", "spec.selector.matchLabels.pod-template-hash")]
+
+
+# --- kubegen2: ready and available counts ---------------------------------------------------------
+def _ready_world(min_ready: int = 0, since: timedelta = timedelta(hours=1)) -> dict[str, list[dict]]:
+    world = _world()
+    for pod in world["Pod"]:
+        pod["status"]["conditions"] = [{"type": "Ready", "status": "True", "lastTransitionTime": _ts(NOW - since)}]
+    world["ReplicaSet"][0]["spec"]["minReadySeconds"] = min_ready
+    counts = {"readyReplicas": 2, "availableReplicas": 2}
+    world["ReplicaSet"][0]["status"].update(counts)
+    world["Deployment"][0]["status"].update(counts)
+    return world
+
+
+def test_ready_and_available_counts_are_the_ready_pods_and_the_deployment_sums_them():
+    assert _run(_ready_world()) == []
+    world = _ready_world()
+    del world["ReplicaSet"][0]["status"]["availableReplicas"]  # a zero count is left out: this one says 0
+    assert _run(world) == [("ReplicaSet icepack/api-abc", "status.availableReplicas"),
+                           ("Deployment icepack/api", "status.availableReplicas")]
+    world = _ready_world()
+    world["Pod"][1]["status"]["conditions"][0]["status"] = "False"
+    assert _run(world) == [("ReplicaSet icepack/api-abc", "status.readyReplicas"),
+                           ("ReplicaSet icepack/api-abc", "status.availableReplicas")]
+
+
+def test_a_pod_ready_for_less_than_min_ready_seconds_is_ready_not_available():
+    world = _ready_world(min_ready=600, since=timedelta(minutes=1))
+    assert _run(world) == [("ReplicaSet icepack/api-abc", "status.availableReplicas")]
+    assert _run(_ready_world(min_ready=600, since=timedelta(minutes=20))) == []

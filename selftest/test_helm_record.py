@@ -130,3 +130,13 @@ def test_mutation_ids_name_helm_records_by_role():
     assert "kube:Secret/sh.helm.release.v1.icepack@current:data.release{helm}.config.api.port:remove" in ids
     assert "kube:Secret/sh.helm.release.v1.icepack@previous:data.release{helm}.manifest:remove" in ids
     assert not any(".icepack.v6:" in i or ".icepack.v7:" in i for i in ids)
+
+
+# --- kubegen2: the deployed record being deleted ---------------------------------------------------
+def test_a_record_being_deleted_is_a_finding_one_that_is_not_is_none():
+    from icepack_verify.helm_record import record_deletion_findings
+    secret = {"metadata": {"name": "sh.helm.release.v1.icepack.v7"}}
+    assert record_deletion_findings(secret) == []
+    secret["metadata"].update(deletionTimestamp="2026-01-01T00:00:00Z", finalizers=["x/hold"])
+    [f] = record_deletion_findings(secret)
+    assert "being deleted, held by finalizers ['x/hold']" in str(f.actual) and "deletionTimestamp" in f.field

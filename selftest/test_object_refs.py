@@ -63,3 +63,24 @@ def test_an_owner_named_by_no_served_api_is_broken_an_adopting_younger_owner_is_
     broken = {(f.referrer, f.actual.split(":")[0].split(" created")[0]) for f in
               walk_references(live, None, "icepack", (), served).broken}
     assert broken == {("Node/n1", "apiVersion 'karpenter.sh'")}
+
+
+# --- kubegen2: a CronJob's status.active names its running Jobs ------------------------------------
+def test_a_cronjobs_active_reference_resolves_to_its_job_with_the_same_uid():
+    from icepack_verify.object_refs import walk_references
+
+    def world(active: list[dict], job_uid: str = "j1") -> dict:
+        cron = {"metadata": {"name": "orch", "uid": "c1"}, "spec": {}, "status": {"active": active}}
+        job = {"metadata": {"name": "orch-1", "uid": job_uid,
+                            "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob", "name": "orch",
+                                                 "uid": "c1", "controller": True}]}, "spec": {}}
+        return {"CronJob": [cron], "Job": [job]}
+
+    ref = {"apiVersion": "batch/v1", "kind": "Job", "name": "orch-1", "namespace": "icepack", "uid": "j1"}
+    assert walk_references(world([ref]), None, "rel").broken == []
+    assert [(f.field, f.actual) for f in walk_references(world([{}]), None, "rel").broken] == [
+        ("status.active[0]", "no kind, name, uid")]
+    assert [f.actual for f in walk_references(world([ref], job_uid="j2"), None, "rel").broken] == [
+        "Job orch-1 is another object now (uid j2, the reference names j1)"]
+    assert [f.actual for f in walk_references(world([{**ref, "name": "orch-0"}]), None, "rel").broken] == [
+        "no Job orch-0 (the Jobs in the namespace: orch-1)"]

@@ -229,6 +229,10 @@ class Chains:
         for rs in self.of("ReplicaSet"):
             if any(_controller_uid(rs) == _meta(d).get("uid") for k, d in workloads if k == "Deployment"):
                 self.pods_of("ReplicaSet", rs, (rs.get("spec") or {}).get("template") or {})
+                self.ready_counts(rs)
+        for kind, obj in workloads:
+            if kind == "Deployment":
+                self.deployment_counts(obj)
         return self.found
 
     def deployment(self, dep: dict, complete: bool) -> None:
@@ -358,6 +362,41 @@ class Chains:
                 self.add("Pod", pod, f"spec.{path}".rstrip("."), want, got,
                          f"{kind} {_name(owner)} spec.template.spec: the pod is made from it (fields the "
                          "control plane adds aside)")
+
+    # --- kubegen2: ready and available counts -------------------------------------------------
+    def ready_counts(self, rs: dict) -> None:
+        """A ReplicaSet's readyReplicas are its ready pods, its availableReplicas those ready for
+        spec.minReadySeconds (the ReplicaSet controller counts them; a zero count is left out)."""
+        pods = [p for p in _children(rs, self.of("Pod")) if not _meta(p).get("deletionTimestamp")]
+        ready = {_name(p): _ready_since(p) for p in pods if _ready_since(p) is not None}
+        hold = timedelta(seconds=(rs.get("spec") or {}).get("minReadySeconds") or 0)
+        available = [n for n, since in ready.items() if since + hold <= self.now + self.skew]
+        for key, names in (("readyReplicas", sorted(ready)), ("availableReplicas", sorted(available))):
+            if _status(rs).get(key, 0) != len(names):
+                self.add("ReplicaSet", rs, f"status.{key}", Said(f"the number of its {key[:-8]} pods ({len(names)}: "
+                         f"{', '.join(names) or 'none'})"), _status(rs).get(key, ABSENT),
+                         "the ReplicaSet controller counts the ready pods it controls")
+
+    def deployment_counts(self, dep: dict) -> None:
+        """A Deployment's replicas, readyReplicas and availableReplicas are the sums of its
+        ReplicaSets' (the deployment controller's syncRolloutStatus)."""
+        sets = _children(dep, self.of("ReplicaSet"))
+        for key in ("replicas", "readyReplicas", "availableReplicas"):
+            total = sum(_status(rs).get(key) or 0 for rs in sets)
+            if _status(dep).get(key, 0) != total:
+                self.add("Deployment", dep, f"status.{key}", Said(f"the sum of its ReplicaSets' status.{key} ({total}: "
+                         + (", ".join(f"{_name(rs)} {_status(rs).get(key) or 0}" for rs in sets) or "none") + ")"),
+                         _status(dep).get(key, ABSENT), "the deployment controller sums its ReplicaSets' counts")
+
+
+def _ready_since(pod: dict) -> datetime | None:
+    """When a pod became Ready (condition Ready True), or None when it is not ready."""
+    cond = next((c for c in _status(pod).get("conditions") or [] if isinstance(c, dict) and c.get("type") == "Ready"),
+                {})
+    if cond.get("status") != "True":
+        return None
+    return _stamp(cond.get("lastTransitionTime")) or datetime.min.replace(tzinfo=timezone.utc)
+# --- end kubegen2 ---------------------------------------------------------------------------------
 
 
 def _with_labels(template: dict, labels: dict) -> dict:

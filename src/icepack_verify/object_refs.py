@@ -321,6 +321,27 @@ def _scale_target_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use]:
             yield "spec.scaleTargetRef", target, ref["name"], f"an existing {target}", _named(ns, target, ref["name"])
 
 
+# --- kubegen2: references in status ---------------------------------------------------------------
+def _active_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use]:
+    """A CronJob's status.active: ObjectReferences to the Jobs it runs now (the CronJob controller
+    writes kind, name, namespace and uid of each, and drops the Job once it finishes or is gone)."""
+    for i, r in enumerate(_items(_at(obj, ("status",)).get("active"))):
+        name, uid = r.get("name"), r.get("uid")
+        where = f"status.active[{name or i}]"
+        lacks = [k for k in ("kind", "name", "uid") if not r.get(k)]
+        if lacks or r.get("kind") != "Job":
+            yield (where, "Job", str(name or ""), "a Job named by kind, name and uid",
+                   f"no {', '.join(lacks)}" if lacks else f"kind {r.get('kind')!r}")
+        elif "Job" not in ns.live:
+            yield where, "Job", name, "", "unchecked"
+        else:
+            found = ns.by_name.get(("Job", name))
+            yield (where, "Job", name, "an existing Job of this CronJob, same uid", _named(ns, "Job", name)
+                   if found is None else None if found["metadata"].get("uid") == uid else
+                   f"Job {name} is another object now (uid {found['metadata'].get('uid')}, the reference names {uid})")
+# --- end kubegen2 ----------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Reference:
     kinds: tuple[str, ...]  # the kinds that refer
@@ -350,6 +371,8 @@ REFERENCES: tuple[Reference, ...] = (
               "the key present", _secret_target_refs),
     Reference(("HorizontalPodAutoscaler", "ScaledObject"), "spec.scaleTargetRef", "a workload", "by kind and name",
               "exists", _scale_target_refs),
+    Reference(("CronJob",), "status.active[]", "the Jobs it runs now", "by kind, name and uid",
+              "exists with the same uid", _active_refs),  # kubegen2
 )
 
 

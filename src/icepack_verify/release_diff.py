@@ -13,13 +13,17 @@ Findings:
 * a field the manifest leaves out that the live object holds, unless it is the API server's
   default for that field (DEFAULTS, KIND_DEFAULTS, written from Kubernetes' defaulting:
   pkg/apis/core/v1, apps/v1, batch/v1 defaults.go; KEDA's documented defaults), a value it
-  allocates (SERVER_SET: a Service's cluster IPs and node ports, a claim's volume), or a whole
-  item an admission webhook injects into a pod template (WEBHOOK_LISTS: a sidecar container,
-  a volume, an env var, a mount): one rule for every kind;
+  allocates (SERVER_SET: a Service's cluster IPs, the node ports of a NodePort or LoadBalancer
+  Service, a claim's volume), or a whole item an admission webhook injects into a Pod
+  (WEBHOOK_LISTS: a sidecar container, a volume, an env var, a mount): one rule for every kind.
+  Webhooks mutate Pods as they are created, never the pod templates of Deployments, Jobs,
+  CronJobs or ScaledJobs (Kubernetes "Dynamic Admission Control": a webhook sees the CREATE of
+  the Pod; the template is stored as applied): an item only live in a template is drift;
 
 Not findings, each for a reason:
 * what admission webhooks and controllers add to labels and annotations, and whole items they
-  inject into pod templates' lists (WEBHOOK_LISTS);
+  inject into a Pod's lists (WEBHOOK_LISTS; a Pod of the manifest only: controllers' Pods are
+  the derivation chain's);
 * a field the manifest sets to its known default that the live object leaves out (DEFAULTS:
   the API server does not default custom resources such as KEDA's);
 * what controllers own: status; metadata other than labels, annotations and owner references
@@ -106,17 +110,23 @@ KIND_DEFAULTS: dict[str, dict[tuple[str, ...], Any]] = {
     "PersistentVolumeClaim": {("spec", "volumeMode"): "Filesystem"},
 }
 # Fields the API server (or an admission plugin) sets to a value of its own when the manifest leaves
-# them out: root paths per kind, any value.
+# them out: root paths per kind, any value (a Service's node ports: NODE_PORTS).
 SERVER_SET: dict[str, frozenset[tuple[str, ...]]] = {
     "Service": frozenset({("spec", "clusterIP"), ("spec", "clusterIPs"), ("spec", "ipFamilies"),
-                          ("spec", "ipFamilyPolicy"), ("spec", "ports", "[]", "nodePort"), ("spec", "healthCheckNodePort"),
-                          ("spec", "allocateLoadBalancerNodePorts"),
+                          ("spec", "ipFamilyPolicy"), ("spec", "allocateLoadBalancerNodePorts"),
                           ("spec", "loadBalancerClass")}),  # the AWS Load Balancer Controller's webhook sets it
     "PersistentVolumeClaim": frozenset({("spec", "volumeName"), ("spec", "storageClassName")}),  # binding, DefaultStorageClass
     "ServiceAccount": frozenset({("secrets",)}),  # the token controller, before Kubernetes 1.24
 }
-# Lists of a pod template whose items an admission webhook may inject whole (a sidecar, its volume, an
-# agent's env var or mount): an item only live there is the webhook's.
+# A Service's node ports: the API server allocates them only for type NodePort or LoadBalancer, from
+# --service-node-port-range (default 30000-32767; EKS keeps the default). On a ClusterIP Service a
+# nodePort is rejected by validation; live, it is drift. (Kubernetes "Service": type NodePort.)
+NODE_PORTS = frozenset({("spec", "ports", "[]", "nodePort"), ("spec", "healthCheckNodePort")})
+NODE_PORT_TYPES = frozenset({"NodePort", "LoadBalancer"})
+NODE_PORT_RANGE = range(30000, 32768)
+# Lists of a Pod whose items an admission webhook may inject whole at the Pod's creation (a sidecar, its
+# volume, an agent's env var or mount): an item only live there is the webhook's. Pods only: webhooks
+# do not rewrite the templates of Deployments, Jobs, CronJobs or ScaledJobs.
 WEBHOOK_LISTS = frozenset({"containers", "initContainers", "volumes", "env", "envFrom", "volumeMounts"})
 # Lists of named items, matched by the key a strategic merge patch uses, not by index.
 MERGE_KEYS = {"containers": "name", "initContainers": "name", "ephemeralContainers": "name", "env": "name",
@@ -193,7 +203,7 @@ def diff_release(manifest: list[dict], live: dict[str, list[dict]], release: str
             out.missing.append(Finding(kind, name, "", Said("present (in the manifest)"),
                                        Said(f"absent (the {kind}s in the namespace: {present})")))
         else:
-            out.changed += _Walk(kind, name).object(m, obj, (kind, name) in scaled)
+            out.changed += _Walk(kind, name, obj).object(m, obj, (kind, name) in scaled)
     desired = {(m["kind"], m["metadata"]["name"]) for m in manifest}
     selectors = _selectors(manifest)
     for kind, objs in live.items():
@@ -250,8 +260,9 @@ def _token(key: str) -> str:
 class _Walk:
     """One object's comparison: every field the manifest sets, against the live object."""
 
-    def __init__(self, kind: str, name: str):
+    def __init__(self, kind: str, name: str, live: dict | None = None):
         self.kind, self.name = kind, name
+        self.service_type = ((live or {}).get("spec") or {}).get("type") or "ClusterIP"
         self.found: list[Finding] = []
 
     def differ(self, path: str, desired: Any, live: Any, note: str | None = None) -> None:
@@ -325,7 +336,7 @@ class _Walk:
         by_key = {i.get(key): i for i in live if isinstance(i, dict)}
         for item in m:
             self.walk(item, by_key.get(item[key], ABSENT), f"{path}[{item[key]}]", shape + ("[]",))
-        if shape[-1] not in WEBHOOK_LISTS:
+        if not self.webhook_list(shape):
             wanted = {item[key] for item in m}
             for name, item in by_key.items():
                 if name not in wanted:
@@ -353,13 +364,24 @@ class _Walk:
             return
         if shape[-1] == "targetPort" and live == parent.get("port"):
             return  # a Service port's targetPort defaults to its port
-        if shape[-1] in WEBHOOK_LISTS and isinstance(live, list):
-            return  # a list of the pod template the manifest leaves out: every item a webhook's
+        if self.webhook_list(shape) and isinstance(live, list):
+            return  # a list of the Pod the manifest leaves out: every item a webhook's
+        if self.kind == "Service" and shape in NODE_PORTS and self.allocated_node_port(live):
+            return
         if isinstance(live, dict) and live and shape[-1] != "[]":
             for key, value in live.items():
                 self.extra(value, path + _token(key), shape + (key,), live)
             return
         self.differ(path, ABSENT, live, "the manifest leaves it out, and it is not what Kubernetes fills in")
+
+    def webhook_list(self, shape: tuple[str, ...]) -> bool:
+        """A list an admission webhook may add items to: a Pod's, never a controller's template."""
+        return self.kind == "Pod" and shape[-1] in WEBHOOK_LISTS
+
+    def allocated_node_port(self, port: Any) -> bool:
+        """A node port the API server allocated: a NodePort/LoadBalancer Service's, inside the range."""
+        return (self.service_type in NODE_PORT_TYPES and isinstance(port, int) and not isinstance(port, bool)
+                and port in NODE_PORT_RANGE)
 
     def default_of(self, value: Any, shape: tuple[str, ...]) -> bool:
         """The value is the one the defaults tables name for this very field."""

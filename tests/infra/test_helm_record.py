@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from icepack_verify import (GET_VALUES, BadRelease, chart_label_findings, decode_release, deployed_secret_findings,
-                            inventory_findings, manifest_docs, release_status, release_values,
+                            inventory_findings, manifest_docs, record_deletion_findings, release_status, release_values,
                             rollback_target_findings, time_findings, unmapped, values_findings)
 
 
@@ -62,6 +62,7 @@ def test_release_record_agrees_with_its_chart_and_its_history(release, release_s
                                      "current")
     findings += time_findings(history, environment.namespace, environment.checks.clock_skew)
     findings += deployed_secret_findings(release_secret)
+    findings += record_deletion_findings(release_secret)
     d.hint(f"helm history {environment.names.release} -n {environment.namespace}")
     _conclude(d, findings)
 

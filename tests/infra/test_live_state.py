@@ -65,6 +65,8 @@ def test_release_objects_are_healthy(release_objects, cluster, environment, expe
                                    tuple(environment.checks.node_condition_types),
                                    environment.checks.node_status_max_age):
                 _mismatch(d, f"Node {host}", f)
+            for f in deletion_findings("Node", nodes[host], now, environment.checks.clock_skew):  # a drained node
+                _mismatch(d, f"Node {host}", f)
         if any((p.get("status") or {}).get("phase") == "Pending" for p in rel.of_kind("Pod")):
             d.attach("nodes (a release pod is pending)", [
                 f"{n} unschedulable={bool((nodes[n].get('spec') or {}).get('unschedulable'))} "

@@ -18,7 +18,8 @@ two environments (--compare-with), `helm_record` those of the Helm release recor
 chart metadata, times and rollback target), `derivation` those of what controllers make from the
 workloads (ReplicaSets, Jobs, Pods) and the nodes they run on, `data_invariants` those of the value rules
 recorded with the baselines and the database's shape, `kube_generic` those of the generic rules over every
-object the suite reads (times, owners, finalizers, node quantities).
+object the suite reads (times, owners, finalizers, node quantities, webhooks and templates, node ports,
+objects being deleted, references in status, ready counts).
 """
 from __future__ import annotations
 

@@ -209,14 +209,21 @@ def _hpa_live(objs: Objects) -> None:
     in_manifest(_chart_with_hpa)(objs)
 
 
+def _pod_specs(objs: Objects, component: str) -> list[dict]:
+    """The specs of a component's live Pods (not its controllers' templates)."""
+    return [p["spec"] for p in objs.of_kind("Pod")
+            if (p["metadata"].get("labels") or {}).get("app.kubernetes.io/component") == component]
+
+
 def _webhook_injected(objs: Objects) -> None:
-    """A service mesh's sidecar in the Postgres pods; an APM agent's env, volume and mount in the API's."""
-    for spec in _once(objs.pod_specs("postgres")):
+    """A service mesh's sidecar in the Postgres pods; an APM agent's env, volume and mount in the API's.
+    Pods only: a webhook mutates a Pod at its creation, never its controller's template."""
+    for spec in _pod_specs(objs, "postgres"):
         spec["containers"].append({"name": "istio-proxy", "image": "docker.io/istio/proxyv2:1.22.3",
                                    "args": ["proxy", "sidecar"], "volumeMounts": [
                                        {"name": "istio-envoy", "mountPath": "/etc/istio/proxy"}]})
         spec["volumes"].append({"name": "istio-envoy", "emptyDir": {"medium": "Memory"}})
-    for spec in _once(objs.pod_specs("api")):
+    for spec in _pod_specs(objs, "api"):
         spec.setdefault("volumes", []).append({"name": "apmsocketpath", "hostPath": {"path": "/var/run/datadog"}})
         api = _container(spec, "api")
         api["env"].append({"name": "DD_AGENT_HOST", "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}}})

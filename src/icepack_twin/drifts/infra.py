@@ -93,6 +93,8 @@ def _crash_looping(objs: Objects) -> None:
     dep = objs.get("Deployment", API)["status"]
     dep.update(readyReplicas=dep["readyReplicas"] - 1, availableReplicas=dep["availableReplicas"] - 1,
                unavailableReplicas=1)
+    rs = objs.get("ReplicaSet", pod["metadata"]["ownerReferences"][0]["name"])["status"]  # it counts the pod too
+    rs.update(readyReplicas=rs["readyReplicas"] - 1, availableReplicas=rs["availableReplicas"] - 1)
     objs.append(chart.event(now, pod, "Warning", "BackOff", "Back-off restarting failed container api in pod "
                             f"{pod['metadata']['name']}_icepack({pod['metadata']['uid']})", "kubelet", count=14,
                             age=timedelta(minutes=50)))
