@@ -24,7 +24,9 @@ INFRA = sorted(n for n in CATALOGUE if CATALOGUE[n].suite == "infra")
 # drifts that give an object another environment's identity: in that environment itself they change nothing
 ITS_OWN_IDENTITY = {("release-values-from-another-account", "dev"), ("render-certificate-of-prod", "prod"),
                     ("render-irsa-role-of-dev", "dev")}
-NEEDS_INTERNAL_PG = {"postgres-16", "pvc-pending", "postgres-rolling-update", "pvc-gp2", "postgres-not-ready", "postgres-data-mount-removed",
+NEEDS_INTERNAL_PG = {"postgres-16", "pvc-pending", "postgres-replicaset-counts-no-ready-pod",
+                     "postgres-replicaset-selector-narrowed", "postgres-replicaset-unknown-finalizer",
+                     "postgres-service-node-port", "postgres-rolling-update", "pvc-gp2", "postgres-not-ready", "postgres-data-mount-removed",
                      "postgres-service-deleted", "postgres-pod-orphaned", "postgres-restarting-repeatedly",
                      "postgres-service-selects-no-pod", "postgres-service-target-port-undeclared"}
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 from icepack_twin import chart
 from icepack_twin.drifts.base import DriftList
+from icepack_twin.drifts.shared import internal_postgres
 from icepack_twin.objects import Objects
 
 DRIFTS = DriftList("infra")
@@ -57,6 +58,7 @@ def _node_owned_by_an_unserved_kind(objs: Objects) -> None:
 def _replicaset_selector_narrowed(objs: Objects) -> None:
     """The Postgres ReplicaSet's selector lost its component label (an edit by hand): it now selects
     every pod of the release with its hash, not its Deployment's."""
+    internal_postgres(objs)  # an environment on RDS has no Postgres ReplicaSet: the drift does not apply
     rs = objs.get("ReplicaSet", POSTGRES_RS)
     rs["spec"]["selector"] = {"matchLabels": {k: v for k, v in rs["spec"]["selector"]["matchLabels"].items()
                                               if k != "app.kubernetes.io/component"}}
@@ -78,6 +80,7 @@ def _node_allocates_no_pods(objs: Objects) -> None:
 def _unknown_finalizer(objs: Objects) -> None:
     """A finalizer of a controller no longer installed on the Postgres ReplicaSet: the next rollout's
     history cleanup leaves it undeleted."""
+    internal_postgres(objs)  # an environment on RDS has no Postgres ReplicaSet: the drift does not apply
     rs = objs.get("ReplicaSet", POSTGRES_RS)
     rs["metadata"]["finalizers"] = ["backup.example.com/protect"]
 
@@ -125,7 +128,7 @@ def _worker_template_env_added(objs: Objects) -> None:
 
 def _postgres_node_port(objs: Objects) -> None:
     """A node port written into the ClusterIP Postgres Service: no API server allocates one there."""
-    svc = objs.get("Service", "icepack-postgres")
+    svc = internal_postgres(objs, "Service")
     svc["spec"]["ports"][0]["nodePort"] = 31432
 
 
@@ -154,6 +157,7 @@ def _orchestrator_active_job_gone(objs: Objects) -> None:
 def _postgres_replicaset_unavailable(objs: Objects) -> None:
     """The Postgres ReplicaSet counts its ready pod as neither ready nor available (its controller
     stalled), while the pod is Ready: the Deployment sums a count no pod backs."""
+    internal_postgres(objs)
     rs = next(r for r in objs.of_kind("ReplicaSet") if r["metadata"]["name"].startswith("icepack-postgres-"))
     rs["status"]["readyReplicas"] = 0
     rs["status"]["availableReplicas"] = 0
