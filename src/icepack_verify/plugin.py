@@ -252,6 +252,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     vs = of(session.config)
     if vs is None or session.config.option.collectonly:  # nothing was judged: no verdict, pytest's own exit code
         return
+    vs.finishing.set()
     with guarded(session.config, "writing the reports"):
         reporting.finish(vs, session)
 

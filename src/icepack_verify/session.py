@@ -42,6 +42,7 @@ class VerifySession:
         self.prefetch: dict[str, Future] = {}
         self.trouble: list[str] = []      # the plugin's own failures, one sentence each: never a crash
         self.deadline_passed: float | None = None
+        self.finishing = threading.Event()  # the run is writing its verdict: no more deadline interrupts
         self.summary: dict | None = None
         self.started = time.monotonic()
         self.manifests = None  # --manifests: the rendered objects judged instead of a live cluster (manifests.py)
@@ -91,6 +92,7 @@ class VerifySession:
         except KeyboardInterrupt:
             if self.deadline_passed is None:
                 raise
+            self.finishing.set()
             raise ConfigError(None, f"{path} could not be read within the run's deadline "
                                     f"({self.deadline_passed:g} s, --deadline)") from None
         except RecursionError:
@@ -293,12 +295,17 @@ class VerifySession:
         deadline = self.option.deadline
         if deadline and deadline > 0 and not self.option.collectonly:
             def fire():
+                if self.finishing.wait(deadline):
+                    return
                 self.deadline_passed = deadline
-                os.kill(os.getpid(), signal.SIGINT)
-            timer = threading.Timer(deadline, fire)
-            timer.daemon = True
-            timer.start()
-            self.config.add_cleanup(timer.cancel)
+                # again every second until the run is winding up: an interrupt that lands in a __del__
+                # or a callback is printed as "ignored" by Python and would leave the run unbounded
+                while True:
+                    os.kill(os.getpid(), signal.SIGINT)
+                    if self.finishing.wait(1.0):
+                        return
+            threading.Thread(target=fire, name="icepack-verify deadline", daemon=True).start()
+            self.config.add_cleanup(self.finishing.set)
         if threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))  # a pod stopped
             self.config.add_cleanup(lambda: signal.signal(signal.SIGTERM, previous))
