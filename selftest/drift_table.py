@@ -841,6 +841,11 @@ DERIVATION_ALSO_FAILS: dict[str, dict[str, tuple[str, ...]]] = {
     "postgres-pod-orphaned": {DERIVE: ("ReplicaSet icepack/icepack-postgres-5c8d7f9b4 status.replicas",
                                        "expected the number of its pods (0: none), actual 1")},
     "namespace-empty": {DERIVE: ("not found",), TWICE: ("not found",)},
+    # these drifts edit the Deployment's counts only; the chain sees them disagree with its ReplicaSets' counts
+    "postgres-not-ready": {DERIVE: ("Deployment icepack/icepack-postgres status.readyReplicas",
+                                    "expected the sum of its ReplicaSets' status.readyReplicas")},
+    "rollout-stuck": {DERIVE: ("Deployment icepack/icepack-api status.readyReplicas",
+                               "expected the sum of its ReplicaSets' status.readyReplicas")},
     # a Deployment with the release's labels that no ReplicaSet was ever made from
     "stray-deployment-with-release-labels": {DERIVE: ("Deployment icepack/icepack-api-debug its current ReplicaSet",
                                                       "exactly one ReplicaSet of revision", "actual none")},
