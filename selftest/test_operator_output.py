@@ -57,8 +57,11 @@ def test_the_closing_block_leads_with_the_verdict_and_the_headlines_failures():
 
 
 def test_a_failure_that_is_not_a_diagnosis_shows_its_assertion():
-    line = failure_line({"test": "tests/x.py::t", "outcome": "failed", "message": "def t():\n>  assert 1 == 2\nE  assert 1 == 2"})
-    assert line == "E  assert 1 == 2  (tests/x.py::t)"
+    message = "def t(status):\n>  assert status == 'healthy'\nE  AssertionError: assert 'degraded' == 'healthy'"
+    line = failure_line({"test": "tests/x.py::t", "outcome": "failed", "message": message})
+    assert line == "E  AssertionError: assert 'degraded' == 'healthy'  (tests/x.py::t)"  # the E line, not the source
+    no_e_line = failure_line({"test": "tests/x.py::t", "outcome": "failed", "message": "Failed: the API answered 503"})
+    assert no_e_line == "Failed: the API answered 503  (tests/x.py::t)"  # without one: its first line
 
 
 def test_the_job_summary_names_the_tier_once():
