@@ -8,7 +8,8 @@ from croniter import croniter
 
 from icepack_twin import chart
 from icepack_twin.drifts.base import DriftList
-from icepack_twin.drifts.shared import internal_postgres, now as _now, set_conditions
+from icepack_twin.drifts.shared import (NEEDS_INTERNAL_PG, internal_postgres, now as _now, pods, set_conditions,
+                                        set_value, unready, warn)
 from icepack_twin.objects import LOG_ANNOTATION, Objects
 from icepack_twin.values import ACCOUNTS, CHART_DEFAULTS, PREVIOUS_CHART_VERSION
 
@@ -20,33 +21,20 @@ ORCH, HEALTH, PG = "icepack-orchestrator", "icepack-health-sync", "icepack-postg
 
 def _internal_pg(values: dict) -> dict:
     if not values["postgres"]["internal"]["enabled"]:
-        raise ValueError("this drift needs the internal Postgres (dev, local); this environment uses RDS")
+        raise ValueError(NEEDS_INTERNAL_PG)
     return values["postgres"]["internal"]
-
-
-def _api_pods(objs: Objects) -> list[dict]:
-    return [p for p in objs.of_kind("Pod") if p["metadata"]["labels"].get("app.kubernetes.io/component") == "api"]
-
-
-def _set(path: list[str], value):
-    def edit(values: dict) -> None:
-        node = values
-        for key in path[:-1]:
-            node = node[key]
-        node[path[-1]] = value
-    return edit
 
 
 # --- API Deployment ----------------------------------------------------------------------
 
-DRIFTS.add("api-replicas-1", "API Deployment scaled to 1 replica", values=_set(["api", "replicas"], 1))
+DRIFTS.add("api-replicas-1", "API Deployment scaled to 1 replica", values=set_value("api", "replicas", value=1))
 DRIFTS.add("api-amd64-selector", "API pods select amd64 nodes",
       objects=lambda objs: [s["nodeSelector"].update({"kubernetes.io/arch": "amd64"})
                             for s in objs.pod_specs() if s["containers"][0]["name"] == "api"])
 DRIFTS.add("api-port-8080", "API listens on 8080 (container port, probes' named port, Service targetPort)",
-      values=_set(["api", "port"], 8080))
+      values=set_value("api", "port", value=8080))
 DRIFTS.add("dev-requests-not-overridden", "values-dev.yaml resource override lost: chart defaults in dev",
-      values=_set(["api", "resources"], CHART_DEFAULTS["api"]["resources"]))
+      values=set_value("api", "resources", value=CHART_DEFAULTS["api"]["resources"]))
 DRIFTS.add("api-limits-wrong", "API memory limit 256Mi instead of the expected one",
       values=lambda v: v["api"]["resources"]["limits"].update({"memory": "256Mi"}))
 
@@ -63,8 +51,8 @@ def _rollout_stuck(objs: Objects) -> None:
                    message='ReplicaSet "icepack-api-5f6b8d9c7" has timed out progressing.',
                    lastUpdateTime=chart.ts(now - timedelta(minutes=2)),
                    lastTransitionTime=chart.ts(now - timedelta(minutes=2)))
-    objs.append(chart.event(now, dep, "Warning", "ProgressDeadlineExceeded",
-                            'ReplicaSet "icepack-api-5f6b8d9c7" has timed out progressing.', "deployment-controller"))
+    warn(objs, dep, "ProgressDeadlineExceeded", 'ReplicaSet "icepack-api-5f6b8d9c7" has timed out progressing.',
+         "deployment-controller")
 
 
 DRIFTS.add("rollout-stuck", "API rollout stuck: 1 of 2 updated, Progressing False (ProgressDeadlineExceeded)",
@@ -72,11 +60,10 @@ DRIFTS.add("rollout-stuck", "API rollout stuck: 1 of 2 updated, Progressing Fals
 
 
 def _crash_looping(objs: Objects) -> None:
-    pod = _api_pods(objs)[0]
+    pod = pods(objs, API)[0]
     now = _now(objs)
-    st = pod["status"]
-    cs = st["containerStatuses"][0]
-    cs.update(ready=False, started=False, restartCount=14,
+    cs = pod["status"]["containerStatuses"][0]
+    cs.update(started=False, restartCount=14,
               state={"waiting": {"reason": "CrashLoopBackOff",
                                  "message": f"back-off 5m0s restarting failed container=api pod={pod['metadata']['name']}"}},
               lastState={"terminated": {"exitCode": 1, "reason": "Error",
@@ -88,16 +75,9 @@ def _crash_looping(objs: Objects) -> None:
         "ERROR:    Exception in 'lifespan' startup: create_tables failed\n"
         "psycopg.errors.UndefinedColumn: column \"status_collected_at\" does not exist\n"
         "ERROR:    Application startup failed. Exiting.\n")
-    set_conditions(pod, "Ready", "ContainersReady", status="False", reason="ContainersNotReady",
-                   message="containers with unready status: [api]", lastTransitionTime=chart.ts(now - timedelta(minutes=50)))
-    dep = objs.get("Deployment", API)["status"]
-    dep.update(readyReplicas=dep["readyReplicas"] - 1, availableReplicas=dep["availableReplicas"] - 1,
-               unavailableReplicas=1)
-    rs = objs.get("ReplicaSet", pod["metadata"]["ownerReferences"][0]["name"])["status"]  # it counts the pod too
-    rs.update(readyReplicas=rs["readyReplicas"] - 1, availableReplicas=rs["availableReplicas"] - 1)
-    objs.append(chart.event(now, pod, "Warning", "BackOff", "Back-off restarting failed container api in pod "
-                            f"{pod['metadata']['name']}_icepack({pod['metadata']['uid']})", "kubelet", count=14,
-                            age=timedelta(minutes=50)))
+    unready(objs, pod, since=now - timedelta(minutes=50))
+    warn(objs, pod, "BackOff", "Back-off restarting failed container api in pod "
+         f"{pod['metadata']['name']}_icepack({pod['metadata']['uid']})", "kubelet", count=14, age=timedelta(minutes=50))
 
 
 DRIFTS.add("pod-crash-looping", "one API pod in CrashLoopBackOff, 14 restarts, not Ready",
@@ -138,7 +118,7 @@ def _scaled_job_not_ready(objs: Objects) -> None:
     sj = objs.get("ScaledJob", WORKER)
     message = "error getting scaler for trigger #0: postgresql: failed to connect: connection refused"
     set_conditions(sj, "Ready", status="False", reason="ScaledJobCheckFailed", message=message)
-    objs.append(chart.event(_now(objs), sj, "Warning", "KEDAScalerFailed", message, "keda-operator", count=9))
+    warn(objs, sj, "KEDAScalerFailed", message, "keda-operator", count=9)
 
 
 DRIFTS.add("worker-scaledjob-not-ready", "KEDA cannot reach the worker's postgresql trigger: ScaledJob not Ready",
@@ -148,17 +128,18 @@ DRIFTS.add("worker-default-service-account", "the worker's job template runs und
           serviceAccountName="default"))
 DRIFTS.add("orchestrator-in-default-namespace", "the orchestrator CronJob was applied to namespace default",
       objects=lambda objs: objs.get("CronJob", "icepack-orchestrator")["metadata"].update(namespace="default"))
-DRIFTS.add("worker-polling-60", "worker polls every 60s", values=_set(["worker", "keda", "pollingInterval"], 60))
+DRIFTS.add("worker-polling-60", "worker polls every 60s",
+      values=set_value("worker", "keda", "pollingInterval", value=60))
 DRIFTS.add("worker-max-replicas-10", "worker max 10 replicas",
-      values=_set(["worker", "keda", "maxReplicaCount"], 10))
+      values=set_value("worker", "keda", "maxReplicaCount", value=10))
 DRIFTS.add("orchestrator-hourly-at-00", "orchestrator hourly at :00",
-      values=_set(["orchestrator", "schedule"], "0 * * * *"))
+      values=set_value("orchestrator", "schedule", value="0 * * * *"))
 DRIFTS.add("health-sync-every-30-min", "health-sync every 30 minutes",
-      values=_set(["healthSync", "schedule"], "*/30 * * * *"))
+      values=set_value("healthSync", "schedule", value="*/30 * * * *"))
 DRIFTS.add("cronjob-concurrency-allow", "orchestrator concurrencyPolicy Allow",
-      values=_set(["orchestrator", "concurrencyPolicy"], "Allow"))
+      values=set_value("orchestrator", "concurrencyPolicy", value="Allow"))
 DRIFTS.add("cronjob-left-suspended", "health-sync left suspended after a maintenance window",
-      values=_set(["healthSync", "suspend"], True))
+      values=set_value("healthSync", "suspend", value=True))
 
 
 def _health_sync_stale(objs: Objects) -> None:
@@ -201,7 +182,7 @@ def _chart_not_bumped(objs: Objects) -> None:
 DRIFTS.add("chart-version-not-bumped", "deployed release still carries chart 1.4.1 (version not bumped)",
       objects=_chart_not_bumped)
 DRIFTS.add("image-tag-not-expected", "every workload runs image tag 0ddba11",
-      values=_set(["image", "tag"], "0ddba11"))
+      values=set_value("image", "tag", value="0ddba11"))
 DRIFTS.add("namespace-empty", "nothing deployed in namespace icepack (the kube context points at another cluster)",
       objects=lambda objs: objs.__setitem__(slice(None), [o for o in objs if o["kind"] == "Node"]))
 
@@ -244,18 +225,15 @@ def _postgres_not_ready(objs: Objects) -> None:
     dep["status"].update(readyReplicas=0, availableReplicas=0, unavailableReplicas=1)
     set_conditions(dep, "Available", status="False", reason="MinimumReplicasUnavailable",
                    message="Deployment does not have minimum availability.")
-    objs.append(chart.event(_now(objs), dep, "Warning", "FailedMount",
-                            "MountVolume.SetUp failed for volume \"data\": volume is already attached to another node",
-                            "kubelet", count=12))
+    warn(objs, dep, "FailedMount", 'MountVolume.SetUp failed for volume "data": volume is already attached to '
+         "another node", "kubelet", count=12)
 
 
 def _lb_sync_failing(objs: Objects) -> None:
-    svc = objs.get("Service", API)
-    failed = chart.event(_now(objs), svc, "Warning", "FailedDeployModel",
-                         "Failed deploy model due to AccessDenied: User is not authorized to perform: "
-                         "elasticloadbalancing:ModifyListener", "service", count=7, age=timedelta(minutes=20))
+    failed = warn(objs, objs.get("Service", API), "FailedDeployModel", "Failed deploy model due to AccessDenied: "
+                  "User is not authorized to perform: elasticloadbalancing:ModifyListener", "service", count=7,
+                  age=timedelta(minutes=20))
     failed["lastTimestamp"] = chart.ts(_now(objs) - timedelta(seconds=5))  # after the last success
-    objs.append(failed)
 
 
 def _scaledjob_paused(objs: Objects) -> None:

@@ -15,7 +15,7 @@ from icepack_twin.drifts.base import DriftList, released, switch
 from icepack_twin.drifts.equivalent import _api_arch_by_affinity, _api_resources_in_other_units, _pinned_by_digest
 from icepack_twin.drifts.generic import _env_reversed
 from icepack_twin.drifts.infra import _rollout_paused, _scaledjob_paused
-from icepack_twin.drifts.shared import internal_postgres
+from icepack_twin.drifts.shared import internal_postgres, set_value
 from icepack_twin.objects import Objects
 from icepack_twin.values import ACCOUNTS, REGION
 
@@ -25,36 +25,28 @@ PROMOTED = DriftList("compare")      # caught by tests/compare, on the compared 
 PROMOTED_PROBES = DriftList("equivalent")
 
 
-def _set(*path: str, value):
-    def edit(values: dict) -> None:
-        node = values
-        for key in path[:-1]:
-            node = node[key]
-        node[path[-1]] = value
-    return edit
-
-
 # --- before apply: a values file or a template edit, seen in the render ----------------------------
 
 RENDERED.add("render-api-memory-limit-halved", "values: the API's memory limit 256Mi instead of 512Mi",
              values=lambda v: v["api"]["resources"]["limits"].update({"memory": "256Mi"}))
 RENDERED.add("render-orchestrator-every-hour", "values: the orchestrator every hour on the hour, not at :30",
-             values=_set("orchestrator", "schedule", value="0 * * * *"))
+             values=set_value("orchestrator", "schedule", value="0 * * * *"))
 RENDERED.add("render-worker-max-replicas-10", "values: KEDA may run 10 workers, not 3",
-             values=_set("worker", "keda", "maxReplicaCount", value=10))
+             values=set_value("worker", "keda", "maxReplicaCount", value=10))
 RENDERED.add("render-image-from-docker-hub", "values: the image repository is Docker Hub's, not ECR",
-             values=_set("image", "repository", value="docker.io/icepack/icepack"))
+             values=set_value("image", "repository", value="docker.io/icepack/icepack"))
 RENDERED.add("render-certificate-of-prod", "values: the NLB's ACM certificate is prod's account's",
-             values=_set("service", "certificateArn",
+             values=set_value("service", "certificateArn",
                          value=f"arn:aws:acm:{REGION}:{ACCOUNTS['prod']}:certificate/5d3c2b1a-8f7e-4a6b-9c0d-1e2f3a4b5c6d"))
 RENDERED.add("render-orchestrator-suspended", "values: the orchestrator CronJob rendered suspended",
-             values=_set("orchestrator", "suspend", value=True))
+             values=set_value("orchestrator", "suspend", value=True))
 RENDERED.add("render-irsa-role-of-dev", "values: the IRSA role is dev's account's",
-             values=_set("serviceAccount", "roleArn", value=f"arn:aws:iam::{ACCOUNTS['dev']}:role/icepack-dev-irsa"))
+             values=set_value("serviceAccount", "roleArn",
+                              value=f"arn:aws:iam::{ACCOUNTS['dev']}:role/icepack-dev-irsa"))
 
 # A spec field read in the same check as a live-only status (judged first; the status left not run).
 RENDERED.add("render-pvc-gp2", "values: the internal Postgres claim on storage class gp2, not gp3",
-             values=_set("postgres", "internal", "storageClassName", value="gp2"))
+             values=set_value("postgres", "internal", "storageClassName", value="gp2"))
 RENDERED.add("render-worker-paused", "template: the ScaledJob rendered with autoscaling.keda.sh/paused: 'true'",
              objects=_scaledjob_paused)
 RENDERED.add("render-api-rollout-paused", "template: the API Deployment rendered with spec.paused: true",
@@ -97,14 +89,15 @@ def _probe_path(objs: Objects) -> None:
 
 
 PROMOTED.add("prod-runs-another-image-tag", "prod's values pin image tag 0ddba11, not the tag stage verified",
-             values=_set("image", "tag", value="0ddba11"))
+             values=set_value("image", "tag", value="0ddba11"))
 PROMOTED.add("prod-worker-polls-every-60s", "prod's values set KEDA's pollingInterval to 60 (none declares it)",
-             values=_set("worker", "keda", "pollingInterval", value=60))
+             values=set_value("worker", "keda", "pollingInterval", value=60))
 PROMOTED.add("prod-status-key-renamed", "prod's API serves /status with `stale` renamed `staleness`",
              behaviour=switch(rename_keys={"status": {"stale": "staleness"}}))
 PROMOTED.add("prod-database-on-another-cluster",
              "prod's values point every workload at another RDS cluster (same Postgres mode as stage: nothing follows)",
-             values=_set("postgres", "external", "host", value=f"icepack-prod.cluster-zz9q7w.{REGION}.rds.amazonaws.com"))
+             values=set_value("postgres", "external", "host",
+                              value=f"icepack-prod.cluster-zz9q7w.{REGION}.rds.amazonaws.com"))
 PROMOTED.add("prod-api-readiness-on-healthz", "prod's chart probes API readiness on /healthz",
              objects=released(_probe_path))
 

@@ -1,11 +1,14 @@
 """What the drift modules reach for alike: the twin's clock, the release's pods and internal Postgres,
-a stable uid, an object copied under another name, a status condition set."""
+a stable uid, an object copied under another name, a status condition set, a values key set, a Warning
+event, an object's controller, and a pod gone unready as its controllers count it."""
 from __future__ import annotations
 
 import copy
 import uuid
 from datetime import datetime, timezone
+from typing import Callable
 
+from icepack_twin import chart
 from icepack_twin.objects import Objects
 
 PG = "icepack-postgres"
@@ -18,7 +21,7 @@ def now(objs: Objects) -> datetime:
 
 
 def pods(objs: Objects, prefix: str) -> list[dict]:
-    """The pods of the workload named `prefix` (icepack-api, icepack-postgres)."""
+    """The pods of the workload (or ReplicaSet) named `prefix` (icepack-api, icepack-postgres)."""
     found = [p for p in objs.of_kind("Pod") if p["metadata"]["name"].startswith(prefix + "-")]
     if not found:
         raise ValueError(f"no {prefix} pod in this environment: {NEEDS_INTERNAL_PG}")
@@ -49,3 +52,39 @@ def set_conditions(obj: dict, *types: str, **fields) -> None:
     for cond in obj["status"]["conditions"]:
         if cond["type"] in types:
             cond.update(fields)
+
+
+def set_value(*path: str, value) -> Callable[[dict], None]:
+    """A values edit: the key at this path set to `value`."""
+    def edit(values: dict) -> None:
+        node = values
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+    return edit
+
+
+def warn(objs: Objects, obj: dict, reason: str, message: str, component: str, **when) -> dict:
+    """A Warning event about `obj` added at the render clock (`when`: count, age); returned to adjust."""
+    objs.append(event := chart.event(now(objs), obj, "Warning", reason, message, component, **when))
+    return event
+
+
+def controller(objs: Objects, obj: dict) -> dict:
+    """The object that controls `obj` (its ownerReference), as rendered."""
+    ref = obj["metadata"]["ownerReferences"][0]
+    return objs.get(ref["kind"], ref["name"])
+
+
+def unready(objs: Objects, pod: dict, since: datetime) -> None:
+    """The pod's first container not ready since `since`, and counted so by its controllers: its
+    ReplicaSet's and their Deployment's ready and available counts one lower, one unavailable."""
+    pod["status"]["containerStatuses"][0]["ready"] = False
+    name = pod["spec"]["containers"][0]["name"]
+    set_conditions(pod, "Ready", "ContainersReady", status="False", reason="ContainersNotReady",
+                   message=f"containers with unready status: [{name}]", lastTransitionTime=chart.ts(since))
+    rs = controller(objs, pod)
+    dep = controller(objs, rs)
+    for counts in (rs["status"], dep["status"]):
+        counts.update(readyReplicas=counts["readyReplicas"] - 1, availableReplicas=counts["availableReplicas"] - 1)
+    dep["status"]["unavailableReplicas"] = dep["status"].get("unavailableReplicas", 0) + 1
