@@ -5,11 +5,11 @@ and of the nodes that host the release's pods (tests/infra/test_live_state.py)."
 from __future__ import annotations
 
 import copy
-import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from icepack_twin import chart
 from icepack_twin.drifts.base import DriftList, released
+from icepack_twin.drifts.shared import now as _now, pods, uid
 from icepack_twin.objects import Objects
 
 DRIFTS = DriftList("infra")
@@ -18,16 +18,8 @@ API, WORKER, HEALTH_SYNC = "icepack-api", "icepack-worker", "icepack-health-sync
 API_RS = f"{API}-{chart.POD_TEMPLATE_HASH}"
 
 
-def _now(objs: Objects) -> datetime:
-    return getattr(objs, "now", None) or datetime.now(timezone.utc)
-
-
-def _api_pods(objs: Objects) -> list[dict]:
-    return [p for p in objs.of_kind("Pod") if p["metadata"]["name"].startswith(API_RS + "-")]
-
-
 def _uid(name: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"derivation/{name}"))
+    return uid(f"derivation/{name}")
 
 
 def _owner(obj: dict) -> list[dict]:
@@ -77,16 +69,16 @@ def _running_job(objs: Objects, owner_kind: str, owner_name: str, started: datet
     template = copy.deepcopy(owner["spec"]["jobTargetRef"] if owner_kind == "ScaledJob"
                              else owner["spec"]["jobTemplate"]["spec"])
     name = f"{owner_name}-{suffix}"
-    uid = _uid(name)
-    pod_labels = {**template["template"]["metadata"]["labels"], "batch.kubernetes.io/controller-uid": uid,
-                  "batch.kubernetes.io/job-name": name, "controller-uid": uid, "job-name": name}
+    job_uid = _uid(name)
+    pod_labels = {**template["template"]["metadata"]["labels"], "batch.kubernetes.io/controller-uid": job_uid,
+                  "batch.kubernetes.io/job-name": name, "controller-uid": job_uid, "job-name": name}
     template["template"]["metadata"]["labels"] = pod_labels
-    meta = {"name": name, "namespace": owner["metadata"]["namespace"], "uid": uid, "resourceVersion": "48260001",
+    meta = {"name": name, "namespace": owner["metadata"]["namespace"], "uid": job_uid, "resourceVersion": "48260001",
             "creationTimestamp": chart.ts(started), "labels": dict(pod_labels), "ownerReferences": _owner(owner)}
     job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta,
-           "spec": {**template, "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}},
+           "spec": {**template, "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": job_uid}}},
            "status": {"active": 1, "ready": 1, "startTime": chart.ts(started)}}
-    api_pod = _api_pods(objs)[0]
+    api_pod = pods(objs, API_RS)[0]
     pod = copy.deepcopy(api_pod)
     pod_name = f"{name}-q7x2c"
     pod["metadata"] = {"name": pod_name, "namespace": meta["namespace"], "uid": _uid(pod_name),
@@ -110,7 +102,7 @@ def _worker_job_stuck(objs: Objects) -> None:
 
 def _node_clock_ahead(objs: Objects) -> None:
     """The clock of the node of an API pod runs an hour ahead: its kubelet stamps its heartbeats in the future."""
-    node = objs.get("Node", _api_pods(objs)[0]["spec"]["nodeName"])
+    node = objs.get("Node", pods(objs, API_RS)[0]["spec"]["nodeName"])
     for cond in node["status"]["conditions"]:
         cond["lastHeartbeatTime"] = chart.ts(_now(objs) + timedelta(hours=1))
 
@@ -118,7 +110,7 @@ def _node_clock_ahead(objs: Objects) -> None:
 def _pod_rewritten_by_a_webhook(objs: Objects) -> None:
     """A misconfigured mutating webhook made an API pod privileged and share the host's IPC: the pod
     runs what neither its ReplicaSet nor the chart says."""
-    pod = _api_pods(objs)[0]
+    pod = pods(objs, API_RS)[0]
     pod["spec"] = copy.deepcopy(pod["spec"])
     pod["spec"]["hostIPC"] = True
     pod["spec"]["containers"][0]["securityContext"] = {"privileged": True}

@@ -9,12 +9,11 @@ status.active naming its Jobs (the references walk); a ReplicaSet's ready and av
 Caught by tests/infra/test_live_state.py, test_object_references.py and test_derivation.py."""
 from __future__ import annotations
 
-import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from icepack_twin import chart
 from icepack_twin.drifts.base import DriftList
-from icepack_twin.drifts.shared import internal_postgres
+from icepack_twin.drifts.shared import internal_postgres, now as _now, pods, uid
 from icepack_twin.objects import Objects
 
 DRIFTS = DriftList("infra")
@@ -23,12 +22,14 @@ API_RS = f"icepack-api-{chart.POD_TEMPLATE_HASH}"
 POSTGRES_RS = "icepack-postgres-5c8d7f9b4"
 
 
-def _now(objs: Objects) -> datetime:
-    return getattr(objs, "now", None) or datetime.now(timezone.utc)
-
-
 def _api_pod(objs: Objects) -> dict:
-    return next(p for p in objs.of_kind("Pod") if p["metadata"]["name"].startswith(API_RS + "-"))
+    return pods(objs, API_RS)[0]
+
+
+def _postgres_rs(objs: Objects) -> dict:
+    """The internal Postgres' ReplicaSet; an environment on RDS has none: the drift does not apply."""
+    internal_postgres(objs)
+    return objs.get("ReplicaSet", POSTGRES_RS)
 
 
 def _last_schedule_ahead(objs: Objects) -> None:
@@ -58,8 +59,7 @@ def _node_owned_by_an_unserved_kind(objs: Objects) -> None:
 def _replicaset_selector_narrowed(objs: Objects) -> None:
     """The Postgres ReplicaSet's selector lost its component label (an edit by hand): it now selects
     every pod of the release with its hash, not its Deployment's."""
-    internal_postgres(objs)  # an environment on RDS has no Postgres ReplicaSet: the drift does not apply
-    rs = objs.get("ReplicaSet", POSTGRES_RS)
+    rs = _postgres_rs(objs)
     rs["spec"]["selector"] = {"matchLabels": {k: v for k, v in rs["spec"]["selector"]["matchLabels"].items()
                                               if k != "app.kubernetes.io/component"}}
 
@@ -80,9 +80,7 @@ def _node_allocates_no_pods(objs: Objects) -> None:
 def _unknown_finalizer(objs: Objects) -> None:
     """A finalizer of a controller no longer installed on the Postgres ReplicaSet: the next rollout's
     history cleanup leaves it undeleted."""
-    internal_postgres(objs)  # an environment on RDS has no Postgres ReplicaSet: the drift does not apply
-    rs = objs.get("ReplicaSet", POSTGRES_RS)
-    rs["metadata"]["finalizers"] = ["backup.example.com/protect"]
+    _postgres_rs(objs)["metadata"]["finalizers"] = ["backup.example.com/protect"]
 
 
 DRIFTS.add("health-sync-last-schedule-ahead", "health-sync's status.lastScheduleTime an hour in the future",
@@ -134,8 +132,7 @@ def _postgres_node_port(objs: Objects) -> None:
 
 def _api_node_draining(objs: Objects) -> None:
     """The node hosting an API pod is being deleted (a scale-in holds it with a finalizer)."""
-    api = next(p for p in objs.of_kind("Pod") if p["metadata"]["name"].startswith("icepack-api-"))
-    node = objs.get("Node", api["spec"]["nodeName"])
+    node = objs.get("Node", _api_pod(objs)["spec"]["nodeName"])
     node["metadata"].update(deletionTimestamp=DELETED_AT, finalizers=["karpenter.sh/termination"])
 
 
@@ -151,16 +148,13 @@ def _orchestrator_active_job_gone(objs: Objects) -> None:
     cron = objs.get("CronJob", "icepack-orchestrator")
     cron.setdefault("status", {})["active"] = [{
         "apiVersion": "batch/v1", "kind": "Job", "namespace": cron["metadata"]["namespace"],
-        "name": "icepack-orchestrator-29400000", "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, "kubegen2/gone-job"))}]
+        "name": "icepack-orchestrator-29400000", "uid": uid("kubegen2/gone-job")}]
 
 
 def _postgres_replicaset_unavailable(objs: Objects) -> None:
     """The Postgres ReplicaSet counts its ready pod as neither ready nor available (its controller
     stalled), while the pod is Ready: the Deployment sums a count no pod backs."""
-    internal_postgres(objs)
-    rs = next(r for r in objs.of_kind("ReplicaSet") if r["metadata"]["name"].startswith("icepack-postgres-"))
-    rs["status"]["readyReplicas"] = 0
-    rs["status"]["availableReplicas"] = 0
+    _postgres_rs(objs)["status"].update(readyReplicas=0, availableReplicas=0)
 
 
 DRIFTS.add("worker-template-env-added-live", "an env var only live in the ScaledJob's job template (kubectl edit)",

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from icepack_twin import chart
 from icepack_twin.drifts.base import DriftList
-from icepack_twin.drifts.shared import now as _now, pods as _pods, renamed_copy, uid
+from icepack_twin.drifts.shared import now as _now, pods as _pods, renamed_copy, uid, warn
 from icepack_twin.objects import Objects
 from icepack_twin.values import PREVIOUS_CHART_VERSION
 
@@ -66,10 +66,9 @@ def _service_deletion_stuck(objs: Objects) -> None:
 def _secret_mount_failing(objs: Objects) -> None:
     """The icepack-db Secret is gone: running API pods keep their copy, the kubelet warns on every sync
     (the next restart fails)."""
-    pod = _pods(objs, API)[0]
-    objs.append(chart.event(_now(objs), pod, "Warning", "FailedMount",
-                            'MountVolume.SetUp failed for volume "db" : secret "icepack-db" not found', "kubelet",
-                            count=6, age=timedelta(minutes=6)))
+    warn(objs, _pods(objs, API)[0], "FailedMount",
+         'MountVolume.SetUp failed for volume "db" : secret "icepack-db" not found', "kubelet", count=6,
+         age=timedelta(minutes=6))
 
 
 DRIFTS.add("api-node-not-ready", "the node of an API pod stopped reporting (Ready Unknown); its pods still read Ready",
@@ -131,14 +130,11 @@ def _past_warnings(objs: Objects) -> None:
     (same name, another uid), and a readiness probe failing during a start."""
     pod = _pods(objs, API)[0]
     now = _now(objs)
-    objs.append(chart.event(now, pod, "Warning", "BackOff", "Back-off restarting failed container api",
-                            "kubelet", count=3, age=timedelta(hours=2)))
-    objs[-1]["lastTimestamp"] = chart.ts(now - timedelta(hours=2))
+    warn(objs, pod, "BackOff", "Back-off restarting failed container api", "kubelet", count=3,
+         age=timedelta(hours=2))["lastTimestamp"] = chart.ts(now - timedelta(hours=2))
     gone = renamed_copy(pod, pod["metadata"]["name"], "replaced-pod")  # same name, another uid
-    objs.append(chart.event(now, gone, "Warning", "FailedMount", 'MountVolume.SetUp failed for volume "db"',
-                            "kubelet", age=timedelta(minutes=2)))
-    objs.append(chart.event(now, pod, "Warning", "Unhealthy", "Readiness probe failed: connection refused",
-                            "kubelet", age=timedelta(minutes=2)))
+    warn(objs, gone, "FailedMount", 'MountVolume.SetUp failed for volume "db"', "kubelet", age=timedelta(minutes=2))
+    warn(objs, pod, "Unhealthy", "Readiness probe failed: connection refused", "kubelet", age=timedelta(minutes=2))
 
 
 PROBES.add("job-pod-completed", "a finished health-sync pod: Succeeded, Ready False (PodCompleted), owned by its Job",
