@@ -257,26 +257,34 @@ def _api(c: _Ctx) -> list[dict]:
         },
     }
     rs_name = f"icepack-api-{POD_TEMPLATE_HASH}"
-    owner_rs = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs_name,
-                 "uid": c.uid("ReplicaSet", rs_name), "controller": True, "blockOwnerDeletion": True}]
-    replicaset = {
-        "apiVersion": "apps/v1", "kind": "ReplicaSet",
-        "metadata": {**c.meta("ReplicaSet", rs_name, labels=template["metadata"]["labels"],
-                              annotations={"deployment.kubernetes.io/revision": "4",
-                                           "deployment.kubernetes.io/desired-replicas": str(n)},
-                              ownerReferences=[{"apiVersion": "apps/v1", "kind": "Deployment", "name": "icepack-api",
-                                                "uid": c.uid("Deployment", "icepack-api"), "controller": True,
-                                                "blockOwnerDeletion": True}]),
-                     "generation": 1},
-        "spec": {"replicas": n, "selector": {"matchLabels": template["metadata"]["labels"]}, "template": template},
-        "status": {"replicas": n, "fullyLabeledReplicas": n, "readyReplicas": n, "availableReplicas": n,
-                   "observedGeneration": 1},
-    }
+    replicaset = _replicaset(c, "icepack-api", rs_name, "4", template, n)
+    owner_rs = _controlled_by(c, "ReplicaSet", rs_name)
     pods = [
         _pod(c, f"{rs_name}-{suffix}", template, NODES[i % len(NODES)], owner_rs, i)
         for i, suffix in enumerate(["x7k2p", "m4q9w", "b8r3z", "t5v6n", "h2j8d"][:n])
     ]
     return [deployment, replicaset, *pods]
+
+
+def _controlled_by(c: _Ctx, kind: str, name: str) -> list[dict]:
+    """The ownerReferences of an object its apps/v1 controller (a Deployment, a ReplicaSet) made."""
+    return [{"apiVersion": "apps/v1", "kind": kind, "name": name, "uid": c.uid(kind, name), "controller": True,
+             "blockOwnerDeletion": True}]
+
+
+def _replicaset(c: _Ctx, deployment: str, name: str, revision: str, template: dict, n: int) -> dict:
+    """The ReplicaSet the deployment controller made of the Deployment's current template, all its pods ready."""
+    return {
+        "apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "metadata": {**c.meta("ReplicaSet", name, labels=template["metadata"]["labels"],
+                              annotations={"deployment.kubernetes.io/revision": revision,
+                                           "deployment.kubernetes.io/desired-replicas": str(n)},
+                              ownerReferences=_controlled_by(c, "Deployment", deployment)),
+                     "generation": 1},
+        "spec": {"replicas": n, "selector": {"matchLabels": template["metadata"]["labels"]}, "template": template},
+        "status": {"replicas": n, "fullyLabeledReplicas": n, "readyReplicas": n, "availableReplicas": n,
+                   "observedGeneration": 1},
+    }
 
 
 def _pod(c: _Ctx, name: str, template: dict, node: str, owners: list[dict], i: int) -> dict:
@@ -475,23 +483,9 @@ def _postgres(c: _Ctx) -> list[dict]:
         "status": {"loadBalancer": {}},
     }
     rs = "icepack-postgres-5c8d7f9b4"
-    owners = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs, "uid": c.uid("ReplicaSet", rs),
-               "controller": True, "blockOwnerDeletion": True}]
     template = {"metadata": {"labels": {**c.selector("postgres"), "pod-template-hash": "5c8d7f9b4"}}, "spec": spec}
-    replicaset = {
-        "apiVersion": "apps/v1", "kind": "ReplicaSet",
-        "metadata": {**c.meta("ReplicaSet", rs, labels=template["metadata"]["labels"],
-                              annotations={"deployment.kubernetes.io/revision": "1",
-                                           "deployment.kubernetes.io/desired-replicas": str(n)},
-                              ownerReferences=[{"apiVersion": "apps/v1", "kind": "Deployment", "name": "icepack-postgres",
-                                                "uid": c.uid("Deployment", "icepack-postgres"), "controller": True,
-                                                "blockOwnerDeletion": True}]),
-                     "generation": 1},
-        "spec": {"replicas": n, "selector": {"matchLabels": template["metadata"]["labels"]}, "template": template},
-        "status": {"replicas": n, "fullyLabeledReplicas": n, "readyReplicas": n, "availableReplicas": n,
-                   "observedGeneration": 1},
-    }
-    pod = _pod(c, f"{rs}-q2w7e", template, NODES[2], owners, 2)
+    replicaset = _replicaset(c, "icepack-postgres", rs, "1", template, n)
+    pod = _pod(c, f"{rs}-q2w7e", template, NODES[2], _controlled_by(c, "ReplicaSet", rs), 2)
     return [deployment, pvc, service, replicaset, pod]
 
 
@@ -508,12 +502,17 @@ def decode_release(secret: dict) -> dict:
     return json.loads(gzip.decompress(base64.b64decode(helm_blob)))
 
 
+def edit_release(secret: dict, edit) -> None:
+    """Apply `edit` to a release Secret's record, decoded, and store it back as Helm does."""
+    release = decode_release(secret)
+    edit(release)
+    secret["data"]["release"] = encode_release(release)
+
+
 def set_release_status(secret: dict, status: str) -> None:
     """Change a release Secret's status in its label and its payload, as Helm does."""
     secret["metadata"]["labels"]["status"] = status
-    release = decode_release(secret)
-    release["info"]["status"] = status
-    secret["data"]["release"] = encode_release(release)
+    edit_release(secret, lambda release: release["info"].update(status=status))
 
 
 def release_secrets(objs) -> list[dict]:
@@ -530,22 +529,27 @@ def _manifest(objs: list[dict]) -> str:
         meta = {k: o["metadata"][k] for k in ("name", "labels", "annotations") if k in o["metadata"]}
         doc = {k: v for k, v in o.items() if k not in {"status", "metadata"}}
         docs.append({"apiVersion": o["apiVersion"], "kind": o["kind"], "metadata": meta, **doc})
-    return _dump(docs)
+    return dump_manifest(docs)
 
 
-def _dump(docs: list[dict]) -> str:
+def manifest_docs(release: dict) -> Objects:
+    """The documents of a release record's manifest."""
+    return Objects(d for d in yaml.safe_load_all(release["manifest"]) if d)
+
+
+def dump_manifest(docs: list[dict]) -> str:
     return "---\n" + "---\n".join(yaml.safe_dump(d, sort_keys=False) for d in docs)
 
 
 def edit_manifests(objs, edit) -> None:
     """Apply `edit` (an edit of Objects) to the manifest of every Helm release record, as if the chart
     had rendered it so: the twin renders the manifest before drifts edit the live objects."""
-    for secret in release_secrets(objs):
-        release = decode_release(secret)
-        docs = Objects(d for d in yaml.safe_load_all(release["manifest"]) if d)
+    def in_manifest(release: dict) -> None:
+        docs = manifest_docs(release)
         edit(docs)
-        release["manifest"] = _dump(docs)
-        secret["data"]["release"] = encode_release(release)
+        release["manifest"] = dump_manifest(docs)
+    for secret in release_secrets(objs):
+        edit_release(secret, in_manifest)
 
 
 def _release_secrets(c: _Ctx, objs: list[dict]) -> list[dict]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-import yaml
-
 from icepack_twin import chart
 from icepack_twin.drifts.base import DriftList
 from icepack_twin.objects import Objects
@@ -18,20 +16,7 @@ PROBES = DriftList("equivalent")
 
 def _record(role: int, edit: Callable[[dict], None]) -> Callable[[Objects], None]:
     """An edit of one revision's record: 0 the deployed one, 1 the one before it."""
-    def apply(objs: Objects) -> None:
-        secret = chart.release_secrets(objs)[role]
-        record = chart.decode_release(secret)
-        edit(record)
-        secret["data"]["release"] = chart.encode_release(record)
-    return apply
-
-
-def _docs(record: dict) -> list[dict]:
-    return [d for d in yaml.safe_load_all(record["manifest"]) if d]
-
-
-def _dump(docs: list[dict]) -> str:
-    return "---\n" + "---\n".join(yaml.safe_dump(d, sort_keys=False) for d in docs)
+    return lambda objs: chart.edit_release(chart.release_secrets(objs)[role], edit)
 
 
 def _other_account(record: dict) -> None:
@@ -48,8 +33,7 @@ def _stale_app_version(record: dict) -> None:
 
 def _worker_missing_before(record: dict) -> None:
     """The previous chart version rendered no ScaledJob (KEDA off in that revision): Tier 2 would drop the worker."""
-    docs = [d for d in _docs(record) if d["kind"] != "ScaledJob"]
-    record["manifest"] = _dump(docs)
+    record["manifest"] = chart.dump_manifest([d for d in chart.manifest_docs(record) if d["kind"] != "ScaledJob"])
 
 
 def _defaults_in_the_chart(record: dict) -> None:
@@ -82,12 +66,12 @@ def _other_forms(record: dict) -> None:
 
 def _previous_by_its_chart(record: dict) -> None:
     """The revision before was rendered by its own chart version: its manifest says so in helm.sh/chart."""
-    docs = _docs(record)
+    docs = chart.manifest_docs(record)
     for d in docs:
         labels = d["metadata"].get("labels") or {}
         if "helm.sh/chart" in labels:
             labels["helm.sh/chart"] = f"{CHART_NAME}-{PREVIOUS_CHART_VERSION}"
-    record["manifest"] = _dump(docs)
+    record["manifest"] = chart.dump_manifest(docs)
 
 
 DRIFTS.add("release-values-from-another-account", "the deployed revision's values carry dev's global.accountId",

@@ -173,10 +173,8 @@ DRIFTS.add("release-status-failed", "newest Helm release revision failed",
 
 
 def _chart_not_bumped(objs: Objects) -> None:
-    secret = chart.release_secrets(objs)[0]
-    release = chart.decode_release(secret)
-    release["chart"]["metadata"]["version"] = PREVIOUS_CHART_VERSION
-    secret["data"]["release"] = chart.encode_release(release)
+    chart.edit_release(chart.release_secrets(objs)[0],
+                       lambda release: release["chart"]["metadata"].update(version=PREVIOUS_CHART_VERSION))
 
 
 DRIFTS.add("chart-version-not-bumped", "deployed release still carries chart 1.4.1 (version not bumped)",
