@@ -22,14 +22,21 @@ def _database(**change) -> dict:
     return Mutation("database", "drift", "", change["kind"], change, "").as_json()
 
 
-def _rows(snapshot: str, table: str | None, op: str) -> dict:
-    return Mutation("rows", f"{snapshot}/{table}", "", op, {"snapshot": snapshot, "table": table, "op": op}, "").as_json()
+def _rows(snapshot: str, table: str | None, op: str, path: str = "", **extra) -> dict:
+    """An edit of a snapshot table's rows (of one table, or all), of one payload path if named."""
+    column = {"column": path.split(".")[0], "path": path} if path else {}
+    return Mutation("rows", f"{snapshot}/{table}", path, op, {"snapshot": snapshot, "table": table, **column, "op": op,
+                                                              **extra}, "").as_json()
+
+
+def _answer(route: str, path: list, **change) -> dict:
+    """An edit of the body the API serves on this route (`GET /readyz`), at this path."""
+    return Mutation("body", route, ".".join(map(str, path)), change["op"], {"route": route, "path": path, **change},
+                    "").as_json()
 
 
 def _body(table: str, endpoint: str, path: list, **change) -> dict:
-    route = f"GET /tables/{table.replace('.', '/')}/{endpoint}"
-    return Mutation("body", route, ".".join(map(str, path)), change["op"], {"route": route, "path": path, **change},
-                    "").as_json()
+    return _answer(f"GET /tables/{table.replace('.', '/')}/{endpoint}", path, **change)
 
 
 # --- the suite's role ------------------------------------------------------------------------------

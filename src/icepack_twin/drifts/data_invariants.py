@@ -10,23 +10,10 @@ Each is the same edit the mutation engine makes (layers body, framing, rows, dat
 from __future__ import annotations
 
 from icepack_twin.drifts.base import DriftList
-from icepack_twin.drifts.data_generic import _body, _database
+from icepack_twin.drifts.data_generic import STATUS, _answer, _body, _database, _rows
 from icepack_twin.drifts.framing import framed
-from icepack_twin.mutate.model import Mutation
 
 DRIFTS = DriftList("data")
-STATUS, HEALTH = "table_status_snapshots", "table_health_snapshots"
-
-
-def _row_value(snapshot: str, table: str, path: str, op: str, **extra) -> dict:
-    change = {"snapshot": snapshot, "table": table, "column": path.split(".")[0], "path": path, "op": op, **extra}
-    return Mutation("rows", f"{snapshot}/{table}", path, op, change, "").as_json()
-
-
-def _service(route: str, path: list, **change) -> dict:
-    target = f"GET {route}"
-    return Mutation("body", target, ".".join(map(str, path)), change["op"], {"route": target, "path": path, **change},
-                    "").as_json()
 
 
 DRIFTS.add("recommendation-without-the-actions-its-health-asks", "the recommendation of analytics.events "
@@ -34,7 +21,7 @@ DRIFTS.add("recommendation-without-the-actions-its-health-asks", "the recommenda
            mutations=(_body("analytics.events", "maintenance/recommendation", ["recommended_actions"], op="set",
                             value=[]),))
 DRIFTS.add("readyz-status-a-foreign-word", "/readyz answers 200 with status 'analytics' (not a word it ever said)",
-           mutations=(_service("/readyz", ["status"], op="set", value="analytics"),))
+           mutations=(_answer("GET /readyz", ["status"], op="set", value="analytics"),))
 DRIFTS.add("status-served-as-problem-json", "/status of sales.orders answers 200 announced as "
            "application/problem+json (an error document's type)",
            behaviour=framed(["GET /tables/sales/orders/status"], op="content-type", value="application/problem+json"))
@@ -45,5 +32,5 @@ DRIFTS.add("jobs-finished-at-without-zone", "maintenance_jobs.finished_at retype
 # Not a known table: its read contracts are never read; only its rows show it.
 DRIFTS.add("an-untracked-reads-table-with-no-partitions", "health-sync writes partition_count 0 for "
            "analytics.sessions (every earlier row of every table had some)",
-           mutations=(_row_value(STATUS, "analytics.sessions", "payload.partitions.partition_count", "scale-x0"),))
+           mutations=(_rows(STATUS, "analytics.sessions", "scale-x0", path="payload.partitions.partition_count"),))
 
