@@ -246,6 +246,16 @@ def _keys_only(listings: dict[str, Listing], release: str) -> dict[str, list[str
     return keys
 
 
+def named(objs: list[dict], kind: str, name: str, namespace: str, among: str, looked_in: str = "") -> dict:
+    """The object of this name in a listing; else NotFound naming the ones there are (the live
+    snapshot and the rendered manifests alike)."""
+    for obj in objs:
+        if obj["metadata"]["name"] == name:
+            return obj
+    present = ", ".join(sorted(o["metadata"]["name"] for o in objs)) or "none"
+    raise NotFound(f"{kind} {namespace}/{name}", f"not found{looked_in} (the {kind}s {among}: {present})")
+
+
 class ClusterSnapshot:
     """Everything the infra suite looks at, read once."""
 
@@ -300,12 +310,7 @@ class ClusterSnapshot:
         return listing.items
 
     def get(self, kind: str, name: str) -> dict:
-        for obj in self.list(kind):
-            if obj["metadata"]["name"] == name:
-                return obj
-        present = ", ".join(sorted(o["metadata"]["name"] for o in self.list(kind))) or "none"
-        raise NotFound(f"{kind} {self.env.namespace}/{name}",
-                       f"not found (the {kind}s in namespace {self.env.namespace}: {present})")
+        return named(self.list(kind), kind, name, self.env.namespace, among=f"in namespace {self.env.namespace}")
 
     def readable(self, kind: str) -> bool:
         return self.listings[kind].error is None

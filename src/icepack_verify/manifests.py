@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from icepack_verify.cluster import named, supporting
 from icepack_verify.environments import Environment
-from icepack_verify.errors import ConfigError, NotFound
+from icepack_verify.errors import ConfigError
+from icepack_verify.inventory import rows
 from icepack_verify.session import LIVE_ENVIRONMENT as NEEDS_LIVE  # the one not-run cause of manifests mode
 
 WHY = ("--manifests judges rendered manifests: status, pods, events, nodes, the Helm release record, "
@@ -108,9 +110,6 @@ class ManifestSnapshot:
 
     @classmethod
     def read(cls, env: Environment, path: Path) -> "ManifestSnapshot":
-        from icepack_verify.cluster import supporting
-        from icepack_verify.inventory import rows
-
         return cls(env, path, [row.kind for row in rows(env)] + list(supporting(env)))
 
     def origin(self, kind: str, name: str) -> str | None:
@@ -122,12 +121,8 @@ class ManifestSnapshot:
         return self.listings.get(kind, [])
 
     def get(self, kind: str, name: str) -> dict:
-        for obj in self.list(kind):
-            if obj["metadata"]["name"] == name:
-                return obj
-        present = ", ".join(sorted(o["metadata"]["name"] for o in self.list(kind))) or "none"
-        raise NotFound(f"{kind} {self.env.namespace}/{name}",
-                       f"not found in the rendered manifests {self.path} (the {kind}s rendered: {present})")
+        return named(self.list(kind), kind, name, self.env.namespace, among="rendered",
+                     looked_in=f" in the rendered manifests {self.path}")
 
     def readable(self, kind: str) -> bool:
         return kind not in LIVE_ONLY
