@@ -1,9 +1,10 @@
-"""The infra suite's shared observations: the Helm release Terraform manages, read once."""
+"""The infra suite's shared observations: the Helm release Terraform manages, read once, and the
+release's live objects (the derivation chains and the live state judge the same ones)."""
 from __future__ import annotations
 
 import pytest
 
-from icepack_verify import BadRelease, decode_release, newest_release, release_values
+from icepack_verify import BadRelease, Release, decode_release, newest_release, release_values
 
 
 @pytest.fixture(scope="session")
@@ -49,3 +50,15 @@ def release_records(objects, environment) -> list[dict]:
     if not environment.read_release_secrets:
         pytest.skip(f"{environment.name} sets read_release_secrets = false: the Helm history is not read")
     return objects.all("Secret")
+
+
+@pytest.fixture(scope="module")
+def release_objects(cluster, objects, environment, diagnose, release_name) -> Release:
+    # every namespaced kind the snapshot lists (an unreadable one: not run); events and nodes are read apart
+    lists = {kind: objects.all(kind) for kind in cluster.listings if kind not in ("Event", "Node")}
+    rel = Release(lists, environment.names.release, environment.namespace)
+    if not rel.objects:
+        diagnose(release_name).cannot(
+            f"not found: no object of the release (label app.kubernetes.io/instance={environment.names.release}) "
+            f"in namespace {environment.namespace}")
+    return rel

@@ -15,18 +15,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from icepack_verify import Chains, Release, Said, duplicates, rollout_complete
-
-
-@pytest.fixture(scope="module")
-def release_objects(cluster, objects, environment, diagnose) -> Release:
-    lists = {kind: objects.all(kind) for kind in cluster.listings if kind not in ("Event", "Node")}
-    rel = Release(lists, environment.names.release, environment.namespace)
-    if not rel.objects:
-        diagnose(f"Helm release {environment.namespace}/{environment.names.release}").cannot(
-            f"not found: no object of the release (label app.kubernetes.io/instance={environment.names.release}) "
-            f"in namespace {environment.namespace}")
-    return rel
+from icepack_verify import Chains, Said, duplicates, rollout_complete
 
 
 def _conclude(d, findings) -> None:

@@ -5,26 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pytest
-
-from icepack_verify import (COMPLETED_POD_CONDITIONS, HEALTHY_CONDITIONS, WRONG_NOW, Release, condition_findings,
+from icepack_verify import (COMPLETED_POD_CONDITIONS, HEALTHY_CONDITIONS, WRONG_NOW, condition_findings,
                             deletion_findings, deployment_findings, event_line, finalizer_findings, future_findings,
                             node_findings, owner_findings,
                             pod_findings, pvc_findings, wrong_now)
 
 KIND_RULES = {"Deployment": deployment_findings, "PersistentVolumeClaim": pvc_findings}
-
-
-@pytest.fixture(scope="module")
-def release_objects(cluster, objects, environment, diagnose) -> Release:
-    # every namespaced kind the snapshot lists (an unreadable one: not run); events and nodes are read apart
-    lists = {kind: objects.all(kind) for kind in cluster.listings if kind not in ("Event", "Node")}
-    rel = Release(lists, environment.names.release, environment.namespace)
-    if not rel.objects:
-        diagnose(f"Helm release {environment.namespace}/{environment.names.release}").cannot(
-            f"not found: no object of the release (label app.kubernetes.io/instance={environment.names.release}) "
-            f"in namespace {environment.namespace}")
-    return rel
 
 
 def _mismatch(d, resource: str, finding: tuple) -> None:
