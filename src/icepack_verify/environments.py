@@ -369,7 +369,8 @@ class Environment(_Model):
     # and released values checks. false for a ServiceAccount without it (deploy/rbac-without-release-secrets.yaml).
     read_release_secrets: StrictBool = True
     # Objects that are not the release's but select or target its pods and workloads, and are meant
-    # to ("HorizontalPodAutoscaler/icepack-api"): none by default (tests/infra/test_references.py).
+    # to ("HorizontalPodAutoscaler/icepack-api"): none by default (tests/infra/test_object_references.py::
+    # test_nothing_outside_the_release_selects_or_targets_it).
     expected_related: list[Annotated[str, Field(pattern=r"^[A-Za-z]+/[a-z0-9.-]+$")]] = Field(default_factory=list)
     names: Names
     release: ReleaseSettings = ReleaseSettings()
