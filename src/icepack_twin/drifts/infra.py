@@ -42,11 +42,9 @@ DRIFTS.add("api-limits-wrong", "API memory limit 256Mi instead of the expected o
 def _rollout_stuck(objs: Objects) -> None:
     dep = objs.get("Deployment", API)
     dep["metadata"]["generation"] += 1
-    st = dep["status"]
-    st["observedGeneration"] = dep["metadata"]["generation"]
-    st.update(updatedReplicas=1, unavailableReplicas=1, readyReplicas=st["replicas"] - 1,
-              availableReplicas=st["replicas"] - 1)
+    dep["status"].update(observedGeneration=dep["metadata"]["generation"], updatedReplicas=1)
     now = _now(objs)
+    unready(objs, pods(objs, API)[-1], since=now - timedelta(minutes=12))  # the updated pod never turned ready
     set_conditions(dep, "Progressing", status="False", reason="ProgressDeadlineExceeded",
                    message='ReplicaSet "icepack-api-5f6b8d9c7" has timed out progressing.',
                    lastUpdateTime=chart.ts(now - timedelta(minutes=2)),
@@ -220,7 +218,7 @@ def _trigger_other_database(objs: Objects) -> None:
 
 def _postgres_not_ready(objs: Objects) -> None:
     dep = internal_postgres(objs)
-    dep["status"].update(readyReplicas=0, availableReplicas=0, unavailableReplicas=1)
+    unready(objs, pods(objs, PG)[0], since=_now(objs) - timedelta(minutes=12))  # its one pod: none ready
     set_conditions(dep, "Available", status="False", reason="MinimumReplicasUnavailable",
                    message="Deployment does not have minimum availability.")
     warn(objs, dep, "FailedMount", 'MountVolume.SetUp failed for volume "data": volume is already attached to '
