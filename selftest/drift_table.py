@@ -665,38 +665,49 @@ EQUIVALENT += [
 # tests/infra with --manifests, nothing live reachable; the same checks and words as live, each line naming
 # the rendered document. Mode "compare": stage healthy, prod drifted, tests/compare with --compare-with=prod.
 RENDER = "rendered.yaml document"
+
+
+def Rendered(drift: str, fails: dict[str, tuple[str, ...]], env: str = "stage", **kw) -> Declared:
+    """Judged on its render by tests/infra with --manifests."""
+    return Declared(drift, fails, env=env, mode="manifests", **kw)
+
+
+def Promoted(drift: str, fails: dict[str, tuple[str, ...]], **kw) -> Declared:
+    """Stage healthy, prod drifted: judged by tests/compare with --compare-with=prod."""
+    return Declared(drift, fails, env="stage", other="prod", mode="compare", **kw)
+
+
 DECLARED += [
-    Declared("render-api-memory-limit-halved", {API + "test_api_deployment_spec": (
+    Rendered("render-api-memory-limit-halved", {API + "test_api_deployment_spec": (
         f"Deployment icepack/icepack-api ({RENDER} 3)", "containers[api].resources.limits.memory",
-        "expected '512Mi', actual '256Mi'", "[defaults.expect.api.limits]")}, env="stage", mode="manifests"),
-    Declared("render-orchestrator-every-hour", {CRON + "test_cronjob_spec": (
+        "expected '512Mi', actual '256Mi'", "[defaults.expect.api.limits]")}),
+    Rendered("render-orchestrator-every-hour", {CRON + "test_cronjob_spec": (
         f"CronJob icepack/icepack-orchestrator ({RENDER} 7)", "spec.schedule", "expected '30 * * * *'",
-        "actual '0 * * * *'", "values-stage.yaml override")}, env="stage", mode="manifests"),
-    Declared("render-worker-max-replicas-10", {WORKER + "test_worker_scaled_job_spec": (
-        f"ScaledJob icepack/icepack-worker ({RENDER} 5)", "spec.maxReplicaCount", "expected 3, actual 10")},
-        env="stage", mode="manifests"),
-    Declared("render-image-from-docker-hub", {IMAGES + "test_workloads_run_one_image_from_ecr": (
+        "actual '0 * * * *'", "values-stage.yaml override")}),
+    Rendered("render-worker-max-replicas-10", {WORKER + "test_worker_scaled_job_spec": (
+        f"ScaledJob icepack/icepack-worker ({RENDER} 5)", "spec.maxReplicaCount", "expected 3, actual 10")}),
+    Rendered("render-image-from-docker-hub", {IMAGES + "test_workloads_run_one_image_from_ecr": (
         f"Deployment icepack/icepack-api ({RENDER} 3) container api image registry", "expected an ECR registry",
-        "actual 'docker.io/icepack/icepack:2f9c1e7'", "deployment flow step 3")}, env="stage", mode="manifests"),
-    Declared("render-certificate-of-prod", {SVC + "test_api_service_is_a_tls_nlb": (
+        "actual 'docker.io/icepack/icepack:2f9c1e7'", "deployment flow step 3")}),
+    Rendered("render-certificate-of-prod", {SVC + "test_api_service_is_a_tls_nlb": (
         f"Service icepack/icepack-api ({RENDER} 4)", "aws-load-balancer-ssl-cert",
-        "expected an ACM certificate ARN in account 174558682303", "857967394368")}, env="stage", mode="manifests"),
-    Declared("render-orchestrator-suspended", {CRON + "test_cronjob_suspension_matches_phase": (
+        "expected an ACM certificate ARN in account 174558682303", "857967394368")}),
+    Rendered("render-orchestrator-suspended", {CRON + "test_cronjob_suspension_matches_phase": (
         f"CronJob icepack/icepack-orchestrator ({RENDER} 7)", "spec.suspend", "expected False, actual True",
-        "runbook phase live")}, env="stage", mode="manifests"),
-    Declared("render-irsa-role-of-dev", {SA + "test_irsa_role_arn": (
+        "runbook phase live")}),
+    Rendered("render-irsa-role-of-dev", {SA + "test_irsa_role_arn": (
         f"ServiceAccount icepack/icepack ({RENDER} 1)", "expected an IAM role ARN of account 174558682303",
-        "arn:aws:iam::411706531007:role/icepack-dev-irsa")}, env="stage", mode="manifests"),
+        "arn:aws:iam::411706531007:role/icepack-dev-irsa")}),
     # (helper "preapply2") a spec field in a check that also reads a status: judged first, the rest not run
-    Declared("render-pvc-gp2", {PG + "test_postgres_pvc": (
+    Rendered("render-pvc-gp2", {PG + "test_postgres_pvc": (
         f"PersistentVolumeClaim icepack/icepack-postgres ({RENDER} 10)", "spec.storageClassName",
-        "expected 'gp3', actual 'gp2'", "[defaults.expect.postgres]")}, env="dev", mode="manifests"),
-    Declared("render-worker-paused", {WORKER + "test_worker_scaled_job_ready": (
+        "expected 'gp3', actual 'gp2'", "[defaults.expect.postgres]")}, env="dev"),
+    Rendered("render-worker-paused", {WORKER + "test_worker_scaled_job_ready": (
         f"ScaledJob icepack/icepack-worker ({RENDER} 5)", "annotations[autoscaling.keda.sh/paused]", "actual 'true'",
-        "the rest of this check is not run: needs a live environment")}, env="stage", mode="manifests"),
-    Declared("render-api-rollout-paused", {API + "test_api_rollout_complete": (
+        "the rest of this check is not run: needs a live environment")}),
+    Rendered("render-api-rollout-paused", {API + "test_api_rollout_complete": (
         f"Deployment icepack/icepack-api ({RENDER} 3)", "spec.paused: expected False, actual True",
-        "the rest of this check is not run: needs a live environment")}, env="stage", mode="manifests"),
+        "the rest of this check is not run: needs a live environment")}),
     Declared("pvc-pending", {PG + "test_postgres_pvc_bound": (
         "PersistentVolumeClaim icepack/icepack-postgres (live)", "status.phase", "expected 'Bound', actual 'Pending'"),
         I + "test_live_state.py::test_release_objects_are_healthy": (
@@ -705,14 +716,13 @@ DECLARED += [
             "persistentVolumeClaim.claimName", "is Pending, not Bound")}),
 ]
 EQUIVALENT += [
-    Declared("render-resources-in-other-units", {}, env="stage", mode="manifests",
-             judged_by=(API + "test_api_deployment_spec",)),
-    Declared("render-arch-by-node-affinity", {}, env="stage", mode="manifests",
+    Rendered("render-resources-in-other-units", {}, judged_by=(API + "test_api_deployment_spec",)),
+    Rendered("render-arch-by-node-affinity", {},
              judged_by=(API + "test_api_deployment_spec", NS + "test_workloads_select_the_expected_arch")),
-    Declared("render-images-pinned-by-digest", {}, env="stage", mode="manifests",
+    Rendered("render-images-pinned-by-digest", {},
              judged_by=(IMAGES + "test_workloads_run_the_expected_image_tag",
                         IMAGES + "test_workloads_run_one_image_from_ecr")),
-    Declared("render-with-explicit-namespace", {}, env="stage", mode="manifests",
+    Rendered("render-with-explicit-namespace", {},
              judged_by=(NS + "test_icepack_resources_live_in_the_namespace", API + "test_api_deployment_spec",
                         SVC + "test_api_service_is_a_tls_nlb", SA + "test_irsa_role_arn")),
 ]
@@ -721,33 +731,30 @@ VALUES, TAGS = P + "test_released_values_differ_only_where_declared", P + "test_
 OBJECT, READS = P + "test_inventory_object_differs_only_where_declared", P + "test_read_contracts_have_the_same_keys_and_schemas"
 UNDECLARED = "environments.toml declares no such difference"
 DECLARED += [
-    Declared("prod-runs-another-image-tag", {
+    Promoted("prod-runs-another-image-tag", {
         VALUES: ("stage vs prod: Helm release icepack values", "values image.tag: expected stage's '2f9c1e7' in prod too",
                  "actual prod '0ddba11'", UNDECLARED),
         TAGS: ("Deployment icepack-api container api image tag", "actual prod '0ddba11'"),
-        OBJECT: ("metadata.labels.app.kubernetes.io/version", "containers[api].image", "icepack:0ddba11")},
-        env="stage", other="prod", mode="compare"),
-    Declared("prod-worker-polls-every-60s", {
+        OBJECT: ("metadata.labels.app.kubernetes.io/version", "containers[api].image", "icepack:0ddba11")}),
+    Promoted("prod-worker-polls-every-60s", {
         VALUES: ("values worker.keda.pollingInterval: expected stage's 30 in prod too", "actual prod 60", UNDECLARED),
-        OBJECT: ("stage vs prod: ScaledJob icepack/icepack-worker", "spec.pollingInterval", "actual prod 60")},
-        env="stage", other="prod", mode="compare"),
-    Declared("prod-status-key-renamed", {READS: (
+        OBJECT: ("stage vs prod: ScaledJob icepack/icepack-worker", "spec.pollingInterval", "actual prod 60")}),
+    Promoted("prod-status-key-renamed", {READS: (
         "GET /tables/analytics/events/status top-level keys", "actual prod missing: stale; unexpected: staleness",
-        UNDECLARED)}, env="stage", other="prod", mode="compare"),
+        UNDECLARED)}),
     # (helper "preapply2") stage and prod are both on RDS: a host differing beyond each one's name is no
     # consequence of a declared Postgres mode ([release.follows]), so still a finding
-    Declared("prod-database-on-another-cluster", {
+    Promoted("prod-database-on-another-cluster", {
         VALUES: ("values postgres.external.host", "actual prod 'icepack-prod.cluster-zz9q7w.us-east-1.rds.amazonaws.com'",
                  UNDECLARED),
-        OBJECT: ("env[PGHOST].value", "spec.triggers[0].metadata.host", "cluster-zz9q7w")},
-        env="stage", other="prod", mode="compare"),
-    Declared("prod-api-readiness-on-healthz", {OBJECT: (
+        OBJECT: ("env[PGHOST].value", "spec.triggers[0].metadata.host", "cluster-zz9q7w")}),
+    Promoted("prod-api-readiness-on-healthz", {OBJECT: (
         "stage vs prod: Deployment icepack/icepack-api", "spec.template.spec.containers[api].readinessProbe.httpGet.path",
-        "expected stage's '/readyz' in prod too", "actual prod '/healthz'")}, env="stage", other="prod", mode="compare"),
+        "expected stage's '/readyz' in prod too", "actual prod '/healthz'")}),
 ]
 EQUIVALENT += [
-    Declared("prod-resources-in-other-units", {}, env="stage", other="prod", mode="compare", judged_by=(OBJECT, VALUES)),
-    Declared("prod-env-reordered", {}, env="stage", other="prod", mode="compare", judged_by=(OBJECT, VALUES)),
+    Promoted("prod-resources-in-other-units", {}, judged_by=(OBJECT, VALUES)),
+    Promoted("prod-env-reordered", {}, judged_by=(OBJECT, VALUES)),
 ]
 # --- end of the before apply and across environments block ---
 # --- the Helm release record as a whole (helper "kubehelm"; tests/infra/test_helm_record.py, drifts and probes in
