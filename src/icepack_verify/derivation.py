@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterator
 
 from icepack_verify.diagnosis import Said
 from icepack_verify.release_diff import MERGE_KEYS, _same
+from icepack_verify.semantics import utc_instant
 
 ABSENT = Said("absent")
 REVISION = "deployment.kubernetes.io/revision"
@@ -198,11 +199,7 @@ def _children(owner: dict, objs: list[dict]) -> list[dict]:
 
 
 def _stamp(value: Any) -> datetime | None:
-    try:
-        t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    return utc_instant(str(value))
 
 
 class Chains:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from icepack_verify.diagnosis import Said
 from icepack_verify.helm import BadRelease, decode_release
-from icepack_verify.semantics import ARCH_LABELS, effective_resources, node_arch, parse_image
+from icepack_verify.semantics import ARCH_LABELS, effective_resources, node_arch, parse_image, utc_instant
 
 INSTANCE = "app.kubernetes.io/instance"
 RELEASE_NAME = "meta.helm.sh/release-name"
@@ -79,16 +79,6 @@ WRONG_NOW = {
     "FailedBuildModel": "the NLB does not reconcile", "KEDAScalerFailed": "KEDA cannot read its trigger",
     "KEDAScaleTargetDeactivationFailed": "KEDA cannot scale", "NodeNotReady": "the pod's node is not ready",
 }
-
-
-def _stamp(value) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
 def _labels(obj: dict) -> dict:
@@ -155,7 +145,7 @@ def condition_findings(kind: str, obj: dict, table: dict[str, tuple[str, bool]],
             out.append((f"status.conditions[{c.get('type')}].status", Said("True, False or Unknown"), c.get("status"),
                         f"a condition's status ({K8S})"))
         for key in CONDITION_TIMES if now is not None else ():
-            if key in c and (_stamp(c[key]) is None or _stamp(c[key]) > now + skew):
+            if key in c and (utc_instant(c[key]) is None or utc_instant(c[key]) > now + skew):
                 out.append((f"status.conditions[{c.get('type')}].{key}", Said(f"a time not after now + {skew}"),
                             c[key], f"who writes a condition stamps it with the time it wrote it ({K8S})"))
         out += _time_order(f"status.conditions[{c.get('type')}]", c, obj, skew)
@@ -190,7 +180,7 @@ def future_findings(obj: dict, now: datetime, skew: timedelta) -> list[tuple]:
         elif isinstance(value, list):
             for i, v in enumerate(value):
                 walk(v, f"{path}[{i}]")
-        elif isinstance(value, str) and RFC3339.fullmatch(value) and (t := _stamp(value)) and t > now + skew:
+        elif isinstance(value, str) and RFC3339.fullmatch(value) and (t := utc_instant(value)) and t > now + skew:
             out.append((path, Said(f"a time not after now + {skew}"), value,
                         f"who writes a time stamps what happened when it happened: none lies ahead ({K8S}; "
                         "checks.clock_skew)"))
@@ -202,13 +192,13 @@ def future_findings(obj: dict, now: datetime, skew: timedelta) -> list[tuple]:
 def _time_order(where: str, c: dict, obj: dict, skew: timedelta, key: str = "lastTransitionTime") -> list[tuple]:
     """A condition changed (or a pod started) after its object was created, and no later than the
     condition was last updated or heartbeat: the times its writer stamps follow one another."""
-    at, created = _stamp(c.get("lastTransitionTime")), _stamp(obj["metadata"].get("creationTimestamp"))
+    at, created = utc_instant(c.get("lastTransitionTime")), utc_instant(obj["metadata"].get("creationTimestamp"))
     out = []
     if at is not None and created is not None and at < created - skew:
         out.append((f"{where}.{key}", Said(f"not before metadata.creationTimestamp {obj['metadata']['creationTimestamp']}"),
                     c["lastTransitionTime"], f"nothing happens to an object before it exists ({K8S})"))
     for later in ("lastUpdateTime", "lastHeartbeatTime"):
-        then = _stamp(c.get(later))
+        then = utc_instant(c.get(later))
         if at is not None and then is not None and then < at - skew:
             out.append((f"{where}.{later}", Said(f"not before {key} {c['lastTransitionTime']}"), c[later],
                         f"a condition is updated (and heartbeat) when it changes, and after ({K8S})"))
@@ -348,7 +338,7 @@ def node_findings(node: dict, want_arch: str, pods: list[dict] = (), now: dateti
                                                                          or "none"),
                         "the kubelet reports the node's address its pods carry as hostIP (K8s node addresses)"))
     for cond in (c for c in _status(node).get("conditions") or [] if isinstance(c, dict)):
-        beat = _stamp(cond.get("lastHeartbeatTime"))
+        beat = utc_instant(cond.get("lastHeartbeatTime"))
         if now is not None and max_status_age is not None and (beat is None or now - beat > max_status_age):
             out.append((f"status.conditions[{cond.get('type')}].lastHeartbeatTime", Said(f"within {max_status_age} "
                         "of now"), cond.get("lastHeartbeatTime", Said("absent")),
@@ -455,7 +445,7 @@ def deletion_findings(kind: str, obj: dict, now: datetime, skew: timedelta) -> l
     when = obj["metadata"].get("deletionTimestamp")
     if not when:
         return []
-    at = _stamp(when)
+    at = utc_instant(when)
     if kind == "Pod" and at is not None and at + skew >= now:
         return []
     what = "stuck terminating (past its grace period)" if kind == "Pod" else "being deleted"
@@ -477,8 +467,8 @@ def finalizer_findings(obj: dict, allowed: tuple[str, ...]) -> list[tuple]:
 
 def event_seen(e: dict) -> datetime | None:
     series = e.get("series") if isinstance(e.get("series"), dict) else {}
-    return _stamp(series.get("lastObservedTime")) or _stamp(e.get("lastTimestamp")) or _stamp(e.get("eventTime")) \
-        or _stamp(e.get("firstTimestamp"))
+    return utc_instant(series.get("lastObservedTime")) or utc_instant(e.get("lastTimestamp")) or utc_instant(e.get("eventTime")) \
+        or utc_instant(e.get("firstTimestamp"))
 
 
 def wrong_now(events: list[dict], rel: Release, now: datetime, window: timedelta) -> list[tuple[str, dict, dict]]:

@@ -6,11 +6,12 @@ Column and table names come from the environment's [data] settings, quoted as id
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from psycopg import sql
 
 from icepack_verify.database import Database
+from icepack_verify.semantics import utc_instant
 
 PRECISION = timedelta(milliseconds=1)  # an API may render an instant to the millisecond
 
@@ -60,25 +61,13 @@ def served_values(row: dict, settings) -> dict:
     return out
 
 
-def _utc(value) -> datetime | None:
-    """An instant; a zone-less timestamp read as the UTC it renders (its missing zone is the contract tests'
-    finding, not a different value)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
 def _same_leaf(held, served) -> bool:
     if isinstance(held, bool) or isinstance(served, bool):
         return held is served
     if isinstance(held, (int, float)) and isinstance(served, (int, float)):
         return held == served  # 84 and 84.0 are one number (JSON has no integers of its own)
     if isinstance(held, datetime) or (isinstance(held, str) and isinstance(served, str) and held != served):
-        a, b = held if isinstance(held, datetime) else _utc(held), _utc(served)
+        a, b = held if isinstance(held, datetime) else utc_instant(held), utc_instant(served)
         if a is not None and b is not None:
             return abs(a - b) <= PRECISION  # one instant in any zone, rendered to the millisecond
     return held == served

@@ -19,7 +19,7 @@ And here:
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from icepack_verify.arns import Arn, arn_problems, parse_arn, partition_of  # noqa: F401  (re-exported)
 from icepack_verify.cron_schedules import (fire_times, interval, next_fires, previous_fire,  # noqa: F401
@@ -119,13 +119,24 @@ def json_media_type(content_type: object) -> bool:
 
 # --- timestamps ---------------------------------------------------------------------------------
 
-def instant(value: object) -> datetime | None:
-    """Any ISO-8601 form of an instant with a zone ('…Z', '…+00:00', '…+02:00', basic format);
-    None for a naive or unparseable value."""
+def _timestamp(value: object) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        parsed = datetime.fromisoformat(value)
+        return datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else None
+
+
+def instant(value: object) -> datetime | None:
+    """Any ISO-8601 form of an instant with a zone ('…Z', '…+00:00', '…+02:00', basic format);
+    None for a naive or unparseable value."""
+    parsed = _timestamp(value)
+    return parsed if parsed is not None and parsed.tzinfo else None
+
+
+def utc_instant(value: object) -> datetime | None:
+    """The same, a zone-less timestamp read as the UTC it renders (Kubernetes writes UTC; a missing
+    zone is a contract test's finding, not another instant)."""
+    parsed = _timestamp(value)
+    return parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
