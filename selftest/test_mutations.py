@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import datetime, timezone
 
@@ -120,7 +121,7 @@ def test_a_known_gap_closed_is_caught_end_to_end(twin, tmp_path):
 
 
 def test_bad_input_is_one_sentence(tmp_path):
-    for args, said in ((["--layer", "nope"], "unknown layer(s) nope"), (["--limit", "0"], "--limit: at least 1"),
+    for args, said in ((["--layer", "nope"], "unknown layer(s) nope"), (["--limit", "0"], "--limit and --checkpoint-every: at least 1"),
                        (["--attach", str(tmp_path)], "no running twin there")):
         proc = subprocess.run([sys.executable, "-m", "icepack_twin", "mutate", *args], cwd=ROOT, capture_output=True,
                               text=True, timeout=60)
@@ -223,3 +224,56 @@ def test_a_selective_run_judges_as_the_whole_suite(twin):
     for selective, whole in zip(judged[True], judged[False]):
         assert selective["outcome"] == whole["outcome"] == "caught", (selective, whole)
         assert selective["details"]["failed"] == whole["details"]["failed"], (selective, whole)
+
+
+def _mutate(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "icepack_twin", "mutate", *args], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_run_cut_off_keeps_its_checkpoint_and_resume_finishes_it(twin, tmp_path):
+    """A run ended by SIGTERM (a CI step or a session ending) keeps the judgements of its last checkpoint;
+    --resume judges only the rest, and the finished report holds every mutation once, in two parts."""
+    report = tmp_path / "mutations.json"
+    twin.configure("local")
+    args = ["--layer", "kube", "--only", REPLICAS, "--attach", str(twin.state_dir), "--report", str(report)]
+    proc = _mutate(*args, "--checkpoint-every", "1")
+    deadline = time.monotonic() + 300
+    while not (report.exists() and json.loads(report.read_text())["run"]["judged"] >= 1):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1][-3000:]
+        time.sleep(0.2)
+    proc.terminate()
+    _, err = proc.communicate(timeout=300)
+    cut = json.loads(report.read_text())["run"]
+    assert cut["interrupted"] and 1 <= cut["judged"] < cut["sampled"] and "Traceback" not in err, err[-3000:]
+    assert cut["commit"] == engine.tree_commit(ROOT)
+
+    proc = _mutate(*args, "--resume")
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err[-3000:]
+    assert f"{cut['judged']} judged before, continued from {report}" in err
+    done = json.loads(report.read_text())
+    ids = [m["id"] for m in done["mutations"]]
+    assert not done["run"]["interrupted"] and len(ids) == len(set(ids)) == done["run"]["sampled"] == done["run"]["judged"]
+    assert [p["judged"] for p in done["run"]["parts"]] == [cut["judged"], cut["sampled"] - cut["judged"]]
+    assert {m["outcome"] for m in done["mutations"]} == {"caught"}
+
+    refused = _mutate(*args, "--resume")
+    _, err = refused.communicate(timeout=120)
+    assert refused.returncode != 0 and "is complete" in err and "Traceback" not in err, err
+
+
+def test_resume_refuses_another_run_in_one_sentence(tmp_path):
+    report = tmp_path / "mutations.json"
+    commit = engine.tree_commit(ROOT)
+    cases = ((None, [], "no report at"),
+             ({"commit": "0" * 40, "interrupted": True, "seed": 1}, [], "one report judges one tree"),
+             ({"commit": commit, "interrupted": True, "seed": 1, "limit": None, "only": [], "select": True,
+               "layers": sorted(LAYERS)}, ["--seed", "2"], "other options (seed: seed=1)"))
+    for run, more, said in cases:
+        report.unlink(missing_ok=True)
+        if run is not None:
+            report.write_text(json.dumps({"run": run, "mutations": []}))
+        proc = subprocess.run([sys.executable, "-m", "icepack_twin", "mutate", "--resume", "--report", str(report),
+                               "--attach", str(tmp_path), *more], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert proc.returncode != 0 and said in proc.stderr and "Traceback" not in proc.stderr, (said, proc.stderr)

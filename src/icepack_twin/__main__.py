@@ -79,20 +79,26 @@ def main(argv: list[str] | None = None) -> int:
                      help="run every test for every mutation, not only the tests that use what its layer changes "
                           "(the Kubernetes API, the Icepack API, the database)")
     mut.add_argument("--fail-on-survivor", action="store_true", help="exit 1 if any mutation survived unledgered")
+    mut.add_argument("--resume", action="store_true",
+                     help="continue the unfinished run whose report is at --report (same commit and options): "
+                          "judge only the mutations it has not judged")
+    mut.add_argument("--checkpoint-every", type=int, default=50, metavar="N",
+                     help="write the report every N judgements during the run (default 50), so a run cut off keeps them")
     args = parser.parse_args(argv)
 
     if args.command == "mutate":
         from icepack_twin.mutate import engine
 
-        if args.limit is not None and args.limit < 1 or not 1 <= args.workers <= 8:
-            raise SystemExit("--limit: at least 1; --workers: between 1 and 8")
+        if args.limit is not None and args.limit < 1 or not 1 <= args.workers <= 8 or args.checkpoint_every < 1:
+            raise SystemExit("--limit and --checkpoint-every: at least 1; --workers: between 1 and 8")
         if args.attach and args.workers != 1:
             raise SystemExit("--attach uses one running twin: --workers 1")
         return engine.run(engine.Options(seed=args.seed, limit=args.limit, layers=args.layer, only=args.only,
                                          report=args.report,
                                          ledger=args.ledger, workers=args.workers, state_dir=args.state_dir,
                                          attach=args.attach, fail_on_survivor=args.fail_on_survivor,
-                                         preload=not args.no_preload, select=not args.whole_suite),
+                                         preload=not args.no_preload, select=not args.whole_suite,
+                                         resume=args.resume, checkpoint_every=args.checkpoint_every),
                           engine.Twins(start=TwinProcess, exports=exports))
 
     if args.command == "drifts":

@@ -17,6 +17,11 @@ fixture the mutation's layer can change, READS; all of them with --whole-suite),
                    whatever the verdict; reported, not counted
     invalid        the twin refused the mutation (422): reported, not counted
 
+A long run writes its report every `checkpoint_every` judgements (marked interrupted until the end),
+so a run cut off (SIGINT or SIGTERM: the runs under way finish and the report is written; a kill:
+the last checkpoint stays) keeps what it judged; `--resume` continues such a report: the same tree
+(commit, and the same uncommitted changes), the same sample, only the mutations not judged yet.
+
 A mutation the ledger calls harmless or unobservable but the suite catches is `caught`, flagged
 `ledger_contradicted`. The score is caught / (caught + survived): harmless, unobservable,
 not-applied and invalid ones aside. A catch whose verdict is only `inconclusive` (a dependency
@@ -24,10 +29,12 @@ failed, the checks did not run) is a weaker catch: the summary lists those on th
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import queue
 import random
+import signal
 import subprocess
 import sys
 import threading
@@ -72,6 +79,8 @@ class Options:
     timeout: float = 400
     preload: bool = True  # fork each suite run from a process with its libraries imported (suite_server)
     select: bool = True  # run only the tests that read what the mutation's layer changes (READS)
+    resume: bool = False  # continue the unfinished report at `report` instead of starting anew
+    checkpoint_every: int = 50  # judgements between two writes of the report during a run
 
 
 # The suite's fixtures through which a layer's edit can be seen on the twin; a test that uses none of
@@ -257,7 +266,8 @@ class _Progress:
         self.started = self.last = time.monotonic()
         self.lock = threading.Lock()
 
-    def add(self, outcome: str) -> None:
+    def add(self, outcome: str) -> int:
+        """Count one judgement; how many are done."""
         with self.lock:
             self.done += 1
             self.counts[outcome] += 1
@@ -265,6 +275,7 @@ class _Progress:
             if self.tty or self.done == self.total or self.done % 25 == 0 or now - self.last > 30:
                 self.last = now
                 self._show(now)
+            return self.done
 
     def _show(self, now: float) -> None:
         rate = (now - self.started) / max(self.done, 1)
@@ -331,6 +342,63 @@ def _start_twins(opts: Options, twins_from: Twins) -> list:
     return twins
 
 
+def tree_commit(suite_dir: Path) -> str | None:
+    """The commit the judged tree is at, None outside git: which suite, twin and ledger made a report's
+    outcomes. Uncommitted changes add "+dirty." and a digest of them, so a run resumes only on the very
+    tree it started on."""
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(["git", "-C", str(suite_dir), *args], capture_output=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return out.stdout.decode(errors="replace") if out.returncode == 0 else None
+
+    head = (git("rev-parse", "HEAD") or "").strip()
+    if not head:
+        return None
+    changes = (git("diff", "HEAD", "--binary") or "") + (git("status", "--porcelain", "--untracked-files=all") or "")
+    return head if not changes else f"{head}+dirty.{hashlib.sha256(changes.encode()).hexdigest()[:12]}"
+
+
+def _stop_on_signals() -> None:
+    """SIGINT and SIGTERM stop a run the same way (the runs under way finish, the report is written): a
+    run started in the background inherits SIGINT ignored, and a CI step or a session ends with SIGTERM."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def _earlier_part(opts: Options, commit: str | None) -> dict | None:
+    """The unfinished report `--resume` continues, checked to be the same run: one sentence when it is not."""
+    if not opts.resume:
+        return None
+    where = opts.report
+    try:
+        earlier = json.loads(where.read_text())
+        run = earlier["run"]
+    except FileNotFoundError:
+        raise SystemExit(f"--resume: no report at {where} to continue; run without --resume to start one")
+    except (ValueError, KeyError, TypeError):
+        raise SystemExit(f"--resume: {where} is not a mutation report")
+    if not run.get("interrupted"):
+        raise SystemExit(f"--resume: the run at {where} is complete ({run.get('judged')} judged); nothing to continue")
+    if commit is None or run.get("commit") != commit:
+        raise SystemExit(f"--resume: {where} was made at commit {run.get('commit') or 'unknown'}, this tree is at "
+                         f"{commit or 'no commit'}: one report judges one tree; check that commit out, or start a new report")
+    same = {"seed": opts.seed, "limit": opts.limit, "only": opts.only, "select": opts.select}
+    differs = [k for k, v in same.items() if run.get(k) != v] + (
+        ["layers"] if sorted(opts.layers or run.get("layers", [])) != run.get("layers") else [])
+    if differs:
+        raise SystemExit(f"--resume: {where} was made with other options ({', '.join(differs)}: "
+                         + ", ".join(f"{k}={run.get(k)!r}" for k in differs) + "); give the same ones to continue it")
+    return earlier
+
+
 def run(opts: Options, twins_from: Twins) -> int:
     unknown = [n for n in opts.layers if n not in mutate.LAYERS]
     if unknown:
@@ -342,6 +410,9 @@ def run(opts: Options, twins_from: Twins) -> int:
     except ledger_mod.LedgerError as exc:
         raise SystemExit(str(exc))
     chosen = opts.layers or sorted(mutate.LAYERS)
+    _stop_on_signals()
+    commit = tree_commit(opts.suite_dir)
+    earlier = _earlier_part(opts, commit)
     started_at, started = datetime.now(timezone.utc), time.monotonic()
     twins = _start_twins(opts, twins_from)
     workers: list[_Worker] = []
@@ -362,10 +433,27 @@ def run(opts: Options, twins_from: Twins) -> int:
         picked = sample(generated, opts.seed, opts.limit, opts.only)
         if not picked:
             raise SystemExit("no generated mutation matches --only " + " ".join(opts.only))
+        done = {r["id"]: r for r in earlier["mutations"]} if earlier else {}
+        if set(done) - {m.id for m in picked}:
+            raise SystemExit(f"--resume: {opts.report} judged mutations this tree does not generate; start a new report")
+        todo = [m for m in picked if m.id not in done]
         print(f"mutate: {sum(map(len, generated.values()))} mutations generated "
-              f"({', '.join(f'{n} {len(ms)}' for n, ms in generated.items())}); judging {len(picked)} "
-              f"with {len(workers)} twin(s)", file=sys.stderr)
-        results = _judge_all(workers, picked, entries)
+              f"({', '.join(f'{n} {len(ms)}' for n, ms in generated.items())}); judging {len(todo)} "
+              + (f"(of {len(picked)}: {len(done)} judged before, continued from {opts.report}) " if done else "")
+              + f"with {len(workers)} twin(s)", file=sys.stderr)
+
+        def write(judged: list[dict], final: bool = False) -> dict:
+            report = _report(opts, started_at, time.monotonic() - started, generated, picked, [*done.values(), *judged],
+                             baselines, after if final else [], sum((w.spent for w in workers), Counter()),
+                             commit=commit, earlier=earlier, final=final)
+            opts.report.parent.mkdir(parents=True, exist_ok=True)
+            tmp = opts.report.with_suffix(".partial")
+            tmp.write_text(json.dumps(report, indent=2) + "\n")
+            tmp.replace(opts.report)  # a run cut off mid-write leaves the previous report whole
+            return report
+
+        after: list[dict] = []
+        results = _judge_all(workers, todo, entries, write, opts.checkpoint_every)
         after = []
         for w in workers:  # the twin is still healthy after the run: outcomes were not the twin decaying
             w.configure()
@@ -377,10 +465,7 @@ def run(opts: Options, twins_from: Twins) -> int:
             if isinstance(t, _Attached):  # leave it as found: healthy
                 t.http.post("/_twin/configure", json={"env": opts.env}).raise_for_status()
             t.close()
-    spent = sum((w.spent for w in workers), Counter())
-    report = _report(opts, started_at, time.monotonic() - started, generated, picked, results, baselines, after, spent)
-    opts.report.parent.mkdir(parents=True, exist_ok=True)
-    opts.report.write_text(json.dumps(report, indent=2) + "\n")
+    report = write(results, final=True)
     print(summary(report), file=sys.stderr)
     print(f"report: {opts.report}", file=sys.stderr)
     if any(a["verdict"] != "safe" for a in after):
@@ -391,13 +476,15 @@ def run(opts: Options, twins_from: Twins) -> int:
     return 0
 
 
-def _judge_all(workers: list[_Worker], picked: list[Mutation], entries) -> list[dict]:
+def _judge_all(workers: list[_Worker], picked: list[Mutation], entries,
+               checkpoint: Callable[[list[dict]], object] = lambda judged: None, every: int = 50) -> list[dict]:
     todo: queue.Queue = queue.Queue()
     for i, m in enumerate(picked):
         todo.put((i, m))
     results: list[dict | None] = [None] * len(picked)
     progress = _Progress(len(picked))
     errors: list[BaseException] = []
+    lock = threading.Lock()
 
     def work(w: _Worker) -> None:
         while not errors:  # an error anywhere (or an interrupt) stops every worker
@@ -410,7 +497,9 @@ def _judge_all(workers: list[_Worker], picked: list[Mutation], entries) -> list[
             except BaseException as exc:  # noqa: BLE001  (stops every worker; re-raised below)
                 errors.append(exc)
                 return
-            progress.add(results[i]["outcome"])
+            if progress.add(results[i]["outcome"]) % every == 0:
+                with lock:
+                    checkpoint([r for r in results if r is not None])
 
     threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in workers]
     for t in threads:
@@ -430,7 +519,16 @@ def _judge_all(workers: list[_Worker], picked: list[Mutation], entries) -> list[
     return [r for r in results if r is not None]
 
 
-def _report(opts, started_at, duration, generated, picked, results, baselines, after, spent: Counter | None = None) -> dict:
+def _report(opts, started_at, duration, generated, picked, results, baselines, after, spent: Counter | None = None,
+            *, commit: str | None = None, earlier: dict | None = None, final: bool = True) -> dict:
+    """The report of the run so far (`final` False: a checkpoint, marked interrupted); with `earlier` (the
+    report --resume continues) its parts, times and judgements carried over."""
+    before = earlier["run"] if earlier else None
+    this_part = len(results) - (before["judged"] if before else 0)
+    parts = [*(before["parts"] if before else []),
+             {"started": started_at.isoformat(), "duration_s": round(duration, 1), "judged": this_part}]
+    duration = sum(p["duration_s"] for p in parts)
+    results = sorted(results, key=lambda r: r["id"])
     per_layer: dict[str, Counter] = defaultdict(Counter)
     for r in results:
         per_layer[r["layer"]][r["outcome"]] += 1
@@ -438,12 +536,13 @@ def _report(opts, started_at, duration, generated, picked, results, baselines, a
     seconds = [r["details"]["seconds"] for r in results if "seconds" in r.get("details", {})]
     return {
         "run": {
-            "seed": opts.seed, "limit": opts.limit, "layers": sorted(generated), "only": opts.only, "started": started_at.isoformat(),
-            "duration_s": round(duration, 1), "twin_env": opts.env, "workers": len(baselines),
+            "commit": commit, "parts": parts,
+            "seed": opts.seed, "limit": opts.limit, "layers": sorted(generated), "only": opts.only,
+            "started": parts[0]["started"], "duration_s": round(duration, 1), "twin_env": opts.env, "workers": len(baselines),
             "preload": opts.preload, "select": opts.select,
             "suite": " ".join(suite_command(opts.env, Path("REPORT"))[1:]),
             "generated": {n: len(ms) for n, ms in generated.items()}, "sampled": len(picked),
-            "judged": len(results), "interrupted": len(results) < len(picked),
+            "judged": len(results), "interrupted": not final or len(results) < len(picked),
             "counts": {n: {o: c[o] for o in OUTCOMES} for n, c in sorted(per_layer.items())},
             "totals": {o: totals[o] for o in OUTCOMES},
             "score": score(totals),
@@ -451,7 +550,7 @@ def _report(opts, started_at, duration, generated, picked, results, baselines, a
             "ledger_contradicted": sum(1 for r in results if r["details"].get("ledger_contradicted")),
             "suite_seconds_mean": round(sum(seconds) / len(seconds), 2) if seconds else None,
             "wall_seconds_per_mutation": round(duration / len(results), 2) if results else None,
-            "seconds_per_mutation": {step: round(s / len(results), 3) for step, s in (spent or {}).items()} or None,
+            "seconds_per_mutation": {step: round(s / this_part, 3) for step, s in (spent or {}).items()} or None if this_part else None,
             "healthy_before": baselines, "healthy_after": after,
         },
         "mutations": results,
