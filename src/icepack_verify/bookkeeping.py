@@ -16,9 +16,11 @@ by a second description of the same fact that some other component wrote.
   EndpointSlices (kube-proxy and the AWS Load Balancer Controller's IP targets read them, not the
   pods). The ready endpoints must be exactly the ready pods the selector picks, by address
   (status.podIP) and targetRef (name and uid); a selected pod with an IP that is not ready may be
-  listed only as not ready; nothing else may be listed. Each slice's ports are the Service's
-  ports with their targetPort resolved (a named one through the pods' container ports), and each
-  slice is owned by its Service, as the EndpointSlice controller writes them
+  listed only as not ready; nothing else may be listed. Each endpoint's node, serving and
+  terminating conditions are its pod's; each slice's ports are the Service's ports with their
+  targetPort resolved (a named one through the pods' container ports), its addressType one of the
+  Service's ipFamilies, its labels include the Service's, and it is owned by its Service, as the
+  EndpointSlice controller writes them
   (pkg/controller/endpointslice; discovery.k8s.io/v1 EndpointConditions: a nil `ready` means
   ready).
 
@@ -30,7 +32,8 @@ from datetime import datetime, timedelta
 
 from icepack_verify.diagnosis import Said
 
-SERVICE_NAME = "kubernetes.io/service-name"  # the label that ties an EndpointSlice to its Service
+SERVICE_NAME = "kubernetes.io/service-name"
+ABSENT = Said("absent")  # the label that ties an EndpointSlice to its Service
 
 
 def _time(value) -> datetime | None:
@@ -134,6 +137,15 @@ def endpoint_findings(service: dict, pods: list[dict], slices: list[dict]) -> li
             out.append((f"{where} metadata.ownerReferences", Said(f"its Service {name} (uid {uid}) as controller"),
                         Said(", ".join(f"{r.get('kind')}/{r.get('name')} uid {r.get('uid')}" for r in owners) or "none"),
                         "EndpointSlice controller: it owns the slices it manages"))
+        labels = s["metadata"].get("labels") or {}
+        lost = {k: v for k, v in (service["metadata"].get("labels") or {}).items() if labels.get(k) != v}
+        if lost:
+            out.append((f"{where} metadata.labels", Said(f"the Service's labels too: {lost}"), labels,
+                        "EndpointSlice controller: a slice carries its Service's labels"))
+        families = (service.get("spec") or {}).get("ipFamilies") or ["IPv4"]
+        if s.get("addressType") not in families:
+            out.append((f"{where} addressType", Said(f"one of the Service's ipFamilies {families}"), s.get("addressType"),
+                        f"Service {name} spec.ipFamilies: kube-proxy reads the slices of its address types only"))
         want_ports = sorted((p.get("name") or "", _resolved(p, list(picked.values())), p.get("protocol") or "TCP")
                             for p in (service.get("spec") or {}).get("ports") or [])
         got_ports = sorted(((p.get("name") or ""), p.get("port"), p.get("protocol") or "TCP")
@@ -160,6 +172,17 @@ def endpoint_findings(service: dict, pods: list[dict], slices: list[dict]) -> li
                 misaddressed.add(ref["name"])
             if ref.get("uid") != pod["metadata"].get("uid"):
                 out.append((f"{what} targetRef.uid", pod["metadata"].get("uid"), ref.get("uid"), f"Pod {ref['name']} metadata.uid"))
+            if ref.get("namespace", pod["metadata"].get("namespace")) != pod["metadata"].get("namespace"):
+                out.append((f"{what} targetRef.namespace", pod["metadata"].get("namespace"), ref.get("namespace"),
+                            f"Pod {ref['name']} metadata.namespace"))
+            node = (pod.get("spec") or {}).get("nodeName")
+            if ep.get("nodeName") != node:
+                out.append((f"{what} nodeName", node, ep.get("nodeName", ABSENT), f"Pod {ref['name']} spec.nodeName"))
+            conditions = ep.get("conditions") or {}
+            for cond, want in (("serving", _ready(pod)), ("terminating", _terminating(pod))):
+                if conditions.get(cond) is not None and conditions.get(cond) is not want:
+                    out.append((f"{what} conditions.{cond}", want, conditions.get(cond),
+                                f"Pod {ref['name']} status.conditions[Ready] and metadata.deletionTimestamp"))
             if ready and not (_ready(pod) and not _terminating(pod)):
                 out.append((f"{what} conditions.ready", Said("false (the pod is not Ready or is being deleted)"),
                             Said("true (traffic is sent to it)"), f"Pod {ref['name']} status.conditions[Ready]"))
