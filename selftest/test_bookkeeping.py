@@ -33,7 +33,8 @@ def _endpoint(pod: dict, ready: bool | None = True) -> dict:
 
 def _slice(name: str, *endpoints: dict) -> dict:
     return {"kind": "EndpointSlice",
-            "metadata": {"name": name, "labels": {"kubernetes.io/service-name": "api"},
+            "metadata": {"name": name, "labels": {"kubernetes.io/service-name": "api",
+                                                  "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"},
                          "ownerReferences": [{"kind": "Service", "name": "api", "uid": "svc-uid", "controller": True}]},
             "addressType": "IPv4", "endpoints": list(endpoints), "ports": [{"name": "https", "port": 8000, "protocol": "TCP"}]}
 
@@ -72,11 +73,14 @@ def test_an_endpoint_of_no_selected_pod_a_stale_uid_wrong_ports_and_owner_are_fo
     bad["ports"][0]["port"] = 8080
     bad["metadata"]["ownerReferences"][0]["uid"] = "another-service"
     bad["addressType"] = "FQDN"
+    bad["metadata"]["labels"]["endpointslice.kubernetes.io/managed-by"] = "someone-else"
     bad["endpoints"][0].update(nodeName="node-9", conditions={"ready": True, "serving": True, "terminating": True})
     service = copy.deepcopy(SERVICE)
     service["metadata"]["labels"] = {"app.kubernetes.io/instance": "rel"}
     fields = [f[0] for f in endpoint_findings(service, [A, B], [bad])]
-    assert fields == ["EndpointSlice api-1 metadata.ownerReferences", "EndpointSlice api-1 metadata.labels",
+    assert fields == ["EndpointSlice api-1 metadata.ownerReferences",
+                      'EndpointSlice api-1 metadata.labels["endpointslice.kubernetes.io/managed-by"]',
+                      "EndpointSlice api-1 metadata.labels",
                       "EndpointSlice api-1 addressType", "EndpointSlice api-1 ports",
                       "EndpointSlice api-1 endpoints[api-a] nodeName", "EndpointSlice api-1 endpoints[api-a] conditions.terminating",
                       "EndpointSlice api-1 endpoints[api-b] targetRef.uid", "EndpointSlice api-1 endpoints[other]"]

@@ -19,7 +19,8 @@ by a second description of the same fact that some other component wrote.
   listed only as not ready; nothing else may be listed. Each endpoint's node, serving and
   terminating conditions are its pod's; each slice's ports are the Service's ports with their
   targetPort resolved (a named one through the pods' container ports), its addressType one of the
-  Service's ipFamilies, its labels include the Service's, and it is owned by its Service, as the
+  Service's ipFamilies, its labels include the Service's and name the EndpointSlice controller as
+  its manager (`endpointslice.kubernetes.io/managed-by`), and it is owned by its Service, as the
   EndpointSlice controller writes them
   (pkg/controller/endpointslice; discovery.k8s.io/v1 EndpointConditions: a nil `ready` means
   ready).
@@ -33,6 +34,9 @@ from datetime import datetime, timedelta
 from icepack_verify.diagnosis import Said
 
 SERVICE_NAME = "kubernetes.io/service-name"
+# Kubernetes' constants: the label naming a slice's manager, and the EndpointSlice controller's name in it
+# (the mirroring controller's slices serve Services without a selector, which are not judged here)
+MANAGED_BY, CONTROLLER = "endpointslice.kubernetes.io/managed-by", "endpointslice-controller.k8s.io"
 ABSENT = Said("absent")  # the label that ties an EndpointSlice to its Service
 
 
@@ -138,6 +142,9 @@ def endpoint_findings(service: dict, pods: list[dict], slices: list[dict]) -> li
                         Said(", ".join(f"{r.get('kind')}/{r.get('name')} uid {r.get('uid')}" for r in owners) or "none"),
                         "EndpointSlice controller: it owns the slices it manages"))
         labels = s["metadata"].get("labels") or {}
+        if labels.get(MANAGED_BY) != CONTROLLER:
+            out.append((f"{where} metadata.labels[\"{MANAGED_BY}\"]", CONTROLLER, labels.get(MANAGED_BY, ABSENT),
+                        "EndpointSlice controller: it keeps only the slices labelled as its own in step with the pods"))
         lost = {k: v for k, v in (service["metadata"].get("labels") or {}).items() if labels.get(k) != v}
         if lost:
             out.append((f"{where} metadata.labels", Said(f"the Service's labels too: {lost}"), labels,
@@ -146,9 +153,10 @@ def endpoint_findings(service: dict, pods: list[dict], slices: list[dict]) -> li
         if s.get("addressType") not in families:
             out.append((f"{where} addressType", Said(f"one of the Service's ipFamilies {families}"), s.get("addressType"),
                         f"Service {name} spec.ipFamilies: kube-proxy reads the slices of its address types only"))
-        want_ports = sorted((p.get("name") or "", _resolved(p, list(picked.values())), p.get("protocol") or "TCP")
+        # a protocol left out is TCP (the API server's default for both kinds), an empty one is not
+        want_ports = sorted((p.get("name") or "", _resolved(p, list(picked.values())), p.get("protocol", "TCP"))
                             for p in (service.get("spec") or {}).get("ports") or [])
-        got_ports = sorted(((p.get("name") or ""), p.get("port"), p.get("protocol") or "TCP")
+        got_ports = sorted(((p.get("name") or ""), p.get("port"), p.get("protocol", "TCP"))
                            for p in s.get("ports") or [] if isinstance(p, dict))
         if s.get("endpoints") and got_ports != want_ports:  # a slice with no endpoints is a placeholder
             out.append((f"{where} ports", Said(str(want_ports)), Said(str(got_ports)),
