@@ -254,7 +254,10 @@ DECLARED: list[Declared] = [
     Declared("postgres-not-ready", {PG + "test_postgres_available": ("status.readyReplicas", "actual 0", "FailedMount")}),
     Declared("load-balancer-sync-failing", {SVC + "test_api_service_load_balancer_provisioned": (
         "newest load balancer event", "Warning FailedDeployModel", "AccessDenied")}),
-    Declared("worker-scaledjob-paused", {WORKER + "test_worker_scaled_job_ready": ("autoscaling.keda.sh/paused", "'true'")}),
+    Declared("worker-scaledjob-paused", {WORKER + "test_worker_scaled_job_ready": ("autoscaling.keda.sh/paused", "'true'"),
+                                         # meta4: a key only live outside the controllers' domains, an operational one
+                                         RELEASE_FIELDS: ('ScaledJob icepack-worker metadata.annotations["autoscaling.keda.sh/paused"]',
+                                                          "expected absent", "'true'")}),
     Declared("api-rollout-paused", {API + "test_api_rollout_complete": ("spec.paused", "expected False, actual True")}),
     Declared("status-served-as-text-plain", {HEADERS: ("GET /tables/sales/orders/status", "more routes Content-Type",
                                                        "actual text/plain")}),

@@ -70,7 +70,7 @@ OWNED_ANNOTATIONS = frozenset({
 })
 RELEASE_LABEL, RELEASE_ANNOTATION = "app.kubernetes.io/instance", "meta.helm.sh/release-name"
 # Hand changes that are an operational state, not a chart change: resume it, nothing to roll back.
-OPERATIONAL = frozenset({"spec.suspend", "spec.paused"})
+OPERATIONAL = frozenset({"spec.suspend", "spec.paused", 'metadata.annotations["autoscaling.keda.sh/paused"]'})
 
 _PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
 # Suffixes of a field's path (list items as "[]") -> the value Kubernetes fills in when it is left out.
