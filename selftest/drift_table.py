@@ -980,6 +980,8 @@ DECLARED += [
         "Secret icepack/sh.helm.release.v1.icepack.v7 metadata.finalizers[backup.example.com/protect]",
         "expected one a known controller handles", "actual 'backup.example.com/protect'")}),
 ]
+DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, CREATED: ("not found",)}) if d.drift == "namespace-empty"
+               else d for d in DECLARED]  # no release record in the namespace: nothing to judge the times against
 EQUIVALENT += [Equivalent("controller-metadata-on-release-objects", RELEASE_FIELDS, OWNED),
                Equivalent("release-objects-created-around-the-apply", CREATED, IDENTITY, RELEASE_FIELDS),
                Equivalent("api-endpoints-in-two-slices", TRAFFIC, OWNED, REFS_RESOLVE, RELEASE_FIELDS)]

@@ -119,6 +119,10 @@ def test_an_event_since_creation_naming_another_uid_is_found_history_is_not():
     assert [(r, f[0], f[2]) for r, f in found] == [("CronJob ns/orchestrator", "metadata.uid", "new")]
     assert event_identity_findings([_event("old", "2026-11-28T09:00:00Z")], live, skew) == []  # an earlier incarnation
     assert event_identity_findings([_event("new", "2026-11-29T10:00:00Z")], live, skew) == []
+    pod = {"Pod": [{"metadata": {"name": "orchestrator", "uid": "new", "creationTimestamp": "2026-11-28T10:00:00Z"}}]}
+    trailing = _event("old", "2026-11-29T10:00:00Z")
+    trailing["involvedObject"]["kind"] = "Pod"  # a StatefulSet's pod back under its name, the old one still reported
+    assert event_identity_findings([trailing], pod, skew) == []
 
 
 def test_controller_keys_are_those_under_a_domain_or_its_subdomains():

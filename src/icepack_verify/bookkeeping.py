@@ -11,7 +11,10 @@ by a second description of the same fact that some other component wrote.
   report on is not the one live (a re-created object whose creationTimestamp was not renewed, or
   a rewritten uid). Older events about an earlier incarnation are normal: events outlive their
   objects by the API server's --event-ttl (1 h by default), so only events seen since the live
-  object's creation (+ `checks.clock_skew`) are judged.
+  object's creation (+ `checks.clock_skew`) are judged. Not Pods and Nodes (SAME_NAME_AGAIN): a
+  StatefulSet or static pod comes back under its name while the kubelet still reports on the old
+  one it tears down, and the kubelet names a Node by its name in involvedObject.uid; a Service's
+  pods are identified by their EndpointSlices' targetRef.uid instead (below).
 * Where traffic goes: a Service with a selector sends traffic to the endpoints of its
   EndpointSlices (kube-proxy and the AWS Load Balancer Controller's IP targets read them, not the
   pods). The ready endpoints must be exactly the ready pods the selector picks, by address
@@ -81,9 +84,12 @@ def event_seen(e: dict) -> datetime | None:
     return max((t for t in times if t), default=None)
 
 
+SAME_NAME_AGAIN = frozenset({"Pod", "Node"})
+
+
 def event_identity_findings(events: list[dict], live: dict[str, list[dict]], skew: timedelta) -> list[tuple[str, tuple]]:
     """(resource, finding) for every Event seen since the live object it names was created, naming another uid."""
-    index = {(kind, o["metadata"]["name"]): o for kind, objs in live.items() for o in objs}
+    index = {(kind, o["metadata"]["name"]): o for kind, objs in live.items() if kind not in SAME_NAME_AGAIN for o in objs}
     out = []
     for e in events:
         ref = e.get("involvedObject") if isinstance(e.get("involvedObject"), dict) else {}
