@@ -8,7 +8,11 @@ import kubernetes
 import kubernetes_validate
 import pytest
 
-from icepack_twin import chart
+from icepack_twin import chart, endpoints
+from icepack_twin.behaviour import Behaviour
+from icepack_twin.mutate import LAYERS
+from icepack_twin.mutate import layers as _layers  # noqa: F401  (registers every layer)
+from icepack_twin.objects import Objects
 from icepack_twin.drifts import CATALOGUE, lookup
 from icepack_twin.values import values_for
 
@@ -136,6 +140,12 @@ def test_infra_drift_applies(env, name):
     objs = chart.render(values, NOW)
     if d.objects:
         d.objects(objs)
+    if d.mutations:  # kube edits of what is served, after the EndpointSlice controller settled (server.configure)
+        endpoints.sync(objs)
+        healthy = Objects(healthy)
+        endpoints.sync(healthy)
+        for m in d.mutations:
+            LAYERS[m["layer"]].prepare(objs, Behaviour(), m)
     check_objects(objs)
     if (name, env) in ITS_OWN_IDENTITY:
         assert objs == healthy

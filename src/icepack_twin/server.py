@@ -22,7 +22,7 @@ import uvicorn
 from croniter import croniter
 from fastapi import Body, FastAPI, HTTPException
 
-from icepack_twin import chart, drifts, mutate
+from icepack_twin import chart, drifts, endpoints, mutate
 from icepack_twin.mutate import layers as _layers  # noqa: F401  (registers every layer)
 from icepack_twin.app import create_app
 from icepack_twin.behaviour import Behaviour
@@ -123,6 +123,7 @@ class Twin:
                 d.objects(objects)
             if d.behaviour:
                 d.behaviour(behaviour)
+        endpoints.sync(objects)  # the EndpointSlice controller settles over the drifts, not the mutations
         for name, chosen_mutations in by_layer.items():
             for m in chosen_mutations:
                 mutate.LAYERS[name].prepare(objects, behaviour, m)

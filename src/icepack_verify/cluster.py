@@ -146,6 +146,7 @@ KINDS = {
     "ScaledJob": Kind("keda.sh/v1alpha1", "scaledjobs"),
     "ScaledObject": Kind("keda.sh/v1alpha1", "scaledobjects"),
     "TriggerAuthentication": Kind("keda.sh/v1alpha1", "triggerauthentications"),
+    "EndpointSlice": Kind("discovery.k8s.io/v1", "endpointslices"),
 }
 # What the references between objects need beside the inventory (object_refs.REFERENCES): the
 # objects they name (ReplicaSets and Jobs own the pods, ConfigMaps, TriggerAuthentications) and the
@@ -159,6 +160,7 @@ def supporting(env: Environment) -> dict[str, str | None]:
     kinds: dict[str, str | None] = {
         "Pod": None, "Event": None,
         "Node": None,  # cluster-scoped: where pods really ran; may be forbidden
+        "EndpointSlice": None,  # where the Services send traffic (bookkeeping.endpoint_findings)
     }
     kinds |= dict.fromkeys(REFERENCED)
     if env.read_release_secrets:  # the Helm release records, and of the others only their keys (secret_keys)

@@ -272,6 +272,9 @@ class Checks(_Model):
     node_status_max_age: Grace = timedelta(minutes=6)  # a hosting node's status posted longer ago is stale
     node_condition_types: tuple[str, ...] = ()  # node condition types beyond Kubernetes' own (node-problem-detector)
     allowed_finalizers: tuple[str, ...] = ()  # finalizers a known controller handles (release objects')
+    # label and annotation key domains controllers and tools write on the release's objects (release vs live)
+    controller_metadata_domains: tuple[str, ...] = ()
+    release_apply_window: Grace = timedelta(minutes=5)  # how long after last_deployed an apply still creates objects
     schemathesis_max_examples: Count = Field(ge=1, le=1000)
 
     @model_validator(mode="after")

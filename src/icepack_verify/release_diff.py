@@ -20,10 +20,14 @@ Findings:
   CronJobs or ScaledJobs (Kubernetes "Dynamic Admission Control": a webhook sees the CREATE of
   the Pod; the template is stored as applied): an item only live in a template is drift;
 
+* a label or annotation the manifest leaves out, unless its key is in a domain controllers and
+  tools own (`checks.controller_metadata_domains`: kubernetes.io, k8s.io and their subdomains,
+  Helm's meta.helm.sh ...): `kubectl annotate` or a console edit outside the release;
+
 Not findings, each for a reason:
-* what admission webhooks and controllers add to labels and annotations, and whole items they
-  inject into a Pod's lists (WEBHOOK_LISTS; a Pod of the manifest only: controllers' Pods are
-  the derivation chain's);
+* what admission webhooks and controllers add to labels and annotations under their own
+  domains (above), and whole items they inject into a Pod's lists (WEBHOOK_LISTS; a Pod of the
+  manifest only: controllers' Pods are the derivation chain's);
 * a field the manifest sets to its known default that the live object leaves out (DEFAULTS:
   the API server does not default custom resources such as KEDA's);
 * what controllers own: status; metadata other than labels, annotations and owner references
@@ -66,7 +70,7 @@ OWNED_ANNOTATIONS = frozenset({
 })
 RELEASE_LABEL, RELEASE_ANNOTATION = "app.kubernetes.io/instance", "meta.helm.sh/release-name"
 # Hand changes that are an operational state, not a chart change: resume it, nothing to roll back.
-OPERATIONAL = frozenset({"spec.suspend", "spec.paused"})
+OPERATIONAL = frozenset({"spec.suspend", "spec.paused", 'metadata.annotations["autoscaling.keda.sh/paused"]'})
 
 _PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
 # Suffixes of a field's path (list items as "[]") -> the value Kubernetes fills in when it is left out.
@@ -186,9 +190,18 @@ def manifest_objects(release: dict) -> list[dict]:
     return [d for d in flat if isinstance(d, dict) and d.get("kind") and (d.get("metadata") or {}).get("name")]
 
 
-def diff_release(manifest: list[dict], live: dict[str, list[dict]], release: str) -> ReleaseDiff:
+def controller_key(key: str, domains: tuple[str, ...]) -> bool:
+    """A label or annotation key under one of these domains or a subdomain of one
+    ('deployment.kubernetes.io/revision' is under kubernetes.io); a key with no prefix is no one's."""
+    prefix = key.rpartition("/")[0]
+    return bool(prefix) and any(prefix == d or prefix.endswith("." + d) for d in domains)
+
+
+def diff_release(manifest: list[dict], live: dict[str, list[dict]], release: str,
+                 metadata_domains: tuple[str, ...] = ()) -> ReleaseDiff:
     """Compare the manifest with `live` (kind -> every object of that kind in the namespace, for the
-    kinds the snapshot lists in full) for the release named `release`."""
+    kinds the snapshot lists in full) for the release named `release`. A label or annotation only live
+    is drift unless its key is under one of `metadata_domains` (controller_key)."""
     out = ReleaseDiff()
     index = {(kind, o["metadata"]["name"]): o for kind, objs in live.items() for o in objs}
     scaled = _autoscaled(manifest, live)
@@ -203,7 +216,7 @@ def diff_release(manifest: list[dict], live: dict[str, list[dict]], release: str
             out.missing.append(Finding(kind, name, "", Said("present (in the manifest)"),
                                        Said(f"absent (the {kind}s in the namespace: {present})")))
         else:
-            out.changed += _Walk(kind, name, obj).object(m, obj, (kind, name) in scaled)
+            out.changed += _Walk(kind, name, obj, metadata_domains).object(m, obj, (kind, name) in scaled)
     desired = {(m["kind"], m["metadata"]["name"]) for m in manifest}
     selectors = _selectors(manifest)
     for kind, objs in live.items():
@@ -260,8 +273,8 @@ def _token(key: str) -> str:
 class _Walk:
     """One object's comparison: every field the manifest sets, against the live object."""
 
-    def __init__(self, kind: str, name: str, live: dict | None = None):
-        self.kind, self.name = kind, name
+    def __init__(self, kind: str, name: str, live: dict | None = None, metadata_domains: tuple[str, ...] = ()):
+        self.kind, self.name, self.domains = kind, name, metadata_domains
         self.service_type = ((live or {}).get("spec") or {}).get("type") or "ClusterIP"
         self.found: list[Finding] = []
 
@@ -272,7 +285,13 @@ class _Walk:
         meta_m, meta_l = m.get("metadata") or {}, live.get("metadata") or {}
         for key in ("labels", "annotations"):
             wanted = {k: v for k, v in (meta_m.get(key) or {}).items() if k not in OWNED_ANNOTATIONS}
-            self.walk(wanted, meta_l.get(key) or {}, f"metadata.{key}", ("metadata", key))
+            got = meta_l.get(key) or {}
+            self.walk(wanted, got, f"metadata.{key}", ("metadata", key))
+            for k in sorted(got.keys() - (meta_m.get(key) or {}).keys()) if isinstance(got, dict) else ():
+                if k not in OWNED_ANNOTATIONS and not controller_key(k, self.domains):
+                    self.differ(f"metadata.{key}{_token(k)}", ABSENT, got[k],
+                                f"the manifest leaves it out and its key is in no controller's domain "
+                                f"({', '.join(self.domains) or 'none'}): written outside the release")
         if meta_l.get("ownerReferences") and not meta_m.get("ownerReferences"):
             self.differ("metadata.ownerReferences", ABSENT, meta_l["ownerReferences"],
                         "an owner the release does not declare: deleting that owner deletes this object (K8s garbage "
@@ -358,7 +377,7 @@ class _Walk:
     def extra(self, live: Any, path: str, shape: tuple[str, ...], parent: dict) -> None:
         """A field (or item) only live: its default, a value the API server allocates, or drift."""
         if shape[0] == "metadata" or shape in SERVER_SET.get(self.kind, ()):
-            return  # labels and annotations: controllers and webhooks write their own
+            return  # labels and annotations: judged in object(), by their keys' domains
         # an empty value is a default only where Kubernetes writes that very value (a pod's securityContext {})
         if self.default_of(live, shape) if live in (None, {}, []) else self.defaulted(live, shape):
             return

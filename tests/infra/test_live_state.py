@@ -63,7 +63,7 @@ def test_release_objects_are_healthy(release_objects, cluster, environment, expe
     d.conclude()
 
 
-def test_release_objects_are_owned_as_their_controllers_made_them(release_objects, environment, diagnose):
+def test_release_objects_are_owned_as_their_controllers_made_them(release_objects, cluster, environment, diagnose):
     rel = release_objects
     d = diagnose(f"ownership of Helm release {environment.namespace}/{environment.names.release}'s objects")
     now = datetime.now(timezone.utc)
@@ -71,6 +71,10 @@ def test_release_objects_are_owned_as_their_controllers_made_them(release_object
         for f in owner_findings(rel, kind, obj) + deletion_findings(
                 kind, obj, now, environment.checks.clock_skew):
             _mismatch(d, rel.resource(kind, obj), f)
+    # finalizers on every object of the release, its Helm records too (Helm sets none on them)
+    records = [("Secret", s) for s in cluster.list("Secret")] if "Secret" in cluster.listings and \
+        cluster.readable("Secret") else []
+    for kind, obj in rel.objects + records:
         for f, e, a, s in finalizer_findings(obj, environment.checks.allowed_finalizers):
             _mismatch(d, rel.resource(kind, obj), (f, e, a, s.replace(
                 "checks.allowed_finalizers", environment.source("checks.allowed_finalizers"))))
