@@ -20,7 +20,8 @@ def release_vs_live(release, objects, cluster, environment, release_name, diagno
     except BadManifest as exc:
         diagnose(release_name).cannot(f"could not read: {exc}")
     live = {kind: objects.all(kind) for kind in comparable_kinds(cluster)}
-    return diff_release(manifest, live, release.get("name") or environment.names.release)
+    return diff_release(manifest, live, release.get("name") or environment.names.release,
+                        environment.checks.controller_time_zone)
 
 
 @pytest.fixture(scope="module")

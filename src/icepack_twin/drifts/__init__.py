@@ -24,8 +24,8 @@ objects being deleted, references in status, ready counts).
 from __future__ import annotations
 
 from icepack_twin.drifts import (contracts, data, data_generic, data_invariants, derivation, equivalent, framing,
-                                   generic, helm_record, infra, kube_generic, live, openapi_rules, promotion, references,
-                                   smoke)
+                                   generic, helm_record, infra, kube_generic, kube_spec, live, openapi_rules, promotion,
+                                   references, smoke)
 from icepack_twin.drifts.base import Drift
 
 
@@ -44,7 +44,7 @@ CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS
                        openapi_rules.PROBES, promotion.RENDERED, promotion.RENDERED_PROBES, promotion.LIVE_PART,
                        promotion.PROMOTED, promotion.PROMOTED_PROBES, helm_record.DRIFTS, helm_record.PROBES,
                        derivation.DRIFTS, derivation.PROBES, data_invariants.DRIFTS, kube_generic.DRIFTS,
-                       kube_generic.PROBES)
+                       kube_generic.PROBES, kube_spec.DRIFTS, kube_spec.PROBES)
 
 
 def lookup(names: list[str]) -> list[Drift]:
