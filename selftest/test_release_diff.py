@@ -4,6 +4,7 @@ would flag it) and still matches the release."""
 from __future__ import annotations
 
 import copy
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -307,3 +308,67 @@ def test_no_time_zone_is_the_controllers_and_an_empty_one_is_none():
                         controller_zone="Europe/Berlin").changed == []  # whole-hour offsets: the same quarter hours
     empty = diff([m], [edited(m, lambda o: o["spec"].update(timeZone=""))]).changed
     assert len(empty) == 1 and "the API server refuses it" in empty[0].note
+
+
+# Where the schemas carry no "Defaults to" sentence, the defaulting function that sets it (k8s.io/kubernetes).
+DEFAULTED_IN_CODE = {
+    ("Deployment", ("spec", "paused")): "a bool left out is false (apps/v1 DeploymentSpec.paused)",
+    ("CronJob", ("spec", "concurrencyPolicy")): "batch/v1 SetDefaults_CronJob: Allow (the schema: '\"Allow\" (default)')",
+    ("Service", ("spec", "ipFamilyPolicy")): "core/v1 Service REST strategy: SingleStack on a single-stack cluster",
+    ("Service", ("spec", "externalTrafficPolicy")): "core/v1 SetDefaults_Service: Cluster for NodePort/LoadBalancer",
+    **{(k, (*p, "parallelism")): "batch/v1 SetDefaults_Job: parallelism 1" for k, p in
+       (("CronJob", ("spec", "jobTemplate", "spec")), ("Job", ("spec",)), ("ScaledJob", ("spec", "jobTargetRef")))},
+    ("template", "spec", "schedulerName"): "core/v1 SetDefaults_PodSpec: default-scheduler",
+    ("template", "spec", "securityContext"): "core/v1 SetDefaults_PodSpec: an empty PodSecurityContext",
+    ("containers", "[]", "resources"): "the API server serves an unset ResourceRequirements as {}",
+    ("env", "[]", "valueFrom", "fieldRef", "apiVersion"): "core/v1 SetDefaults_ObjectFieldSelector: v1",
+    ("volumes", "[]", "projected", "defaultMode"): "core/v1 SetDefaults_ProjectedVolumeSource: 0644",
+    ("template", "metadata", "creationTimestamp"): "a template's metadata is served with creationTimestamp null",
+    ("jobTemplate", "metadata", "creationTimestamp"): "a template's metadata is served with creationTimestamp null",
+}
+# A concrete field of a kind for each suffix of release_diff.DEFAULTS (the first match in a Pod or a Deployment).
+_SUFFIX_AT = {"containers": ("v1", "Pod", ("spec",)), "ports": ("v1", "Pod", ("spec", "containers", "[]")),
+              "httpGet": ("v1", "Pod", ("spec", "containers", "[]", "readinessProbe")),
+              "template": ("apps/v1", "Deployment", ("spec",)), "env": ("v1", "Pod", ("spec", "containers", "[]")),
+              "volumes": ("v1", "Pod", ("spec",)),
+              **{p: ("v1", "Pod", ("spec", "containers", "[]")) for p in ("readinessProbe", "livenessProbe", "startupProbe")}}
+_API_VERSIONS = {"Deployment": "apps/v1", "CronJob": "batch/v1", "Job": "batch/v1", "Service": "v1",
+                 "PersistentVolumeClaim": "v1"}
+
+
+def _description(api_version: str, kind: str, path: tuple) -> str:
+    from icepack_twin.mutate import kube_schema as ks
+    schema = ks.kind_schema(api_version, kind)
+    for key in path:
+        schema = ks.items(schema) if key == "[]" else ks.child(schema, key)
+        assert schema is not None, f"{kind} {'.'.join(path)}: no such field in the shipped schema"
+    return schema.get("description") or (ks.resolve(schema) or {}).get("description") or ""
+
+
+def _states(description: str, value) -> bool:
+    text = {True: "true", False: "false"}.get(value, str(value)) if isinstance(value, bool) else str(value)
+    v = re.escape(text)
+    return bool(re.search(rf"default(?:s| is| to| value)?,?[^.]*?\"?{v}\"?(?:s| seconds?)?(?!\w)|\"?{v}\"? \(default\)|"
+                          rf"Value of {v} is implied", description, re.I))
+
+
+def test_every_default_is_the_one_the_shipped_schemas_or_kubernetes_defaulting_state():
+    """release_diff's tables against kubernetes-validate's schemas (the emulator's Kubernetes version): each
+    default is the one the field's description states, or one a named defaulting function sets."""
+    from icepack_verify.release_diff import DEFAULTS, KIND_DEFAULTS
+    unstated = []
+    for kind, table in KIND_DEFAULTS.items():
+        for path, value in table.items():
+            if kind in _API_VERSIONS and (kind, path) not in DEFAULTED_IN_CODE and not _states(
+                    _description(_API_VERSIONS[kind], kind, path), value):
+                unstated.append(f"{kind} {'.'.join(path)} = {value!r}")
+    for suffix, value in DEFAULTS.items():
+        if suffix in DEFAULTED_IN_CODE:
+            continue
+        api_version, kind, prefix = _SUFFIX_AT[suffix[0]]
+        path = (*prefix, *suffix)
+        if suffix[0] == "volumes":
+            value = "0644" if value == 420 else value  # the schema writes the mode in octal
+        if not _states(_description(api_version, kind, path), value):
+            unstated.append(f"{kind} {'.'.join(path)} = {value!r}")
+    assert not unstated, "defaults no schema description states:\n" + "\n".join(unstated)

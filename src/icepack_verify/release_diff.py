@@ -24,8 +24,12 @@ Not findings, each for a reason:
 * what admission webhooks and controllers add to labels and annotations, and whole items they
   inject into a Pod's lists (WEBHOOK_LISTS; a Pod of the manifest only: controllers' Pods are
   the derivation chain's);
-* a field the manifest sets to its known default that the live object leaves out (DEFAULTS:
-  the API server does not default custom resources such as KEDA's);
+* a field the manifest sets to its known default that the live object leaves out (DEFAULTS,
+  KIND_DEFAULTS, and CONDITIONAL where the default depends on a sibling: imagePullPolicy on the
+  image's tag, a Job's completions on its parallelism; the API server does not default custom
+  resources such as KEDA's). A live object never lacks a defaulted field, so "left out live" reads
+  as "holds the default": set to another value in the manifest, it is a finding naming that default
+  (selftest/test_release_diff.py checks the tables against the schemas kubernetes-validate ships);
 * what controllers own: status; metadata other than labels, annotations and owner references
   (uid, resourceVersion, generation, managedFields...: an owner reference on an object of the
   manifest is a finding, as the garbage collector deletes it with that owner); the annotations
@@ -33,7 +37,9 @@ Not findings, each for a reason:
   KEDA ScaledObject scales; objects a controller made (any ownerReference: ReplicaSets,
   Pods, Jobs are their controllers' children, not extras);
 * the equal forms `semantics` knows: quantities by value, images by what a runtime pulls,
-  a CronJob's schedule together with its spec.timeZone by the instants it fires;
+  a CronJob's schedule together with its spec.timeZone by the instants it fires (no spec.timeZone:
+  the kube-controller-manager's zone, checks.controller_time_zone; '' is no zone, which the API
+  server's validation refuses);
 * order in lists of named items (containers, env, ports, volumes: matched by their merge key,
   as a strategic merge patch does), except env order where a value expands an earlier
   variable: `$(VAR)` only sees the variables listed before it.
