@@ -12,6 +12,7 @@ import pytest
 from icepack_twin import chart
 from icepack_twin.drifts import generic
 from icepack_twin.values import values_for
+from icepack_verify.cron_schedules import zone
 from icepack_verify.release_diff import BadManifest, diff_release, manifest_objects
 
 NOW = datetime(2025, 6, 3, 10, 7, 30, tzinfo=timezone.utc)
@@ -308,6 +309,7 @@ def test_no_time_zone_is_the_controllers_and_an_empty_one_is_none():
                         controller_zone="Europe/Berlin").changed == []  # whole-hour offsets: the same quarter hours
     empty = diff([m], [edited(m, lambda o: o["spec"].update(timeZone=""))]).changed
     assert len(empty) == 1 and "the API server refuses it" in empty[0].note
+    assert zone("") is None and zone(None) == timezone.utc  # callers pass the controller's zone for an unset one
 
 
 # Where the schemas carry no "Defaults to" sentence, the defaulting function that sets it (k8s.io/kubernetes).

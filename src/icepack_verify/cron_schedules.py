@@ -279,20 +279,15 @@ _REFERENCES = (datetime(2024, 1, 1, tzinfo=timezone.utc), datetime(2024, 2, 28, 
 _SEASONS = (datetime(2024, 1, 15), datetime(2024, 7, 15))  # winter and summer offsets of a zone
 
 
-def zone(name: object, controller: tzinfo = timezone.utc) -> tzinfo | None:
-    """A CronJob's spec.timeZone; unset (None) means the kube-controller-manager's own zone, `controller`
-    (checks.controller_time_zone). None: not a zone, '' included (the API server's CronJob validation
-    refuses an empty spec.timeZone: "must be nil or non-empty string")."""
+def zone(name: object) -> tzinfo | None:
+    """A CronJob's spec.timeZone. None is UTC: a caller judging a CronJob without spec.timeZone passes the
+    kube-controller-manager's zone instead (checks.controller_time_zone). None back: not a zone, '' included
+    (the API server's CronJob validation refuses an empty spec.timeZone: "must be nil or non-empty string")."""
     if name is None:
-        name = controller
-        if name == timezone.utc:
-            return timezone.utc
-    if isinstance(name, tzinfo):
-        tz = name
-    elif not name:
+        return timezone.utc
+    if not name:
         return None
-    else:
-        tz = load_location(str(name))
+    tz = load_location(str(name))
     # 'UTC', 'Etc/UTC', 'GMT'...: UTC all year round, so compared as UTC.
     if tz is not None and all(tz.utcoffset(ref) == timedelta(0) for ref in _SEASONS):
         return timezone.utc
