@@ -992,3 +992,25 @@ EQUIVALENT += [Equivalent("controller-metadata-on-release-objects", RELEASE_FIEL
                Equivalent("release-objects-created-around-the-apply", CREATED, IDENTITY, RELEASE_FIELDS),
                Equivalent("api-endpoints-in-two-slices", TRAFFIC, OWNED, REFS_RESOLVE, RELEASE_FIELDS)]
 # --- end of the meta4 block ---
+# --- what a CronJob's and a Deployment's spec and status mean (helper "kspec4"; drifts and probes in
+# drifts/kube_spec.py): a field left out live is its Kubernetes default, a schedule is read in its zone (the
+# controller's, checks.controller_time_zone, when it names none; '' is none), lastScheduleTime is a fire instant.
+DECLARED += [
+    Declared("orchestrator-last-scheduled-between-fires", {DERIVE: (
+        "CronJob icepack/icepack-orchestrator status.lastScheduleTime", "expected an instant '0 */2 * * *' fires "
+        "(spec.timeZone Etc/UTC)", "not one (its fires around it:", "the scheduled time of its last run")}),
+    Declared("orchestrator-time-zone-empty", {
+        CRON + "test_cronjob_spec": ("CronJob icepack/icepack-orchestrator", "spec.timeZone: expected absent (the "
+                                     "controller's zone) or a tz database name, actual ''", "the API server refuses"),
+        RELEASE_FIELDS: ("CronJob icepack-orchestrator spec.schedule (in spec.timeZone)", "in Etc/UTC", "in ''",
+                         "spec.timeZone '' is no time zone: the API server refuses it", HAND)}),
+]
+EQUIVALENT += [
+    Equivalent("orchestrator-same-fires-in-kolkata-time", DERIVE, RELEASE_FIELDS, CRON + "test_cronjob_spec",
+               CRON + "test_cronjob_recent_success"),
+    Equivalent("rendered-defaults-left-out-live", RELEASE_FIELDS, DERIVE, API + "test_api_deployment_spec",
+               CRON + "test_cronjob_spec", CRON + "test_cronjob_suspension_matches_phase"),
+]
+EQUIVALENT[:] = [dataclasses.replace(d, judged_by=d.judged_by + (DERIVE,))
+                 if d.drift in ("health-sync-in-kolkata-time", "cronjobs-without-time-zone") else d for d in EQUIVALENT]
+# --- end of the kspec4 block ---

@@ -186,3 +186,32 @@ def test_a_pod_ready_for_less_than_min_ready_seconds_is_ready_not_available():
     world = _ready_world(min_ready=600, since=timedelta(minutes=1))
     assert _run(world) == [("ReplicaSet icepack/api-abc", "status.availableReplicas")]
     assert _run(_ready_world(min_ready=600, since=timedelta(minutes=20))) == []
+
+
+# --- (helper "kspec4") lastScheduleTime is an instant the schedule fires, in its zone ---------------------------
+
+def _cronjob(schedule: str, scheduled: str, time_zone: str | None = None) -> dict:
+    spec = {"schedule": schedule, "jobTemplate": {"spec": {"template": {"spec": _spec()}}}}
+    if time_zone is not None:
+        spec["timeZone"] = time_zone
+    return {"kind": "CronJob", "metadata": _meta("cj", "c1"), "spec": spec, "status": {"lastScheduleTime": scheduled}}
+
+
+def _schedule_findings(cj: dict, controller_zone: str = "UTC") -> list[str]:
+    chains = Chains({}, NOW, SKEW, timedelta(hours=2), controller_zone)
+    return [f.field for f in chains.run([("CronJob", cj)], lambda dep: True)]
+
+
+def test_last_schedule_time_is_a_fire_instant_in_the_cronjobs_zone():
+    assert _schedule_findings(_cronjob("0 */2 * * *", "2026-11-29T10:00:00Z")) == []
+    assert _schedule_findings(_cronjob("0 */2 * * *", "2026-11-29T11:00:00Z")) == ["status.lastScheduleTime"]
+    assert _schedule_findings(_cronjob("0 */2 * * *", "2026-11-29T09:50:00Z")) == ["status.lastScheduleTime"]
+    # the same UTC instants written for Asia/Kolkata (UTC+5:30); an hour off in Europe/Berlin (UTC+1 in November)
+    assert _schedule_findings(_cronjob("30 1-23/2 * * *", "2026-11-29T10:00:00Z", "Asia/Kolkata")) == []
+    assert _schedule_findings(_cronjob("0 */2 * * *", "2026-11-29T10:00:00Z", "Europe/Berlin")) == [
+        "status.lastScheduleTime"]
+    # no spec.timeZone: the controller's zone
+    assert _schedule_findings(_cronjob("0 */2 * * *", "2026-11-29T09:00:00Z"), "Europe/Berlin") == []
+    # '@every' fires at any instant; '' is no zone (the spec test and release vs live report it)
+    assert _schedule_findings(_cronjob("@every 7m", "2026-11-29T09:03:11Z")) == []
+    assert _schedule_findings(_cronjob("0 */2 * * *", "2026-11-29T11:00:00Z", "")) == []

@@ -4,6 +4,7 @@ would flag it) and still matches the release."""
 from __future__ import annotations
 
 import copy
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from icepack_twin import chart
 from icepack_twin.drifts import generic
 from icepack_twin.values import values_for
+from icepack_verify.cron_schedules import zone
 from icepack_verify.release_diff import BadManifest, diff_release, manifest_objects
 
 NOW = datetime(2025, 6, 3, 10, 7, 30, tzinfo=timezone.utc)
@@ -77,7 +79,8 @@ def cronjob(schedule: str, time_zone: str | None = None) -> dict:
 def test_a_schedule_is_judged_with_its_time_zone_by_its_instants(live, same):
     assert (changed(cronjob("*/15 * * * *", "Etc/UTC"), live) == []) is same
     azores = changed(cronjob("0 */2 * * *"), cronjob("0 */2 * * *", "Atlantic/Azores"))
-    assert azores == ["spec.schedule (in spec.timeZone): '0 */2 * * *' in UTC -> '0 */2 * * *' in Atlantic/Azores"]
+    assert azores == ["spec.schedule (in spec.timeZone): '0 */2 * * *' in UTC (no spec.timeZone: the controller's zone)"
+                      " -> '0 */2 * * *' in Atlantic/Azores"]
 
 
 def test_a_known_default_written_in_the_manifest_matches_a_field_left_out_live():
@@ -229,3 +232,145 @@ def test_the_healthy_chart_matches_its_release_in_every_environment():
         manifest, live = _release_and_live(chart.render(values_for(env), NOW))
         found = diff_release(manifest, live, "icepack")
         assert len(manifest) >= 8 and not (found.changed or found.missing or found.extra), (env, found)
+
+
+# --- (helper "kspec4") a field left out live is its Kubernetes default; a CronJob's zone is the controller's ---
+
+def _cron_manifest(**spec) -> dict:
+    return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "cj"},
+            "spec": {"schedule": "0 */2 * * *", "timeZone": "Etc/UTC", "suspend": False, "jobTemplate": {"spec": {
+                "template": {"spec": {"terminationGracePeriodSeconds": 30, "containers": [
+                    {"name": "c", "image": "repo/c:2f9c1e7", "imagePullPolicy": "IfNotPresent"}]}}}}, **spec}}
+
+
+def _drop(path: tuple):
+    def edit(o):
+        *parents, leaf = path
+        node = o
+        for key in parents:
+            node = node[key]
+        del node[leaf]
+    return edit
+
+
+CJ_POD = ("spec", "jobTemplate", "spec", "template", "spec")
+
+
+@pytest.mark.parametrize("path, rendered, drift_words", [
+    (("spec", "suspend"), True, "left out live, it holds Kubernetes' default False"),
+    ((*CJ_POD, "terminationGracePeriodSeconds"), 60, "default 30"),
+    ((*CJ_POD, "containers", 0, "imagePullPolicy"), "Always", "default 'IfNotPresent'"),
+])
+def test_a_field_left_out_live_is_its_default_equal_or_not_to_the_rendered_value(path, rendered, drift_words):
+    """Left out live (a live object never lacks a defaulted field: this models 'live holds the default'):
+    equal to the rendered value, no finding; another rendered value, a finding naming the default."""
+    m = _cron_manifest()
+    assert changed(m, edited(m, _drop(path))) == []
+    *parents, leaf = path
+
+    def render(o):
+        node = o
+        for key in parents:
+            node = node[key]
+        node[leaf] = rendered
+    other = edited(m, render)
+    found = diff([other], [edited(m, _drop(path))]).changed
+    assert [f.note for f in found] and drift_words in found[0].note, found
+
+
+def test_image_pull_policy_defaults_by_tag_and_completions_only_without_parallelism():
+    latest = _cron_manifest()
+    latest["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0].update(image="repo/c:latest",
+                                                                                        imagePullPolicy="Always")
+    assert changed(latest, edited(latest, _drop((*CJ_POD, "containers", 0, "imagePullPolicy")))) == []
+    pinned = edited(latest, lambda o: o["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0].update(
+        image="repo/c:2f9c1e7"))  # the same 'Always' rendered, a pinned tag: left out live is IfNotPresent
+    assert changed(pinned, edited(pinned, _drop((*CJ_POD, "containers", 0, "imagePullPolicy"))))
+    m = _cron_manifest()
+    with_one = edited(m, lambda o: o["spec"]["jobTemplate"]["spec"].update(completions=1))
+    assert changed(m, with_one) == []  # the Job made from either is defaulted to completions 1 (SetDefaults_Job)
+    assert changed(m, edited(m, lambda o: o["spec"]["jobTemplate"]["spec"].update(completions=3))) == [
+        "spec.jobTemplate.spec.completions: absent -> 3"]
+    queue = edited(m, lambda o: o["spec"]["jobTemplate"]["spec"].update(parallelism=3))
+    assert changed(queue, edited(queue, lambda o: o["spec"]["jobTemplate"]["spec"].update(completions=1))) == [
+        "spec.jobTemplate.spec.completions: absent -> 1"]  # with parallelism 3, 1 completion is not a work queue's
+
+
+def test_no_time_zone_is_the_controllers_and_an_empty_one_is_none():
+    m = _cron_manifest()
+    no_zone = edited(m, _drop(("spec", "timeZone")))
+    assert changed(m, no_zone) == []  # the controller's zone is UTC (checks.controller_time_zone default)
+    by_kind = {k: [] for k in SNAPSHOT_KINDS} | {"CronJob": [no_zone]}
+    berlin = diff_release([m], by_kind, "rel", controller_zone="Europe/Berlin").changed
+    assert [f.path for f in berlin] == ["spec.schedule (in spec.timeZone)"]
+    assert "Europe/Berlin (no spec.timeZone: the controller's zone)" in str(berlin[0].live)
+    every_15 = _cron_manifest(schedule="*/15 * * * *")
+    assert diff_release([every_15], {**by_kind, "CronJob": [edited(every_15, _drop(("spec", "timeZone")))]}, "rel",
+                        controller_zone="Europe/Berlin").changed == []  # whole-hour offsets: the same quarter hours
+    empty = diff([m], [edited(m, lambda o: o["spec"].update(timeZone=""))]).changed
+    assert len(empty) == 1 and "the API server refuses it" in empty[0].note
+    assert zone("") is None and zone(None) == timezone.utc  # callers pass the controller's zone for an unset one
+
+
+# Where the schemas carry no "Defaults to" sentence, the defaulting function that sets it (k8s.io/kubernetes).
+DEFAULTED_IN_CODE = {
+    ("Deployment", ("spec", "paused")): "a bool left out is false (apps/v1 DeploymentSpec.paused)",
+    ("CronJob", ("spec", "concurrencyPolicy")): "batch/v1 SetDefaults_CronJob: Allow (the schema: '\"Allow\" (default)')",
+    ("Service", ("spec", "ipFamilyPolicy")): "core/v1 Service REST strategy: SingleStack on a single-stack cluster",
+    ("Service", ("spec", "externalTrafficPolicy")): "core/v1 SetDefaults_Service: Cluster for NodePort/LoadBalancer",
+    **{(k, (*p, "parallelism")): "batch/v1 SetDefaults_Job: parallelism 1" for k, p in
+       (("CronJob", ("spec", "jobTemplate", "spec")), ("Job", ("spec",)), ("ScaledJob", ("spec", "jobTargetRef")))},
+    ("template", "spec", "schedulerName"): "core/v1 SetDefaults_PodSpec: default-scheduler",
+    ("template", "spec", "securityContext"): "core/v1 SetDefaults_PodSpec: an empty PodSecurityContext",
+    ("containers", "[]", "resources"): "the API server serves an unset ResourceRequirements as {}",
+    ("env", "[]", "valueFrom", "fieldRef", "apiVersion"): "core/v1 SetDefaults_ObjectFieldSelector: v1",
+    ("volumes", "[]", "projected", "defaultMode"): "core/v1 SetDefaults_ProjectedVolumeSource: 0644",
+    ("template", "metadata", "creationTimestamp"): "a template's metadata is served with creationTimestamp null",
+    ("jobTemplate", "metadata", "creationTimestamp"): "a template's metadata is served with creationTimestamp null",
+}
+# A concrete field of a kind for each suffix of release_diff.DEFAULTS (the first match in a Pod or a Deployment).
+_SUFFIX_AT = {"containers": ("v1", "Pod", ("spec",)), "ports": ("v1", "Pod", ("spec", "containers", "[]")),
+              "httpGet": ("v1", "Pod", ("spec", "containers", "[]", "readinessProbe")),
+              "template": ("apps/v1", "Deployment", ("spec",)), "env": ("v1", "Pod", ("spec", "containers", "[]")),
+              "volumes": ("v1", "Pod", ("spec",)),
+              **{p: ("v1", "Pod", ("spec", "containers", "[]")) for p in ("readinessProbe", "livenessProbe", "startupProbe")}}
+_API_VERSIONS = {"Deployment": "apps/v1", "CronJob": "batch/v1", "Job": "batch/v1", "Service": "v1",
+                 "PersistentVolumeClaim": "v1"}
+
+
+def _description(api_version: str, kind: str, path: tuple) -> str:
+    from icepack_twin.mutate import kube_schema as ks
+    schema = ks.kind_schema(api_version, kind)
+    for key in path:
+        schema = ks.items(schema) if key == "[]" else ks.child(schema, key)
+        assert schema is not None, f"{kind} {'.'.join(path)}: no such field in the shipped schema"
+    return schema.get("description") or (ks.resolve(schema) or {}).get("description") or ""
+
+
+def _states(description: str, value) -> bool:
+    text = {True: "true", False: "false"}.get(value, str(value)) if isinstance(value, bool) else str(value)
+    v = re.escape(text)
+    return bool(re.search(rf"default(?:s| is| to| value)?,?[^.]*?\"?{v}\"?(?:s| seconds?)?(?!\w)|\"?{v}\"? \(default\)|"
+                          rf"Value of {v} is implied", description, re.I))
+
+
+def test_every_default_is_the_one_the_shipped_schemas_or_kubernetes_defaulting_state():
+    """release_diff's tables against kubernetes-validate's schemas (the emulator's Kubernetes version): each
+    default is the one the field's description states, or one a named defaulting function sets."""
+    from icepack_verify.release_diff import DEFAULTS, KIND_DEFAULTS
+    unstated = []
+    for kind, table in KIND_DEFAULTS.items():
+        for path, value in table.items():
+            if kind in _API_VERSIONS and (kind, path) not in DEFAULTED_IN_CODE and not _states(
+                    _description(_API_VERSIONS[kind], kind, path), value):
+                unstated.append(f"{kind} {'.'.join(path)} = {value!r}")
+    for suffix, value in DEFAULTS.items():
+        if suffix in DEFAULTED_IN_CODE:
+            continue
+        api_version, kind, prefix = _SUFFIX_AT[suffix[0]]
+        path = (*prefix, *suffix)
+        if suffix[0] == "volumes":
+            value = "0644" if value == 420 else value  # the schema writes the mode in octal
+        if not _states(_description(api_version, kind, path), value):
+            unstated.append(f"{kind} {'.'.join(path)} = {value!r}")
+    assert not unstated, "defaults no schema description states:\n" + "\n".join(unstated)

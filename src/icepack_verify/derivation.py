@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 
+from icepack_verify.cron_schedules import Spec, fire_times, parse_schedule, previous_fire, zone
 from icepack_verify.diagnosis import Said
 from icepack_verify.release_diff import MERGE_KEYS, _same
 from icepack_verify.semantics import utc_instant
@@ -205,8 +206,10 @@ def _stamp(value: Any) -> datetime | None:
 class Chains:
     """The release's workloads and what their controllers made, from the snapshot's lists."""
 
-    def __init__(self, lists: dict[str, list[dict]], now: datetime, skew: timedelta, max_job_runtime: timedelta):
+    def __init__(self, lists: dict[str, list[dict]], now: datetime, skew: timedelta, max_job_runtime: timedelta,
+                 controller_zone: str = "UTC"):
         self.lists, self.now, self.skew, self.max_job_runtime = lists, now, skew, max_job_runtime
+        self.controller_zone = controller_zone  # a CronJob without spec.timeZone fires in it
         self.found: list[Finding] = []
 
     def of(self, kind: str) -> list[dict]:
@@ -310,6 +313,7 @@ class Chains:
         st = _status(cronjob)
         scheduled, succeeded = _stamp(st.get("lastScheduleTime")), _stamp(st.get("lastSuccessfulTime"))
         deadline = template.get("activeDeadlineSeconds")
+        self.scheduled_at_a_fire(cronjob, scheduled)
         if succeeded is not None and scheduled is None:
             self.add("CronJob", cronjob, "status.lastScheduleTime", Said("the time of its last schedule (it has run: "
                      f"status.lastSuccessfulTime {st['lastSuccessfulTime']})"), st.get("lastScheduleTime", ABSENT),
@@ -320,6 +324,26 @@ class Chains:
                 f"a success within spec.jobTemplate.spec.activeDeadlineSeconds ({deadline}s) of a schedule at or before "
                 "the last"), Said(f"scheduled {st['lastScheduleTime']}, succeeded {st['lastSuccessfulTime']}"),
                 "the CronJob controller: a run succeeds within its deadline")
+
+    def scheduled_at_a_fire(self, cronjob: dict, scheduled: datetime | None) -> None:
+        """lastScheduleTime is the instant a run was due, not when it started (cronjob_controllerv2 writes the
+        scheduled time): one of the instants its schedule fires in its zone. A zone or schedule that is none
+        is release vs live's and the spec test's to report; '@every' fires at any instant."""
+        spec = cronjob.get("spec") or {}
+        given = spec.get("timeZone")
+        tz = zone(self.controller_zone if given is None else given)
+        if scheduled is None or tz is None or not isinstance(parse_schedule(spec.get("schedule")), Spec):
+            return
+        fire = previous_fire(spec["schedule"], scheduled, tz)
+        if fire is not None and fire != scheduled:  # None: a 'TZ=' schedule with a zone too, the spec test's
+            where = f"spec.timeZone {given}" if given else f"no spec.timeZone: the controller's zone {self.controller_zone}"
+            after = fire_times(spec["schedule"], scheduled, 1, tz)
+            around = ", ".join(f"{t:%Y-%m-%dT%H:%M:%SZ}" for t in (fire, *after))
+            self.add("CronJob", cronjob, "status.lastScheduleTime",
+                     Said(f"an instant {spec['schedule']!r} fires ({where})"),
+                     Said(f"{_status(cronjob).get('lastScheduleTime')}, not one (its fires around it: {around})"),
+                     "the CronJob controller (cronjob_controllerv2): lastScheduleTime is the scheduled time of its "
+                     "last run")
 
     def job_state(self, kind: str, owner: dict, job: dict, jobs: list[dict]) -> None:
         st = _status(job)

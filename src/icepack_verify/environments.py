@@ -21,7 +21,7 @@ from typing import Annotated, Any, Callable, Literal
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError,
                       model_validator)
 
-from icepack_verify.cron_schedules import valid_schedule
+from icepack_verify.cron_schedules import load_location, valid_schedule
 from icepack_verify.quantities import quantity, quantity_text
 from icepack_verify.errors import ConfigError
 
@@ -60,6 +60,12 @@ def _quantity(value: object) -> str:
 def _cron(value: str) -> str:
     if not valid_schedule(value):
         raise ValueError(f"{value!r} is not a cron schedule (robfig/cron v3, as the CronJob controller reads it)")
+    return value
+
+
+def _time_zone(value: str) -> str:
+    if not value or load_location(value) is None:
+        raise ValueError(f"{value!r} is not a time zone of the tz database (as Go's time.LoadLocation reads it)")
     return value
 
 
@@ -125,6 +131,7 @@ Duration = Annotated[timedelta, BeforeValidator(_duration)]
 Timeout = Annotated[Duration, _bounded(timedelta(seconds=1), timedelta(minutes=5))]
 Grace = Annotated[Duration, _bounded(timedelta(0), timedelta(days=1))]
 Cron = Annotated[str, AfterValidator(_cron)]
+TimeZone = Annotated[str, AfterValidator(_time_zone)]
 Quantity = Annotated[str, BeforeValidator(_quantity)]
 Identifier = Annotated[str, AfterValidator(_identifier)]
 TableRef = Annotated[str, AfterValidator(_table_ref)]
@@ -275,6 +282,7 @@ class Checks(_Model):
     # label and annotation key domains controllers and tools write on the release's objects (release vs live)
     controller_metadata_domains: tuple[str, ...] = ()
     release_apply_window: Grace = timedelta(minutes=5)  # how long after last_deployed an apply still creates objects
+    controller_time_zone: TimeZone = "UTC"  # the kube-controller-manager's zone: a CronJob without spec.timeZone's
     schemathesis_max_examples: Count = Field(ge=1, le=1000)
 
     @model_validator(mode="after")

@@ -28,8 +28,12 @@ Not findings, each for a reason:
 * what admission webhooks and controllers add to labels and annotations under their own
   domains (above), and whole items they inject into a Pod's lists (WEBHOOK_LISTS; a Pod of the
   manifest only: controllers' Pods are the derivation chain's);
-* a field the manifest sets to its known default that the live object leaves out (DEFAULTS:
-  the API server does not default custom resources such as KEDA's);
+* a field the manifest sets to its known default that the live object leaves out (DEFAULTS,
+  KIND_DEFAULTS, and CONDITIONAL where the default depends on a sibling: imagePullPolicy on the
+  image's tag, a Job's completions on its parallelism; the API server does not default custom
+  resources such as KEDA's). A live object never lacks a defaulted field, so "left out live" reads
+  as "holds the default": set to another value in the manifest, it is a finding naming that default
+  (selftest/test_release_diff.py checks the tables against the schemas kubernetes-validate ships);
 * what controllers own: status; metadata other than labels, annotations and owner references
   (uid, resourceVersion, generation, managedFields...: an owner reference on an object of the
   manifest is a finding, as the garbage collector deletes it with that owner); the annotations
@@ -37,7 +41,9 @@ Not findings, each for a reason:
   KEDA ScaledObject scales; objects a controller made (any ownerReference: ReplicaSets,
   Pods, Jobs are their controllers' children, not extras);
 * the equal forms `semantics` knows: quantities by value, images by what a runtime pulls,
-  a CronJob's schedule together with its spec.timeZone by the instants it fires;
+  a CronJob's schedule together with its spec.timeZone by the instants it fires (no spec.timeZone:
+  the kube-controller-manager's zone, checks.controller_time_zone; '' is no zone, which the API
+  server's validation refuses);
 * order in lists of named items (containers, env, ports, volumes: matched by their merge key,
   as a strategic merge patch does), except env order where a value expands an earlier
   variable: `$(VAR)` only sees the variables listed before it.
@@ -51,15 +57,16 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
 from icepack_verify.diagnosis import Said
-from icepack_verify.semantics import (fire_times, next_fires, same_image, same_quantity, same_schedule, valid_schedule,
-                                      zone)
+from icepack_verify.semantics import (fire_times, next_fires, parse_image, same_image, same_quantity, same_schedule,
+                                      valid_schedule, zone)
 
 ABSENT = Said("absent")
+NONE = Said("no default")  # a field Kubernetes leaves unset when it is left out
 NEVER_COMPARED = {"Secret": "Secrets are not compared: their data is never read or printed",
                   "Event": "", "Node": ""}  # Events and Nodes are no release's objects
 OWNED_ANNOTATIONS = frozenset({
@@ -93,7 +100,9 @@ DEFAULTS: dict[tuple[str, ...], Any] = {
     ("env", "[]", "valueFrom", "fieldRef", "apiVersion"): "v1",
     **{("volumes", "[]", source, "defaultMode"): 420 for source in ("secret", "configMap", "projected", "downwardAPI")},
 }
-_JOB = {("backoffLimit",): 6, ("parallelism",): 1, ("completions",): 1}
+# A Job made from a template is defaulted (batch/v1 SetDefaults_Job): a CronJob's or ScaledJob's template holding
+# these values makes the very Jobs one leaving them out does. completions: CONDITIONAL.
+_JOB = {("backoffLimit",): 6, ("parallelism",): 1}
 # Whole paths from the object's root, per kind.
 KIND_DEFAULTS: dict[str, dict[tuple[str, ...], Any]] = {
     "Deployment": {("spec", "revisionHistoryLimit"): 10, ("spec", "progressDeadlineSeconds"): 600, ("spec", "paused"): False,
@@ -112,6 +121,15 @@ KIND_DEFAULTS: dict[str, dict[tuple[str, ...], Any]] = {
                   ("spec", "scalingStrategy", "strategy"): "default",
                   **{("spec", "jobTargetRef", *k): v for k, v in _JOB.items()}},
     "PersistentVolumeClaim": {("spec", "volumeMode"): "Filesystem"},
+}
+# Defaults that depend on a sibling field: suffix -> (the sibling's dict -> the value filled in, or None: none).
+CONDITIONAL: dict[tuple[str, ...], Callable[[dict], Any]] = {
+    # core/v1 SetDefaults_Container: Always for the tag latest (or neither tag nor digest), else IfNotPresent
+    **{(c, "[]", "imagePullPolicy"): lambda ctr: "Always" if getattr(parse_image(ctr.get("image")), "tag", None)
+       == "latest" else "IfNotPresent" for c in ("containers", "initContainers")},
+    # batch/v1 SetDefaults_Job: completions is 1 only when parallelism is left out too (else a work queue;
+    # (left out with parallelism 1 too, the one pod's success is the Job's: the same Job)
+    ("completions",): lambda job: 1 if job.get("parallelism") in (None, 1) else None,
 }
 # Fields the API server (or an admission plugin) sets to a value of its own when the manifest leaves
 # them out: root paths per kind, any value (a Service's node ports: NODE_PORTS).
@@ -198,10 +216,11 @@ def controller_key(key: str, domains: tuple[str, ...]) -> bool:
 
 
 def diff_release(manifest: list[dict], live: dict[str, list[dict]], release: str,
-                 metadata_domains: tuple[str, ...] = ()) -> ReleaseDiff:
+                 metadata_domains: tuple[str, ...] = (), controller_zone: str = "UTC") -> ReleaseDiff:
     """Compare the manifest with `live` (kind -> every object of that kind in the namespace, for the
     kinds the snapshot lists in full) for the release named `release`. A label or annotation only live
-    is drift unless its key is under one of `metadata_domains` (controller_key)."""
+    is drift unless its key is under one of `metadata_domains` (controller_key); a CronJob without
+    spec.timeZone fires in `controller_zone` (checks.controller_time_zone)."""
     out = ReleaseDiff()
     index = {(kind, o["metadata"]["name"]): o for kind, objs in live.items() for o in objs}
     scaled = _autoscaled(manifest, live)
@@ -216,7 +235,7 @@ def diff_release(manifest: list[dict], live: dict[str, list[dict]], release: str
             out.missing.append(Finding(kind, name, "", Said("present (in the manifest)"),
                                        Said(f"absent (the {kind}s in the namespace: {present})")))
         else:
-            out.changed += _Walk(kind, name, obj, metadata_domains).object(m, obj, (kind, name) in scaled)
+            out.changed += _Walk(kind, name, obj, metadata_domains, controller_zone).object(m, obj, (kind, name) in scaled)
     desired = {(m["kind"], m["metadata"]["name"]) for m in manifest}
     selectors = _selectors(manifest)
     for kind, objs in live.items():
@@ -273,8 +292,9 @@ def _token(key: str) -> str:
 class _Walk:
     """One object's comparison: every field the manifest sets, against the live object."""
 
-    def __init__(self, kind: str, name: str, live: dict | None = None, metadata_domains: tuple[str, ...] = ()):
-        self.kind, self.name, self.domains = kind, name, metadata_domains
+    def __init__(self, kind: str, name: str, live: dict | None = None, metadata_domains: tuple[str, ...] = (),
+                 controller_zone: str = "UTC"):
+        self.kind, self.name, self.domains, self.controller_zone = kind, name, metadata_domains, controller_zone
         self.service_type = ((live or {}).get("spec") or {}).get("type") or "ClusterIP"
         self.found: list[Finding] = []
 
@@ -313,25 +333,31 @@ class _Walk:
         return self.found
 
     def schedule(self, schedule: Any, time_zone: Any, live: dict) -> None:
-        """A schedule is judged with its time zone, by the instants it fires."""
+        """A schedule is judged with its time zone, by the instants it fires; no spec.timeZone is the
+        controller's zone, and '' is no zone at all (the API server's validation refuses it)."""
         got, got_zone = live.get("schedule"), live.get("timeZone")
-        if not _same_fires(schedule, time_zone, got, got_zone):
-            self.differ("spec.schedule (in spec.timeZone)", Said(f"{schedule!r} in {time_zone or 'UTC'}"),
-                        Said(f"{got!r} in {got_zone or 'UTC'}"),
-                        f"desired fires {next_fires(schedule, time_zone)}; live fires {next_fires(got, got_zone)}")
+        want_tz, got_tz = (self.controller_zone if z is None else z for z in (time_zone, got_zone))
+        if not _same_fires(schedule, want_tz, got, got_tz):
+            note = (f"spec.timeZone {got_zone!r} is no time zone: the API server refuses it (batch/v1 CronJob "
+                    "validation: nil or a tz database name)" if zone(got_tz) is None and got_zone is not None else
+                    f"desired fires {next_fires(schedule, want_tz)}; live fires {next_fires(got, got_tz)}")
+            self.differ("spec.schedule (in spec.timeZone)", Said(f"{schedule!r} in {_zone_said(time_zone, want_tz)}"),
+                        Said(f"{got!r} in {_zone_said(got_zone, got_tz)}"), note)
 
-    def walk(self, m: Any, live: Any, path: str, shape: tuple[str, ...]) -> None:
+    def walk(self, m: Any, live: Any, path: str, shape: tuple[str, ...], parent: dict | None = None) -> None:
         if m is None or m == {} or m == []:
             return  # the manifest sets nothing here (the API server drops empty fields)
         if live is ABSENT:
-            if not self.defaulted(m, shape):
-                self.differ(path, m, ABSENT)
+            if not self.defaulted(m, shape, parent or {}):
+                default = self.default(shape, parent or {})
+                self.differ(path, m, ABSENT, None if default is NONE else
+                            f"left out live, it holds Kubernetes' default {default!r}")
         elif isinstance(m, dict):
             if not isinstance(live, dict):
                 self.differ(path, m, live)
                 return
             for key, value in m.items():
-                self.walk(value, live.get(key, ABSENT), path + _token(key), shape + (key,))
+                self.walk(value, live.get(key, ABSENT), path + _token(key), shape + (key,), m)
             for key in live.keys() - m.keys():
                 self.extra(live[key], path + _token(key), shape + (key,), live)
         elif isinstance(m, list):
@@ -379,7 +405,7 @@ class _Walk:
         if shape[0] == "metadata" or shape in SERVER_SET.get(self.kind, ()):
             return  # labels and annotations: judged in object(), by their keys' domains
         # an empty value is a default only where Kubernetes writes that very value (a pod's securityContext {})
-        if self.default_of(live, shape) if live in (None, {}, []) else self.defaulted(live, shape):
+        if self.default_of(live, shape, parent) if live in (None, {}, []) else self.defaulted(live, shape, parent):
             return
         if shape[-1] == "targetPort" and live == parent.get("port"):
             return  # a Service port's targetPort defaults to its port
@@ -402,21 +428,34 @@ class _Walk:
         return (self.service_type in NODE_PORT_TYPES and isinstance(port, int) and not isinstance(port, bool)
                 and port in NODE_PORT_RANGE)
 
-    def default_of(self, value: Any, shape: tuple[str, ...]) -> bool:
-        """The value is the one the defaults tables name for this very field."""
+    def default(self, shape: tuple[str, ...], parent: dict) -> Any:
+        """What Kubernetes (or KEDA) fills in for this field left out (`parent`: the object holding it);
+        NONE where it fills in nothing."""
+        for suffix, rule in CONDITIONAL.items():
+            if shape[-len(suffix):] == suffix and (suffix != ("completions",) or _job_spec(self.kind, shape)):
+                return NONE if (value := rule(parent)) is None else value
         if shape in KIND_DEFAULTS.get(self.kind, {}):
-            return _same(shape, value, KIND_DEFAULTS[self.kind][shape])
-        return any(shape[-len(suffix):] == suffix and _same(shape, value, v) for suffix, v in DEFAULTS.items())
+            return KIND_DEFAULTS[self.kind][shape]
+        return next((v for suffix, v in DEFAULTS.items() if shape[-len(suffix):] == suffix), NONE)
 
-    def defaulted(self, m: Any, shape: tuple[str, ...]) -> bool:
+    def default_of(self, value: Any, shape: tuple[str, ...], parent: dict) -> bool:
+        """The value is the one the defaults tables name for this very field."""
+        default = self.default(shape, parent)
+        return default is not NONE and _same(shape, value, default)
+
+    def defaulted(self, m: Any, shape: tuple[str, ...], parent: dict) -> bool:
         """The manifest's value is what Kubernetes (or KEDA) would fill in for a field left out."""
         if isinstance(m, dict):
-            return all(self.defaulted(v, shape + (k,)) for k, v in m.items())
+            return all(self.defaulted(v, shape + (k,), m) for k, v in m.items())
         if m is None or m == [] or m == {}:
             return True
-        if shape in KIND_DEFAULTS.get(self.kind, {}):
-            return _same(shape, m, KIND_DEFAULTS[self.kind][shape])
-        return any(shape[-len(suffix):] == suffix and _same(shape, m, value) for suffix, value in DEFAULTS.items())
+        return self.default_of(m, shape, parent)
+
+
+def _job_spec(kind: str, shape: tuple[str, ...]) -> bool:
+    """The path is a JobSpec's own field: a Job's spec, a CronJob's job template's, a ScaledJob's jobTargetRef."""
+    return shape[:-1] == {"Job": ("spec",), "CronJob": ("spec", "jobTemplate", "spec"),
+                          "ScaledJob": ("spec", "jobTargetRef")}.get(kind)
 
 
 def _merge_key(field_name: str, items: list) -> str | None:
@@ -441,6 +480,11 @@ def _same(shape: tuple[str, ...], desired: Any, live: Any) -> bool:
 
 
 _REFERENCE = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+
+def _zone_said(given: Any, used: str) -> str:
+    return f"{used} (no spec.timeZone: the controller's zone)" if given is None \
+        else repr(given) if not given else str(given)
 
 
 def _same_fires(schedule: Any, time_zone: Any, got: Any, got_zone: Any) -> bool:

@@ -18,11 +18,20 @@ def test_cronjob_spec(objects, environment, expect, diagnose, job):
     cj = objects.get(job)
     want = getattr(expect, job)
     d = diagnose(objects.resource(job))
-    tz = cj["spec"].get("timeZone")
-    d.expect("spec.schedule" + (f" (spec.timeZone {tz})" if tz else ""), want.schedule, cj["spec"].get("schedule"),
-             environment.source(f"expect.{job}.schedule") + ", read in UTC: the instants it fires must be the same",
-             same=lambda e, a: same_schedule(e, a, time_zone=tz),
-             note=f"fires {next_fires(cj['spec'].get('schedule'), tz)}; expected {next_fires(want.schedule)}")
+    given = cj["spec"].get("timeZone")
+    tz = environment.checks.controller_time_zone if given is None else given  # none: the controller's zone
+    if zone(tz) is None:
+        d.mismatch("spec.timeZone", Said("absent (the controller's zone) or a tz database name"), given,
+                   "Kubernetes CronJob validation (batch/v1): spec.timeZone is nil or a time zone name; "
+                   "the API server refuses anything else")
+    else:
+        d.expect(f"spec.schedule (spec.timeZone {given})" if given else
+                 f"spec.schedule (no spec.timeZone: the controller's zone {tz}, "
+                 f"{environment.source('checks.controller_time_zone')})",
+                 want.schedule, cj["spec"].get("schedule"),
+                 environment.source(f"expect.{job}.schedule") + ", read in UTC: the instants it fires must be the same",
+                 same=lambda e, a: same_schedule(e, a, time_zone=tz),
+                 note=f"fires {next_fires(cj['spec'].get('schedule'), tz)}; expected {next_fires(want.schedule)}")
     d.expect("spec.concurrencyPolicy", want.concurrency_policy, cj["spec"].get("concurrencyPolicy", "Allow"),
              environment.source(f"expect.{job}.concurrency_policy"))
     d.conclude()
@@ -53,7 +62,8 @@ def test_cronjob_recent_success(objects, environment, phase, expect, diagnose, j
         pytest.skip(f"{objects.resource(job)} is suspended, as phase {phase.name} allows ({phase.doc}): "
                     "no recent run required")
     schedule = cj["spec"].get("schedule")
-    tz = zone(cj["spec"].get("timeZone")) or timezone.utc
+    given = cj["spec"].get("timeZone")
+    tz = zone(environment.checks.controller_time_zone if given is None else given) or timezone.utc
     if not valid_schedule(schedule) or previous_fire(schedule, datetime.now(timezone.utc), tz) is None:
         schedule = getattr(expect, job).schedule  # judge by the expected one; test_cronjob_spec reports the bad one
     # The newest fire whose run must have finished by now: the controller may start it up to

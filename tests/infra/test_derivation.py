@@ -29,7 +29,7 @@ def test_what_controllers_made_is_what_they_were_made_from(release_objects, envi
     rel = release_objects
     lists = {kind: rel.of_kind(kind) for kind in ("ReplicaSet", "Job", "Pod")}
     chains = Chains(lists, datetime.now(timezone.utc), environment.checks.clock_skew,
-                    environment.checks.max_job_runtime)
+                    environment.checks.max_job_runtime, environment.checks.controller_time_zone)
     d = diagnose(f"what the controllers made from Helm release {environment.namespace}/{environment.names.release}")
     d.hint(f"kubectl -n {environment.namespace} get deploy,rs,cronjob,job,pod -o yaml; "
            f"[checks] max_job_runtime is {environment.source('checks.max_job_runtime')}")

@@ -21,7 +21,8 @@ def release_vs_live(release, objects, cluster, environment, release_name, diagno
         diagnose(release_name).cannot(f"could not read: {exc}")
     live = {kind: objects.all(kind) for kind in comparable_kinds(cluster)}
     return diff_release(manifest, live, release.get("name") or environment.names.release,
-                        environment.checks.controller_metadata_domains)
+                        environment.checks.controller_metadata_domains,
+                        controller_zone=environment.checks.controller_time_zone)
 
 
 @pytest.fixture(scope="module")

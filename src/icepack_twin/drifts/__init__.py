@@ -24,9 +24,9 @@ against a second description (labels and annotations, creation times, uids, Endp
 """
 from __future__ import annotations
 
-from icepack_twin.drifts import (bookkeeping, contracts, data, data_generic, data_invariants, derivation, equivalent, framing,
-                                   generic, helm_record, infra, kube_generic, live, openapi_rules, promotion, references,
-                                   smoke)
+from icepack_twin.drifts import (bookkeeping, contracts, data, data_generic, data_invariants, derivation, equivalent,
+                                   framing, generic, helm_record, infra, kube_generic, kube_spec, live, openapi_rules,
+                                   promotion, references, smoke)
 from icepack_twin.drifts.base import Drift
 
 
@@ -45,7 +45,7 @@ CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS
                        openapi_rules.PROBES, promotion.RENDERED, promotion.RENDERED_PROBES, promotion.LIVE_PART,
                        promotion.PROMOTED, promotion.PROMOTED_PROBES, helm_record.DRIFTS, helm_record.PROBES,
                        derivation.DRIFTS, derivation.PROBES, data_invariants.DRIFTS, kube_generic.DRIFTS,
-                       kube_generic.PROBES, bookkeeping.DRIFTS, bookkeeping.PROBES)
+                       kube_generic.PROBES, bookkeeping.DRIFTS, bookkeeping.PROBES, kube_spec.DRIFTS, kube_spec.PROBES)
 
 
 def lookup(names: list[str]) -> list[Drift]:
