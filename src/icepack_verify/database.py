@@ -35,8 +35,10 @@ def _first_line(exc: Exception) -> str:
 
 
 def session_settings(timeout: timedelta) -> dict[str, str]:
-    """The settings the suite sends with every connection: a role's own setting of these never applies."""
-    return {"default_transaction_read_only": "on", "statement_timeout": str(int(timeout.total_seconds() * 1000))}
+    """The settings the suite sends with every connection: a role's own setting of these never applies.
+    DateStyle ISO: psycopg reads dates and timestamps only in the ISO style."""
+    return {"default_transaction_read_only": "on", "statement_timeout": str(int(timeout.total_seconds() * 1000)),
+            "DateStyle": "ISO"}
 
 
 GRACE = timedelta(seconds=3)  # past statement_timeout: the server would have answered by now
@@ -50,6 +52,7 @@ class Database:
         self.statement_timeout = statement_timeout
         self._cut = False                 # the watchdog shut the session
         self._broken: str | None = None   # why the session is gone, once it is
+        self.role: dict = {}              # role_credential, read when the session opened
 
     @classmethod
     def connect(cls, env: Environment, dsn: str) -> "Database":
@@ -74,7 +77,10 @@ class Database:
                            "an admin sees which in pg_roles)")
             raise Unreachable(f"database {where(dsn)}", f"unreachable: {reason}") from None
         conn.read_only = True
-        return cls(conn, env.data, f"database {where(dsn)}", timeout)
+        db = cls(conn, env.data, f"database {where(dsn)}", timeout)
+        # Read first: a role setting such as idle_session_timeout may end the session before its check runs.
+        db.role = role_credential(db)
+        return db
 
     def close(self) -> None:
         self.conn.close()

@@ -8,7 +8,7 @@ request (default_transaction_read_only), but a request is not enforcement: the r
 """
 import pytest
 
-from icepack_verify import Said, Warned, excess_privileges, missing_reads, role_credential, unagreed_settings
+from icepack_verify import Said, Warned, excess_privileges, missing_reads, unagreed_settings
 
 LEAST = "README \"What it needs (least privilege)\": GRANT CONNECT, USAGE and SELECT on the two snapshot tables only"
 
@@ -32,10 +32,10 @@ def test_suite_role_can_only_read(database, diagnose):
 def test_suite_role_credential_is_as_agreed(database, environment, diagnose):
     """VALID UNTIL in the past: password logins are refused (this run got in another way, or the next will
     not); within data.suite_role_expiry_warning of it: a warning, before the gate breaks. Role-level
-    settings reach every session of the suite (idle_session_timeout ends one mid-run, DateStyle or
-    search_path change what it reads) unless data.suite_role_settings allows them."""
+    settings reach every session of the suite (idle_session_timeout ends one mid-run, search_path changes
+    what it reads) unless the suite sends its own at connection start or data.suite_role_settings allows them."""
     d = diagnose(f"{database.subject}: the suite's own role")
-    role = role_credential(database)
+    role = database.role  # read as the session opened (role_credential): this session may not last
     until, now, window = role["valid_until"], role["now"], environment.data.suite_role_expiry_warning
     if until is not None and until <= now:
         d.mismatch("VALID UNTIL", Said("in the future (or none)"), until.isoformat(timespec="seconds"),
