@@ -1014,3 +1014,34 @@ EQUIVALENT += [
 EQUIVALENT[:] = [dataclasses.replace(d, judged_by=d.judged_by + (DERIVE,))
                  if d.drift in ("health-sync-in-kolkata-time", "cronjobs-without-time-zone") else d for d in EQUIVALENT]
 # --- end of the kspec4 block ---
+# --- the suite's role as a whole, and framing lies as findings (helper "db4"; drifts in drifts/data_generic.py
+# and drifts/framing.py). The role: its whole membership closure against data.suite_role_memberships, its
+# VALID UNTIL (past fails, within data.suite_role_expiry_warning warns), its role settings against
+# data.suite_role_settings, and SELECT on the snapshot tables the document names with its login accepted.
+# A Content-Encoding the body does not have is a finding of every test reading that answer (api.Misframed).
+ROLE_ONLY_READS = D + "test_role.py::test_suite_role_can_only_read"
+ROLE_AGREED = D + "test_role.py::test_suite_role_credential_is_as_agreed"
+ROLE_READS = D + "test_role.py::test_suite_role_can_read_the_snapshot_tables"
+MISFRAMED = ("GET /tables/sales/orders/status answered Content-Encoding: gzip over a body that does not decode so",
+             "the body is uncompressed JSON", "the framing lies about the body")
+DECLARED += [
+    Declared("suite-role-reads-every-table", {ROLE_ONLY_READS: (
+        "member of pg_read_all_data, which data.suite_role_memberships does not allow (none)",
+        "REVOKE pg_read_all_data FROM icepack_reader", LEAST)}),
+    Declared("suite-role-password-expired", {ROLE_AGREED: (
+        "VALID UNTIL", "expected in the future (or none)", "actual '2000-01-01T00:00:00+00:00'",
+        "PostgreSQL CREATE ROLE", "ALTER ROLE <role> VALID UNTIL")}),
+    Declared("suite-role-expires-in-three-days", {}, warns=(
+        "CredentialExpiring", "the role's password expires in 2 days", "within data.suite_role_expiry_warning (14 days")),
+    Declared("suite-role-idle-session-timeout", {ROLE_AGREED: (
+        "setting idle_session_timeout", "expected not set on the role (data.suite_role_settings allows",
+        "actual '5min'",
+        "ALTER ROLE <role> RESET idle_session_timeout")}),
+    Declared("suite-role-cannot-read-the-health-table", {ROLE_READS: (
+        "SELECT on table_health_snapshots", "expected held (the suite reads it), actual not held",
+        "GRANT SELECT ON table_health_snapshots")}, alone=True),
+    Declared("status-declares-gzip-uncompressed", {
+        test: MISFRAMED for test in (KEYS, TYPES, AGREE, SCHEMA, VALUES, AGREES)}),
+]
+EQUIVALENT += [Equivalent("suite-role-valid-for-a-year", ROLE_ONLY_READS, ROLE_AGREED, ROLE_READS)]
+# --- end of the db4 block ---

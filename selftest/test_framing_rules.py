@@ -17,6 +17,8 @@ from harness import ROOT
 from icepack_verify import api as api_module
 from icepack_verify import environments
 from icepack_verify.api import ApiClient, Heard
+from icepack_verify.errors import Misframed
+from icepack_verify.evidence import observed
 from icepack_verify.framing import caching, encoding, latency, media_type, shared_lifetime, status
 
 BODY = b'{"status": "ready"}'
@@ -27,6 +29,9 @@ class _Handler(BaseHTTPRequestHandler):
         body, headers = BODY, {"Content-Type": "application/json", "Cache-Control": "public, max-age=60"}
         if self.path == "/gzip":
             body, headers["Content-Encoding"] = gzip.compress(BODY), "gzip"
+        if self.path in ("/gzip-unapplied", "/gzip-binary"):  # declared, not applied: the framing lies
+            body = BODY if self.path == "/gzip-unapplied" else bytes(range(200, 232))
+            headers["Content-Encoding"] = "gzip"
         if self.path == "/moved":
             self.send_response(302)
             self.send_header("Location", "/moved/")
@@ -65,6 +70,20 @@ def test_the_client_keeps_each_answers_framing_as_served(client):
     assert not client.heard[-1].read_as_json
     moved = client.get("/moved")
     assert moved.status_code == 302 and client.heard[-1].location == "/moved/"
+
+
+@pytest.mark.parametrize("route, body", [("/gzip-unapplied", "the body is uncompressed JSON: it begins '{\"status\": \"ready\"}'"),
+                                         ("/gzip-binary", "the body is binary: it begins c8 c9 ca cb")])
+def test_a_content_encoding_the_body_does_not_have_is_an_observation(client, route, body):
+    """The answer arrived whole and is not what its header says: evidence (route, header, what the body is),
+    where a connection broken mid-answer is a transport error the tests report as not run."""
+    with pytest.raises(Misframed) as lie:
+        client.get(route)
+    said = str(lie.value)
+    assert f"GET {route} answered Content-Encoding: gzip over a body that does not decode so" in said, said
+    assert body in said and "RFC 9110 section 8.4" in said, said
+    assert observed(lie.value)
+    assert isinstance(client.get_many([route, "/plain"])[route], Misframed)  # returned in its place, as the others
 
 
 def test_the_record_is_bounded(client, monkeypatch):

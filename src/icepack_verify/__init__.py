@@ -15,7 +15,7 @@ import importlib
 _EXPORTS = {
     # failures
     "Diagnosis": "diagnosis", "Said": "diagnosis", "Warned": "diagnosis",
-    "ConfigError": "errors", "Problem": "errors", "Unreachable": "errors", "NotFound": "errors",
+    "ConfigError": "errors", "Problem": "errors", "Unreachable": "errors", "NotFound": "errors", "Misframed": "errors",
     # the split read contracts
     "CONTRACT_SOURCE": "contract", "ENDPOINTS": "contract", "SPLIT_READ_CONTRACTS": "contract",
     "endpoint_path": "contract", "key_diff": "contract", "route": "contract", "contract_template": "contract",
@@ -81,7 +81,8 @@ _EXPORTS = {
     # the snapshot tables
     "Outcome": "freshness", "Thresholds": "freshness", "newest_row": "freshness",
     "newest_per_table": "freshness", "TRACKED_WITHIN": "freshness", "event_line": "inventory", "newest_status": "freshness", "table_counts": "freshness",
-    "excess_privileges": "database", "relation_kinds": "database", "run_gaps": "freshness", "dangling_assessments": "references",
+    "excess_privileges": "database", "relation_kinds": "database",
+    "unagreed_settings": "database", "missing_reads": "database", "run_gaps": "freshness", "dangling_assessments": "references",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -8,12 +8,14 @@ never retried (see `write_once`).
 
 What is an observation and what is not:
 - not observed (Unreachable / Unreadable, a Problem: the tests that need it are not run): no
-  answer, a connection broken mid-answer (a body shorter than its framing says), a body whose
-  content-encoding does not decode, a body over the cap once DECODED, JSON nested deeper than
-  bounded_json.MAX_DEPTH (not parsed);
+  answer, a connection broken mid-answer (a body shorter than its framing says), a body over
+  the cap once DECODED, JSON nested deeper than bounded_json.MAX_DEPTH (not parsed);
 - observed (the answer as served, for the checks to judge): any status, and a body read and
   decoded in full that is not valid JSON: bad syntax (also half a document with intact
-  framing: nobody can tell it from a bug), invalid UTF-8, NaN, Infinity or 1e400.
+  framing: nobody can tell it from a bug), invalid UTF-8, NaN, Infinity or 1e400;
+- observed and wrong (Misframed: the tests that read it fail, saying so): a body whose
+  Content-Encoding does not decode. The bytes arrived as framed (a broken connection is a
+  transport error, not this), so the server said gzip of what is not gzip.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from tenacity import RetryError, Retrying, retry_if_exception, retry_if_result, 
 
 from icepack_verify import bounded_json
 from icepack_verify.diagnosis import Warned
-from icepack_verify.errors import Problem, Unreachable, Unreadable
+from icepack_verify.errors import Misframed, Problem, Unreachable, Unreadable
 
 RETRY_STATUSES = {502, 503, 504}
 ACCEPTED_ENCODINGS = ("gzip", "deflate")  # what the client asks for, and inflates itself (_Inflating)
@@ -50,19 +52,19 @@ class _Inflating(httpx.SyncByteStream):
         self.inner, self.encoding = inner, encoding
 
     def __iter__(self):
-        z = None
+        z, head = None, b""
         try:
             for raw in self.inner:
                 if z is None and raw:  # deflate is zlib-wrapped or raw: the first byte tells (as httpx does)
                     wbits = 31 if self.encoding == "gzip" else 15 if raw[0] & 0x0F == 8 else -15
-                    z = zlib.decompressobj(wbits)
+                    z, head = zlib.decompressobj(wbits), raw[:64]
                 while raw:
                     yield z.decompress(raw, self.STEP)
                     raw = z.unconsumed_tail
             if z is not None:
                 yield z.flush()
         except zlib.error as exc:
-            raise httpx.DecodingError(f"{self.encoding}: {exc}") from None
+            raise httpx.DecodingError(f"{self.encoding}: {exc}; the body is {_what_bytes(head)}") from None
 
     def close(self) -> None:
         self.inner.close()
@@ -213,8 +215,7 @@ class ApiClient:
             raise Unreadable(f"API {self.base_url}", f"{method} {path} redirected more than "
                                                      f"{self._http.max_redirects} times: no answer to read") from None
         except httpx.DecodingError as exc:
-            raise Unreadable(f"API {self.base_url}", f"{method} {path} answered a body whose content-encoding "
-                                                     f"does not decode ({_decoding_error(exc)}): not read") from None
+            raise _misframed(f"API {self.base_url}", f"{method} {path}", exc) from None
 
     def _hear(self, response: httpx.Response) -> httpx.Response:
         """Keep the framing of an answer read in full (a few header reads: nothing measurable)."""
@@ -246,8 +247,7 @@ class ApiClient:
         except BodyTooLarge as exc:
             raise Unreadable(f"{method} {self.base_url}{path}", f"answered a body of {exc}, over the cap") from None
         except httpx.DecodingError as exc:
-            raise Unreadable(f"{method} {self.base_url}{path}", "answered a body whose content-encoding does not "
-                                                                f"decode ({_decoding_error(exc)})") from None
+            raise _misframed(f"API {self.base_url}", f"{method} {path}", exc) from None
 
     def get_many(self, paths: list[str]) -> dict[str, httpx.Response | Problem]:
         """GET independent paths concurrently, one request each (a failure is returned, not raised)."""
@@ -259,7 +259,7 @@ class ApiClient:
         def one(item):
             try:
                 return call(item)
-            except (Unreachable, Unreadable) as exc:
+            except (Unreachable, Unreadable, Misframed) as exc:
                 return exc
         if len(items) <= 1:
             return [one(item) for item in items]
@@ -269,10 +269,10 @@ class ApiClient:
     def probe(self, path: str) -> None:
         """Raise Unreachable if nothing answers at the base URL, or it refuses us (401/407/403);
         any other HTTP status is an answer for the tests to judge, and so is a body that cannot be
-        read (too large, undecodable): something answered, and the test of that route says what."""
+        read (too large, misframed): something answered, and the test of that route says what."""
         try:
             response = self.request("GET", path, retry_statuses=False)
-        except Unreadable:
+        except (Unreadable, Misframed):
             return
         if response.status_code in (401, 403, 407):
             raise Unreachable(f"API {self.base_url}", f"refuses the suite: GET {path} answered {describe(response)}")
@@ -285,9 +285,27 @@ def _transport_error(exc: httpx.TransportError) -> str:
     return f"{type(exc).__name__}: {kind or exc or 'no detail'}"
 
 
-def _decoding_error(exc: httpx.DecodingError) -> str:
-    """What the content-encoding decoder said ('Error -3 while decompressing data: incorrect header check')."""
-    return (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+def _misframed(subject: str, call: str, exc: httpx.DecodingError) -> Misframed:
+    """A body that does not decode as its Content-Encoding says: route, header, what the body is."""
+    said = (str(exc).splitlines() or [type(exc).__name__])[0][:240]
+    coding, _, detail = said.partition(": ")
+    if coding not in ACCEPTED_ENCODINGS:  # httpx's own decoder (a coding the suite did not ask for)
+        coding, detail = "(as served)", said
+    return Misframed(subject, f"{call} answered Content-Encoding: {coding} over a body that does not decode so "
+                              f"({detail}): the framing lies about the body (RFC 9110 section 8.4: the coding must "
+                              "have been applied to the content)")
+
+
+def _what_bytes(head: bytes) -> str:
+    """What the first bytes of an undecodable body are, for the message."""
+    if head[:2] == b"\x1f\x8b":
+        return "gzip-framed, but corrupt or cut"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"binary: it begins {head[:16].hex(' ')}"
+    kind = "JSON" if text.lstrip()[:1] in ("{", "[") else "text"
+    return f"uncompressed {kind}: it begins {text[:40]!r}"
 
 
 def describe(response: httpx.Response) -> str:

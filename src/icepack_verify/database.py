@@ -34,6 +34,13 @@ def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
+def session_settings(timeout: timedelta) -> dict[str, str]:
+    """The settings the suite sends with every connection: a role's own setting of these never applies.
+    DateStyle ISO: psycopg reads dates and timestamps only in the ISO style."""
+    return {"default_transaction_read_only": "on", "statement_timeout": str(int(timeout.total_seconds() * 1000)),
+            "DateStyle": "ISO"}
+
+
 GRACE = timedelta(seconds=3)  # past statement_timeout: the server would have answered by now
 
 
@@ -45,6 +52,7 @@ class Database:
         self.statement_timeout = statement_timeout
         self._cut = False                 # the watchdog shut the session
         self._broken: str | None = None   # why the session is gone, once it is
+        self.role: dict = {}              # role_credential, read when the session opened
 
     @classmethod
     def connect(cls, env: Environment, dsn: str) -> "Database":
@@ -55,8 +63,7 @@ class Database:
             # proxy or NAT), which neither can.
             conn = psycopg.connect(dsn, connect_timeout=int(timeout.total_seconds()), row_factory=dict_row,
                                    application_name="icepack-verify",
-                                   options="-c default_transaction_read_only=on "
-                                           f"-c statement_timeout={int(timeout.total_seconds() * 1000)}",
+                                   options=" ".join(f"-c {k}={v}" for k, v in session_settings(timeout).items()),
                                    keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3,
                                    tcp_user_timeout=int(timeout.total_seconds() * 1000))
         except psycopg.ProgrammingError:
@@ -64,9 +71,16 @@ class Database:
         except psycopg.OperationalError as exc:
             reason = " ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
             reason = reason.replace(dsn, where(dsn))
+            if "FATAL" in reason:  # the server answered and refused the session
+                reason += (" (the server refused the login: from here a wrong DSN and a role that may not log in "
+                           "-- NOLOGIN, CONNECT revoked, CONNECTION LIMIT reached, VALID UNTIL past -- look alike; "
+                           "an admin sees which in pg_roles)")
             raise Unreachable(f"database {where(dsn)}", f"unreachable: {reason}") from None
         conn.read_only = True
-        return cls(conn, env.data, f"database {where(dsn)}", timeout)
+        db = cls(conn, env.data, f"database {where(dsn)}", timeout)
+        # Read first: a role setting such as idle_session_timeout may end the session before its check runs.
+        db.role = role_credential(db)
+        return db
 
     def close(self) -> None:
         self.conn.close()
@@ -176,14 +190,57 @@ def excess_privileges(db: Database) -> list[tuple[str, str]]:
     if db.one(sql.SQL("SELECT has_database_privilege(current_database(), 'CREATE') AS can")).get("can"):
         name = db.one(sql.SQL("SELECT quote_ident(current_database()) AS name"))["name"]
         out.append((f"CREATE on database {name}", f"REVOKE CREATE ON DATABASE {name} FROM {role}"))
-    # Memberships (NOINHERIT included: SET ROLE still reaches them) in a role that may write somewhere.
+    # The whole membership closure (NOINHERIT included: SET ROLE still reaches it): a role that may write
+    # somewhere is never allowed; any other only when data.suite_role_memberships names it (a predefined
+    # role such as pg_read_all_data reads every table, not the two snapshot tables).
+    allowed = {name.lower() for name in db.settings.suite_role_memberships}
     for r in db.rows(sql.SQL(
-            "SELECT quote_ident(g.rolname) AS name FROM pg_roles g WHERE g.rolname <> current_user"
-            " AND pg_has_role(current_user, g.oid, 'MEMBER') AND (g.rolname = 'pg_write_all_data' OR g.rolsuper"
+            "SELECT g.rolname AS plain, quote_ident(g.rolname) AS name, (g.rolname = 'pg_write_all_data' OR g.rolsuper"
             " OR EXISTS (SELECT 1 " + user_relations + " AND (pg_has_role(g.oid, c.relowner, 'MEMBER') OR "
-            + " OR ".join(f"has_table_privilege(g.oid, c.oid, '{p}')" for p in WRITES) + "))) ORDER BY 1")):
-        out.append((f"member of {r['name']}, which can write", f"REVOKE {r['name']} FROM {role}"))
+            + " OR ".join(f"has_table_privilege(g.oid, c.oid, '{p}')" for p in WRITES) + "))) AS writes"
+            " FROM pg_roles g WHERE g.rolname <> current_user AND pg_has_role(current_user, g.oid, 'MEMBER')"
+            " ORDER BY 1")):
+        if r["writes"]:
+            out.append((f"member of {r['name']}, which can write", f"REVOKE {r['name']} FROM {role}"))
+        elif r["plain"].lower() not in allowed:
+            out.append((f"member of {r['name']}, which data.suite_role_memberships does not allow "
+                        f"({', '.join(sorted(allowed)) or 'none'})", f"REVOKE {r['name']} FROM {role}"))
     return out
+
+
+def role_credential(db: Database) -> dict:
+    """{"valid_until": datetime | None, "now": datetime, "settings": {"idle_session_timeout": "1s"}}: when the
+    suite's role stops logging in (VALID UNTIL), and its role-level settings (ALTER ROLE ... SET, for every
+    database or this one), as the catalog says for current_user."""
+    row = db.one(sql.SQL("SELECT rolvaliduntil AS valid_until, now() AS now FROM pg_roles WHERE rolname = current_user"))
+    settings: dict[str, str] = {}
+    for r in db.rows(sql.SQL("SELECT unnest(s.setconfig) AS item FROM pg_db_role_setting s WHERE s.setrole ="
+                             " (SELECT oid FROM pg_roles WHERE rolname = current_user) AND s.setdatabase IN"
+                             " (0, (SELECT oid FROM pg_database WHERE datname = current_database()))"
+                             " ORDER BY s.setdatabase")):  # the database's own setting last: it wins
+        name, _, value = r["item"].partition("=")
+        settings[name] = value
+    return {"valid_until": row.get("valid_until"), "now": row.get("now"), "settings": settings}
+
+
+def unagreed_settings(settings: dict[str, str], allowed: list[str]) -> dict[str, str]:
+    """The role-level settings that reach the suite's sessions and data.suite_role_settings does not allow:
+    a setting the suite sends itself at connection start overrides the role's (PostgreSQL, 'Parameter
+    Interaction via SQL'), so it never reaches them."""
+    exempt = {name.lower() for name in (*session_settings(timedelta(0)), *allowed)}
+    return {name: value for name, value in settings.items() if name.lower() not in exempt}
+
+
+def missing_reads(db: Database) -> list[tuple[str, str]]:
+    """(a snapshot table the suite's role cannot read, the statement that grants it): SELECT on each table
+    the deployment document names (data.status_table, data.health_table). A table the role cannot find is
+    not listed (the snapshot-table checks say so)."""
+    s = db.settings
+    rows = db.rows(sql.SQL("SELECT c.oid::regclass::text AS rel, has_table_privilege(c.oid, 'SELECT') AS can"
+                           " FROM unnest(%(names)s::text[]) AS name JOIN pg_class c"
+                           " ON c.oid = to_regclass(quote_ident(name)) ORDER BY 1"),
+                   {"names": [s.status_table, s.health_table]})
+    return [(r["rel"], f"GRANT SELECT ON {r['rel']} TO <the suite's role>") for r in rows if not r["can"]]
 
 
 KINDS = {"r": "table", "p": "partitioned table", "v": "view", "m": "materialized view", "f": "foreign table"}

@@ -246,6 +246,10 @@ class DataSettings(_Model):
     warn_grace: Grace
     fail_grace: Grace
     max_table_drop: Fraction = Field(ge=0, le=1)
+    # The suite's own role: roles it may be a member of, role-level settings it may carry (tests/data/test_role.py)
+    suite_role_memberships: list[Annotated[str, Field(min_length=1)]]
+    suite_role_settings: list[Annotated[str, Field(min_length=1)]]
+    suite_role_expiry_warning: Annotated[Duration, _bounded(timedelta(0), timedelta(days=365))]
 
     @model_validator(mode="after")
     def _graces_ordered(self) -> "DataSettings":

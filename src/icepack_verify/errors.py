@@ -4,9 +4,10 @@
     ├── ConfigError                 bad input the operator must fix (environments file, kube context, DSN)
     ├── Unreachable                 a target (API, Kubernetes API, database) did not answer or refused us
     ├── NotFound                    a Kubernetes kind was listed and the object is not there
+    ├── Misframed                   an answer read in full whose framing contradicts its body
     └── Unreadable                  a Kubernetes kind could not be listed: we do not know what is there
 
-Only a NotFound is an observation: the plugin fails its test with `Diagnosis(env, subject)`'s
+Only a NotFound or a Misframed is an observation: the plugin fails its test with `Diagnosis(env, subject)`'s
 one sentence. Any other Problem, raised anywhere in a test, leaves it "not run" (evidence.py).
 These messages never carry the environment themselves.
 """
@@ -30,6 +31,11 @@ class Unreachable(Problem):
 
 class NotFound(Problem):
     """The kind was readable and the object is not there."""
+
+
+class Misframed(Problem):
+    """An answer read in full whose framing says what its body is not (Content-Encoding: gzip over a
+    body that is not gzip): the server answered, and what it answered is wrong."""
 
 
 class Unreadable(Problem):

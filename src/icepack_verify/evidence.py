@@ -1,8 +1,9 @@
 """What an exception in a test says: an observation of the environment, or a dependency that
 kept the test from observing.
 
-Only an observation is evidence: a check's own failure (a Diagnosis, an assert) and an
-object that was listed and is not there (`NotFound`). Anything else a test, a fixture or a
+Only an observation is evidence: a check's own failure (a Diagnosis, an assert), an
+object that was listed and is not there (`NotFound`) and an answer whose framing lies about
+its body (`Misframed`). Anything else a test, a fixture or a
 client raises (`Unreachable`, `Unreadable`, a client library's own error, a parser giving
 up on hostile nesting) means the test did not run to a verdict: it is reported as
 "not run", with the dependency it came from when the traceback shows one.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from icepack_verify.errors import NotFound, Problem
+from icepack_verify.errors import Misframed, NotFound, Problem
 
 # The session's connections, as the reports name them.
 DEPENDENCIES = {"api": "Icepack API", "cluster": "Kubernetes", "database": "database"}
@@ -27,7 +28,7 @@ CLIENT_MODULES = {
 
 def observed(exc: BaseException) -> bool:
     """Does the exception report something the environment did (evidence)?"""
-    return isinstance(exc, (AssertionError, pytest.fail.Exception, NotFound))
+    return isinstance(exc, (AssertionError, pytest.fail.Exception, NotFound, Misframed))
 
 
 def unrelated(exc: BaseException) -> bool:

@@ -10,6 +10,8 @@ edits the mutation engine makes, named here as a drift.
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from icepack_twin.drifts.base import DriftList
 from icepack_twin.mutate.model import Mutation
 
@@ -82,3 +84,24 @@ PROBES.add("snapshot-tables-behind-plain-views", "both snapshot tables are plain
                                                  _database(kind="view", table=HEALTH, materialized=False)))
 DRIFTS.add("a-table-assessed-every-other-run", "health-sync assesses ops.job_runs every other run only (its status "
            "every run)", mutations=(_rows(HEALTH, "ops.job_runs", "thin-every-other"),))
+
+# --- the suite's role: its whole membership closure, its VALID UNTIL, its role settings, what it must read
+# (helper "db4"; tests/data/test_role.py) -----------------------------------------------------------------
+_SOON = (datetime.now(timezone.utc) + timedelta(days=3)).isoformat()  # inside the 14-day warning window
+_IN_A_YEAR = (datetime.now(timezone.utc) + timedelta(days=365)).isoformat()
+DRIFTS.add("suite-role-reads-every-table", "the suite's database role was made a member of pg_read_all_data (it "
+           "reads every table and view, not the two snapshot tables)",
+           mutations=(_database(kind="member", role="pg_read_all_data"),))
+DRIFTS.add("suite-role-password-expired", "the suite's database role's VALID UNTIL passed (2000-01-01): password "
+           "logins are refused", mutations=(_database(kind="valid-until", until="2000-01-01 00:00:00+00"),))
+DRIFTS.add("suite-role-expires-in-three-days", "the suite's database role's VALID UNTIL is three days away",
+           mutations=(_database(kind="valid-until", until=_SOON),))
+DRIFTS.add("suite-role-idle-session-timeout", "a DBA set idle_session_timeout = 5min on the suite's database role "
+           "(a gate session idle that long is ended mid-run)",
+           mutations=(_database(kind="setting", name="idle_session_timeout", value="5min"),))
+DRIFTS.add("suite-role-cannot-read-the-health-table", "SELECT on table_health_snapshots revoked from the suite's role "
+           "(its login still accepted)", mutations=(_database(kind="revoke", privilege="SELECT", on="TABLE",
+                                                               object=HEALTH),))
+PROBES.add("suite-role-valid-for-a-year", "the suite's database role is VALID UNTIL a year from now (a rotated "
+           "password with an expiry far outside the warning window)",
+           mutations=(_database(kind="valid-until", until=_IN_A_YEAR),))
