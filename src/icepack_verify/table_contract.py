@@ -20,6 +20,7 @@ from icepack_verify.environments import Environment
 from icepack_verify.models import MODELS, aware_timestamp, table_id, timestamp_fields
 from icepack_verify.semantics import interval
 
+AGE_ROUNDING = 2  # seconds: an age in whole seconds, of timestamps that may each be cut to the second
 BASED_ON = "status_collected_at"  # an assessment names the /status snapshot it was made of
 RECOMMENDATION = "maintenance/recommendation"
 KEY_SET_ERRORS = {"missing", "extra_forbidden"}  # test_keys' finding, not a type's
@@ -63,8 +64,11 @@ def check_agreement(d: Diagnosis, table: str, bodies: dict[str, dict], env: Envi
     /health and /maintenance/recommendation are assessments of a /status snapshot: their
     `status_collected_at` may not be newer than /status `collected_at`, nor older than it by
     more than one health-sync interval. No timestamp lies in the future beyond the clock skew.
-    Values defined by another: `stale` against the status's age (check_stale), and a recommendation
-    of the served status against it (check_evidence)."""
+    An assessment is made no earlier than the status it names (less the clock skew). Values defined by
+    another: `stale` against the status's age (check_stale), the ages a recommendation states against its
+    own times (check_ages), and a recommendation of the served status against it (check_evidence). A
+    recommendation's actions are a set, none also skipped (check_actions); no list holds a record twice
+    (check_repeats)."""
     for endpoint, body in bodies.items():
         d.expect(f"{endpoint}: table", table, table_id(body.get("table")) or body.get("table"),
                  f"{CONTRACT_SOURCE}: every contract names the requested table")
@@ -146,17 +150,17 @@ def _at(body: Any, dotted: str) -> Any:
 
 
 def check_ages(d: Diagnosis, recommendation: dict, evaluated: datetime, env: Environment) -> None:
-    """Each age the recommendation states is the age of the timestamp it measures at evaluated_at (whole seconds,
-    so within one second): the evidence of a day-old status is not the served one's."""
-    source = f"{env.source('api.recommendation_age_fields')}: the age at evaluated_at"
+    """Each age the recommendation states is the age of the timestamp it measures at evaluated_at, to AGE_ROUNDING:
+    the evidence of a day-old status is not the served one's."""
     for field, measured in env.api.recommendation_age_fields.items():
+        source = f"{env.source(f'api.recommendation_age_fields.{field}')}: the age of {measured} at evaluated_at"
         age, when = _at(recommendation, field), _when(recommendation, measured)
         if not _is_number(age) or when is None:
             continue  # absent or not a number: the schema's finding
         expected = (evaluated - when).total_seconds()
         d.expect(f"{RECOMMENDATION}: {field}", Said(f"{expected:.0f} (evaluated_at {evaluated.isoformat()} less "
                                                     f"{measured} {when.isoformat()}, in seconds)"), age, source,
-                 same=lambda _e, a, x=expected: abs(a - x) <= 1)
+                 same=lambda _e, a, x=expected: abs(a - x) <= AGE_ROUNDING)
 
 
 def _is_number(v: Any) -> bool:

@@ -19,13 +19,14 @@ chart metadata, times and rollback target), `derivation` those of what controlle
 workloads (ReplicaSets, Jobs, Pods) and the nodes they run on, `data_invariants` those of the value rules
 recorded with the baselines and the database's shape, `kube_generic` those of the generic rules over every
 object the suite reads (times, owners, finalizers, node quantities, webhooks and templates, node ports,
-objects being deleted, references in status, ready counts).
+objects being deleted, references in status, ready counts), `recommendation` those of the recommendation
+told in its own terms (its times, ages, actions, quoted numbers, records and vocabulary).
 """
 from __future__ import annotations
 
 from icepack_twin.drifts import (contracts, data, data_generic, data_invariants, derivation, equivalent, framing,
-                                   generic, helm_record, infra, kube_generic, live, openapi_rules, promotion, references,
-                                   smoke)
+                                   generic, helm_record, infra, kube_generic, live, openapi_rules, promotion, recommendation,
+                                   references, smoke)
 from icepack_twin.drifts.base import Drift
 
 
@@ -44,7 +45,7 @@ CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS
                        openapi_rules.PROBES, promotion.RENDERED, promotion.RENDERED_PROBES, promotion.LIVE_PART,
                        promotion.PROMOTED, promotion.PROMOTED_PROBES, helm_record.DRIFTS, helm_record.PROBES,
                        derivation.DRIFTS, derivation.PROBES, data_invariants.DRIFTS, kube_generic.DRIFTS,
-                       kube_generic.PROBES)
+                       kube_generic.PROBES, recommendation.DRIFTS, recommendation.PROBES)
 
 
 def lookup(names: list[str]) -> list[Drift]:
