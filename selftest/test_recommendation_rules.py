@@ -22,7 +22,9 @@ def found(check, *args) -> list[str]:
 
 
 @pytest.mark.parametrize("reason", ["190 snapshots retained", "small file ratio 0.42 above 0.3",
-                                    "ratio 0.4213 over the limit", "retains 190 (limit 120)", "manifests: none"])
+                                    "ratio 0.4213 over the limit", "retains 190 (limit 120)", "manifests: none",
+                                    "42% small files", "190 snapshots since 2026-11-24T06:00:00Z, v2 policy",
+                                    "190 snapshots, the newest 3.2.1 ago"])
 def test_a_reason_may_quote_the_snapshot_at_any_precision(reason):
     status = {"snapshot": {"snapshot_count": 190}, "derived": {"small_file_ratio": 0.4213}}
     recommendation = {"recommended_actions": [{"action": "expire_snapshots", "reason": reason}],

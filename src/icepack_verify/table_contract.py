@@ -232,7 +232,8 @@ def check_evidence(d: Diagnosis, recommendation: dict, status: dict) -> None:
     check_quoted_numbers(d, recommendation, status)
 
 
-NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.]|\.\d)")
+# A number standing alone in a text (not part of a word, a version, a date, a time or a path), with its `%`.
+NUMBER = re.compile(r"(?<![\w.:/\-])(\d+(?:\.\d+)?)(%?)(?![\w:/\-]|\.\d)")
 
 
 def _numbers_of(body: Any) -> list[float]:
@@ -243,10 +244,11 @@ def _numbers_of(body: Any) -> list[float]:
     return [body] if _is_number(body) else []
 
 
-def _quotes(written: str, known: list[float]) -> bool:
-    """'190' quotes 190; '0.42' quotes 0.4213 (rounded to the decimals written)."""
+def _quotes(written: str, percent: str, known: list[float]) -> bool:
+    """'190' quotes 190; '0.42' quotes 0.4213 (rounded to the decimals written); '42%' quotes 0.4213 or 42."""
     decimals = len(written.split(".")[1]) if "." in written else 0
-    return any(abs(round(n, decimals) - float(written)) <= 10 ** -decimals / 2 for n in known)
+    scales = (1, 100) if percent else (1,)
+    return any(abs(round(n * k, decimals) - float(written)) <= 10 ** -decimals / 2 for n in known for k in scales)
 
 
 def check_quoted_numbers(d: Diagnosis, recommendation: dict, status: dict) -> None:
@@ -256,8 +258,8 @@ def check_quoted_numbers(d: Diagnosis, recommendation: dict, status: dict) -> No
     known = _numbers_of(status) + _numbers_of(recommendation.get("evidence")) + _numbers_of(recommendation.get("policy"))
     for i, item in enumerate(items if isinstance(items, list) else ()):
         for key, text in (item.items() if isinstance(item, dict) else ()):
-            for written in NUMBER.findall(text) if isinstance(text, str) else ():
-                if not _quotes(written, known):
+            for written, percent in NUMBER.findall(text) if isinstance(text, str) else ():
+                if not _quotes(written, percent, known):
                     d.mismatch(f"{RECOMMENDATION}: recommended_actions[{i}].{key}", Said(
                         f"numbers of the status it names (/status, evidence, policy; {written} is none of them)"),
                         text, f"{CONTRACT_SOURCE}: a recommendation is made of the status it names "
