@@ -1045,3 +1045,35 @@ DECLARED += [
 ]
 EQUIVALENT += [Equivalent("suite-role-valid-for-a-year", ROLE_ONLY_READS, ROLE_AGREED, ROLE_READS)]
 # --- end of the db4 block ---
+# --- the recommendation told in its own terms (helper "recbody4"; drifts and probe in drifts/recommendation.py):
+# its times and ages against the status it names, its actions a set none of which is skipped, the numbers its
+# reasons quote, no record twice (test_agreement.py), one name one vocabulary (the baseline schema).
+RECOMMENDATION_OF = "read contracts of sales.orders"
+DECLARED += [
+    Declared("one-table-recommendation-evaluated-before-its-status", {AGREE: (
+        RECOMMENDATION_OF, "maintenance/recommendation: evaluated_at: expected 'not before its status_collected_at",
+        "(less clock skew 0:02:00)", "before the status it assessed", "an assessment is made of a collected status",
+        "[defaults.checks]")}),
+    Declared("one-table-recommendation-age-of-a-day-old-status", {AGREE: (
+        RECOMMENDATION_OF, "maintenance/recommendation: evidence.status_age_seconds: expected 0 (evaluated_at",
+        "less status_collected_at", "actual 86463", "[defaults.api.recommendation_age_fields.evidence]")}),
+    Declared("one-table-recommends-an-action-twice", {AGREE: (
+        RECOMMENDATION_OF, "maintenance/recommendation: recommended_actions[action=expire_snapshots]: expected once "
+        "(actions are keyed by action), actual 2 times", "[defaults.api]")}),
+    Declared("one-table-skips-a-recommended-action", {AGREE: (
+        RECOMMENDATION_OF, "maintenance/recommendation: skip_reasons[0]: expected no reason for skipping a recommended "
+        "action (expire_snapshots is in recommended_actions), actual 'expire_snapshots: within policy'")}),
+    Declared("one-table-reason-quotes-another-snapshot", {AGREE: (
+        RECOMMENDATION_OF, "maintenance/recommendation: recommended_actions[0].reason: expected numbers of the status "
+        "it names", "9973 is none of them", "actual '9973 snapshots retained'",
+        "a recommendation is made of the status it names")}),
+    Declared("one-table-history-lists-a-job-twice", {AGREE: (
+        RECOMMENDATION_OF, "maintenance/recommendation: history: expected each record once",
+        '"job_id": "5b0e7c1e-0000-4000-8000-000000000011"', "2 times", "a list of records names each once")}),
+    Declared("one-table-history-action-is-a-message", {SCHEMA: (
+        "GET /tables/sales/orders/maintenance/recommendation", "history[0].action: expected one of 'expire_snapshots'",
+        "(what `action` holds where the schema enumerates it), actual 'collector timed out'",
+        "OpenAPI baseline tests/contracts/baselines/local.json", "one name, one vocabulary")}),
+]
+EQUIVALENT += [Equivalent("recommendation-reasons-in-other-words", AGREE, SCHEMA)]
+# --- end of the recbody4 block ---

@@ -58,3 +58,24 @@ def test_findings_are_capped_with_a_count():
     doc = document({"type": "array", "items": {"type": "integer"}})
     found = findings(doc, ["x"] * (CAP + 5))
     assert len(found) == CAP + 1 and found[-1].startswith("5 more schema violations"), found
+
+
+def test_a_name_the_schema_enumerates_holds_that_vocabulary_wherever_it_stands():
+    """history[].action beside recommended_actions[].action (helper "recbody4"): an unenumerated field of a name
+    enumerated elsewhere in the same schema takes that enum's values; a name with two enums is left alone."""
+    action = {"type": "string", "enum": ["expire", "rewrite"]}
+    doc = document({"type": "object", "properties": {
+        "actions": {"type": "array", "items": {"type": "object", "properties": {"action": action,
+                                                                                "state": {"enum": ["a"]}}}},
+        "history": {"type": "array", "items": {"type": "object", "properties": {
+            "action": {"type": "string", "nullable": True}, "state": {"type": "string"}}}},
+        "other": {"type": "object", "properties": {"state": {"enum": ["b"]}}}}}, version="3.0.3")
+    healthy = {"actions": [{"action": "expire", "state": "a"}], "history": [{"action": "rewrite", "state": "zzz"},
+                                                                           {"action": None, "state": "a"}]}
+    assert findings(doc, healthy) == []  # `state` has two vocabularies: not judged by name
+    assert findings(doc, {"actions": [], "history": [{"action": "collector timed out"}]}) == [
+        "history[0].action: expected one of 'expire', 'rewrite' (what `action` holds where the schema enumerates it), "
+        "actual 'collector timed out'  [from OpenAPI baseline baselines/x.json, GET /things/{id} 200: one name, "
+        "one vocabulary]"]
+    # a value outside the enum where the schema enumerates it is the validator's finding, reported once
+    assert len(findings(doc, {"actions": [{"action": "compact"}]})) == 1

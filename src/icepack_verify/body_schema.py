@@ -130,6 +130,10 @@ class BodySchemas:
             _record(d, schema, error, source, grouped)
         if len(errors) > CAP:
             d.hint(f"{len(errors) - CAP} more schema violations in this body beyond the first {CAP}")
+        named = _named_enums(schema)
+        for path, name, value in _same_names(schema, body, named, []):
+            d.mismatch(_field(path), Said(f"{_words('enum', sorted(named[name]))} (what `{name}` holds where the "
+                                          "schema enumerates it)"), value, f"{source}: one name, one vocabulary")
         return True
 
 
@@ -148,3 +152,44 @@ def _record(d: Diagnosis, schema: dict, error, source: str, grouped: bool) -> No
         actual = (value if keyword in ("enum", "const") else Said(f"a JSON {json_type(value)}")) if grouped \
             else value
         d.mismatch(_field(path), Said(_words(keyword, rule)), actual, source)
+
+
+def _members(schema: Any) -> list:
+    return [schema, *(schema.get("anyOf") or schema.get("oneOf") or [])] if isinstance(schema, dict) else []
+
+
+def _enumerates(schema: Any) -> bool:
+    return any("enum" in m or "const" in m for m in _members(schema))
+
+
+def _named_enums(schema: Any, out: dict | None = None, clash: set | None = None) -> dict[str, set]:
+    """{property name: the values its enum allows} of every property the schema enumerates at any depth; a name
+    enumerated twice differently is left out (two vocabularies)."""
+    out, clash = ({} if out is None else out), (set() if clash is None else clash)
+    for member in _members(schema):
+        for name, sub in (member.get("properties") or {}).items():
+            values = {v for m in _members(sub) for v in m.get("enum", [m["const"]] if "const" in m else [])}
+            if values and out.setdefault(name, values) != values:
+                clash.add(name)
+            _named_enums(sub, out, clash)
+        _named_enums(member.get("items"), out, clash)
+    return {k: v for k, v in out.items() if k not in clash}
+
+
+def _same_names(schema: Any, body: Any, named: dict[str, set], path: list) -> list[tuple[list, str, Any]]:
+    """(path, name, value) of every string under a property name the schema enumerates elsewhere, where it does not
+    enumerate it (history[].action beside recommended_actions[].action) and the value is outside that enum: one
+    name in one body is one vocabulary."""
+    out: list[tuple[list, str, Any]] = []
+    subs = [m for m in _members(schema)]
+    if isinstance(body, dict):
+        for k, v in body.items():
+            sub = next((m["properties"][k] for m in subs if k in (m.get("properties") or {})), None)
+            if k in named and isinstance(v, str) and not _enumerates(sub) and v not in named[k]:
+                out.append((path + [k], k, v))
+            out += _same_names(sub, v, named, path + [k])
+    elif isinstance(body, list):
+        sub = next((m["items"] for m in subs if isinstance(m.get("items"), dict)), None)
+        for i, v in enumerate(body):
+            out += _same_names(sub, v, named, path + [i])
+    return out

@@ -335,6 +335,11 @@ class ApiConventions(_Model):
     # What "changed nothing" compares besides the job's own changes field: dotted /status fields
     # a dry run may not lower. The document defines none ([] by default).
     job_unchanged_status_fields: list[Annotated[str, Field(min_length=1)]] = []
+    # The recommendation's inner fields (the document fixes only its top-level keys): the key naming an item's
+    # action in recommended_actions, and the ages it states ({dotted field: the timestamp field it is the age
+    # of, in seconds, at evaluated_at}).
+    recommendation_action_field: str = "action"
+    recommendation_age_fields: dict[str, str] = {"evidence.status_age_seconds": "status_collected_at"}
 
     @model_validator(mode="after")
     def _job_target_placed(self) -> "ApiConventions":

@@ -6,7 +6,9 @@ table and groups the findings (icepack_verify.fleet).
 """
 from __future__ import annotations
 
+import json
 import math
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
@@ -18,6 +20,7 @@ from icepack_verify.environments import Environment
 from icepack_verify.models import MODELS, aware_timestamp, table_id, timestamp_fields
 from icepack_verify.semantics import interval
 
+AGE_ROUNDING = 2  # seconds: an age in whole seconds, of timestamps that may each be cut to the second
 BASED_ON = "status_collected_at"  # an assessment names the /status snapshot it was made of
 RECOMMENDATION = "maintenance/recommendation"
 KEY_SET_ERRORS = {"missing", "extra_forbidden"}  # test_keys' finding, not a type's
@@ -61,11 +64,18 @@ def check_agreement(d: Diagnosis, table: str, bodies: dict[str, dict], env: Envi
     /health and /maintenance/recommendation are assessments of a /status snapshot: their
     `status_collected_at` may not be newer than /status `collected_at`, nor older than it by
     more than one health-sync interval. No timestamp lies in the future beyond the clock skew.
-    Values defined by another: `stale` against the status's age (check_stale), and a recommendation
-    of the served status against it (check_evidence)."""
+    An assessment is made no earlier than the status it names (less the clock skew). Values defined by
+    another: `stale` against the status's age (check_stale), the ages a recommendation states against its
+    own times (check_ages), and a recommendation of the served status against it (check_evidence). A
+    recommendation's actions are a set, none also skipped (check_actions); no list holds a record twice
+    (check_repeats)."""
     for endpoint, body in bodies.items():
         d.expect(f"{endpoint}: table", table, table_id(body.get("table")) or body.get("table"),
                  f"{CONTRACT_SOURCE}: every contract names the requested table")
+
+    check_actions(d, bodies[RECOMMENDATION], env)
+    for endpoint, body in bodies.items():
+        check_repeats(d, endpoint, body)
 
     times = {(e, k): _when(bodies[e], k) for e in ENDPOINTS for k in timestamp_fields(e)}
     if None in times.values():
@@ -104,6 +114,11 @@ def check_agreement(d: Diagnosis, table: str, bodies: dict[str, dict], env: Envi
         d.expect(f"{endpoint}: {BASED_ON}", f"within {sync} of /status collected_at {collected.isoformat()}",
                  f"{based_on.isoformat()} ({_seconds(collected - based_on)} older: an assessment of an older status)",
                  sync_source, same=lambda _e, _a, b=based_on: collected - b <= sync)
+        skew = env.checks.clock_skew  # the assessing pod's clock against the collecting one's
+        d.expect(f"{endpoint}: {own_key}", f"not before its {BASED_ON} {based_on.isoformat()} (less clock skew {skew})",
+                 f"{own.isoformat()} ({_seconds(based_on - own) if own < based_on else 0} before the status it assessed)",
+                 f"{CONTRACT_SOURCE}: an assessment is made of a collected status; {env.source('checks.clock_skew')}",
+                 same=lambda _e, _a, b=based_on, o=own: o >= b - skew)
 
     latest = datetime.now(timezone.utc) + env.checks.clock_skew
     for (endpoint, key), when in times.items():
@@ -111,6 +126,7 @@ def check_agreement(d: Diagnosis, table: str, bodies: dict[str, dict], env: Envi
                  env.source("checks.clock_skew"), same=lambda _e, _a, w=when: w <= latest)
 
     check_stale(d, bodies["status"], times[("status", "collected_at")], sync, sync_source, env)
+    check_ages(d, bodies[RECOMMENDATION], times[(RECOMMENDATION, "evaluated_at")], env)
     if times.get((RECOMMENDATION, BASED_ON)) == times[("status", "collected_at")]:
         check_evidence(d, bodies[RECOMMENDATION], bodies["status"])
     return None
@@ -125,6 +141,63 @@ def check_stale(d: Diagnosis, status: dict, collected: datetime, sync: timedelta
         age = timedelta(seconds=round(age.total_seconds()))
         d.mismatch("status: stale", Said(f"false for a status {age} old (within one health-sync interval, {sync})"),
                    True, f"{CONTRACT_SOURCE}: stale means out of date; {sync_source}")
+
+
+def _at(body: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        body = body.get(part) if isinstance(body, dict) else None
+    return body
+
+
+def check_ages(d: Diagnosis, recommendation: dict, evaluated: datetime, env: Environment) -> None:
+    """Each age the recommendation states is the age of the timestamp it measures at evaluated_at, to AGE_ROUNDING:
+    the evidence of a day-old status is not the served one's."""
+    for field, measured in env.api.recommendation_age_fields.items():
+        source = f"{env.source(f'api.recommendation_age_fields.{field}')}: the age of {measured} at evaluated_at"
+        age, when = _at(recommendation, field), _when(recommendation, measured)
+        if not _is_number(age) or when is None:
+            continue  # absent or not a number: the schema's finding
+        expected = (evaluated - when).total_seconds()
+        d.expect(f"{RECOMMENDATION}: {field}", Said(f"{expected:.0f} (evaluated_at {evaluated.isoformat()} less "
+                                                    f"{measured} {when.isoformat()}, in seconds)"), age, source,
+                 same=lambda _e, a, x=expected: abs(a - x) <= AGE_ROUNDING)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def check_actions(d: Diagnosis, recommendation: dict, env: Environment) -> None:
+    """recommended_actions is a set keyed by its action field, and skip_reasons say why the other actions are not
+    recommended: no action is recommended twice, and no skip reason names a recommended action."""
+    key, source = env.api.recommendation_action_field, env.source("api.recommendation_action_field")
+    items = recommendation.get("recommended_actions")
+    actions = [i.get(key) for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+    actions = [a for a in actions if isinstance(a, str) and a]
+    for action in sorted({a for a in actions if actions.count(a) > 1}):
+        d.mismatch(f"{RECOMMENDATION}: recommended_actions[{key}={action}]", Said("once (actions are keyed by "
+                   f"{key})"), Said(f"{actions.count(action)} times"), f"{CONTRACT_SOURCE}; {source}")
+    reasons = recommendation.get("skip_reasons")
+    for i, reason in enumerate(reasons if isinstance(reasons, list) else ()):
+        named = [a for a in dict.fromkeys(actions) if isinstance(reason, str) and re.search(
+            rf"(?<![\w-]){re.escape(a)}(?![\w-])", reason)]
+        if named:
+            d.mismatch(f"{RECOMMENDATION}: skip_reasons[{i}]", Said(f"no reason for skipping a recommended action "
+                       f"({', '.join(named)} is in recommended_actions)"), reason, f"{CONTRACT_SOURCE}; {source}")
+
+
+def check_repeats(d: Diagnosis, endpoint: str, body: Any, path: str = "") -> None:
+    """No list of records holds one record twice (an item served twice by a join or a retried append)."""
+    if isinstance(body, dict):
+        for key, value in body.items():
+            check_repeats(d, endpoint, value, f"{path}.{key}" if path else key)
+    elif isinstance(body, list):
+        records = [json.dumps(v, sort_keys=True) for v in body if isinstance(v, dict)]
+        for record in sorted({r for r in records if records.count(r) > 1}):
+            d.mismatch(f"{endpoint}: {path}", Said("each record once"), Said(f"{record} {records.count(record)} times"),
+                       f"{CONTRACT_SOURCE}: a list of records names each once")
+        for i, value in enumerate(body):
+            check_repeats(d, endpoint, value, f"{path}[{i}]")
 
 
 def _leaves(body: Any, path: str = "") -> dict[str, list[tuple[str, Any]]]:
@@ -156,6 +229,41 @@ def check_evidence(d: Diagnosis, recommendation: dict, status: dict) -> None:
             d.mismatch(f"{RECOMMENDATION}: evidence.{name}", Said(f"{value!r} (/status {where}, the same snapshot)"),
                        quoted, f"{CONTRACT_SOURCE}: a recommendation is made of the status it names "
                                 f"({BASED_ON} = /status collected_at)")
+    check_quoted_numbers(d, recommendation, status)
+
+
+# A number standing alone in a text (not part of a word, a version, a date, a time or a path), with its `%`.
+NUMBER = re.compile(r"(?<![\w.:/\-])(\d+(?:\.\d+)?)(%?)(?![\w:/\-]|\.\d)")
+
+
+def _numbers_of(body: Any) -> list[float]:
+    if isinstance(body, dict):
+        return [n for v in body.values() for n in _numbers_of(v)]
+    if isinstance(body, list):
+        return [n for v in body for n in _numbers_of(v)]
+    return [body] if _is_number(body) else []
+
+
+def _quotes(written: str, percent: str, known: list[float]) -> bool:
+    """'190' quotes 190; '0.42' quotes 0.4213 (rounded to the decimals written); '42%' quotes 0.4213 or 42."""
+    decimals = len(written.split(".")[1]) if "." in written else 0
+    scales = (1, 100) if percent else (1,)
+    return any(abs(round(n * k, decimals) - float(written)) <= 10 ** -decimals / 2 for n in known for k in scales)
+
+
+def check_quoted_numbers(d: Diagnosis, recommendation: dict, status: dict) -> None:
+    """A recommended action's reason made of the served status quotes that status's numbers (or the evidence and
+    policy it states): a number no source holds is a reason of another snapshot."""
+    items = recommendation.get("recommended_actions")
+    known = _numbers_of(status) + _numbers_of(recommendation.get("evidence")) + _numbers_of(recommendation.get("policy"))
+    for i, item in enumerate(items if isinstance(items, list) else ()):
+        for key, text in (item.items() if isinstance(item, dict) else ()):
+            for written, percent in NUMBER.findall(text) if isinstance(text, str) else ():
+                if not _quotes(written, percent, known):
+                    d.mismatch(f"{RECOMMENDATION}: recommended_actions[{i}].{key}", Said(
+                        f"numbers of the status it names (/status, evidence, policy; {written} is none of them)"),
+                        text, f"{CONTRACT_SOURCE}: a recommendation is made of the status it names "
+                              f"({BASED_ON} = /status collected_at)")
 
 
 def _same_number(a: Any, b: Any) -> bool:

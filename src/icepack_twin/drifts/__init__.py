@@ -20,13 +20,15 @@ workloads (ReplicaSets, Jobs, Pods) and the nodes they run on, `data_invariants`
 recorded with the baselines and the database's shape, `kube_generic` those of the generic rules over every
 object the suite reads (times, owners, finalizers, node quantities, webhooks and templates, node ports,
 objects being deleted, references in status, ready counts), `bookkeeping` those of the objects' metadata
-against a second description (labels and annotations, creation times, uids, EndpointSlices).
+against a second description (labels and annotations, creation times, uids, EndpointSlices), `recommendation`
+those of the recommendation told in its own terms (its times, ages, actions, quoted numbers, records and
+vocabulary).
 """
 from __future__ import annotations
 
 from icepack_twin.drifts import (bookkeeping, contracts, data, data_generic, data_invariants, derivation, equivalent,
                                    framing, generic, helm_record, infra, kube_generic, kube_spec, live, openapi_rules,
-                                   promotion, references, smoke)
+                                   promotion, recommendation, references, smoke)
 from icepack_twin.drifts.base import Drift
 
 
@@ -45,7 +47,8 @@ CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS
                        openapi_rules.PROBES, promotion.RENDERED, promotion.RENDERED_PROBES, promotion.LIVE_PART,
                        promotion.PROMOTED, promotion.PROMOTED_PROBES, helm_record.DRIFTS, helm_record.PROBES,
                        derivation.DRIFTS, derivation.PROBES, data_invariants.DRIFTS, kube_generic.DRIFTS,
-                       kube_generic.PROBES, bookkeeping.DRIFTS, bookkeeping.PROBES, kube_spec.DRIFTS, kube_spec.PROBES)
+                       kube_generic.PROBES, bookkeeping.DRIFTS, bookkeeping.PROBES, kube_spec.DRIFTS, kube_spec.PROBES,
+                       recommendation.DRIFTS, recommendation.PROBES)
 
 
 def lookup(names: list[str]) -> list[Drift]:
