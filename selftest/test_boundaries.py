@@ -61,7 +61,7 @@ def test_the_public_surface_resolves():
 # part of the twin they edit (the app serves body edits, the store writes row edits), the runner
 # at the top beside the command line (it drives twins through process).
 TWIN_LAYERS = [{"objects", "behaviour", "values", "kmock_adapter", "faults", "mutate", "mutate.model"},
-               {"chart", "store", "app", "cluster", "mutate.body", "mutate.framing", "mutate.rows", "mutate.database",
+               {"chart", "endpoints", "store", "app", "cluster", "mutate.body", "mutate.framing", "mutate.rows", "mutate.database",
                 "mutate.kube", "mutate.kube_schema"},
                {"drifts", "mutate.layers"}, {"server", "render"}, {"process"},
                {"__main__", "mutate.engine", "mutate.ledger", "mutate.suite_server"}]

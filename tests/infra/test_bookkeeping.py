@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from icepack_verify import BadManifest, comparable_kinds, manifest_objects
-from icepack_verify.bookkeeping import created_after_release, endpoint_findings, event_identity_findings
+from icepack_verify import created_after_release, endpoint_findings, event_identity_findings
 
 
 def _record(release) -> str:
