@@ -1,0 +1,86 @@
+"""A table's newest status snapshot against the run before it (one rule for every numeric leaf of the payload):
+
+- the same table state (the same `data.state_key`, by default the metadata file: Iceberg writes a new one for every
+  commit, an expiry included) holds the same facts: every number but health-sync's own measurement of its run
+  (`data.run_own_fields`) is what the run before read, since the counts and sizes are functions of that file;
+- between two states, no amount moves by more than `data.step_ratio` times in one run (a table a backfill grows
+  100x in 15 minutes is a setting away). Numbers that name rather than count (`data.step_opaque`: snapshot and spec
+  ids) are not amounts. A zero after a count is not judged here: compaction empties delete files legitimately.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from fnmatch import fnmatch
+
+from psycopg import sql
+
+from icepack_verify.database import Database
+
+
+@dataclass(frozen=True)
+class Step:
+    table: str
+    at: datetime        # the newest row's time
+    before: datetime    # the time of the run before it
+    field: str          # dotted payload path
+    previous: float
+    newest: float
+    same_state: bool    # both runs read the same table state
+
+
+def numeric_leaves(value, prefix: str = "") -> dict[str, float]:
+    """{"files.delete_file_count": 6, ...}: every number in a JSON document (booleans are not numbers)."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            out.update(numeric_leaves(item, f"{prefix}{key}."))
+        return out
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {prefix.rstrip("."): value}
+    return {}
+
+
+def _leaf(payload: dict, path: str):
+    for part in path.split("."):
+        payload = payload.get(part) if isinstance(payload, dict) else None
+    return payload
+
+
+def step_findings(previous: dict, newest: dict, state_key: str, ratio: float, run_own: list[str],
+                  opaque: list[str]) -> list[tuple[str, float, float, bool]]:
+    """(field, previous, newest, same_state) for each number of `newest` the rules reject."""
+    same = _leaf(previous, state_key) is not None and _leaf(previous, state_key) == _leaf(newest, state_key)
+    before, now = numeric_leaves(previous), numeric_leaves(newest)
+    out = []
+    for field, value in now.items():
+        if field not in before or any(fnmatch(field, p) for p in run_own):
+            continue
+        old = before[field]
+        if same:
+            if value != old:
+                out.append((field, old, value, True))
+        elif old > 0 and value > 0 and not any(fnmatch(field, p) for p in opaque) \
+                and max(old, value) > ratio * min(old, value):
+            out.append((field, old, value, False))
+    return out
+
+
+def newest_steps(db: Database, ratio: float, state_key: str, run_own: list[str], opaque: list[str]) -> list[Step]:
+    """The steps the rules reject between each table's newest status row and the one before it."""
+    s = db.settings
+    rows = db.rows(sql.SQL(
+        "SELECT d, t, at, payload FROM (SELECT {d} AS d, {t} AS t, {time} AS at, {p} AS payload, row_number() OVER"
+        " (PARTITION BY {d}, {t} ORDER BY {time} DESC) AS n FROM {table}) r WHERE n <= 2 ORDER BY d, t, at DESC").format(
+        d=sql.Identifier(s.database_column), t=sql.Identifier(s.table_column), time=sql.Identifier(s.status_time_column),
+        p=sql.Identifier(s.status_payload_column), table=sql.Identifier(s.status_table)))
+    out: list[Step] = []
+    for newest, previous in zip(rows, rows[1:]):
+        if (newest["d"], newest["t"]) != (previous["d"], previous["t"]) or newest["at"] == previous["at"]:
+            continue
+        if not isinstance(newest["payload"], dict) or not isinstance(previous["payload"], dict):
+            continue
+        for field, old, value, same in step_findings(previous["payload"], newest["payload"], state_key, ratio,
+                                                     run_own, opaque):
+            out.append(Step(f"{newest['d']}.{newest['t']}", newest["at"], previous["at"], field, old, value, same))
+    return out

@@ -1,0 +1,27 @@
+"""A table's newest status snapshot against the run before it (icepack_verify.row_steps): the same table state (the
+same metadata file) holds the same numbers, and no amount moves by more than data.step_ratio times in one run."""
+from icepack_verify import Said, newest_steps
+
+SHOWN = 20
+
+
+def test_newest_status_follows_the_run_before(environment, database, diagnose):
+    s = environment.data
+    d = diagnose(f"table {s.status_table}: each table's newest row against the run before it")
+    steps = newest_steps(database, s.step_ratio, s.state_key, s.run_own_fields, s.step_opaque)
+    for step in steps[:SHOWN]:
+        field = f"{step.table} at {step.at.isoformat()} {s.status_payload_column}.{step.field}"
+        if step.same_state:
+            expected = Said(f"{step.previous!r}, as the run of {step.before.isoformat()} read the same "
+                            f"{s.state_key}")
+            source = f"data.state_key [{environment.source('data.state_key')}]: one table state, one set of facts"
+        else:
+            expected = Said(f"within {s.step_ratio:g}x of {step.previous!r} (the run of {step.before.isoformat()})")
+            source = f"data.step_ratio [{environment.source('data.step_ratio')}]"
+        d.mismatch(field, expected, step.newest, source)
+    if len(steps) > SHOWN:
+        d.hint(f"{len(steps) - SHOWN} more numbers break the rules")
+    if steps:
+        d.hint("health-sync wrote numbers its own previous run of the same table contradicts: a collector reading "
+               "the wrong table or metadata file, or a unit changed (bytes vs KiB)? Compare with the catalog")
+    d.conclude()
