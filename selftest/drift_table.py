@@ -1045,3 +1045,13 @@ DECLARED += [
 ]
 EQUIVALENT += [Equivalent("suite-role-valid-for-a-year", ROLE_ONLY_READS, ROLE_AGREED, ROLE_READS)]
 # --- end of the db4 block ---
+# --- each status row against the run before it (helper "rows5"; tests/data/test_steps.py, drifts and probes in
+# drifts/data_generic.py): the same metadata file holds the same numbers; no amount moves more than data.step_ratio.
+STEPS = D + "test_steps.py::test_status_rows_follow_the_run_before"
+DECLARED += [
+    Declared("partition-count-a-hundredfold", {STEPS: (
+        "analytics.events at", "payload.partitions.partition_count", "expected within 50x of 92", "actual 9200",
+        "data.step_ratio")}),
+]
+EQUIVALENT += [Equivalent("a-table-doubles-and-compacts-in-a-run", STEPS, ROW_VALUES, AGREES)]
+# --- end of the rows5 block ---

@@ -246,7 +246,7 @@ class DataSettings(_Model):
     warn_grace: Grace
     fail_grace: Grace
     max_table_drop: Fraction = Field(ge=0, le=1)
-    # A table's newest status row against the run before it (icepack_verify.row_steps, tests/data/test_steps.py)
+    # Each status row of a table against the run before it (icepack_verify.row_steps, tests/data/test_steps.py)
     step_ratio: float = Field(default=50, gt=1)
     state_key: Annotated[str, Field(min_length=1)] = "source.metadata_location"
     run_own_fields: list[Annotated[str, Field(min_length=1)]] = ["collection.*"]

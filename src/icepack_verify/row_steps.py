@@ -1,4 +1,5 @@
-"""A table's newest status snapshot against the run before it (one rule for every numeric leaf of the payload):
+"""Each status snapshot of a table against the run before it, over the recent runs (one rule for every numeric leaf
+of the payload):
 
 - the same table state (the same `data.state_key`, by default the metadata file: Iceberg writes a new one for every
   commit, an expiry included) holds the same facts: every number but health-sync's own measurement of its run
@@ -10,7 +11,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from fnmatch import fnmatch
 
 from psycopg import sql
@@ -21,12 +22,12 @@ from icepack_verify.database import Database
 @dataclass(frozen=True)
 class Step:
     table: str
-    at: datetime        # the newest row's time
+    at: datetime        # the judged row's time
     before: datetime    # the time of the run before it
     field: str          # dotted payload path
     previous: float
     newest: float
-    same_state: bool    # both runs read the same table state
+    same_state: bool    # judged by the same-state rule (within the ratio, but both runs read the same table state)
 
 
 def numeric_leaves(value, prefix: str = "") -> dict[str, float]:
@@ -57,30 +58,29 @@ def step_findings(previous: dict, newest: dict, state_key: str, ratio: float, ru
         if field not in before or any(fnmatch(field, p) for p in run_own):
             continue
         old = before[field]
-        if same:
-            if value != old:
-                out.append((field, old, value, True))
-        elif old > 0 and value > 0 and not any(fnmatch(field, p) for p in opaque) \
+        if old > 0 and value > 0 and not any(fnmatch(field, p) for p in opaque) \
                 and max(old, value) > ratio * min(old, value):
-            out.append((field, old, value, False))
+            out.append((field, old, value, False))  # beyond the ratio whatever the state: the plainer finding
+        elif same and value != old:
+            out.append((field, old, value, True))
     return out
 
 
-def newest_steps(db: Database, ratio: float, state_key: str, run_own: list[str], opaque: list[str]) -> list[Step]:
-    """The steps the rules reject between each table's newest status row and the one before it."""
+def recent_steps(db: Database, window: timedelta, ratio: float, state_key: str, run_own: list[str],
+                 opaque: list[str]) -> list[Step]:
+    """The steps the rules reject between consecutive status rows of each table in the `window` before its newest
+    (a writer gone wrong keeps writing so: the step is where its rows begin, not between its own rows)."""
     s = db.settings
     rows = db.rows(sql.SQL(
-        "SELECT d, t, at, payload FROM (SELECT {d} AS d, {t} AS t, {time} AS at, {p} AS payload, row_number() OVER"
-        " (PARTITION BY {d}, {t} ORDER BY {time} DESC) AS n FROM {table}) r WHERE n <= 2 ORDER BY d, t, at DESC").format(
+        "SELECT d, t, at, payload, before, previous FROM (SELECT {d} AS d, {t} AS t, {time} AS at, {p} AS payload,"
+        " lag({time}) OVER w AS before, lag({p}) OVER w AS previous, max({time}) OVER (PARTITION BY {d}, {t}) AS newest"
+        " FROM {table} WINDOW w AS (PARTITION BY {d}, {t} ORDER BY {time})) r"
+        " WHERE before IS NOT NULL AND at > newest - %(window)s AND at > before ORDER BY d, t, at").format(
         d=sql.Identifier(s.database_column), t=sql.Identifier(s.table_column), time=sql.Identifier(s.status_time_column),
-        p=sql.Identifier(s.status_payload_column), table=sql.Identifier(s.status_table)))
+        p=sql.Identifier(s.status_payload_column), table=sql.Identifier(s.status_table)), {"window": window})
     out: list[Step] = []
-    for newest, previous in zip(rows, rows[1:]):
-        if (newest["d"], newest["t"]) != (previous["d"], previous["t"]) or newest["at"] == previous["at"]:
-            continue
-        if not isinstance(newest["payload"], dict) or not isinstance(previous["payload"], dict):
-            continue
-        for field, old, value, same in step_findings(previous["payload"], newest["payload"], state_key, ratio,
-                                                     run_own, opaque):
-            out.append(Step(f"{newest['d']}.{newest['t']}", newest["at"], previous["at"], field, old, value, same))
+    for r in rows:
+        if isinstance(r["payload"], dict) and isinstance(r["previous"], dict):
+            out += [Step(f"{r['d']}.{r['t']}", r["at"], r["before"], field, old, value, same) for field, old, value, same
+                    in step_findings(r["previous"], r["payload"], state_key, ratio, run_own, opaque)]
     return out

@@ -1,14 +1,17 @@
-"""A table's newest status snapshot against the run before it (icepack_verify.row_steps): the same table state (the
-same metadata file) holds the same numbers, and no amount moves by more than data.step_ratio times in one run."""
-from icepack_verify import Said, newest_steps
+"""Each table's recent status snapshots (the data.cadence_intervals intervals before its newest) against the run before
+each (icepack_verify.row_steps): the same table state (the same metadata file) holds the same numbers, and no amount
+moves by more than data.step_ratio times in one run."""
+from icepack_verify import Said, recent_steps
 
 SHOWN = 20
 
 
-def test_newest_status_follows_the_run_before(environment, database, diagnose):
+def test_status_rows_follow_the_run_before(environment, database, thresholds, diagnose):
     s = environment.data
-    d = diagnose(f"table {s.status_table}: each table's newest row against the run before it")
-    steps = newest_steps(database, s.step_ratio, s.state_key, s.run_own_fields, s.step_opaque)
+    window = thresholds.interval * s.cadence_intervals
+    d = diagnose(f"table {s.status_table}: each table's rows of the last {window} before its newest, against the run "
+                 "before each")
+    steps = recent_steps(database, window, s.step_ratio, s.state_key, s.run_own_fields, s.step_opaque)
     for step in steps[:SHOWN]:
         field = f"{step.table} at {step.at.isoformat()} {s.status_payload_column}.{step.field}"
         if step.same_state:

@@ -105,3 +105,16 @@ DRIFTS.add("suite-role-cannot-read-the-health-table", "SELECT on table_health_sn
 PROBES.add("suite-role-valid-for-a-year", "the suite's database role is VALID UNTIL a year from now (a rotated "
            "password with an expiry far outside the warning window)",
            mutations=(_database(kind="valid-until", until=_IN_A_YEAR),))
+
+# --- each status row against the run before it (helper "rows5"; tests/data/test_steps.py) ------------------------
+DRIFTS.add("partition-count-a-hundredfold", "health-sync writes analytics.events' partition_count a hundred times "
+           "what its run before read (a collector counting files as partitions)",
+           mutations=(_rows(STATUS, "analytics.events", "scale-x100", path="payload.partitions.partition_count"),))
+_GROWN = "s3://icepack-warehouse/analytics/events/metadata/99999999.metadata.json"
+PROBES.add("a-table-doubles-and-compacts-in-a-run", "analytics.events doubled its files, bytes and partitions and "
+           "its delete files were compacted away, under a new metadata file (a backfill then a rewrite)",
+           mutations=(*(_rows(STATUS, "analytics.events", "scale-x2", path=f"payload.{p}") for p in (
+               "files.data_file_count", "files.total_data_bytes", "files.small_file_count",
+               "partitions.partition_count")),
+               _rows(STATUS, "analytics.events", "set-value", path="payload.files.delete_file_count", value=0),
+               _rows(STATUS, "analytics.events", "set-value", path="payload.source.metadata_location", value=_GROWN)))
