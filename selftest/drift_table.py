@@ -1054,4 +1054,11 @@ DECLARED += [
         "data.step_ratio")}),
 ]
 EQUIVALENT += [Equivalent("a-table-doubles-and-compacts-in-a-run", STEPS, ROW_VALUES, AGREES)]
+# A health message quotes the numbers of the status it judges, or its own.
+QUOTES = D + "test_quotes.py::test_health_messages_quote_the_numbers_they_judge"
+DECLARED += [
+    Declared("health-message-quotes-another-number", {QUOTES: (
+        "sales.orders at", "issues[0].message", "which neither holds", "data.health_based_on_column")}),
+]
+EQUIVALENT += [Equivalent("health-message-with-dates-and-versions", QUOTES, ROW_VALUES, AGREES)]
 # --- end of the rows5 block ---

@@ -118,3 +118,11 @@ PROBES.add("a-table-doubles-and-compacts-in-a-run", "analytics.events doubled it
                "partitions.partition_count")),
                _rows(STATUS, "analytics.events", "set-value", path="payload.files.delete_file_count", value=0),
                _rows(STATUS, "analytics.events", "set-value", path="payload.source.metadata_location", value=_GROWN)))
+# A health message quotes the numbers of the status it judges (tests/data/test_quotes.py)
+DRIFTS.add("health-message-quotes-another-number", "health-sync writes sales.orders' issue messages with other "
+           "numbers than its status row holds (the message of another table's assessment)",
+           mutations=(_rows(HEALTH, "sales.orders", "other-string", path="issues[].message", column="issues"),))
+PROBES.add("health-message-with-dates-and-versions", "health-sync words sales.orders' issue messages with a date, a "
+           "time, a version and a path, and no count (numbers that are not quotes)",
+           mutations=(_rows(HEALTH, "sales.orders", "set-value", path="issues[].message", column="issues",
+                            value="retained since 2026-11-22 at 04:00 under policy v2.1 (s3://icepack-warehouse/x1)"),))
