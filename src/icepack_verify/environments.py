@@ -248,7 +248,6 @@ class DataSettings(_Model):
     max_table_drop: Fraction = Field(ge=0, le=1)
     # Each status row of a table against the run before it (icepack_verify.row_steps, tests/data/test_steps.py)
     step_ratio: float = Field(default=50, gt=1)
-    state_key: Annotated[str, Field(min_length=1)] = "source.metadata_location"
     run_own_fields: list[Annotated[str, Field(min_length=1)]] = ["collection.*"]
     step_opaque: list[Annotated[str, Field(min_length=1)]] = ["*_id"]
     # The suite's own role: roles it may be a member of, role-level settings it may carry (tests/data/test_role.py)

@@ -1,12 +1,8 @@
 """Each status snapshot of a table against the run before it, over the recent runs (one rule for every numeric leaf
-of the payload):
-
-- the same table state (the same `data.state_key`, by default the metadata file: Iceberg writes a new one for every
-  commit, an expiry included) holds the same facts: every number but health-sync's own measurement of its run
-  (`data.run_own_fields`) is what the run before read, since the counts and sizes are functions of that file;
-- between two states, no amount moves by more than `data.step_ratio` times in one run (a table a backfill grows
-  100x in 15 minutes is a setting away). Numbers that name rather than count (`data.step_opaque`: snapshot and spec
-  ids) are not amounts. A zero after a count is not judged here: compaction empties delete files legitimately.
+of the payload): no amount moves by more than `data.step_ratio` times in one run (a table a backfill grows 100x in 15
+minutes is a setting away). Numbers that name rather than count (`data.step_opaque`: snapshot and spec ids) are not
+amounts, and health-sync's own measurement of its run (`data.run_own_fields`) is not the table's. A zero after a
+count is not judged: compaction empties delete files legitimately.
 """
 from __future__ import annotations
 
@@ -27,7 +23,6 @@ class Step:
     field: str          # dotted payload path
     previous: float
     newest: float
-    same_state: bool    # judged by the same-state rule (within the ratio, but both runs read the same table state)
 
 
 def numeric_leaves(value, prefix: str = "") -> dict[str, float]:
@@ -42,32 +37,22 @@ def numeric_leaves(value, prefix: str = "") -> dict[str, float]:
     return {}
 
 
-def _leaf(payload: dict, path: str):
-    for part in path.split("."):
-        payload = payload.get(part) if isinstance(payload, dict) else None
-    return payload
-
-
-def step_findings(previous: dict, newest: dict, state_key: str, ratio: float, run_own: list[str],
-                  opaque: list[str]) -> list[tuple[str, float, float, bool]]:
-    """(field, previous, newest, same_state) for each number of `newest` the rules reject."""
-    same = _leaf(previous, state_key) is not None and _leaf(previous, state_key) == _leaf(newest, state_key)
-    before, now = numeric_leaves(previous), numeric_leaves(newest)
+def step_findings(previous: dict, newest: dict, ratio: float, run_own: list[str],
+                  opaque: list[str]) -> list[tuple[str, float, float]]:
+    """(field, previous, newest) for each amount of `newest` more than `ratio` times (or less than 1/ratio) the same
+    amount of `previous`, both above zero."""
+    before = numeric_leaves(previous)
     out = []
-    for field, value in now.items():
-        if field not in before or any(fnmatch(field, p) for p in run_own):
+    for field, value in numeric_leaves(newest).items():
+        old = before.get(field)
+        if old is None or any(fnmatch(field, p) for p in [*run_own, *opaque]):
             continue
-        old = before[field]
-        if old > 0 and value > 0 and not any(fnmatch(field, p) for p in opaque) \
-                and max(old, value) > ratio * min(old, value):
-            out.append((field, old, value, False))  # beyond the ratio whatever the state: the plainer finding
-        elif same and value != old:
-            out.append((field, old, value, True))
+        if old > 0 and value > 0 and max(old, value) > ratio * min(old, value):
+            out.append((field, old, value))
     return out
 
 
-def recent_steps(db: Database, window: timedelta, ratio: float, state_key: str, run_own: list[str],
-                 opaque: list[str]) -> list[Step]:
+def recent_steps(db: Database, window: timedelta, ratio: float, run_own: list[str], opaque: list[str]) -> list[Step]:
     """The steps the rules reject between consecutive status rows of each table in the `window` before its newest
     (a writer gone wrong keeps writing so: the step is where its rows begin, not between its own rows)."""
     s = db.settings
@@ -81,6 +66,6 @@ def recent_steps(db: Database, window: timedelta, ratio: float, state_key: str, 
     out: list[Step] = []
     for r in rows:
         if isinstance(r["payload"], dict) and isinstance(r["previous"], dict):
-            out += [Step(f"{r['d']}.{r['t']}", r["at"], r["before"], field, old, value, same) for field, old, value, same
-                    in step_findings(r["previous"], r["payload"], state_key, ratio, run_own, opaque)]
+            out += [Step(f"{r['d']}.{r['t']}", r["at"], r["before"], field, old, value) for field, old, value
+                    in step_findings(r["previous"], r["payload"], ratio, run_own, opaque)]
     return out
