@@ -1077,3 +1077,20 @@ DECLARED += [
 ]
 EQUIVALENT += [Equivalent("recommendation-reasons-in-other-words", AGREE, SCHEMA)]
 # --- end of the recbody4 block ---
+# --- each status row against the run before it (helper "rows5"; tests/data/test_steps.py, drifts and probes in
+# drifts/data_generic.py): the same metadata file holds the same numbers; no amount moves more than data.step_ratio.
+STEPS = D + "test_steps.py::test_status_rows_follow_the_run_before"
+DECLARED += [
+    Declared("partition-count-a-hundredfold", {STEPS: (
+        "analytics.events at", "payload.partitions.partition_count", "expected within 50x of 92", "actual 9200",
+        "data.step_ratio")}),
+]
+EQUIVALENT += [Equivalent("a-table-doubles-and-compacts-in-a-run", STEPS, ROW_VALUES, AGREES)]
+# A health message quotes the numbers of the status it judges, or its own.
+QUOTES = D + "test_quotes.py::test_health_messages_quote_the_numbers_they_judge"
+DECLARED += [
+    Declared("health-message-quotes-another-number", {QUOTES: (
+        "sales.orders at", "issues[0].message", "which neither holds", "data.health_based_on_column")}),
+]
+EQUIVALENT += [Equivalent("health-message-with-dates-and-versions", QUOTES, ROW_VALUES, AGREES)]
+# --- end of the rows5 block ---

@@ -246,6 +246,10 @@ class DataSettings(_Model):
     warn_grace: Grace
     fail_grace: Grace
     max_table_drop: Fraction = Field(ge=0, le=1)
+    # Each status row of a table against the run before it (icepack_verify.row_steps, tests/data/test_steps.py)
+    step_ratio: float = Field(default=50, gt=1)
+    run_own_fields: list[Annotated[str, Field(min_length=1)]] = ["collection.*"]
+    step_opaque: list[Annotated[str, Field(min_length=1)]] = ["*_id"]
     # The suite's own role: roles it may be a member of, role-level settings it may carry (tests/data/test_role.py)
     suite_role_memberships: list[Annotated[str, Field(min_length=1)]]
     suite_role_settings: list[Annotated[str, Field(min_length=1)]]

@@ -105,3 +105,24 @@ DRIFTS.add("suite-role-cannot-read-the-health-table", "SELECT on table_health_sn
 PROBES.add("suite-role-valid-for-a-year", "the suite's database role is VALID UNTIL a year from now (a rotated "
            "password with an expiry far outside the warning window)",
            mutations=(_database(kind="valid-until", until=_IN_A_YEAR),))
+
+# --- each status row against the run before it (helper "rows5"; tests/data/test_steps.py) ------------------------
+DRIFTS.add("partition-count-a-hundredfold", "health-sync writes analytics.events' partition_count a hundred times "
+           "what its run before read (a collector counting files as partitions)",
+           mutations=(_rows(STATUS, "analytics.events", "scale-x100", path="payload.partitions.partition_count"),))
+_GROWN = "s3://icepack-warehouse/analytics/events/metadata/99999999.metadata.json"
+PROBES.add("a-table-doubles-and-compacts-in-a-run", "analytics.events doubled its files, bytes and partitions and "
+           "its delete files were compacted away, under a new metadata file (a backfill then a rewrite)",
+           mutations=(*(_rows(STATUS, "analytics.events", "scale-x2", path=f"payload.{p}") for p in (
+               "files.data_file_count", "files.total_data_bytes", "files.small_file_count",
+               "partitions.partition_count")),
+               _rows(STATUS, "analytics.events", "set-value", path="payload.files.delete_file_count", value=0),
+               _rows(STATUS, "analytics.events", "set-value", path="payload.source.metadata_location", value=_GROWN)))
+# A health message quotes the numbers of the status it judges (tests/data/test_quotes.py)
+DRIFTS.add("health-message-quotes-another-number", "health-sync writes sales.orders' issue messages with other "
+           "numbers than its status row holds (the message of another table's assessment)",
+           mutations=(_rows(HEALTH, "sales.orders", "other-string", path="issues[].message", column="issues"),))
+PROBES.add("health-message-with-dates-and-versions", "health-sync words sales.orders' issue messages with a date, a "
+           "time, a version and a path, and no count (numbers that are not quotes)",
+           mutations=(_rows(HEALTH, "sales.orders", "set-value", path="issues[].message", column="issues",
+                            value="retained since 2026-11-22 at 04:00 under policy v2.1 (s3://icepack-warehouse/x1)"),))

@@ -1,0 +1,31 @@
+"""The step rule of icepack_verify.row_steps on payloads (the database side runs in the drift catalogue: the drift
+partition-count-a-hundredfold and the probe a-table-doubles-and-compacts-in-a-run)."""
+from icepack_verify.row_steps import numeric_leaves, step_findings
+
+RULES = dict(ratio=50, run_own=["collection.*"], opaque=["*_id"])
+
+
+def payload(data_files=400, deletes=6, partitions=92, snapshot_id=7, duration=300):
+    return {"snapshot": {"current_snapshot_id": snapshot_id}, "source": {"metadata_location": "m"},
+            "files": {"data_file_count": data_files, "delete_file_count": deletes, "compacted": False},
+            "partitions": {"partition_count": partitions}, "collection": {"duration_ms": duration}}
+
+
+def test_numeric_leaves_are_numbers_not_booleans_or_strings():
+    assert numeric_leaves(payload()) == {"snapshot.current_snapshot_id": 7, "files.data_file_count": 400,
+                                         "files.delete_file_count": 6, "partitions.partition_count": 92,
+                                         "collection.duration_ms": 300}
+
+
+def test_a_hundredfold_step_either_way_is_found():
+    assert step_findings(payload(), payload(partitions=9200), **RULES) == [("partitions.partition_count", 92, 9200)]
+    assert step_findings(payload(), payload(data_files=4), **RULES) == [("files.data_file_count", 400, 4)]
+
+
+def test_growth_within_the_ratio_compaction_to_zero_new_ids_and_run_times_pass():
+    grown = payload(data_files=1200, deletes=0, partitions=276, snapshot_id=10 ** 15, duration=90_000)
+    assert step_findings(payload(), grown, **RULES) == []
+
+
+def test_a_new_field_is_not_a_step():
+    assert step_findings({"files": {}}, {"files": {"new_count": 5000}}, **RULES) == []

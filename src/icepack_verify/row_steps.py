@@ -1,0 +1,71 @@
+"""Each status snapshot of a table against the run before it, over the recent runs (one rule for every numeric leaf
+of the payload): no amount moves by more than `data.step_ratio` times in one run (a table a backfill grows 100x in 15
+minutes is a setting away). Numbers that name rather than count (`data.step_opaque`: snapshot and spec ids) are not
+amounts, and health-sync's own measurement of its run (`data.run_own_fields`) is not the table's. A zero after a
+count is not judged: compaction empties delete files legitimately.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fnmatch import fnmatch
+
+from psycopg import sql
+
+from icepack_verify.database import Database
+
+
+@dataclass(frozen=True)
+class Step:
+    table: str
+    at: datetime        # the judged row's time
+    before: datetime    # the time of the run before it
+    field: str          # dotted payload path
+    previous: float
+    newest: float
+
+
+def numeric_leaves(value, prefix: str = "") -> dict[str, float]:
+    """{"files.delete_file_count": 6, ...}: every number in a JSON document (booleans are not numbers)."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            out.update(numeric_leaves(item, f"{prefix}{key}."))
+        return out
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {prefix.rstrip("."): value}
+    return {}
+
+
+def step_findings(previous: dict, newest: dict, ratio: float, run_own: list[str],
+                  opaque: list[str]) -> list[tuple[str, float, float]]:
+    """(field, previous, newest) for each amount of `newest` more than `ratio` times (or less than 1/ratio) the same
+    amount of `previous`, both above zero."""
+    before = numeric_leaves(previous)
+    out = []
+    for field, value in numeric_leaves(newest).items():
+        old = before.get(field)
+        if old is None or any(fnmatch(field, p) for p in [*run_own, *opaque]):
+            continue
+        if old > 0 and value > 0 and max(old, value) > ratio * min(old, value):
+            out.append((field, old, value))
+    return out
+
+
+def recent_steps(db: Database, window: timedelta, ratio: float, run_own: list[str], opaque: list[str]) -> list[Step]:
+    """The steps the rules reject between consecutive status rows of each table in the `window` before its newest
+    (a writer gone wrong keeps writing so: the step is where its rows begin, not between its own rows)."""
+    s = db.settings
+    rows = db.rows(sql.SQL(
+        "SELECT d, t, at, payload, before, previous FROM (SELECT {d} AS d, {t} AS t, {time} AS at, {p} AS payload,"
+        " lag({time}) OVER w AS before, lag({p}) OVER w AS previous, max({time}) OVER (PARTITION BY {d}, {t}) AS newest"
+        " FROM {table} WINDOW w AS (PARTITION BY {d}, {t} ORDER BY {time})) r"
+        " WHERE before IS NOT NULL AND at > newest - %(window)s AND at > before ORDER BY d, t, at").format(
+        d=sql.Identifier(s.database_column), t=sql.Identifier(s.table_column), time=sql.Identifier(s.status_time_column),
+        p=sql.Identifier(s.status_payload_column), table=sql.Identifier(s.status_table)), {"window": window})
+    out: list[Step] = []
+    for r in rows:
+        if isinstance(r["payload"], dict) and isinstance(r["previous"], dict):
+            out += [Step(f"{r['d']}.{r['t']}", r["at"], r["before"], field, old, value) for field, old, value
+                    in step_findings(r["previous"], r["payload"], ratio, run_own, opaque)]
+    return out
