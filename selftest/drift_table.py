@@ -1045,3 +1045,20 @@ DECLARED += [
 ]
 EQUIVALENT += [Equivalent("suite-role-valid-for-a-year", ROLE_ONLY_READS, ROLE_AGREED, ROLE_READS)]
 # --- end of the db4 block ---
+
+# --- pods against the nodes they run on (helper "pods5"; drifts and probes in drifts/scheduling.py): a node's
+# kubelet labels (arch, os) against what it reports, every hosted pod's nodeSelector and required node affinity
+# against its node's labels (live_state.node_findings, judged by the live state test).
+DECLARED += [
+    Declared("api-node-relabelled", {LIVE: (
+        "Node ip-10-40-11-23.ec2.internal metadata.labels['kubernetes.io/arch']", "'arm64' (status.nodeInfo.architecture)",
+        "metadata.labels['kubernetes.io/os']", "nodeSelector kubernetes.io/arch=arm64",
+        "kubernetes.io/arch=(absent)", "the kubelet admits it by them again when it restarts")}),
+]
+EQUIVALENT += [Equivalent("api-selects-nodes-by-ored-terms", LIVE, DERIVE, RELEASE_FIELDS,
+                          NS + "test_workloads_select_the_expected_arch", API + "test_api_deployment_spec")]
+# A pod selecting amd64 on an arm64 node no longer matches the node it runs on.
+DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, LIVE: (
+    "metadata.labels", "nodeSelector kubernetes.io/arch=amd64", "kubernetes.io/arch=arm64")})
+    if d.drift == "api-amd64-selector" else d for d in DECLARED]
+# --- end of the pods5 block ---

@@ -20,13 +20,14 @@ workloads (ReplicaSets, Jobs, Pods) and the nodes they run on, `data_invariants`
 recorded with the baselines and the database's shape, `kube_generic` those of the generic rules over every
 object the suite reads (times, owners, finalizers, node quantities, webhooks and templates, node ports,
 objects being deleted, references in status, ready counts), `bookkeeping` those of the objects' metadata
-against a second description (labels and annotations, creation times, uids, EndpointSlices).
+against a second description (labels and annotations, creation times, uids, EndpointSlices), `scheduling`
+those of pods against the nodes they run on (labels, selectors).
 """
 from __future__ import annotations
 
 from icepack_twin.drifts import (bookkeeping, contracts, data, data_generic, data_invariants, derivation, equivalent,
                                    framing, generic, helm_record, infra, kube_generic, kube_spec, live, openapi_rules,
-                                   promotion, references, smoke)
+                                   promotion, references, scheduling, smoke)
 from icepack_twin.drifts.base import Drift
 
 
@@ -45,7 +46,8 @@ CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS
                        openapi_rules.PROBES, promotion.RENDERED, promotion.RENDERED_PROBES, promotion.LIVE_PART,
                        promotion.PROMOTED, promotion.PROMOTED_PROBES, helm_record.DRIFTS, helm_record.PROBES,
                        derivation.DRIFTS, derivation.PROBES, data_invariants.DRIFTS, kube_generic.DRIFTS,
-                       kube_generic.PROBES, bookkeeping.DRIFTS, bookkeeping.PROBES, kube_spec.DRIFTS, kube_spec.PROBES)
+                       kube_generic.PROBES, bookkeeping.DRIFTS, bookkeeping.PROBES, kube_spec.DRIFTS, kube_spec.PROBES,
+                       scheduling.DRIFTS, scheduling.PROBES)
 
 
 def lookup(names: list[str]) -> list[Drift]:
