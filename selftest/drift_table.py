@@ -1062,3 +1062,10 @@ DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, LIVE: (
     "metadata.labels", "nodeSelector kubernetes.io/arch=amd64", "kubernetes.io/arch=arm64")})
     if d.drift == "api-amd64-selector" else d for d in DECLARED]
 # --- end of the pods5 block ---
+# Identities unique across the objects of a kind (tests/infra/test_identities.py, icepack_verify.identities).
+IDENTITIES = I + "test_identities.py::test_identities_are_held_by_one_object_each"
+DECLARED += [Declared("node-registered-twice", {IDENTITIES: (
+    "Node spec.providerID aws:///", "Node status.addresses[InternalIP] 10.40.11.23", "expected held by one object",
+    "held by 2: ip-10-40-11-23.ec2.internal, ip-10-40-11-23.us-east-1.compute.internal", "the cloud provider")})]
+# --- end of the pods5 identities block ---
+EQUIVALENT += [Equivalent("finished-pod-shares-an-address", IDENTITIES, LIVE, OWNED, DERIVE, TWICE, REFS_RESOLVE)]

@@ -1,10 +1,12 @@
 """Drifts and probes of pods against the nodes they run on (tests/infra/test_live_state.py, node
 findings): a node's kubelet labels against what it reports, and every hosted pod's nodeSelector and
-required node affinity against its node's labels."""
+required node affinity against its node's labels; and of identities unique across the objects of a
+kind (tests/infra/test_identities.py)."""
 from __future__ import annotations
 
 from icepack_twin.drifts.base import DriftList, released
-from icepack_twin.drifts.shared import pods
+from icepack_twin.drifts.live import _completed_job_pod
+from icepack_twin.drifts.shared import pods, renamed_copy
 from icepack_twin.objects import Objects
 
 DRIFTS = DriftList("infra")
@@ -33,7 +35,26 @@ def _api_selects_by_ored_terms(objs: Objects) -> None:
         ]}}}
 
 
+def _node_registered_twice(objs: Objects) -> None:
+    """An API pod's node registered a second time under another name (a stale Node object of the same
+    instance): one providerID and one InternalIP for two nodes."""
+    node = objs.get("Node", pods(objs, API)[0]["spec"]["nodeName"])
+    objs.append(renamed_copy(node, "ip-10-40-11-23.us-east-1.compute.internal", "node-registered-twice"))
+
+
+def _finished_pod_shares_an_address(objs: Objects) -> None:
+    """A finished health-sync pod (Succeeded) still reports the podIP of an API pod: the address of a
+    pod that no longer runs is free for the CNI to hand out; only running pods hold theirs."""
+    _completed_job_pod(objs)
+    finished = next(p for p in objs.of_kind("Pod") if p["status"].get("phase") == "Succeeded")
+    finished["status"]["podIP"] = pods(objs, API)[0]["status"]["podIP"]
+
+
+DRIFTS.add("node-registered-twice", "an API pod's node also registered under a second name (same instance, same address)",
+           objects=_node_registered_twice)
 DRIFTS.add("api-node-relabelled", "an API pod's node lost its arch label and its os label was emptied",
            objects=_api_node_relabelled)
 PROBES.add("api-selects-nodes-by-ored-terms", "API pods bound by two ORed node affinity terms, one of them unmet",
            objects=released(_api_selects_by_ored_terms))
+PROBES.add("finished-pod-shares-an-address", "a Succeeded health-sync pod reporting a running API pod's podIP",
+           objects=_finished_pod_shares_an_address)
