@@ -68,6 +68,7 @@ def _bare_pod(objs: Objects) -> None:
     pod = renamed_copy(pods(objs, API)[0], "icepack-api-debug", "icepack-api-debug-pod")
     pod["metadata"].pop("ownerReferences")
     pod["metadata"]["labels"].pop("pod-template-hash")
+    pod["status"]["podIP"] = "10.40.12.250"  # its own sandbox's address
     objs.append(pod)
 
 
