@@ -1069,3 +1069,9 @@ DECLARED += [Declared("node-registered-twice", {IDENTITIES: (
     "held by 2: ip-10-40-11-23.ec2.internal, ip-10-40-11-23.us-east-1.compute.internal", "the cloud provider")})]
 # --- end of the pods5 identities block ---
 EQUIVALENT += [Equivalent("finished-pod-shares-an-address", IDENTITIES, LIVE, OWNED, DERIVE, TWICE, REFS_RESOLVE)]
+# A Pod differs from its template only by what admission webhooks are known to inject (checks.injected_env,
+# checks.injected_volumes; derivation.Injected).
+DECLARED += [Declared("unknown-webhook-injects-a-proxy", {DERIVE: (
+    "Pod icepack/icepack-api-7d9f8c6b5-", "spec.containers[api].env[HTTPS_PROXY]", "spec.volumes[proxy-ca]",
+    "spec.containers[api].volumeMounts[proxy-ca]", "checks.injected_env")})]
+# --- end of the pods5 injected block ---

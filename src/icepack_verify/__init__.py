@@ -43,7 +43,7 @@ _EXPORTS = {
     # two environments side by side (--compare-with)
     "DECLARED_BY": "compare", "Declarations": "compare", "Difference": "compare", "leaves": "compare",
     "object_view": "compare", "server_set": "compare",
-    "Chains": "derivation", "duplicates": "derivation",
+    "Chains": "derivation", "Injected": "derivation", "duplicates": "derivation",
     # live state, Helm history and the framing of every answer
     "COMPLETED_POD_CONDITIONS": "live_state",
     "HEALTHY_CONDITIONS": "live_state",

@@ -1,4 +1,6 @@
-"""Drifts and probes of pods against the nodes they run on (tests/infra/test_live_state.py, node
+"""Drifts and probes of pods against the nodes they run on and the templates they were made from
+(tests/infra/test_derivation.py: only what admission webhooks are known to inject, checks.injected_env and
+checks.injected_volumes); of pods against the nodes they run on (tests/infra/test_live_state.py, node
 findings): a node's kubelet labels against what it reports, and every hosted pod's nodeSelector and
 required node affinity against its node's labels; and of identities unique across the objects of a
 kind (tests/infra/test_identities.py)."""
@@ -50,6 +52,18 @@ def _finished_pod_shares_an_address(objs: Objects) -> None:
     finished["status"]["podIP"] = pods(objs, API)[0]["status"]["podIP"]
 
 
+def _unknown_webhook_injects(objs: Objects) -> None:
+    """An unknown mutating webhook (a proxy injector) gave an API pod an env var, a volume and a mount its
+    template does not have, none of them what the known webhooks inject: the pod runs through a proxy."""
+    spec = pods(objs, API)[0]["spec"]
+    spec.setdefault("volumes", []).append({"name": "proxy-ca", "configMap": {"name": "corp-proxy-ca", "defaultMode": 420}})
+    api = next(c for c in spec["containers"] if c["name"] == "api")
+    api["env"].append({"name": "HTTPS_PROXY", "value": "http://proxy.corp.internal:3128"})
+    api.setdefault("volumeMounts", []).append({"name": "proxy-ca", "mountPath": "/etc/ssl/proxy", "readOnly": True})
+
+
+DRIFTS.add("unknown-webhook-injects-a-proxy", "an API pod has an env var, volume and mount no known webhook injects",
+           objects=_unknown_webhook_injects)
 DRIFTS.add("node-registered-twice", "an API pod's node also registered under a second name (same instance, same address)",
            objects=_node_registered_twice)
 DRIFTS.add("api-node-relabelled", "an API pod's node lost its arch label and its os label was emptied",
