@@ -56,7 +56,7 @@ def _unknown_webhook_injects(objs: Objects) -> None:
     """An unknown mutating webhook (a proxy injector) gave an API pod an env var, a volume and a mount its
     template does not have, none of them what the known webhooks inject: the pod runs through a proxy."""
     spec = pods(objs, API)[0]["spec"]
-    spec.setdefault("volumes", []).append({"name": "proxy-ca", "configMap": {"name": "corp-proxy-ca", "defaultMode": 420}})
+    spec.setdefault("volumes", []).append({"name": "proxy-ca", "emptyDir": {}})
     api = next(c for c in spec["containers"] if c["name"] == "api")
     api["env"].append({"name": "HTTPS_PROXY", "value": "http://proxy.corp.internal:3128"})
     api.setdefault("volumeMounts", []).append({"name": "proxy-ca", "mountPath": "/etc/ssl/proxy", "readOnly": True})
