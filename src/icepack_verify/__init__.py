@@ -44,6 +44,7 @@ _EXPORTS = {
     "DECLARED_BY": "compare", "Declarations": "compare", "Difference": "compare", "leaves": "compare",
     "object_view": "compare", "server_set": "compare",
     "Chains": "derivation", "Injected": "derivation", "duplicates": "derivation",
+    "UNIQUE_IDENTITIES": "identities", "duplicate_identities": "identities",
     # live state, Helm history and the framing of every answer
     "COMPLETED_POD_CONDITIONS": "live_state",
     "HEALTHY_CONDITIONS": "live_state",

@@ -31,7 +31,7 @@ def _cluster_ips(svc: dict) -> list[str]:
 
 
 # kind -> field -> (its values in one object, who hands them out one per object)
-UNIQUE: dict[str, dict[str, tuple[Callable[[dict], list[str]], str]]] = {
+UNIQUE_IDENTITIES: dict[str, dict[str, tuple[Callable[[dict], list[str]], str]]] = {
     "Node": {
         "spec.providerID": (lambda n: [v] if (v := (n.get("spec") or {}).get("providerID")) else [],
                             "the cloud provider: one instance, one providerID (K8s Node spec)"),
@@ -44,7 +44,7 @@ UNIQUE: dict[str, dict[str, tuple[Callable[[dict], list[str]], str]]] = {
 
 def duplicate_identities(lists: dict[str, list[dict]]) -> Iterator[tuple[str, str, str, list[str], str]]:
     """(kind, field, value, names of the objects that share it, source) of every shared identity."""
-    for kind, fields in UNIQUE.items():
+    for kind, fields in UNIQUE_IDENTITIES.items():
         for field, (values_of, source) in fields.items():
             holders: dict[str, list[str]] = defaultdict(list)
             for obj in lists.get(kind, []):
