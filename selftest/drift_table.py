@@ -1094,3 +1094,33 @@ DECLARED += [
 ]
 EQUIVALENT += [Equivalent("health-message-with-dates-and-versions", QUOTES, ROW_VALUES, AGREES)]
 # --- end of the rows5 block ---
+
+# --- pods against the nodes they run on (helper "pods5"; drifts and probes in drifts/scheduling.py): a node's
+# kubelet labels (arch, os) against what it reports, every hosted pod's nodeSelector and required node affinity
+# against its node's labels (live_state.node_findings, judged by the live state test).
+DECLARED += [
+    Declared("api-node-relabelled", {LIVE: (
+        "Node ip-10-40-11-23.ec2.internal metadata.labels['kubernetes.io/arch']", "'arm64' (status.nodeInfo.architecture)",
+        "metadata.labels['kubernetes.io/os']", "nodeSelector kubernetes.io/arch=arm64",
+        "kubernetes.io/arch=(absent)", "the kubelet admits it by them again when it restarts")}),
+]
+EQUIVALENT += [Equivalent("api-selects-nodes-by-ored-terms", LIVE, DERIVE, RELEASE_FIELDS,
+                          NS + "test_workloads_select_the_expected_arch", API + "test_api_deployment_spec")]
+# A pod selecting amd64 on an arm64 node no longer matches the node it runs on.
+DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, LIVE: (
+    "metadata.labels", "nodeSelector kubernetes.io/arch=amd64", "kubernetes.io/arch=arm64")})
+    if d.drift == "api-amd64-selector" else d for d in DECLARED]
+# --- end of the pods5 block ---
+# Identities unique across the objects of a kind (tests/infra/test_identities.py, icepack_verify.identities).
+IDENTITIES = I + "test_identities.py::test_identities_are_held_by_one_object_each"
+DECLARED += [Declared("node-registered-twice", {IDENTITIES: (
+    "Node spec.providerID aws:///", "Node status.addresses[InternalIP] 10.40.11.23", "expected held by one object",
+    "held by 2: ip-10-40-11-23.ec2.internal, ip-10-40-11-23.us-east-1.compute.internal", "the cloud provider")})]
+# --- end of the pods5 identities block ---
+EQUIVALENT += [Equivalent("finished-pod-shares-an-address", IDENTITIES, LIVE, OWNED, DERIVE, TWICE, REFS_RESOLVE)]
+# A Pod differs from its template only by what admission webhooks are known to inject (checks.injected_env,
+# checks.injected_volumes; derivation.Injected).
+DECLARED += [Declared("unknown-webhook-injects-a-proxy", {DERIVE: (
+    "Pod icepack/icepack-api-7d9f8c6b5-", "spec.containers[api].env[HTTPS_PROXY]", "spec.volumes: expected absent",
+    "spec.containers[api].volumeMounts: expected absent", "'proxy-ca'", "checks.injected_env")})]
+# --- end of the pods5 injected block ---

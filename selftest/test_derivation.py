@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from datetime import datetime, timedelta, timezone
 
-from icepack_verify.derivation import Chains, differences, duplicates, pod_spec_differences
+from icepack_verify.derivation import Chains, Injected, differences, duplicates, pod_spec_differences
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 SKEW = timedelta(minutes=2)
@@ -68,14 +68,21 @@ def test_what_the_control_plane_adds_to_a_pod_is_not_a_difference_a_field_added_
     api = pod["containers"][0]
     api.update(terminationMessagePath="/dev/termination-log", imagePullPolicy="IfNotPresent", volumeMounts=[
         {"name": "kube-api-access-x1", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}])
-    api["env"].append({"name": "DD_AGENT_HOST", "value": "x"})  # a webhook's whole item
-    pod["containers"].append({"name": "istio-proxy", "image": "istio/proxyv2:1"})
-    assert list(pod_spec_differences(_spec(), pod)) == []
+    irsa = Injected(("AWS_ROLE_ARN", "AWS_CONTAINER_*"), ("aws-iam-token",))
+    api["env"] += [{"name": "AWS_ROLE_ARN", "value": "x"}, {"name": "AWS_CONTAINER_CREDENTIALS_FULL_URI", "value": "y"}]
+    api["volumeMounts"].append({"name": "aws-iam-token", "mountPath": "/var/run/secrets/eks.amazonaws.com"})
+    pod["volumes"].append({"name": "aws-iam-token", "projected": {"sources": []}})
+    pod["containers"].append({"name": "istio-proxy", "image": "istio/proxyv2:1"})  # a sidecar: a whole item
+    assert list(pod_spec_differences(_spec(), pod, irsa)) == []
+    assert sorted(p for p, *_ in pod_spec_differences(_spec(), pod)) == [  # a copy nothing injects into
+        "containers[api].env[AWS_CONTAINER_CREDENTIALS_FULL_URI]", "containers[api].env[AWS_ROLE_ARN]",
+        "containers[api].volumeMounts", "containers[istio-proxy]", "volumes"]  # lists the template leaves out
+    api["env"].append({"name": "DD_AGENT_HOST", "value": "x"})  # no known webhook's
     api["env"][0]["valueFrom"] = {"secretKeyRef": {"name": "s", "key": "k"}}
     pod["hostIPC"] = True
     pod["serviceAccount"] = "someone-else"
-    assert sorted(p for p, *_ in pod_spec_differences(_spec(), pod)) == [
-        "containers[api].env[A].valueFrom", "hostIPC", "serviceAccount"]
+    assert sorted(p for p, *_ in pod_spec_differences(_spec(), pod, irsa)) == [
+        "containers[api].env[A].valueFrom", "containers[api].env[DD_AGENT_HOST]", "hostIPC", "serviceAccount"]
 
 
 def test_a_healthy_chain_has_no_finding():

@@ -129,10 +129,10 @@ def test_a_running_pod_carries_what_the_kubelet_always_sets():
 
 
 def _node(**allocatable) -> dict:
-    return {"metadata": {"name": "n1", "labels": {"kubernetes.io/arch": "arm64"}},
+    return {"metadata": {"name": "n1", "labels": {"kubernetes.io/arch": "arm64", "kubernetes.io/os": "linux"}},
             "status": {"nodeInfo": {k: "x" for k in ("machineID", "systemUUID", "bootID", "kernelVersion", "osImage",
-                                                     "containerRuntimeVersion", "kubeletVersion", "operatingSystem")}
-                       | {"architecture": "arm64"},
+                                                     "containerRuntimeVersion", "kubeletVersion")}
+                       | {"architecture": "arm64", "operatingSystem": "linux"},
                        "conditions": [{"type": "Ready", "status": "True"}],
                        "capacity": {"cpu": "4", "memory": "16Gi", "pods": "58", "ephemeral-storage": "80Gi"},
                        "allocatable": {"cpu": "3920m", "memory": "15Gi", "pods": "58", **allocatable}}}
@@ -145,6 +145,20 @@ def test_a_nodes_pod_count_is_a_resource_and_every_quantity_valid():
     assert sorted(f[0] for f in node_findings(_node(pods="-1"), "arm64", pods)) == ["status.allocatable.pods"] * 2
     assert [f[0] for f in node_findings(_node(**{"ephemeral-storage": "lots"}), "arm64", pods)] == [
         "status.allocatable.ephemeral-storage"]
+
+
+def test_a_node_still_carries_what_its_pods_select_and_its_kubelet_reports():
+    pod = _pod()
+    pod["spec"]["nodeSelector"] = {"kubernetes.io/arch": "arm64"}
+    assert node_findings(_node(), "arm64", [pod]) == []
+    relabelled = _node()
+    del relabelled["metadata"]["labels"]["kubernetes.io/arch"]
+    relabelled["metadata"]["labels"]["kubernetes.io/os"] = ""
+    found = {f[0]: f for f in node_findings(relabelled, "arm64", [pod])}
+    assert sorted(found) == ["metadata.labels", "metadata.labels['kubernetes.io/arch']",
+                             "metadata.labels['kubernetes.io/os']"]
+    assert "nodeSelector kubernetes.io/arch=arm64" in str(found["metadata.labels"][1])
+    assert str(found["metadata.labels"][2]) == "kubernetes.io/arch=(absent)"
 
 
 def test_only_finalizers_a_known_controller_handles_pass():

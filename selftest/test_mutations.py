@@ -148,6 +148,8 @@ def test_server_set_metadata_is_only_generated_in_forms_a_server_serves(generate
         assert m.operator in ("scale-x2", "other-uid", "earlier-1h", "earlier-1d", "later-1h"), m.id
     assert not [m.id for m in kube if m.path.endswith("metadata.generation") and m.target.startswith(("Node/", "Pod/"))]
     assert "kube:Pod/icepack-api-7d9f8c6b5-x7k2p:metadata.deletionTimestamp:add-field" in {m.id for m in kube}
+    observed = [m for m in kube if m.path.endswith("observedGeneration")]  # status validation: never negative
+    assert observed and not [m.id for m in observed if m.operator == "minus-1"]
 
 
 def test_a_mutation_that_never_landed_is_not_applied_not_survived(twin, tmp_path):

@@ -6,7 +6,7 @@ import pytest
 from icepack_verify import report
 from icepack_verify.contract import key_diff
 from icepack_verify.semantics import (allowed_arches, arn_problems, ecr_registry, effective_resources, image_tag, instant,
-                                      interval, json_media_type, node_arch, only_arch, same_image, same_quantity,
+                                      interval, json_media_type, node_arch, only_arch, same_image, same_quantity, unmet_node_selection,
                                       same_schedule, tls_ports)
 
 
@@ -158,6 +158,29 @@ def test_specs_bound_to_arm64(spec):
 def test_specs_not_bound_to_arm64(spec):
     assert not only_arch("arm64", spec)
     assert allowed_arches(spec) != frozenset({"arm64"})
+
+
+NODE = {"metadata": {"name": "n1", "labels": {"kubernetes.io/arch": "arm64", "eks.amazonaws.com/nodegroup": "g",
+                                             "rank": "5"}}}
+
+
+@pytest.mark.parametrize("spec", [{}, {"nodeSelector": {"kubernetes.io/arch": "arm64"}}, _affinity([ARCH_IN]),
+                                  _affinity([{"key": "zone", "operator": "In", "values": ["a"]}], [ARCH_IN]),
+                                  _affinity([{"key": "zone", "operator": "DoesNotExist"},
+                                             {"key": "eks.amazonaws.com/nodegroup", "operator": "Exists"},
+                                             {"key": "kubernetes.io/arch", "operator": "NotIn", "values": ["amd64"]},
+                                             {"key": "rank", "operator": "Gt", "values": ["4"]}])])
+def test_a_node_whose_labels_meet_the_pods_selection(spec):
+    assert unmet_node_selection(spec, NODE) == []
+
+
+@pytest.mark.parametrize("spec", [{"nodeSelector": {"kubernetes.io/arch": "amd64"}},
+                                  {"nodeSelector": {"kubernetes.io/os": "linux"}},
+                                  _affinity([{"key": "zone", "operator": "In", "values": ["a"]}]),
+                                  _affinity([{"key": "rank", "operator": "Lt", "values": ["5"]}]),
+                                  _affinity([{"key": "kubernetes.io/arch", "operator": "DoesNotExist"}])])
+def test_a_node_whose_labels_miss_the_pods_selection(spec):
+    assert unmet_node_selection(spec, NODE)
 
 
 def test_where_a_pod_ran_comes_from_the_node_report_first():

@@ -144,6 +144,7 @@ def _nodes(c: _Ctx) -> list[dict]:
             "kubernetes.io/arch": "arm64", "kubernetes.io/os": "linux", "kubernetes.io/hostname": name,
             "node.kubernetes.io/instance-type": "m7g.xlarge", "topology.kubernetes.io/zone": zone,
             "topology.kubernetes.io/region": c.v["global"]["region"], "eks.amazonaws.com/nodegroup": "icepack-arm64",
+            "eks.amazonaws.com/capacityType": "ON_DEMAND",
         }
         nodes.append({
             "apiVersion": "v1", "kind": "Node",

@@ -43,7 +43,8 @@ _EXPORTS = {
     # two environments side by side (--compare-with)
     "DECLARED_BY": "compare", "Declarations": "compare", "Difference": "compare", "leaves": "compare",
     "object_view": "compare", "server_set": "compare",
-    "Chains": "derivation", "duplicates": "derivation",
+    "Chains": "derivation", "Injected": "derivation", "duplicates": "derivation",
+    "UNIQUE_IDENTITIES": "identities", "duplicate_identities": "identities",
     "created_after_release": "bookkeeping", "endpoint_findings": "bookkeeping", "event_identity_findings": "bookkeeping",
     # live state, Helm history and the framing of every answer
     "COMPLETED_POD_CONDITIONS": "live_state",

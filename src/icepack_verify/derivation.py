@@ -28,6 +28,7 @@ a second item of a name is either rejected or silently shadows the first.
 """
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
@@ -93,10 +94,32 @@ POD_ADDITIONS: dict[tuple[str, ...], tuple[Callable[[Any, dict], bool], str]] = 
     **{(group, "[]", "volumeMounts", "[]"): (_token_mount, "ServiceAccount admission: the API token mount")
        for group in ("containers", "initContainers")},
 }
-# Whole items an admission webhook may inject into a pod (a mesh sidecar, an agent's volume, env
-# var or mount): new names in these lists are the webhook's, not a change of the template's items.
-WEBHOOK_ITEMS = frozenset({("containers",), ("initContainers",), ("volumes",), ("containers", "[]", "env"),
-                           ("containers", "[]", "envFrom"), ("containers", "[]", "volumeMounts")})
+
+
+@dataclass(frozen=True)
+class Injected:
+    """What admission webhooks may add to a Pod beyond its template, as whole items: a sidecar container
+    (a mesh's proxy), env vars whose names match checks.injected_env, volumes named in
+    checks.injected_volumes and their mounts (EKS's pod identity webhook: AWS_ROLE_ARN,
+    AWS_WEB_IDENTITY_TOKEN_FILE... and the aws-iam-token volume). Webhooks touch Pods only: a Job's
+    template is its owner's, nothing injected."""
+    env: tuple[str, ...] = ()
+    volumes: tuple[str, ...] = ()
+
+    def allows(self, shape: tuple[str, ...], item: Any) -> bool:
+        name = item.get("name") if isinstance(item, dict) else None
+        if shape in (("containers",), ("initContainers",)):
+            return True
+        if shape[-1:] == ("env",):
+            return isinstance(name, str) and any(fnmatch.fnmatchcase(name, p) for p in self.env)
+        return shape[-1:] in (("volumes",), ("volumeMounts",)) and name in self.volumes
+
+    def source(self) -> str:
+        return (f"admission webhooks inject whole items only: env vars matching {', '.join(self.env) or 'none'}, "
+                f"volumes and mounts named {', '.join(self.volumes) or 'none'} (checks.injected_env, "
+                "checks.injected_volumes), sidecar containers")
+
+
 # Labels the API server puts on a Job's pod template (batch/v1 Job: generated selector).
 JOB_LABELS = frozenset({"controller-uid", "job-name", "batch.kubernetes.io/controller-uid",
                         "batch.kubernetes.io/job-name"})
@@ -159,13 +182,14 @@ def _matches(table: dict[tuple[str, ...], Any], shape: tuple[str, ...], value: A
     return shape in table and (table[shape] is _ANY or _same(shape, table[shape], value))
 
 
-def pod_spec_differences(template: dict, spec: dict) -> Iterator[tuple[str, Any, Any]]:
+def pod_spec_differences(template: dict, spec: dict, injected: Injected | None = None) -> Iterator[
+        tuple[str, Any, Any]]:
     """Where a pod's spec is not its template's: what the control plane adds (POD_ADDITIONS,
-    POD_DEFAULTS) and whole items webhooks inject aside."""
+    POD_DEFAULTS) and whole items webhooks may inject (`injected`; None: a copy nothing injects into) aside."""
     def added(shape: tuple[str, ...], value: Any) -> bool:
         addition = POD_ADDITIONS.get(shape)
         return (_matches(POD_DEFAULTS, shape, value) or bool(addition and addition[0](value, spec))
-                or (shape[-1:] == ("[]",) and shape[:-1] in WEBHOOK_ITEMS))  # a whole item: a webhook's
+                or (injected is not None and shape[-1:] == ("[]",) and injected.allows(shape[:-1], value)))
 
     for path, shape, want, got in differences(template, spec):
         if want is ABSENT and (added(shape, got) or isinstance(got, list) and got and all(
@@ -207,8 +231,9 @@ class Chains:
     """The release's workloads and what their controllers made, from the snapshot's lists."""
 
     def __init__(self, lists: dict[str, list[dict]], now: datetime, skew: timedelta, max_job_runtime: timedelta,
-                 controller_zone: str = "UTC"):
+                 controller_zone: str = "UTC", injected: Injected = Injected()):
         self.lists, self.now, self.skew, self.max_job_runtime = lists, now, skew, max_job_runtime
+        self.injected = injected  # what admission webhooks may add to a Pod
         self.controller_zone = controller_zone  # a CronJob without spec.timeZone fires in it
         self.found: list[Finding] = []
 
@@ -379,10 +404,11 @@ class Chains:
             if not labels.items() <= have.items():
                 self.add("Pod", pod, "metadata.labels", Said(f"includes {labels}"), have,
                          f"{kind} {_name(owner)} spec.template.metadata.labels")
-            for path, want, got in pod_spec_differences(template.get("spec") or {}, pod.get("spec") or {}):
+            for path, want, got in pod_spec_differences(template.get("spec") or {}, pod.get("spec") or {},
+                                                        self.injected):
                 self.add("Pod", pod, f"spec.{path}".rstrip("."), want, got,
                          f"{kind} {_name(owner)} spec.template.spec: the pod is made from it (fields the "
-                         "control plane adds aside)")
+                         f"control plane adds aside; {self.injected.source()})")
 
     # --- kubegen2: ready and available counts -------------------------------------------------
     def ready_counts(self, rs: dict) -> None:

@@ -289,6 +289,10 @@ class Checks(_Model):
     allowed_finalizers: tuple[str, ...] = ()  # finalizers a known controller handles (release objects')
     # label and annotation key domains controllers and tools write on the release's objects (release vs live)
     controller_metadata_domains: tuple[str, ...] = ()
+    # what admission webhooks may add to a Pod beyond its template (derivation.Injected): env var name
+    # patterns (fnmatch) and volume names (their mounts too); sidecar containers are whole items
+    injected_env: tuple[str, ...] = ()
+    injected_volumes: tuple[str, ...] = ()
     release_apply_window: Grace = timedelta(minutes=5)  # how long after last_deployed an apply still creates objects
     controller_time_zone: TimeZone = "UTC"  # the kube-controller-manager's zone: a CronJob without spec.timeZone's
     schemathesis_max_examples: Count = Field(ge=1, le=1000)

@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 
 from icepack_verify.diagnosis import Said
 from icepack_verify.helm import BadRelease, decode_release
-from icepack_verify.semantics import ARCH_LABELS, effective_resources, node_arch, parse_image, utc_instant
+from icepack_verify.semantics import (effective_resources, node_arch, parse_image, selected_labels,
+                                     unmet_node_selection, utc_instant)
 
 INSTANCE = "app.kubernetes.io/instance"
 RELEASE_NAME = "meta.helm.sh/release-name"
@@ -58,6 +59,8 @@ NODE_INFO = ("machineID", "systemUUID", "bootID", "kernelVersion", "osImage", "c
 # acknowledges the pod, before pulling its images; podIP once the sandbox has its network; hostIP its node's.
 RUNNING_POD_STATUS = {"podIP": "an address (a running pod has one)", "hostIP": "its node's address",
                       "startTime": "the time the kubelet acknowledged the pod"}
+# The labels a kubelet sets on its node from what it reports of itself (status.nodeInfo), at every start.
+KUBELET_LABELS = {"kubernetes.io/arch": "architecture", "kubernetes.io/os": "operatingSystem"}
 # An RFC 3339 time as the API serves it (metav1.Time, MicroTime).
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 # Pods that ran to completion (a Job's) report Ready False by design: only these are judged.
@@ -311,7 +314,8 @@ def node_findings(node: dict, want_arch: str, pods: list[dict] = (), now: dateti
                   skew: timedelta = timedelta(0), more_types: tuple[str, ...] = (),
                   max_status_age: timedelta | None = None) -> list[tuple]:
     """A node hosting release pods: healthy conditions, a recent status, the architecture the inventory
-    names (its label and what its kubelet reports agreeing), what its kubelet reports of itself (its
+    names (its labels and what its kubelet reports agreeing, KUBELET_LABELS), labels that still satisfy
+    every hosted pod's nodeSelector and required node affinity, what its kubelet reports of itself (its
     system info, the address its pods carry as hostIP), and room for the requests of the release
     pods it hosts (the scheduler placed them by its allocatable, no more than its capacity)."""
     out = condition_findings("Node", node, HEALTHY_CONDITIONS["Node"], now, skew, more_types)
@@ -320,10 +324,19 @@ def node_findings(node: dict, want_arch: str, pods: list[dict] = (), now: dateti
         out.append(("architecture (status.nodeInfo.architecture, kubernetes.io/arch)", want_arch, arch,
                     "deployment document, infrastructure inventory: nodes are selected by kubernetes.io/arch"))
     info = _status(node).get("nodeInfo") if isinstance(_status(node).get("nodeInfo"), dict) else {}
-    label = next((_labels(node)[k] for k in ARCH_LABELS if k in _labels(node)), None)
-    if label is not None and info.get("architecture") and label != info["architecture"]:
-        out.append(("metadata.labels['kubernetes.io/arch']", Said(f"{info['architecture']!r} (status.nodeInfo.architecture)"),
-                    label, "the kubelet labels its node with the architecture it reports (K8s well-known labels)"))
+    for label, reported in KUBELET_LABELS.items():
+        if info.get(reported) and _labels(node).get(label) != info[reported]:
+            out.append((f"metadata.labels['{label}']", Said(f"{info[reported]!r} (status.nodeInfo.{reported})"),
+                        _labels(node).get(label, Said("absent")), "the kubelet labels its node with the OS and "
+                        "architecture it reports, again at every start (K8s well-known labels)"))
+    for pod in pods:
+        spec = pod.get("spec") or {}
+        if unmet := unmet_node_selection(spec, node):
+            out.append(("metadata.labels", Said(f"labels that satisfy Pod {pod['metadata']['name']}'s "
+                        f"{'; '.join(unmet)}, as it runs there"),
+                        Said(", ".join(f"{k}={_labels(node).get(k, '(absent)')}" for k in selected_labels(spec))),
+                        "the pod's spec.nodeSelector and required node affinity: the scheduler placed it by them, "
+                        "the kubelet admits it by them again when it restarts (K8s assigning pods to nodes)"))
     for key in NODE_INFO:
         if not isinstance(info.get(key), str) or not info[key]:
             out.append((f"status.nodeInfo.{key}", Said("what the kubelet reports"), info.get(key, Said("absent")),

@@ -77,6 +77,45 @@ def only_arch(expected: str, pod_spec: dict) -> bool:
     return allowed_arches(pod_spec) == frozenset({expected})
 
 
+def _expression_holds(expr: dict, values_of: dict) -> bool:
+    """One node selector requirement against a node's labels (or fields), as the scheduler reads it."""
+    key, op, values = expr.get("key"), expr.get("operator"), [str(v) for v in expr.get("values") or []]
+    if op in ("In", "NotIn"):
+        return (values_of.get(key) in values) == (op == "In") and (op == "NotIn" or key in values_of)
+    if op in ("Exists", "DoesNotExist"):
+        return (key in values_of) == (op == "Exists")
+    try:  # Gt, Lt: one integer value against the label's
+        number, bound = int(values_of[key]), int(values[0])
+    except (KeyError, IndexError, ValueError, TypeError):
+        return False
+    return number > bound if op == "Gt" else number < bound if op == "Lt" else False
+
+
+def unmet_node_selection(pod_spec: dict, node: dict) -> list[str]:
+    """What of a pod spec's nodeSelector and required node affinity the node does not satisfy ([]: it
+    admits the pod). nodeSelector entries are ANDed; nodeSelectorTerms ORed, each term's expressions
+    ANDed; matchFields read the node's metadata.name (K8s assigning pods to nodes)."""
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    fields = {"metadata.name": (node.get("metadata") or {}).get("name")}
+    unmet = [f"nodeSelector {k}={v}" for k, v in (pod_spec.get("nodeSelector") or {}).items() if labels.get(k) != v]
+    terms = ((((pod_spec.get("affinity") or {}).get("nodeAffinity") or {})
+              .get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms")) or []
+    if terms and not any(all(_expression_holds(e, labels) for e in t.get("matchExpressions") or [])
+                         and all(_expression_holds(e, fields) for e in t.get("matchFields") or [])
+                         for t in terms if isinstance(t, dict)):
+        unmet.append("required node affinity (no nodeSelectorTerm holds)")
+    return unmet
+
+
+def selected_labels(pod_spec: dict) -> list[str]:
+    """The node labels a pod spec's nodeSelector and required node affinity name."""
+    terms = ((((pod_spec.get("affinity") or {}).get("nodeAffinity") or {})
+              .get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms")) or []
+    keys = list(pod_spec.get("nodeSelector") or {}) + [e.get("key") for t in terms if isinstance(t, dict)
+                                                       for e in t.get("matchExpressions") or []]
+    return sorted(set(k for k in keys if isinstance(k, str)))
+
+
 def node_arch(node: dict) -> str | None:
     """Where a pod really ran: the node's reported architecture, else its label."""
     reported = ((node.get("status") or {}).get("nodeInfo") or {}).get("architecture")

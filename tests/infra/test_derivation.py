@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from icepack_verify import Chains, Said, duplicates, rollout_complete
+from icepack_verify import Chains, Injected, Said, duplicates, rollout_complete
 
 
 def _conclude(d, findings) -> None:
@@ -29,7 +29,8 @@ def test_what_controllers_made_is_what_they_were_made_from(release_objects, envi
     rel = release_objects
     lists = {kind: rel.of_kind(kind) for kind in ("ReplicaSet", "Job", "Pod")}
     chains = Chains(lists, datetime.now(timezone.utc), environment.checks.clock_skew,
-                    environment.checks.max_job_runtime, environment.checks.controller_time_zone)
+                    environment.checks.max_job_runtime, environment.checks.controller_time_zone,
+                    Injected(environment.checks.injected_env, environment.checks.injected_volumes))
     d = diagnose(f"what the controllers made from Helm release {environment.namespace}/{environment.names.release}")
     d.hint(f"kubectl -n {environment.namespace} get deploy,rs,cronjob,job,pod -o yaml; "
            f"[checks] max_job_runtime is {environment.source('checks.max_job_runtime')}")

@@ -87,6 +87,7 @@ def _running_job(objs: Objects, owner_kind: str, owner_name: str, started: datet
     pod["spec"] = {**copy.deepcopy(template["template"]["spec"]), "nodeName": api_pod["spec"]["nodeName"]}
     c = pod["spec"]["containers"][0]
     pod["status"]["startTime"] = chart.ts(started)
+    pod["status"]["podIP"] = f"10.40.12.{200 + sum(1 for _ in objs.of_kind('Pod'))}"  # its own sandbox's address
     for i, cond in enumerate(pod["status"]["conditions"]):
         cond["lastTransitionTime"] = chart.ts(started + timedelta(seconds=2 * i))
     pod["status"]["containerStatuses"] = [{**pod["status"]["containerStatuses"][0], "name": c["name"],

@@ -68,6 +68,7 @@ def _bare_pod(objs: Objects) -> None:
     pod = renamed_copy(pods(objs, API)[0], "icepack-api-debug", "icepack-api-debug-pod")
     pod["metadata"].pop("ownerReferences")
     pod["metadata"]["labels"].pop("pod-template-hash")
+    pod["status"]["podIP"] = "10.40.12.250"  # its own sandbox's address
     objs.append(pod)
 
 
@@ -216,18 +217,24 @@ def _pod_specs(objs: Objects, component: str) -> list[dict]:
 
 
 def _webhook_injected(objs: Objects) -> None:
-    """A service mesh's sidecar in the Postgres pods; an APM agent's env, volume and mount in the API's.
-    Pods only: a webhook mutates a Pod at its creation, never its controller's template."""
+    """A service mesh's sidecar in the Postgres pods; the EKS pod identity webhook's env, volume and mount
+    in the API's (IRSA). Pods only: a webhook mutates a Pod at its creation, never its controller's template."""
     for spec in _pod_specs(objs, "postgres"):
         spec["containers"].append({"name": "istio-proxy", "image": "docker.io/istio/proxyv2:1.22.3",
-                                   "args": ["proxy", "sidecar"], "volumeMounts": [
-                                       {"name": "istio-envoy", "mountPath": "/etc/istio/proxy"}]})
-        spec["volumes"].append({"name": "istio-envoy", "emptyDir": {"medium": "Memory"}})
+                                   "args": ["proxy", "sidecar"]})
+    role = next(a for sa in objs.of_kind("ServiceAccount")
+                if (a := (sa["metadata"].get("annotations") or {}).get("eks.amazonaws.com/role-arn")))
     for spec in _pod_specs(objs, "api"):
-        spec.setdefault("volumes", []).append({"name": "apmsocketpath", "hostPath": {"path": "/var/run/datadog"}})
+        spec.setdefault("volumes", []).append({"name": "aws-iam-token", "projected": {"defaultMode": 420, "sources": [
+            {"serviceAccountToken": {"audience": "sts.amazonaws.com", "expirationSeconds": 86400,
+                                     "path": "token"}}]}})
         api = _container(spec, "api")
-        api["env"].append({"name": "DD_AGENT_HOST", "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}}})
-        api.setdefault("volumeMounts", []).append({"name": "apmsocketpath", "mountPath": "/var/run/datadog"})
+        api["env"] += [{"name": "AWS_ROLE_ARN", "value": role},
+                       {"name": "AWS_WEB_IDENTITY_TOKEN_FILE",
+                        "value": "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"},
+                       {"name": "AWS_STS_REGIONAL_ENDPOINTS", "value": "regional"}]
+        api.setdefault("volumeMounts", []).append({"name": "aws-iam-token", "readOnly": True,
+                                                   "mountPath": "/var/run/secrets/eks.amazonaws.com/serviceaccount"})
 
 
 def _env_reversed(objs: Objects) -> None:
@@ -248,6 +255,6 @@ PROBES.add("controller-churn", "managedFields, resourceVersion, generation, stat
            "kubectl's last-applied-configuration annotation", objects=_controller_churn)
 PROBES.add("replicas-under-an-hpa", "the chart's API Deployment says replicas 1 and its HPA scales it to 2",
            objects=_hpa_live)
-PROBES.add("webhook-injected-sidecar", "an istio-proxy sidecar and volume in the Postgres pods, an APM agent's env "
-           "var, volume and mount in the API's", objects=_webhook_injected)
+PROBES.add("webhook-injected-sidecar", "an istio-proxy sidecar in the Postgres pods, the EKS pod identity "
+           "webhook's env vars, token volume and mount in the API's", objects=_webhook_injected)
 PROBES.add("env-reordered", "every container's env listed in reverse order", objects=_env_reversed)

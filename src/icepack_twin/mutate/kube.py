@@ -52,6 +52,9 @@ _ROOT_FIXED = {"apiVersion", "kind"}  # changing these is deleting the object (d
 #  - where the server serves them, never removed, and changed only within their form: these
 #    operators would leave it (resourceVersion and generation are positive integers, uid a UUID,
 #    creationTimestamp a time; "0", "-1" or "" are none of these)
+# Likewise a negative observedGeneration (an object's status, a condition's): the API server's status
+# validation rejects it (ValidateNonnegativeField on apps/v1 and batch/v1 status, pod conditions), so
+# minus-1 is never generated for it.
 _SERVER_ADDABLE = {"deletionTimestamp"}
 _SERVER_FORMLESS = {"remove", "empty", "nonempty", "minus-1", "scale-x0", "set-1"}
 _ITEM_KEYS = ("name", "type", "parameter", "key", "mountPath", "containerPort")
@@ -319,6 +322,8 @@ class _Generator:
             self.node(target, value, schema, segs, label, secret=secret)
             return
         for op, edit, what in value_ops(value):
+            if op == "minus-1" and segs[-1:] == ["observedGeneration"]:
+                continue  # never served: the API server's status validation keeps it non-negative
             self.emit(target, label, op, {**edit, "path": segs}, f"{label}: {what}" if not secret else f"{label}: {op}")
 
     def list(self, target, items, schema, segs, label, secret=False, docs=False):

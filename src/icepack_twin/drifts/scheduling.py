@@ -1,0 +1,74 @@
+"""Drifts and probes of pods against the nodes they run on and the templates they were made from
+(tests/infra/test_derivation.py: only what admission webhooks are known to inject, checks.injected_env and
+checks.injected_volumes); of pods against the nodes they run on (tests/infra/test_live_state.py, node
+findings): a node's kubelet labels against what it reports, and every hosted pod's nodeSelector and
+required node affinity against its node's labels; and of identities unique across the objects of a
+kind (tests/infra/test_identities.py)."""
+from __future__ import annotations
+
+from icepack_twin.drifts.base import DriftList, released
+from icepack_twin.drifts.live import _completed_job_pod
+from icepack_twin.drifts.shared import pods, renamed_copy
+from icepack_twin.objects import Objects
+
+DRIFTS = DriftList("infra")
+PROBES = DriftList("equivalent")
+API = "icepack-api"
+
+
+def _api_node_relabelled(objs: Objects) -> None:
+    """`kubectl label node <n> kubernetes.io/arch- kubernetes.io/os=` on an API pod's node: the pod runs
+    on, but no longer matches its own nodeSelector; its next restart or reschedule does not land."""
+    labels = objs.get("Node", pods(objs, API)[0]["spec"]["nodeName"])["metadata"]["labels"]
+    labels.pop("kubernetes.io/arch")
+    labels["kubernetes.io/os"] = ""
+
+
+def _api_selects_by_ored_terms(objs: Objects) -> None:
+    """The chart binds the API by two ORed node affinity terms: one no node satisfies (an amd64 node
+    group), one the arm64 nodes do (arch In, node group Exists, a name NotIn), beside its nodeSelector."""
+    for spec in objs.pod_specs("api"):  # the templates and the live pods alike
+        spec["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+            {"matchExpressions": [{"key": "eks.amazonaws.com/nodegroup", "operator": "In",
+                                   "values": ["icepack-amd64"]}]},
+            {"matchExpressions": [{"key": "kubernetes.io/arch", "operator": "In", "values": ["arm64"]},
+                                  {"key": "eks.amazonaws.com/nodegroup", "operator": "Exists"}],
+             "matchFields": [{"key": "metadata.name", "operator": "NotIn", "values": ["ip-10-40-99-9.ec2.internal"]}]},
+        ]}}}
+
+
+def _node_registered_twice(objs: Objects) -> None:
+    """An API pod's node registered a second time under another name (a stale Node object of the same
+    instance): one providerID and one InternalIP for two nodes."""
+    node = objs.get("Node", pods(objs, API)[0]["spec"]["nodeName"])
+    objs.append(renamed_copy(node, "ip-10-40-11-23.us-east-1.compute.internal", "node-registered-twice"))
+
+
+def _finished_pod_shares_an_address(objs: Objects) -> None:
+    """A finished health-sync pod (Succeeded) still reports the podIP of an API pod: the address of a
+    pod that no longer runs is free for the CNI to hand out; only running pods hold theirs."""
+    _completed_job_pod(objs)
+    finished = next(p for p in objs.of_kind("Pod") if p["status"].get("phase") == "Succeeded")
+    finished["status"]["podIP"] = pods(objs, API)[0]["status"]["podIP"]
+
+
+def _unknown_webhook_injects(objs: Objects) -> None:
+    """An unknown mutating webhook (a proxy injector) gave an API pod an env var, a volume and a mount its
+    template does not have, none of them what the known webhooks inject: the pod runs through a proxy."""
+    spec = pods(objs, API)[0]["spec"]
+    spec.setdefault("volumes", []).append({"name": "proxy-ca", "emptyDir": {}})
+    api = next(c for c in spec["containers"] if c["name"] == "api")
+    api["env"].append({"name": "HTTPS_PROXY", "value": "http://proxy.corp.internal:3128"})
+    api.setdefault("volumeMounts", []).append({"name": "proxy-ca", "mountPath": "/etc/ssl/proxy", "readOnly": True})
+
+
+DRIFTS.add("unknown-webhook-injects-a-proxy", "an API pod has an env var, volume and mount no known webhook injects",
+           objects=_unknown_webhook_injects)
+DRIFTS.add("node-registered-twice", "an API pod's node also registered under a second name (same instance, same address)",
+           objects=_node_registered_twice)
+DRIFTS.add("api-node-relabelled", "an API pod's node lost its arch label and its os label was emptied",
+           objects=_api_node_relabelled)
+PROBES.add("api-selects-nodes-by-ored-terms", "API pods bound by two ORed node affinity terms, one of them unmet",
+           objects=released(_api_selects_by_ored_terms))
+PROBES.add("finished-pod-shares-an-address", "a Succeeded health-sync pod reporting a running API pod's podIP",
+           objects=_finished_pod_shares_an_address)
