@@ -89,8 +89,9 @@ def _running_job(objs: Objects, owner_kind: str, owner_name: str, started: datet
     pod["status"]["startTime"] = chart.ts(started)
     for i, cond in enumerate(pod["status"]["conditions"]):
         cond["lastTransitionTime"] = chart.ts(started + timedelta(seconds=2 * i))
+    running = {"running": {"startedAt": chart.ts(started + timedelta(seconds=3))}}  # after its pod started
     pod["status"]["containerStatuses"] = [{**pod["status"]["containerStatuses"][0], "name": c["name"],
-                                           "image": c["image"]}]
+                                           "image": c["image"], "state": running}]
     return [job, pod]
 
 
