@@ -1124,3 +1124,22 @@ DECLARED += [Declared("unknown-webhook-injects-a-proxy", {DERIVE: (
     "Pod icepack/icepack-api-7d9f8c6b5-", "spec.containers[api].env[HTTPS_PROXY]", "spec.volumes: expected absent",
     "spec.containers[api].volumeMounts: expected absent", "'proxy-ca'", "checks.injected_env")})]
 # --- end of the pods5 injected block ---
+# --- status bookkeeping (helper "status5"; tests/infra/test_live_state.py, drifts and probes in drifts/live.py):
+# the times inside an object in causal order (live_state.order_findings), a claim as its controllers leave it
+# settled (live_state._claim_bookkeeping), KEDA's lastActiveTime while Active (live_state.scaledjob_findings).
+DECLARED += [
+    Declared("api-container-started-before-its-pod", {LIVE: (
+        "Pod icepack/icepack-api-7d9f8c6b5-x7k2p status.containerStatuses[api].state.running.startedAt",
+        "expected not before metadata.creationTimestamp", "in the order it happens")}),
+    Declared("postgres-claim-resize-infeasible", {LIVE: (
+        "PersistentVolumeClaim icepack/icepack-postgres status.allocatedResourceStatuses",
+        "expected absent (no resize pending or failed)", "ControllerResizeInfeasible")}),
+    Declared("postgres-claim-on-a-read-only-volume", {LIVE: (
+        "PersistentVolumeClaim icepack/icepack-postgres status.accessModes", "holding spec.accessModes",
+        "actual ['ReadOnlyMany']")}),
+    Declared("worker-scaledjob-active-without-last-active-time", {LIVE: (
+        "ScaledJob icepack/icepack-worker status.lastActiveTime", "it is Active", "actual absent")}),
+]
+EQUIVALENT += [Equivalent("postgres-restarted-once-in-order", LIVE, OWNED, WARNINGS),
+               Equivalent("postgres-claim-resized-and-settled", LIVE)]
+# --- end of the status5 block ---

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from icepack_verify.live_state import (Release, deletion_findings, finalizer_findings, future_findings, history_findings,
-                                       node_findings, pod_findings, rollout_complete, wrong_now)
+                                       node_findings, order_findings, pod_findings, rollout_complete,
+                                       wrong_now)
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 
@@ -167,3 +168,29 @@ def test_only_finalizers_a_known_controller_handles_pass():
     assert finalizer_findings(obj, allowed) == []
     obj["metadata"]["finalizers"].append("backup.example.com/protect")
     assert [f[0] for f in finalizer_findings(obj, allowed)] == ["metadata.finalizers[backup.example.com/protect]"]
+
+
+def test_the_times_inside_an_object_follow_one_another_within_the_clock_skew():
+    skew = timedelta(minutes=2)
+    pod = {"metadata": {"name": "p", "creationTimestamp": "2026-11-29T10:00:00Z"},
+           "status": {"startTime": "2026-11-29T10:00:01Z", "containerStatuses": [{
+               "name": "api", "state": {"running": {"startedAt": "2026-11-29T11:00:02Z"}},
+               "lastState": {"terminated": {"startedAt": "2026-11-29T10:00:03Z",
+                                            "finishedAt": "2026-11-29T11:00:00Z"}}}]}}
+    assert order_findings("Pod", pod, skew) == []
+    pod["status"]["containerStatuses"][0]["state"]["running"]["startedAt"] = "2026-11-29T10:59:59Z"  # within skew
+    assert order_findings("Pod", pod, skew) == []
+    pod["status"]["containerStatuses"][0]["state"]["running"]["startedAt"] = "2026-11-29T10:30:00Z"
+    assert [f[0] for f in order_findings("Pod", pod, skew)] == [
+        "status.containerStatuses[api].state.running.startedAt"]  # before its last run finished
+    pod["status"]["containerStatuses"][0]["lastState"]["terminated"]["finishedAt"] = "2026-11-29T09:00:00Z"
+    assert [f[0] for f in order_findings("Pod", pod, skew)] == [
+        "status.containerStatuses[api].lastState.terminated.finishedAt",  # before the pod was created
+        "status.containerStatuses[api].lastState.terminated.finishedAt"]  # and before that run started
+    job = {"metadata": {"creationTimestamp": "2026-11-29T10:00:00Z"},
+           "status": {"startTime": "2026-11-29T10:00:01Z", "completionTime": "2026-11-29T10:00:00Z"}}
+    assert [f[0] for f in order_findings("Job", job, timedelta(0))] == ["status.completionTime"]
+    event = {"metadata": {}, "firstTimestamp": "2026-11-29T10:05:00Z", "lastTimestamp": "2026-11-29T10:00:00Z"}
+    assert [f[0] for f in order_findings("Event", event, skew)] == ["lastTimestamp"]
+    scaled = {"metadata": {"creationTimestamp": "2026-11-29T10:00:00Z"}, "status": {"lastActiveTime": ""}}
+    assert [f[0] for f in order_findings("ScaledJob", scaled, skew)] == ["status.lastActiveTime"]  # not a time

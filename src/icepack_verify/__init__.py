@@ -55,6 +55,8 @@ _EXPORTS = {
     "deletion_findings": "live_state",
     "finalizer_findings": "live_state",
     "future_findings": "live_state",
+    "order_findings": "live_state",
+    "scaledjob_findings": "live_state",
     "deployment_findings": "live_state",
     "node_findings": "live_state",
     "owner_findings": "live_state",

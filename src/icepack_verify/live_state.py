@@ -38,6 +38,10 @@ HEALTHY_CONDITIONS: dict[str, dict[str, tuple[str, bool]]] = {
              "PIDPressure": ("False", False), "NetworkUnavailable": ("False", False)},
     "ReplicaSet": {"ReplicaFailure": ("False", False)},
     "Job": {"Suspended": ("False", False)},  # a failed run: the newest Job only (derivation.Chains)
+    # written while a resize or a volume modification runs or has failed, removed when it is done
+    "PersistentVolumeClaim": {t: ("False", False) for t in (
+        "Resizing", "FileSystemResizePending", "ControllerResizeError", "NodeResizeError", "ModifyingVolume",
+        "ModifyVolumeError")},
 }
 # The condition types each kind's controllers write (Kubernetes API reference; KEDA's for ScaledJob).
 # A type outside them is one no controller wrote. Pods add their spec.readinessGates' types, nodes
@@ -50,6 +54,8 @@ KNOWN_CONDITIONS: dict[str, frozenset[str]] = {
     "Job": frozenset({"Complete", "Failed", "Suspended", "FailureTarget", "SuccessCriteriaMet"}),
     "Node": frozenset({"Ready", "MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable"}),
     "ScaledJob": frozenset({"Ready", "Active", "Fallback", "Paused"}),
+    "PersistentVolumeClaim": frozenset({"Resizing", "FileSystemResizePending", "ControllerResizeError",
+                                        "NodeResizeError", "ModifyingVolume", "ModifyVolumeError"}),
 }
 CONDITION_TIMES = ("lastTransitionTime", "lastHeartbeatTime", "lastProbeTime", "lastUpdateTime")
 # What a kubelet reports of its node (NodeSystemInfo's required fields; kubeProxyVersion is deprecated).
@@ -192,14 +198,91 @@ def future_findings(obj: dict, now: datetime, skew: timedelta) -> list[tuple]:
     return out
 
 
+CONTAINER_STATUSES = ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")
+# Fields that hold a metav1.Time by the API's naming (…Time, …Timestamp; a container's startedAt, finishedAt).
+TIME_FIELD = re.compile(r"\.(\w+Time|\w+Timestamp|startedAt|finishedAt)$")
+ORDER_SOURCE = f"what happens to an object happens after it exists, in the order it happens ({K8S})"
+
+
+def order_findings(kind: str, obj: dict, skew: timedelta) -> list[tuple]:
+    """The times inside one object are in causal order, whoever wrote them: every time in its status
+    not before its creationTimestamp (conditions: _time_order); a pod's containers started no earlier
+    than the kubelet acknowledged the pod (status.startTime), a container finished after it started and
+    restarted after its last run finished; a Job completed after it started; an Event was first seen no
+    later than last seen; a time-named status field holds a time. `skew` allows for the writers' clocks
+    (checks.clock_skew). Metadata is not walked: an EndpointSlice's last-change-trigger-time annotation is
+    the pod change that made the controller write it, and the controller re-creates slices freely."""
+    out: list[tuple] = []
+
+    def after(where: str, value, than: str, than_value, why: str) -> None:
+        at, before = utc_instant(value) if isinstance(value, str) else None, \
+            utc_instant(than_value) if isinstance(than_value, str) else None
+        if at is not None and before is not None and at < before - skew:
+            out.append((where, Said(f"not before {than} {than_value}"), value, why))
+
+    st, created = _status(obj), obj["metadata"].get("creationTimestamp")
+
+    def walk(value, path: str) -> None:
+        if path in ("status.conditions", "status.startTime"):  # judged with their own times (condition_findings)
+            return
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{path}.{k}")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{path}[{_item_name(v, i)}]")
+        elif isinstance(value, str) and RFC3339.fullmatch(value):
+            after(path, value, "metadata.creationTimestamp", created, ORDER_SOURCE)
+        elif isinstance(value, str) and TIME_FIELD.search(path):
+            out.append((path, Said("an RFC 3339 time (or none)"), value,
+                        f"a metav1.Time serializes as an RFC 3339 time or null, a CRD's date-time the same ({K8S})"))
+    walk(st, "status")
+    if kind == "Pod":
+        for group in CONTAINER_STATUSES:
+            for cs in st.get(group) or []:
+                if not isinstance(cs, dict):
+                    continue
+                where = f"status.{group}[{cs.get('name')}]"
+                last = (cs.get("lastState") or {}).get("terminated") if isinstance(cs.get("lastState"), dict) else {}
+                last = last if isinstance(last, dict) else {}
+                for state_key in ("state", "lastState"):
+                    state = cs.get(state_key) if isinstance(cs.get(state_key), dict) else {}
+                    for phase in ("running", "terminated"):
+                        times = state.get(phase) if isinstance(state.get(phase), dict) else {}
+                        at = f"{where}.{state_key}.{phase}"
+                        after(f"{at}.startedAt", times.get("startedAt"), "status.startTime", st.get("startTime"),
+                              "the kubelet acknowledges a pod (status.startTime) before it starts its containers "
+                              f"(K8s PodStatus; {K8S})")
+                        after(f"{at}.finishedAt", times.get("finishedAt"), f"{at}.startedAt", times.get("startedAt"),
+                              "a container finishes after it starts (K8s ContainerStateTerminated)")
+                        if state_key == "state":
+                            after(f"{at}.startedAt", times.get("startedAt"), f"{where}.lastState.terminated.finishedAt",
+                                  last.get("finishedAt"), "a container restarts after its last run finished "
+                                  "(K8s ContainerStatus.lastState)")
+    if kind == "Job":
+        after("status.completionTime", st.get("completionTime"), "status.startTime", st.get("startTime"),
+              "a Job completes after the controller started it (K8s JobStatus)")
+    if kind == "Event":
+        after("lastTimestamp", obj.get("lastTimestamp"), "firstTimestamp", obj.get("firstTimestamp"),
+              "an event is last seen no earlier than first seen (K8s Event)")
+    return out
+
+
+def _item_name(item, i: int):
+    return item.get("name", item.get("type", i)) if isinstance(item, dict) else i
+
+
 def _time_order(where: str, c: dict, obj: dict, skew: timedelta, key: str = "lastTransitionTime") -> list[tuple]:
     """A condition changed (or a pod started) after its object was created, and no later than the
     condition was last updated or heartbeat: the times its writer stamps follow one another."""
     at, created = utc_instant(c.get("lastTransitionTime")), utc_instant(obj["metadata"].get("creationTimestamp"))
     out = []
-    if at is not None and created is not None and at < created - skew:
-        out.append((f"{where}.{key}", Said(f"not before metadata.creationTimestamp {obj['metadata']['creationTimestamp']}"),
-                    c["lastTransitionTime"], f"nothing happens to an object before it exists ({K8S})"))
+    for name in CONDITION_TIMES:
+        then = utc_instant(c.get(name)) if isinstance(c.get(name), str) else None
+        if then is not None and created is not None and then < created - skew:
+            out.append((f"{where}.{key if name == 'lastTransitionTime' else name}",
+                        Said(f"not before metadata.creationTimestamp {obj['metadata']['creationTimestamp']}"),
+                        c[name], f"nothing happens to an object before it exists ({K8S})"))
     for later in ("lastUpdateTime", "lastHeartbeatTime"):
         then = utc_instant(c.get(later))
         if at is not None and then is not None and then < at - skew:
@@ -245,7 +328,67 @@ def pvc_findings(pvc: dict) -> list[tuple]:
     if st.get("phase") == "Bound" and small:
         out.append(("status.capacity.storage", f">= spec.resources.requests.storage {asked}", got,
                     "a bound claim holds at least what it asked for (K8s storage)"))
+    return out + _claim_bookkeeping(pvc, st)
+
+
+# The access modes a volume may offer (K8s PersistentVolumeAccessMode).
+ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
+# allocatedResourceStatuses values (K8s ClaimResourceStatus): each is a resize not finished, or failed.
+RESIZE_STATUSES = ("ControllerResizeInProgress", "ControllerResizeInfeasible", "NodeResizePending",
+                   "NodeResizeInProgress", "NodeResizeInfeasible")
+STORAGE = "K8s PersistentVolumeClaimStatus"
+
+
+def _claim_bookkeeping(pvc: dict, st: dict) -> list[tuple]:
+    """A bound claim as its controllers leave it settled: status.accessModes, the volume's, offer every mode
+    spec.accessModes asks; it holds and is allocated storage only, no more allocated than it holds; no
+    resize (allocatedResourceStatuses) and no volume modification (modifyVolumeStatus) pending or failed.
+    Its annotations are not judged: the PV controller reads bind-completed and bound-by-controller by
+    presence only, and the storage-provisioner only to provision an unbound claim (mutations.toml)."""
+    from kubernetes.utils import parse_quantity
+
+    out = []
+    asked = (pvc.get("spec") or {}).get("accessModes") or []
+    offered = st.get("accessModes") if isinstance(st.get("accessModes"), list) else []
+    if st.get("phase") == "Bound" and (not set(asked) <= set(offered) or not set(offered) <= set(ACCESS_MODES)):
+        out.append(("status.accessModes", Said(f"the volume's modes, among {', '.join(ACCESS_MODES)}, holding "
+                                               f"spec.accessModes {asked}"), offered,
+                    "a claim binds only to a volume offering every mode it asks for (K8s PV controller, "
+                    "pkg/controller/volume/persistentvolume: findMatchingVolume)"))
+    for field in ("capacity", "allocatedResources"):
+        held = st.get(field) if isinstance(st.get(field), dict) else {}
+        if set(held) - {"storage"}:
+            out.append((f"status.{field}", Said("storage only"), held, f"a claim's resources are storage ({STORAGE})"))
+    try:
+        allocated = parse_quantity((st.get("allocatedResources") or {})["storage"])
+        over = allocated > parse_quantity(st["capacity"]["storage"])
+    except (KeyError, TypeError, ValueError):
+        over = False  # nothing allocated beyond a resize (or the capacity is judged above)
+    if over and not st.get("allocatedResourceStatuses"):
+        out.append(("status.allocatedResources.storage", f"<= status.capacity.storage {st['capacity']['storage']}",
+                    st["allocatedResources"]["storage"], f"a finished resize holds what it allocated ({STORAGE})"))
+    if st.get("allocatedResourceStatuses"):
+        out.append(("status.allocatedResourceStatuses", Said("absent (no resize pending or failed)"),
+                    st["allocatedResourceStatuses"], "the resizer removes a resource's status when its resize "
+                    f"finishes; its values are {', '.join(RESIZE_STATUSES)} ({STORAGE}.allocatedResourceStatuses)"))
+    if "modifyVolumeStatus" in st:
+        out.append(("status.modifyVolumeStatus", Said("absent (no modification being attempted)"),
+                    st["modifyVolumeStatus"], "set only while a VolumeAttributesClass change is Pending, InProgress "
+                    f"or Infeasible ({STORAGE}.modifyVolumeStatus)"))
     return out
+
+
+def scaledjob_findings(sj: dict) -> list[tuple]:
+    """KEDA stamps status.lastActiveTime whenever a ScaledJob's scalers report active: one Active without
+    it has a status KEDA did not write."""
+    st = _status(sj)
+    active = next((c.get("status") for c in st.get("conditions") or []
+                   if isinstance(c, dict) and c.get("type") == "Active"), None)
+    if active == "True" and not st.get("lastActiveTime"):
+        return [("status.lastActiveTime", Said("the time it was last active (it is Active)"),
+                 st.get("lastActiveTime", Said("absent")),
+                 "KEDA ScaledJobStatus: the executor stamps lastActiveTime while the scalers report active")]
+    return []
 
 
 def _same_reference(spec_image, status_image) -> bool:

@@ -7,10 +7,10 @@ from datetime import datetime, timezone
 
 from icepack_verify import (COMPLETED_POD_CONDITIONS, HEALTHY_CONDITIONS, WRONG_NOW, condition_findings,
                             deletion_findings, deployment_findings, event_line, finalizer_findings, future_findings,
-                            node_findings, owner_findings,
-                            pod_findings, pvc_findings, wrong_now)
+                            node_findings, order_findings, owner_findings,
+                            pod_findings, pvc_findings, scaledjob_findings, wrong_now)
 
-KIND_RULES = {"Deployment": deployment_findings, "PersistentVolumeClaim": pvc_findings}
+KIND_RULES = {"Deployment": deployment_findings, "PersistentVolumeClaim": pvc_findings, "ScaledJob": scaledjob_findings}
 
 
 def _mismatch(d, resource: str, finding: tuple) -> None:
@@ -35,6 +35,7 @@ def test_release_objects_are_healthy(release_objects, cluster, environment, expe
         elif kind in HEALTHY_CONDITIONS:
             findings += condition_findings(kind, obj, HEALTHY_CONDITIONS[kind], now, skew)
         findings += KIND_RULES.get(kind, lambda _: [])(obj) + future_findings(obj, now, skew)
+        findings += order_findings(kind, obj, skew)
         for f in findings:
             _mismatch(d, rel.resource(kind, obj), f)
         if findings:
@@ -85,6 +86,9 @@ def test_no_recent_warning_means_something_is_wrong_now(release_objects, cluster
     window = environment.checks.warning_event_window
     d = diagnose(f"events of Helm release {environment.namespace}/{environment.names.release}'s objects")
     events = cluster.list("Event")
+    for e in events:  # their own times in order, whatever they say
+        for f in order_findings("Event", e, environment.checks.clock_skew):
+            _mismatch(d, f"Event {e['metadata'].get('namespace')}/{e['metadata'].get('name')}", f)
     for resource, _, e in wrong_now(events, release_objects, datetime.now(timezone.utc), window):
         d.mismatch(f"{resource} event {e.get('reason')}", f"no Warning of this reason in the last {window}",
                    event_line(e), f"{WRONG_NOW[e['reason']]} ({environment.source('checks.warning_event_window')})")

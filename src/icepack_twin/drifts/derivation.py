@@ -90,8 +90,9 @@ def _running_job(objs: Objects, owner_kind: str, owner_name: str, started: datet
     pod["status"]["podIP"] = f"10.40.12.{200 + sum(1 for _ in objs.of_kind('Pod'))}"  # its own sandbox's address
     for i, cond in enumerate(pod["status"]["conditions"]):
         cond["lastTransitionTime"] = chart.ts(started + timedelta(seconds=2 * i))
+    running = {"running": {"startedAt": chart.ts(started + timedelta(seconds=3))}}  # after its pod started
     pod["status"]["containerStatuses"] = [{**pod["status"]["containerStatuses"][0], "name": c["name"],
-                                           "image": c["image"]}]
+                                           "image": c["image"], "state": running}]
     return [job, pod]
 
 

@@ -4,7 +4,7 @@ the ownership, the recent events or the revision records show."""
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from icepack_twin import chart
 from icepack_twin.drifts.base import DriftList
@@ -183,3 +183,80 @@ DRIFTS.add("helm-deployed-label-disagrees", "the deployed revision's Secret is l
            objects=_label_disagrees)
 PROBES.add("helm-history-with-a-failed-upgrade", "v5 superseded, v6 a failed upgrade, v7 deployed",
            objects=_failed_upgrade_between)
+
+
+# --- status bookkeeping (helper "status5"): the times inside an object in causal order, a claim as its
+# controllers leave it settled, KEDA's lastActiveTime while Active (live_state.order_findings,
+# _claim_bookkeeping, scaledjob_findings) ----------------------------------------------------------------
+
+def _container_started_before_its_pod(objs: Objects) -> None:
+    """An API pod's status rewritten by hand (or a kubelet with a broken clock): its container reports
+    having started ten minutes before the kubelet acknowledged the pod."""
+    pod = _pods(objs, API)[0]
+    pod["status"]["containerStatuses"][0]["state"]["running"]["startedAt"] = chart.ts(
+        _started(pod) - timedelta(minutes=10))
+
+
+def _started(pod: dict) -> datetime:
+    return datetime.fromisoformat(pod["status"]["startTime"].replace("Z", "+00:00"))
+
+
+def _postgres_restarted_once(objs: Objects) -> None:
+    """Postgres restarted once, long after its pod started, in order: the last run finished before this
+    one started; one restart is within checks.max_restarts."""
+    pod = _pods(objs, PG)[0]
+    began = _started(pod)
+    now = _now(objs)
+    mid = began + (now - began) / 2
+    cs = pod["status"]["containerStatuses"][0]
+    cs.update(restartCount=1, state={"running": {"startedAt": chart.ts(mid + timedelta(seconds=2))}},
+              lastState={"terminated": {"exitCode": 0, "reason": "Completed",
+                                        "startedAt": cs["state"]["running"]["startedAt"],
+                                        "finishedAt": chart.ts(mid)}})
+
+
+def _claim(objs: Objects) -> dict:
+    return objs.get("PersistentVolumeClaim", PG)
+
+
+def _claim_resize_infeasible(objs: Objects) -> None:
+    """Someone asked the Postgres volume to grow past what the EBS volume allows: the resizer marks the
+    resize infeasible and the claim keeps its old size (its request, as the release applied it)."""
+    st = _claim(objs)["status"]
+    st["allocatedResourceStatuses"] = {"storage": "ControllerResizeInfeasible"}
+    st["allocatedResources"] = {"storage": "70Ti"}
+
+
+def _claim_on_a_read_only_volume(objs: Objects) -> None:
+    """The Postgres claim bound (pre-bound by hand) to a volume that offers only ReadOnlyMany."""
+    _claim(objs)["status"]["accessModes"] = ["ReadOnlyMany"]
+
+
+def _claim_resized_and_settled(objs: Objects) -> None:
+    """The Postgres volume was resized once and the resize finished: the resizer leaves what it allocated,
+    equal to the capacity, and no status of the resize."""
+    st = _claim(objs)["status"]
+    st["allocatedResources"] = {"storage": st["capacity"]["storage"]}
+
+
+def _scaledjob_active_without_last_active_time(objs: Objects) -> None:
+    """The worker ScaledJob reports Active, but not when it was last active: a status KEDA did not write."""
+    st = objs.get("ScaledJob", "icepack-worker")["status"]
+    st.pop("lastActiveTime", None)
+    for c in st["conditions"]:
+        if c["type"] == "Active":
+            c.update(status="True", reason="ScalerActive", message="Scaling is performed because triggers are active")
+
+
+DRIFTS.add("api-container-started-before-its-pod", "an API container reports starting 10 minutes before its pod's "
+           "status.startTime", objects=_container_started_before_its_pod)
+DRIFTS.add("postgres-claim-resize-infeasible", "the Postgres claim reports a resize the resizer found infeasible",
+           objects=_claim_resize_infeasible)
+DRIFTS.add("postgres-claim-on-a-read-only-volume", "the Postgres claim is bound to a volume offering only "
+           "ReadOnlyMany", objects=_claim_on_a_read_only_volume)
+DRIFTS.add("worker-scaledjob-active-without-last-active-time", "the worker ScaledJob is Active without a "
+           "lastActiveTime", objects=_scaledjob_active_without_last_active_time)
+PROBES.add("postgres-restarted-once-in-order", "Postgres restarted once, its times in order",
+           objects=_postgres_restarted_once)
+PROBES.add("postgres-claim-resized-and-settled", "the Postgres claim resized once and settled (allocatedResources "
+           "equal to its capacity)", objects=_claim_resized_and_settled)
