@@ -289,7 +289,8 @@ DECLARED: list[Declared] = [
                  "actual '212'")}),
     Declared("one-table-evidence-of-another-status", {AGREE: (
         "read contracts of sales.orders", "evidence.snapshot_count: expected", "actual 0",
-        "/status snapshot.snapshot_count, the same snapshot", "a recommendation is made of the status it names")}),
+        "/status snapshot.snapshot_count, the same snapshot", "a recommendation is made of the status it names")},
+             alone=True),  # a group-mate's edit of the same table's bodies left it unseen in a shared run (CI, 2026-11-30)
     Declared("one-table-stale-while-fresh", {AGREE: (
         "status: stale: expected false for a status", "within one health-sync interval, 0:15:00", "actual True")}),
     Declared("assessments-stamp-their-own-clock", {REFS: (

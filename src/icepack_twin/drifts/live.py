@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from icepack_twin import chart
 from icepack_twin.drifts.base import DriftList
-from icepack_twin.drifts.shared import now as _now, pods as _pods, renamed_copy, uid, warn
+from icepack_twin.drifts.shared import internal_postgres, now as _now, pods as _pods, renamed_copy, uid, warn
 from icepack_twin.objects import Objects
 from icepack_twin.values import PREVIOUS_CHART_VERSION
 
@@ -216,7 +216,7 @@ def _postgres_restarted_once(objs: Objects) -> None:
 
 
 def _claim(objs: Objects) -> dict:
-    return objs.get("PersistentVolumeClaim", PG)
+    return internal_postgres(objs, "PersistentVolumeClaim")
 
 
 def _claim_resize_infeasible(objs: Objects) -> None:
