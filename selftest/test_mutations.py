@@ -279,3 +279,22 @@ def test_resume_refuses_another_run_in_one_sentence(tmp_path):
         proc = subprocess.run([sys.executable, "-m", "icepack_twin", "mutate", "--resume", "--report", str(report),
                                "--attach", str(tmp_path), *more], cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert proc.returncode != 0 and said in proc.stderr and "Traceback" not in proc.stderr, (said, proc.stderr)
+
+
+def test_the_report_written_inside_the_repository_is_not_a_change_to_the_judged_tree(tmp_path):
+    """A checkpoint in bench/mutations/ must not make --resume refuse its own tree as dirty."""
+    repo = tmp_path / "repo"
+    (repo / "bench").mkdir(parents=True)
+    (repo / "suite.py").write_text("x = 1\n")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "tree"], check=True)
+    head = engine.tree_commit(repo)
+    assert head and "+dirty" not in head
+    report = repo / "bench" / "run.json"
+    report.write_text("{}")
+    assert engine.tree_commit(repo, report) == head
+    assert engine.tree_commit(repo, tmp_path / "elsewhere.json").startswith(head + "+dirty.")
+    (repo / "suite.py").write_text("x = 2\n")
+    assert engine.tree_commit(repo, report).startswith(head + "+dirty.")

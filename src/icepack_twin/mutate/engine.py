@@ -342,10 +342,11 @@ def _start_twins(opts: Options, twins_from: Twins) -> list:
     return twins
 
 
-def tree_commit(suite_dir: Path) -> str | None:
+def tree_commit(suite_dir: Path, report: Path | None = None) -> str | None:
     """The commit the judged tree is at, None outside git: which suite, twin and ledger made a report's
     outcomes. Uncommitted changes add "+dirty." and a digest of them, so a run resumes only on the very
-    tree it started on."""
+    tree it started on; the report itself is not a change (its checkpoint would otherwise refuse its own
+    --resume when it is written inside the repository, as bench/mutations/ is)."""
     def git(*args: str) -> str | None:
         try:
             out = subprocess.run(["git", "-C", str(suite_dir), *args], capture_output=True, timeout=60)
@@ -356,7 +357,14 @@ def tree_commit(suite_dir: Path) -> str | None:
     head = (git("rev-parse", "HEAD") or "").strip()
     if not head:
         return None
-    changes = (git("diff", "HEAD", "--binary") or "") + (git("status", "--porcelain", "--untracked-files=all") or "")
+    exclude = []
+    if report is not None:
+        try:
+            exclude = [f":(exclude){Path(report).resolve().relative_to(Path(suite_dir).resolve())}"]
+        except ValueError:  # a report outside the repository is no change to it
+            pass
+    changes = (git("diff", "HEAD", "--binary", "--", ":/", *exclude) or "") + (
+        git("status", "--porcelain", "--untracked-files=all", "--", ":/", *exclude) or "")
     return head if not changes else f"{head}+dirty.{hashlib.sha256(changes.encode()).hexdigest()[:12]}"
 
 
@@ -411,7 +419,7 @@ def run(opts: Options, twins_from: Twins) -> int:
         raise SystemExit(str(exc))
     chosen = opts.layers or sorted(mutate.LAYERS)
     _stop_on_signals()
-    commit = tree_commit(opts.suite_dir)
+    commit = tree_commit(opts.suite_dir, opts.report)
     earlier = _earlier_part(opts, commit)
     started_at, started = datetime.now(timezone.utc), time.monotonic()
     twins = _start_twins(opts, twins_from)
