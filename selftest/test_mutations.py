@@ -77,7 +77,27 @@ def test_every_ledger_entry_matches_a_generated_mutation(generated):
     entries = ledger.load(LEDGER)
     assert entries, "mutations.toml holds entries"
     stale = [e.id for e in entries if not any(e.matches(i) for i in every)]
+    stale += [f"{e.id} except {p}" for e in entries for p in e.excepted
+              if not any(ledger._match(i, p) and ledger._match(i, e.id) for i in every)]
     assert not stale, f"ledger entries that match no generated mutation: {stale}"
+
+
+def test_no_ledger_entry_claims_a_mutation_the_committed_full_run_caught():
+    """The ledger says the suite passes (harmless) or cannot see (unobservable) a mutation; the newest committed
+    full run says what it did. An entry matching a mutation that run caught is wider than the truth: narrow it
+    (except = [...]) or drop it."""
+    entries = ledger.load(LEDGER)
+    reports = [json.loads(r.read_text()) | {"name": r.name} for r in (ROOT / "bench" / "mutations").glob("full-*.json")]
+    assert reports, "a full run's report is committed in bench/mutations/"
+    newest = max(reports, key=lambda r: r["run"]["started"])
+    claimed = []
+    for report in [newest]:
+        for m in report["mutations"]:
+            entry = ledger.verdict(entries, m["id"]) if m["outcome"] == "caught" else None
+            if entry is not None:
+                claimed.append(f"{m['id']} ({report['name']}: caught by {m['details']['failed'][:1]}) "
+                               f"is called {entry.kind} by {entry.id}")
+    assert not claimed, "ledger entries the suite contradicts:\n" + "\n".join(claimed[:40])
 
 
 def test_every_harmless_entry_passes_the_suite(twin, generated):
@@ -132,6 +152,11 @@ def test_bad_input_is_one_sentence(tmp_path):
         ledger.load(bad)
     assert ledger.Entry("harmless", "kube:Pod/*:spec.containers[api].*:remove", "r").matches(
         "kube:Pod/p:spec.containers[api].image:remove")
+    narrowed = ledger.Entry("harmless", "body:*:?*:add-key", "r", "c", ("body:*:evidence:add-key",))
+    assert narrowed.matches("body:GET /t:snapshot:add-key") and not narrowed.matches("body:GET /t:evidence:add-key")
+    bad.write_text('[[harmless]]\nid = "kube:*"\nreason = "r"\ncite = "c"\nexcept = "kube:Pod/*"\n')
+    with pytest.raises(ledger.LedgerError, match="except must be a list"):
+        ledger.load(bad)
 
 
 def test_server_set_metadata_is_only_generated_in_forms_a_server_serves(generated):

@@ -10,7 +10,8 @@
     reason = "... and what would see it"
 
 In patterns `*` and `?` are wildcards; brackets are literal, as ids use them for list items
-(`containers[api]`).
+(`containers[api]`). `except = ["pattern", ...]` keeps out of an entry the mutations of its family the
+suite does catch, so a family's reason never claims them.
 """
 from __future__ import annotations
 
@@ -28,9 +29,14 @@ class Entry:
     id: str
     reason: str
     cite: str = ""
+    excepted: tuple[str, ...] = ()
 
     def matches(self, mutation_id: str) -> bool:
-        return fnmatch.fnmatchcase(mutation_id, self.id.replace("[", "[[]"))
+        return _match(mutation_id, self.id) and not any(_match(mutation_id, p) for p in self.excepted)
+
+
+def _match(mutation_id: str, pattern: str) -> bool:
+    return fnmatch.fnmatchcase(mutation_id, pattern.replace("[", "[[]"))
 
 
 class LedgerError(ValueError):
@@ -55,7 +61,10 @@ def load(path: Path) -> list[Entry]:
                 raise LedgerError(f"{where} needs an id (a pattern) and a reason")
             if kind == "harmless" and not raw.get("cite"):
                 raise LedgerError(f"{where} ({raw['id']}) needs a cite: what makes the mutation equivalent")
-            entries.append(Entry(kind, raw["id"], raw["reason"], raw.get("cite", "")))
+            excepted = raw.get("except", [])
+            if not isinstance(excepted, list) or not all(isinstance(p, str) and p for p in excepted):
+                raise LedgerError(f"{where} ({raw['id']}): except must be a list of id patterns")
+            entries.append(Entry(kind, raw["id"], raw["reason"], raw.get("cite", ""), tuple(excepted)))
     return entries
 
 
