@@ -29,12 +29,12 @@ def test_a_reason_may_quote_the_snapshot_at_any_precision(reason):
     status = {"snapshot": {"snapshot_count": 190}, "derived": {"small_file_ratio": 0.4213}}
     recommendation = {"recommended_actions": [{"action": "expire_snapshots", "reason": reason}],
                       "evidence": {}, "policy": {"max_snapshots": 120, "max_small_file_ratio": 0.3}}
-    assert found(check_quoted_numbers, recommendation, status) == []
+    assert found(check_quoted_numbers, recommendation, status, "fail") == []
 
 
 def test_a_reason_quoting_another_number_names_it():
     recommendation = {"recommended_actions": [{"action": "expire_snapshots", "reason": "201 snapshots retained"}]}
-    assert found(check_quoted_numbers, recommendation, {"snapshot": {"snapshot_count": 190}}) == [
+    assert found(check_quoted_numbers, recommendation, {"snapshot": {"snapshot_count": 190}}, "fail") == [
         "maintenance/recommendation: recommended_actions[0].reason: expected numbers of the status it names "
         "(/status, evidence, policy; 201 is none of them), actual '201 snapshots retained'  [from deployment "
         "document, step 5: a recommendation is made of the status it names (status_collected_at = /status collected_at)]"]

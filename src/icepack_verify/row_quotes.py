@@ -5,16 +5,13 @@ the message of another run or another table. Numbers inside words, versions, dat
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from psycopg import sql
 
 from icepack_verify.database import Database
-
-NUMBER = re.compile(r"(?<![\w.:/\-])(\d+(?:\.\d+)?)(%?)(?![\w:/\-]|\.\d)")
-
+from icepack_verify.quoted_numbers import numbers, unquoted, walk
 
 @dataclass(frozen=True)
 class Misquote:
@@ -26,40 +23,17 @@ class Misquote:
     based_on: datetime
 
 
-def _walk(value, path: str):
-    """(path, leaf) of every leaf of a row's value (JSON columns walked, lists as [i])."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _walk(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _walk(item, f"{path}[{i}]")
-    else:
-        yield path, value
-
-
-def _numbers(*values) -> list[float]:
-    return [v for value in values for _, v in _walk(value, "") if isinstance(v, (int, float)) and not isinstance(v, bool)]
-
-
-def quotes(written: str, percent: str, known: list[float]) -> bool:
-    """'191' quotes 191; '0.22' quotes 0.2192 (rounded to the decimals written); '22%' quotes 0.2192 or 22."""
-    decimals = len(written.partition(".")[2])
-    value = float(written)
-    return any(round(k, decimals) == value or (percent and round(k * 100, decimals) == value) for k in known)
-
-
 def misquotes(row: dict, status_payload: dict, skip: set[str]) -> list[tuple[str, str, str]]:
     """(field, text, number) for each number a text of the health row quotes that neither row holds."""
     own = {k: v for k, v in row.items() if k not in skip and not isinstance(v, datetime)}
-    known = _numbers(status_payload, own)
+    known = numbers(status_payload, own)
     out = []
     for column, value in own.items():
         if not isinstance(value, (dict, list)):
             continue
-        for path, text in _walk(value, column):
+        for path, text in walk(value, column):
             if isinstance(text, str):
-                out += [(path, text, n + p) for n, p in NUMBER.findall(text) if not quotes(n, p, known)]
+                out += [(path, text, n) for n in unquoted(text, known)]
     return out
 
 

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from icepack_verify.contract import CONTRACT_SOURCE, ENDPOINTS, SPLIT_READ_CONTRACTS, key_diff
 from icepack_verify.diagnosis import Diagnosis, Said
 from icepack_verify.environments import Environment
+from icepack_verify.quoted_numbers import numbers, report_misquote, unquoted
 from icepack_verify.models import MODELS, aware_timestamp, table_id, timestamp_fields
 from icepack_verify.semantics import interval
 
@@ -128,7 +129,7 @@ def check_agreement(d: Diagnosis, table: str, bodies: dict[str, dict], env: Envi
     check_stale(d, bodies["status"], times[("status", "collected_at")], sync, sync_source, env)
     check_ages(d, bodies[RECOMMENDATION], times[(RECOMMENDATION, "evaluated_at")], env)
     if times.get((RECOMMENDATION, BASED_ON)) == times[("status", "collected_at")]:
-        check_evidence(d, bodies[RECOMMENDATION], bodies["status"])
+        check_evidence(d, bodies[RECOMMENDATION], bodies["status"], env.checks.quoted_numbers)
     return None
 
 
@@ -213,7 +214,7 @@ def _leaves(body: Any, path: str = "") -> dict[str, list[tuple[str, Any]]]:
     return out
 
 
-def check_evidence(d: Diagnosis, recommendation: dict, status: dict) -> None:
+def check_evidence(d: Diagnosis, recommendation: dict, status: dict, quoted_numbers: str = "fail") -> None:
     """A recommendation made of the very /status served (its status_collected_at is that status's
     collected_at) quotes that status: each evidence value named like exactly one value of the
     status is that value."""
@@ -229,41 +230,22 @@ def check_evidence(d: Diagnosis, recommendation: dict, status: dict) -> None:
             d.mismatch(f"{RECOMMENDATION}: evidence.{name}", Said(f"{value!r} (/status {where}, the same snapshot)"),
                        quoted, f"{CONTRACT_SOURCE}: a recommendation is made of the status it names "
                                 f"({BASED_ON} = /status collected_at)")
-    check_quoted_numbers(d, recommendation, status)
+    check_quoted_numbers(d, recommendation, status, quoted_numbers)
 
 
 # A number standing alone in a text (not part of a word, a version, a date, a time or a path), with its `%`.
-NUMBER = re.compile(r"(?<![\w.:/\-])(\d+(?:\.\d+)?)(%?)(?![\w:/\-]|\.\d)")
-
-
-def _numbers_of(body: Any) -> list[float]:
-    if isinstance(body, dict):
-        return [n for v in body.values() for n in _numbers_of(v)]
-    if isinstance(body, list):
-        return [n for v in body for n in _numbers_of(v)]
-    return [body] if _is_number(body) else []
-
-
-def _quotes(written: str, percent: str, known: list[float]) -> bool:
-    """'190' quotes 190; '0.42' quotes 0.4213 (rounded to the decimals written); '42%' quotes 0.4213 or 42."""
-    decimals = len(written.split(".")[1]) if "." in written else 0
-    scales = (1, 100) if percent else (1,)
-    return any(abs(round(n * k, decimals) - float(written)) <= 10 ** -decimals / 2 for n in known for k in scales)
-
-
-def check_quoted_numbers(d: Diagnosis, recommendation: dict, status: dict) -> None:
+def check_quoted_numbers(d: Diagnosis, recommendation: dict, status: dict, mode: str) -> None:
     """A recommended action's reason made of the served status quotes that status's numbers (or the evidence and
     policy it states): a number no source holds is a reason of another snapshot."""
     items = recommendation.get("recommended_actions")
-    known = _numbers_of(status) + _numbers_of(recommendation.get("evidence")) + _numbers_of(recommendation.get("policy"))
+    known = numbers(status, recommendation.get("evidence"), recommendation.get("policy"))
     for i, item in enumerate(items if isinstance(items, list) else ()):
         for key, text in (item.items() if isinstance(item, dict) else ()):
-            for written, percent in NUMBER.findall(text) if isinstance(text, str) else ():
-                if not _quotes(written, percent, known):
-                    d.mismatch(f"{RECOMMENDATION}: recommended_actions[{i}].{key}", Said(
-                        f"numbers of the status it names (/status, evidence, policy; {written} is none of them)"),
-                        text, f"{CONTRACT_SOURCE}: a recommendation is made of the status it names "
-                              f"({BASED_ON} = /status collected_at)")
+            for written in unquoted(text, known) if isinstance(text, str) else ():
+                report_misquote(d, mode, f"{RECOMMENDATION}: recommended_actions[{i}].{key}",
+                       Said(f"numbers of the status it names (/status, evidence, policy; {written} is none of them)"),
+                       text, f"{CONTRACT_SOURCE}: a recommendation is made of the status it names "
+                             f"({BASED_ON} = /status collected_at)")
 
 
 def _same_number(a: Any, b: Any) -> bool:

@@ -1,6 +1,6 @@
 """Each table's newest health row quotes its own numbers (icepack_verify.row_quotes): a number an issue's message
 quotes is one of the status row the assessment names, or of the health row itself."""
-from icepack_verify import Said, newest_misquotes
+from icepack_verify import Said, newest_misquotes, report_misquote
 
 SHOWN = 20
 
@@ -10,11 +10,11 @@ def test_health_messages_quote_the_numbers_they_judge(environment, database, dia
     d = diagnose(f"table {s.health_table}: the numbers each table's newest assessment quotes")
     found = newest_misquotes(database)
     for m in found[:SHOWN]:
-        d.mismatch(f"{m.table} at {m.at.isoformat()} {m.field}",
-                   Said(f"numbers of the {s.status_table} row of {m.based_on.isoformat()} it names or of itself"),
-                   Said(f"{m.text!r} quotes {m.number}, which neither holds"),
-                   f"data.health_based_on_column [{environment.source('data.health_based_on_column')}]: "
-                   f"the status row an assessment judges")
+        report_misquote(d, environment.checks.quoted_numbers, f"{m.table} at {m.at.isoformat()} {m.field}",
+                        Said(f"numbers of the {s.status_table} row of {m.based_on.isoformat()} it names or of itself"),
+                        Said(f"{m.text!r} quotes {m.number}, which neither holds"),
+                        f"data.health_based_on_column [{environment.source('data.health_based_on_column')}]: "
+                        f"the status row an assessment judges")
     if len(found) > SHOWN:
         d.hint(f"{len(found) - SHOWN} more quoted numbers neither row holds")
     if found:
