@@ -35,6 +35,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from icepack_verify.diagnosis import Said
+from icepack_verify.semantics import utc_instant
 
 SERVICE_NAME = "kubernetes.io/service-name"
 # Kubernetes' constants: the label naming a slice's manager, and the EndpointSlice controller's name in it
@@ -43,21 +44,13 @@ MANAGED_BY, CONTROLLER = "endpointslice.kubernetes.io/managed-by", "endpointslic
 ABSENT = Said("absent")  # the label that ties an EndpointSlice to its Service
 
 
-def _time(value) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
 
 # --- when: created by the release's apply ---------------------------------------------------------
 
 def created_after_release(manifest: list[dict], live: dict[str, list[dict]], last_deployed: str | None,
                           window: timedelta, record: str) -> list[tuple[str, tuple]]:
     """(resource, finding) for every live object of the manifest created after the record's apply."""
-    deployed = _time(last_deployed)
+    deployed = utc_instant(last_deployed)
     if deployed is None:
         return []  # the Helm record check judges a record without a readable last_deployed
     wanted = {(m["kind"], m["metadata"]["name"]) for m in manifest}
@@ -65,7 +58,7 @@ def created_after_release(manifest: list[dict], live: dict[str, list[dict]], las
     for kind, objs in live.items():
         for o in objs:
             meta = o["metadata"]
-            created = _time(meta.get("creationTimestamp"))
+            created = utc_instant(meta.get("creationTimestamp"))
             if (kind, meta["name"]) in wanted and created and created > deployed + window:
                 out.append((f"{kind} {meta.get('namespace')}/{meta['name']}", (
                     "metadata.creationTimestamp",
@@ -80,7 +73,7 @@ def created_after_release(manifest: list[dict], live: dict[str, list[dict]], las
 
 def event_seen(e: dict) -> datetime | None:
     series = e.get("series") if isinstance(e.get("series"), dict) else {}
-    times = [_time(e.get(k)) for k in ("lastTimestamp", "eventTime", "firstTimestamp")] + [_time(series.get("lastObservedTime"))]
+    times = [utc_instant(e.get(k)) for k in ("lastTimestamp", "eventTime", "firstTimestamp")] + [utc_instant(series.get("lastObservedTime"))]
     return max((t for t in times if t), default=None)
 
 
@@ -96,7 +89,7 @@ def event_identity_findings(events: list[dict], live: dict[str, list[dict]], ske
         obj = index.get((ref.get("kind"), ref.get("name")))
         if obj is None or not ref.get("uid") or ref.get("uid") == obj["metadata"].get("uid"):
             continue
-        seen, created = event_seen(e), _time(obj["metadata"].get("creationTimestamp"))
+        seen, created = event_seen(e), utc_instant(obj["metadata"].get("creationTimestamp"))
         if seen and created and seen > created + skew:
             meta = obj["metadata"]
             out.append((f"{ref['kind']} {meta.get('namespace')}/{meta['name']}", (

@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from icepack_verify.semantics import same_quantity
+from icepack_verify.semantics import same_quantity, utc_instant
 
 GET_VALUES = "helm get values {release} -n {namespace} --all"
 # The document's infrastructure inventory (lines 107-115): role in [names] -> the kind it is.
@@ -207,14 +207,6 @@ def chart_label_findings(record: dict, docs: list[dict], version_label: str, cha
     return out
 
 
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
 
 HELM_INFO = "Helm: an upgrade and a rollback carry info.first_deployed over; last_deployed is when the revision was made"
 HELM_STORE = "Helm 3 secrets storage: a revision's record is created when the revision is made (at last_deployed)"
@@ -226,7 +218,7 @@ def time_findings(records: list[tuple[dict, dict]], namespace: str, skew: timede
     the client's); no deletion time unless uninstalled; each stored in the namespace it names."""
     out: list[Finding] = []
     newest = records[-1] if records else None
-    first = _time(((newest[1].get("info") or {}) if newest else {}).get("first_deployed"))
+    first = utc_instant(((newest[1].get("info") or {}) if newest else {}).get("first_deployed"))
     before: tuple[str, datetime] | None = None
     for secret, r in records:
         name, info = secret["metadata"]["name"], r.get("info") or {}
@@ -236,7 +228,7 @@ def time_findings(records: list[tuple[dict, dict]], namespace: str, skew: timede
         if info.get("deleted") and info.get("status") != "uninstalled":
             out.append(Finding(f"{name} info.deleted", "empty (set only when a revision is uninstalled)",
                                info["deleted"], f"Helm: info.status is {info.get('status')!r}"))
-        own_first, last = _time(info.get("first_deployed")), _time(info.get("last_deployed"))
+        own_first, last = utc_instant(info.get("first_deployed")), utc_instant(info.get("last_deployed"))
         if own_first is None or last is None:
             out.append(Finding(f"{name} info.first_deployed, info.last_deployed", "times",
                                f"{info.get('first_deployed')!r}, {info.get('last_deployed')!r}", HELM_INFO))
@@ -250,7 +242,7 @@ def time_findings(records: list[tuple[dict, dict]], namespace: str, skew: timede
         if before is not None and last < before[1]:
             out.append(Finding(f"{name} info.last_deployed", f"at or after {before[0]}'s", info["last_deployed"],
                                HELM_INFO))
-        created = _time(secret["metadata"].get("creationTimestamp"))
+        created = utc_instant(secret["metadata"].get("creationTimestamp"))
         if created is not None and abs(created - last) > skew:
             out.append(Finding(f"{name} info.last_deployed", f"within {skew} of the Secret's creationTimestamp "
                                f"{secret['metadata']['creationTimestamp']}", info["last_deployed"], HELM_STORE))

@@ -179,23 +179,28 @@ def future_findings(obj: dict, now: datetime, skew: timedelta) -> list[tuple]:
     Conditions are judged with their own times (condition_findings); deletionTimestamp is a deadline,
     in the future while a pod's grace period runs (deletion_findings)."""
     out: list[tuple] = []
-
-    def walk(value, path: str) -> None:
-        if path in ("status.conditions", "metadata.deletionTimestamp"):
-            return
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(v, f"{path}.{k}")
-        elif isinstance(value, list):
-            for i, v in enumerate(value):
-                walk(v, f"{path}[{i}]")
-        elif isinstance(value, str) and RFC3339.fullmatch(value) and (t := utc_instant(value)) and t > now + skew:
-            out.append((path, Said(f"a time not after now + {skew}"), value,
-                        f"who writes a time stamps what happened when it happened: none lies ahead ({K8S}; "
-                        "checks.clock_skew)"))
-    walk(obj.get("metadata") or {}, "metadata")
-    walk(_status(obj), "status")
+    skip = ("status.conditions", "metadata.deletionTimestamp")
+    for root, name in ((obj.get("metadata") or {}, "metadata"), (_status(obj), "status")):
+        for path, value in _leaves(root, name, skip, lambda _item, i: i):
+            if isinstance(value, str) and RFC3339.fullmatch(value) and (t := utc_instant(value)) and t > now + skew:
+                out.append((path, Said(f"a time not after now + {skew}"), value,
+                            f"who writes a time stamps what happened when it happened: none lies ahead ({K8S}; "
+                            "checks.clock_skew)"))
     return out
+
+
+def _leaves(value, path: str, skip: tuple[str, ...], name):
+    """(path, leaf) of every leaf below `value`, the subtrees at `skip` left out; `name(item, i)` names a list item."""
+    if path in skip:
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, f"{path}.{k}", skip, name)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _leaves(v, f"{path}[{name(v, i)}]", skip, name)
+    else:
+        yield path, value
 
 
 CONTAINER_STATUSES = ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")
@@ -222,21 +227,13 @@ def order_findings(kind: str, obj: dict, skew: timedelta) -> list[tuple]:
 
     st, created = _status(obj), obj["metadata"].get("creationTimestamp")
 
-    def walk(value, path: str) -> None:
-        if path in ("status.conditions", "status.startTime"):  # judged with their own times (condition_findings)
-            return
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(v, f"{path}.{k}")
-        elif isinstance(value, list):
-            for i, v in enumerate(value):
-                walk(v, f"{path}[{_item_name(v, i)}]")
-        elif isinstance(value, str) and RFC3339.fullmatch(value):
+    # conditions and startTime are judged with their own times (condition_findings)
+    for path, value in _leaves(st, "status", ("status.conditions", "status.startTime"), _item_name):
+        if isinstance(value, str) and RFC3339.fullmatch(value):
             after(path, value, "metadata.creationTimestamp", created, ORDER_SOURCE)
         elif isinstance(value, str) and TIME_FIELD.search(path):
             out.append((path, Said("an RFC 3339 time (or none)"), value,
                         f"a metav1.Time serializes as an RFC 3339 time or null, a CRD's date-time the same ({K8S})"))
-    walk(st, "status")
     if kind == "Pod":
         for group in CONTAINER_STATUSES:
             for cs in st.get(group) or []:
