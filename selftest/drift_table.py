@@ -604,7 +604,7 @@ DECLARED += [
     Declared("api-serves-another-assessment", {AGREES: (
         "sales.orders /health issues[0].message", "snapshots retained", "the newest table_health_snapshots row")}),
     Declared("health-row-for-an-untracked-table", {ROW_REFS: (
-        "analytics.sessions_untracked newest status_collected_at",
+        "analytics.sessions_untracked status_collected_at of the assessment of",
         "expected the collected_at of a table_status_snapshots row of analytics.sessions_untracked",
         "no row of analytics.sessions_untracked collected then")}),
     Declared("status-table-a-materialized-view", {KINDS: (
@@ -615,9 +615,14 @@ DECLARED += [
         SHAPES: ("relation public.table_status_snapshots kind", "expected table", "actual materialized view")}),
     Declared("a-table-assessed-every-other-run", {CADENCE: (
         "table table_health_snapshots, column assessed_at", "ops.job_runs runs", "this table was skipped")}),
+    Declared("status-history-lost-behind-its-assessments", {ROW_REFS: (
+        "sales.orders status_collected_at of the assessment of", "no row of sales.orders collected then; nor for",
+        "earlier assessment(s) of the last", "status rows pruned or lost behind them",
+        "expected the collected_at of a table_status_snapshots row of sales.orders")}),
     Declared("a-table-collected-every-other-run", {CADENCE: (
         "sales.refunds runs", "expected one at least every 0:20:00", "(0:30:00)", "this table was skipped",
-        "data.cadence_intervals")}),
+        "data.cadence_intervals"), ROW_REFS: ("sales.refunds status_collected_at of the assessment of",
+                                             "no row of sales.refunds collected then")}),
 ]
 EQUIVALENT += [
     Equivalent("suite-role-with-session-settings", ROLE, AGREES, FRESH, ROW_REFS, CADENCE),

@@ -97,20 +97,23 @@ class _Absent:
 ABSENT = _Absent()
 
 
-def dangling_assessments(db: Database, within: timedelta) -> list[dict]:
-    """The newest health row of each table assessed within `within` whose named status (the health
-    table's based-on column) is no status row of that table: {"table", "assessed_at", "based_on"}.
-    A health row of a table with no status at all (a table nobody collects) is one of them."""
+def dangling_assessments(db: Database, within: timedelta, recent: timedelta = timedelta(0)) -> list[dict]:
+    """The health rows whose named status (the health table's based-on column) is no status row of that table:
+    the newest of each table assessed within `within`, and every one assessed within `recent` (the history the
+    cadence judges: status rows pruned or lost behind assessments that remain). {"table", "assessed_at",
+    "based_on"}, newest first per table. A health row of a table with no status at all (a table nobody collects)
+    is one of them."""
     s = db.settings
     rows = db.rows(sql.SQL(
         "SELECT h.d || '.' || h.t AS table, h.assessed AS assessed_at, h.based AS based_on FROM"
-        " (SELECT DISTINCT ON ({d}, {t}) {d} AS d, {t} AS t, {at} AS assessed, {based} AS based FROM {health}"
-        "   WHERE {at} > now() - %(within)s ORDER BY {d}, {t}, {at} DESC) h"
+        " ((SELECT DISTINCT ON ({d}, {t}) {d} AS d, {t} AS t, {at} AS assessed, {based} AS based FROM {health}"
+        "   WHERE {at} > now() - %(within)s ORDER BY {d}, {t}, {at} DESC)"
+        "  UNION SELECT {d}, {t}, {at}, {based} FROM {health} WHERE {at} > now() - %(recent)s) h"
         " WHERE NOT EXISTS (SELECT 1 FROM {status} s WHERE s.{d} = h.d AND s.{t} = h.t"
         "                   AND s.{col} BETWEEN h.based - %(precision)s AND h.based + %(precision)s)"
-        " ORDER BY 1").format(
+        " ORDER BY 1, 2 DESC").format(
         d=sql.Identifier(s.database_column), t=sql.Identifier(s.table_column), at=sql.Identifier(s.health_time_column),
         based=sql.Identifier(s.health_based_on_column), health=sql.Identifier(s.health_table),
         status=sql.Identifier(s.status_table), col=sql.Identifier(s.status_time_column)),
-        {"within": within, "precision": PRECISION})
+        {"within": within, "recent": recent, "precision": PRECISION})
     return rows

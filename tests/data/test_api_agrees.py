@@ -4,9 +4,11 @@
 newest health row (its columns by name, and by name the payload of the status it names: its `collection`).
 A cache in front of /status, a value taken from another table or from an older run, a count the API
 rescales: each serves a leaf the row does not hold. The status an assessment names (`status_collected_at`)
-is a row of the status table, of its table: the recommendation's (it serves no row as it is), and the newest
-health row's of every table (health-sync assessing a status it never collected, or a table nobody collects).
+is a row of the status table, of its table: the recommendation's (it serves no row as it is), the newest
+health row's of every table (health-sync assessing a status it never collected, or a table nobody collects), and
+every health row's of the history the cadence judges (status rows pruned or lost behind their assessments).
 """
+import itertools
 from datetime import datetime
 
 import pytest
@@ -76,8 +78,9 @@ def _unresolved(database, answers, tables) -> dict[str, datetime]:
 
 
 @pytest.mark.rollback(tier=1)  # the API image serves something the database does not hold
-def test_api_serves_the_newest_rows(environment, api, database, diagnose):
+def test_api_serves_the_newest_rows(environment, api, database, thresholds, diagnose):
     s, tables = environment.data, environment.known_tables
+    recent = thresholds.interval * s.cadence_intervals  # the history the cadence judges
     before, answers, after = _observe(api, database, tables)
 
     def agree(k, t):  # health-sync may write a row between the reads: either side of the API call is the truth
@@ -88,9 +91,9 @@ def test_api_serves_the_newest_rows(environment, api, database, diagnose):
     if unresolved or not all(agree(k, t) for k in SERVED for t in tables):
         before, answers, after = _observe(api, database, tables)  # one re-read for a refresh race
         unresolved = _unresolved(database, answers, tables)
-    dangling = dangling_assessments(database, TRACKED_WITHIN)
+    dangling = dangling_assessments(database, TRACKED_WITHIN, recent)
     if dangling:  # health-sync may commit a run's health rows before its status rows: read once more
-        dangling = dangling_assessments(database, TRACKED_WITHIN)
+        dangling = dangling_assessments(database, TRACKED_WITHIN, recent)
     if not dangling and not any(after[k][t] for k in SERVED for t in tables):
         pytest.skip(f"no known table has a row in {s.status_table} or {s.health_table}: nothing to compare "
                     "(the freshness test says why)")
@@ -104,10 +107,13 @@ def test_api_serves_the_newest_rows(environment, api, database, diagnose):
     for table, instant in unresolved.items():
         d.mismatch(f"{table} /{RECOMMENDATION} status_collected_at", row_of(table), instant.isoformat(),
                    collected, note=f"no row of {table} collected at that instant")
-    for row in dangling:
-        d.mismatch(f"{row['table']} newest {s.health_based_on_column} (assessed {row['assessed_at'].isoformat()})",
-                   row_of(row["table"]), row["based_on"].isoformat(), collected,
-                   note=f"no row of {row['table']} collected then")
+    for table, rows in itertools.groupby(dangling, key=lambda r: r["table"]):  # newest first per table
+        newest, *older = rows
+        more = (f"; nor for {len(older)} earlier assessment(s) of the last {recent}, back to "
+                f"{older[-1]['assessed_at'].isoformat()}: status rows pruned or lost behind them") if older else ""
+        d.mismatch(f"{table} {s.health_based_on_column} of the assessment of {newest['assessed_at'].isoformat()}",
+                   row_of(table), newest["based_on"].isoformat(), collected,
+                   note=f"no row of {table} collected then{more}")
     for k in SERVED:
         snapshot = s.status_table if k == "status" else s.health_table
         source = (f"the newest {snapshot} row, read-only session "

@@ -2,7 +2,7 @@
 
 * the suite's own role reads and nothing else (tests/data/test_role.py);
 * the API serves the newest rows, every leaf, and every newest assessment row names a collected status of
-  its table (tests/data/test_api_agrees.py);
+  its table, and so does every assessment of the history the cadence judges (tests/data/test_api_agrees.py);
 * runs arrive on the health-sync schedule (tests/data/test_cadence.py).
 
 Each is one or more mutation-layer edits (icepack_twin.mutate: `rows`, `database`, `body`), the same
@@ -69,6 +69,9 @@ DRIFTS.add("health-row-for-an-untracked-table", "health-sync writes a health row
            "a table it never collects", mutations=(_rows(HEALTH, "analytics.sessions", "untracked-copy"),))
 DRIFTS.add("a-table-collected-every-other-run", "health-sync collects sales.refunds every other run only",
            mutations=(_rows(STATUS, "sales.refunds", "thin-every-other"),))
+DRIFTS.add("status-history-lost-behind-its-assessments", "the status rows behind each table's newest run are gone "
+           "(pruned, or lost in a restore) while the assessments made of them remain",
+           mutations=(_rows(STATUS, None, "thin-newest-only"),))
 PROBES.add("a-newly-tracked-table", "sales.refunds was first collected by the newest run (no history behind it)",
            mutations=(_rows(STATUS, "sales.refunds", "thin-newest-only"), _rows(HEALTH, "sales.refunds",
                                                                                   "thin-newest-only")))
