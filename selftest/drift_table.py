@@ -603,6 +603,10 @@ DECLARED += [
         "the newest table_status_snapshots row")}),
     Declared("api-serves-another-assessment", {AGREES: (
         "sales.orders /health issues[0].message", "snapshots retained", "the newest table_health_snapshots row")}),
+    Declared("older-recommendation-quotes-another-number", {AGREES: (
+        "analytics.events /maintenance/recommendation: recommended_actions[0].reason: expected numbers of the status "
+        "it names (the table_status_snapshots row of", "is none of them", "a recommendation is made of the status it names",
+        'checks.quoted_numbers = "warn"')}),
     Declared("health-row-for-an-untracked-table", {ROW_REFS: (
         "analytics.sessions_untracked status_collected_at of the assessment of",
         "expected the collected_at of a table_status_snapshots row of analytics.sessions_untracked",
@@ -626,6 +630,7 @@ DECLARED += [
 ]
 EQUIVALENT += [
     Equivalent("suite-role-with-session-settings", ROLE, AGREES, FRESH, ROW_REFS, CADENCE),
+    Equivalent("recommendation-of-the-run-before", AGREES, AGREE),
     Equivalent("a-newly-tracked-table", CADENCE, COVERAGE, PER_TABLE, ROW_REFS),
     Equivalent("snapshot-rows-written-twice", AGREES, ROW_REFS, CADENCE, FRESH, COVERAGE, REFS),
     Equivalent("snapshot-tables-behind-plain-views", KINDS, AGREES, ROW_REFS, CADENCE, FRESH, ROLE),

@@ -33,6 +33,9 @@ class Behaviour:
     # it names the previous status (a read racing a run); asked again, the newest.
     assessments_race_a_run: bool = False
     raced: set[tuple[str, str]] = dataclasses.field(default_factory=set)  # (table, endpoint) already served stale
+    # The recommendation of these tables ("db.table") is the one made at the run before the newest (an API serving
+    # the assessment it cached then): of the previous status, evaluated then.
+    recommendation_of_the_run_before: tuple[str, ...] = ()
     unknown_table: Literal["json404", "500", "html"] = "json404"
     openapi_hidden_paths: set[str] = dataclasses.field(default_factory=set)  # paths dropped from /openapi.json
     openapi_retyped: dict[str, str] = dataclasses.field(default_factory=dict)  # "Schema.property" -> new type

@@ -19,7 +19,7 @@ _EXPORTS = {
     # the split read contracts
     "CONTRACT_SOURCE": "contract", "ENDPOINTS": "contract", "SPLIT_READ_CONTRACTS": "contract",
     "endpoint_path": "contract", "key_diff": "contract", "route": "contract", "contract_template": "contract",
-    "check_agreement": "table_contract", "check_keys": "table_contract", "check_types": "table_contract",
+    "check_agreement": "table_contract", "check_evidence": "table_contract", "check_keys": "table_contract", "check_types": "table_contract",
     "Contracts": "fleet", "Findings": "fleet", "Tracked": "fleet", "tracked_tables": "fleet",
     "MODELS": "models", "aware_timestamp": "models", "table_id": "models", "timestamp_fields": "models",
     "removals": "openapi_surface", "surface": "openapi_surface", "response_schemas": "openapi_surface",
@@ -27,7 +27,7 @@ _EXPORTS = {
     "BodySchemas": "body_schema", "learn": "value_profile", "violations": "value_profile",
     "enum_paths": "value_profile", "pooled": "value_profile",
     "relation_shapes": "data_baseline", "shape_differences": "data_baseline", "row_observations": "data_baseline",
-    "record_database_baseline": "data_baseline", "read_database_baseline": "data_baseline", "collected_near": "references", "resolves": "references",
+    "record_database_baseline": "data_baseline", "read_database_baseline": "data_baseline", "collected_near": "references", "resolves": "references", "status_row_at": "references", "PRECISION": "references",
     "newest_rows": "references", "served_values": "references", "differences": "references",
     "record_baseline_command": "cli",
     "check_get_operations": "schemathesis_adapter", "openapi_schema_for": "schemathesis_adapter",

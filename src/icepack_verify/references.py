@@ -29,6 +29,18 @@ def collected_near(db: Database, table: str, instants: list[datetime]) -> list[d
     return [r["at"] for r in rows]
 
 
+def status_row_at(db: Database, table: str, instant: datetime) -> dict | None:
+    """The status row of "db.table" collected at this instant (within PRECISION), None if there is none."""
+    s = db.settings
+    database, name = table.split(".", 1)
+    rows = db.rows(sql.SQL("SELECT * FROM {table} WHERE {d} = %(database)s AND {t} = %(name)s AND {col} BETWEEN"
+                           " %(first)s AND %(last)s ORDER BY abs(extract(epoch FROM {col} - %(at)s)) LIMIT 1").format(
+        col=sql.Identifier(s.status_time_column), table=sql.Identifier(s.status_table),
+        d=sql.Identifier(s.database_column), t=sql.Identifier(s.table_column)),
+        {"database": database, "name": name, "first": instant - PRECISION, "last": instant + PRECISION, "at": instant})
+    return rows[0] if rows else None
+
+
 def resolves(instant: datetime, collected: list[datetime]) -> bool:
     return any(abs(instant - at) <= PRECISION for at in collected)
 

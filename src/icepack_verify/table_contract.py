@@ -214,10 +214,11 @@ def _leaves(body: Any, path: str = "") -> dict[str, list[tuple[str, Any]]]:
     return out
 
 
-def check_evidence(d: Diagnosis, recommendation: dict, status: dict, quoted_numbers: str = "fail") -> None:
+def check_evidence(d: Diagnosis, recommendation: dict, status: dict, quoted_numbers: str = "fail",
+                   status_said: str = "/status") -> None:
     """A recommendation made of the very /status served (its status_collected_at is that status's
     collected_at) quotes that status: each evidence value named like exactly one value of the
-    status is that value."""
+    status is that value. `status_said` names where `status` was read (an older status row, say)."""
     evidence = recommendation.get("evidence")
     if not isinstance(evidence, dict):
         return
@@ -227,14 +228,15 @@ def check_evidence(d: Diagnosis, recommendation: dict, status: dict, quoted_numb
             continue  # not a status value, or ambiguous: the recommendation's own
         where, value = leaves[name][0]
         if not _same_number(quoted, value):
-            d.mismatch(f"{RECOMMENDATION}: evidence.{name}", Said(f"{value!r} (/status {where}, the same snapshot)"),
+            d.mismatch(f"{RECOMMENDATION}: evidence.{name}", Said(f"{value!r} ({status_said} {where}, the same snapshot)"),
                        quoted, f"{CONTRACT_SOURCE}: a recommendation is made of the status it names "
                                 f"({BASED_ON} = /status collected_at)")
-    check_quoted_numbers(d, recommendation, status, quoted_numbers)
+    check_quoted_numbers(d, recommendation, status, quoted_numbers, status_said)
 
 
 # A number standing alone in a text (not part of a word, a version, a date, a time or a path), with its `%`.
-def check_quoted_numbers(d: Diagnosis, recommendation: dict, status: dict, mode: str) -> None:
+def check_quoted_numbers(d: Diagnosis, recommendation: dict, status: dict, mode: str,
+                         status_said: str = "/status") -> None:
     """A recommended action's reason made of the served status quotes that status's numbers (or the evidence and
     policy it states): a number no source holds is a reason of another snapshot."""
     items = recommendation.get("recommended_actions")
@@ -243,7 +245,7 @@ def check_quoted_numbers(d: Diagnosis, recommendation: dict, status: dict, mode:
         for key, text in (item.items() if isinstance(item, dict) else ()):
             for written in unquoted(text, known) if isinstance(text, str) else ():
                 report_misquote(d, mode, f"{RECOMMENDATION}: recommended_actions[{i}].{key}",
-                       Said(f"numbers of the status it names (/status, evidence, policy; {written} is none of them)"),
+                       Said(f"numbers of the status it names ({status_said}, evidence, policy; {written} is none of them)"),
                        text, f"{CONTRACT_SOURCE}: a recommendation is made of the status it names "
                              f"({BASED_ON} = /status collected_at)")
 

@@ -13,8 +13,9 @@ from datetime import datetime
 
 import pytest
 
-from icepack_verify import (TRACKED_WITHIN, Problem, Said, aware_timestamp, collected_near, dangling_assessments,
-                            describe, differences, endpoint_path, newest_rows, resolves, served_values)
+from icepack_verify import (PRECISION, TRACKED_WITHIN, Diagnosis, Problem, Said, aware_timestamp, check_evidence, collected_near,
+                            dangling_assessments, describe, differences, endpoint_path, newest_rows, resolves,
+                            served_values, status_row_at)
 
 SERVED = ("status", "health")  # the read contracts that serve a snapshot table's newest row as it is
 RECOMMENDATION = "maintenance/recommendation"  # names the status it was made of, serves no row as it is
@@ -77,6 +78,18 @@ def _unresolved(database, answers, tables) -> dict[str, datetime]:
     return {t: i for t, i in named.items() if not resolves(i, collected_near(database, t, [i]))}
 
 
+def _named_older(database, answers, rows, tables) -> dict[str, datetime]:
+    """{table: the instant its recommendation names} where that is a status row older than the newest."""
+    s, out = database.settings, {}
+    for t in tables:
+        instant, newest = _named(answers[endpoint_path(t, RECOMMENDATION)]), rows["status"][t]
+        if instant is None or newest is None or abs(newest[s.status_time_column] - instant) <= PRECISION:
+            continue
+        if status_row_at(database, t, instant) is not None:
+            out[t] = instant
+    return out
+
+
 @pytest.mark.rollback(tier=1)  # the API image serves something the database does not hold
 def test_api_serves_the_newest_rows(environment, api, database, thresholds, diagnose):
     s, tables = environment.data, environment.known_tables
@@ -107,6 +120,16 @@ def test_api_serves_the_newest_rows(environment, api, database, thresholds, diag
     for table, instant in unresolved.items():
         d.mismatch(f"{table} /{RECOMMENDATION} status_collected_at", row_of(table), instant.isoformat(),
                    collected, note=f"no row of {table} collected at that instant")
+    for table, instant in _named_older(database, answers, after, tables).items():
+        # made of an older status than /status serves: its evidence and reasons are that row's (the contract
+        # tests judge a recommendation of the served status)
+        row = status_row_at(database, table, instant)
+        of = Diagnosis(d.env, d.resource, warned=d.warned, strict=d.strict)
+        check_evidence(of, _body(answers[endpoint_path(table, RECOMMENDATION)]) or {}, served_values(row, s),
+                       environment.checks.quoted_numbers, f"the {s.status_table} row of {instant.isoformat()}")
+        for m in of.mismatches:
+            d.mismatch(f"{table} /{m.field}", m.expected, m.actual, m.source, m.note)
+        d.hints += [h for h in of.hints if h not in d.hints]
     for table, rows in itertools.groupby(dangling, key=lambda r: r["table"]):  # newest first per table
         newest, *older = rows
         more = (f"; nor for {len(older)} earlier assessment(s) of the last {recent}, back to "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from icepack_twin.drifts.base import DriftList
+from icepack_twin.drifts.base import DriftList, switch
 from icepack_twin.mutate.model import Mutation
 
 DRIFTS = DriftList("data")
@@ -62,6 +62,14 @@ DRIFTS.add("api-rescales-a-nested-value", "/status of sales.orders serves manife
                                                          op="scale", factor=2),))
 DRIFTS.add("api-serves-another-assessment", "/health of sales.orders serves an issue's message the newest health "
            "row does not hold", mutations=(_body("sales.orders", "health", ["issues", 0, "message"], op="alter"),))
+
+OLDER = switch(recommendation_of_the_run_before=("analytics.events",))
+DRIFTS.add("older-recommendation-quotes-another-number", "the recommendation of analytics.events, made at the run "
+           "before the newest, gives a reason quoting numbers the status row it names does not hold", behaviour=OLDER,
+           mutations=(_body("analytics.events", "maintenance/recommendation", ["recommended_actions", 0, "reason"],
+                            op="alter"),))
+PROBES.add("recommendation-of-the-run-before", "the recommendation of analytics.events is the one made at the run "
+           "before the newest (an API serving the assessment it cached then)", behaviour=OLDER)
 
 # --- the rows ----------------------------------------------------------------------------------
 # Not the known tables: their read contracts stay right; only the tables' rows show it.
