@@ -1119,6 +1119,9 @@ DECLARED += [
         "metadata.labels['kubernetes.io/os']", "nodeSelector kubernetes.io/arch=arm64",
         "kubernetes.io/arch=(absent)", "the kubelet admits it by them again when it restarts")}),
 ]
+DECLARED += [Declared("api-node-not-a-cloud-instance", {LIVE: (
+    "Node ip-10-40-11-23.ec2.internal spec.providerID", "expected an instance of the cloud (aws:///*)", "actual absent",
+    "checks.node_provider_id")})]
 EQUIVALENT += [Equivalent("api-selects-nodes-by-ored-terms", LIVE, DERIVE, RELEASE_FIELDS,
                           NS + "test_workloads_select_the_expected_arch", API + "test_api_deployment_spec")]
 # A pod selecting amd64 on an arm64 node no longer matches the node it runs on.

@@ -285,6 +285,7 @@ class Checks(_Model):
     warning_event_window: Grace = timedelta(minutes=15)
     max_job_runtime: Grace = timedelta(hours=2)  # a release Job with no activeDeadlineSeconds active longer is stuck
     node_status_max_age: Grace = timedelta(minutes=6)  # a hosting node's status posted longer ago is stale
+    node_provider_id: str = "aws:///*"  # a hosting node's spec.providerID (fnmatch); "" for none
     node_condition_types: tuple[str, ...] = ()  # node condition types beyond Kubernetes' own (node-problem-detector)
     allowed_finalizers: tuple[str, ...] = ()  # finalizers a known controller handles (release objects')
     # label and annotation key domains controllers and tools write on the release's objects (release vs live)

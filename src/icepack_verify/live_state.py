@@ -13,6 +13,7 @@ must be ones a known controller handles (checks.allowed_finalizers).
 """
 from __future__ import annotations
 
+import fnmatch
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -452,13 +453,20 @@ def pod_findings(pod: dict, max_restarts: int) -> list[tuple]:
 
 def node_findings(node: dict, want_arch: str, pods: list[dict] = (), now: datetime | None = None,
                   skew: timedelta = timedelta(0), more_types: tuple[str, ...] = (),
-                  max_status_age: timedelta | None = None) -> list[tuple]:
+                  max_status_age: timedelta | None = None, provider_id: str = "") -> list[tuple]:
     """A node hosting release pods: healthy conditions, a recent status, the architecture the inventory
     names (its labels and what its kubelet reports agreeing, KUBELET_LABELS), labels that still satisfy
     every hosted pod's nodeSelector and required node affinity, what its kubelet reports of itself (its
-    system info, the address its pods carry as hostIP), and room for the requests of the release
+    system info, the address its pods carry as hostIP), an instance of the cloud (spec.providerID of the
+    form `provider_id`, an fnmatch pattern; "" judges none), and room for the requests of the release
     pods it hosts (the scheduler placed them by its allocatable, no more than its capacity)."""
     out = condition_findings("Node", node, HEALTHY_CONDITIONS["Node"], now, skew, more_types)
+    given = (node.get("spec") or {}).get("providerID")
+    if provider_id and not (isinstance(given, str) and fnmatch.fnmatchcase(given, provider_id)):
+        out.append(("spec.providerID", Said(f"an instance of the cloud ({provider_id})"), given or Said("absent"),
+                    "the cloud controller sets it when it initializes the node: without it the node's instance is "
+                    "unknown to the cloud (no load balancer target, no EBS attach; K8s Node spec, cloud-controller-"
+                    "manager); checks.node_provider_id"))
     arch = node_arch(node)
     if arch != want_arch:
         out.append(("architecture (status.nodeInfo.architecture, kubernetes.io/arch)", want_arch, arch,

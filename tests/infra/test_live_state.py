@@ -50,7 +50,7 @@ def test_release_objects_are_healthy(release_objects, cluster, environment, expe
             hosted = [p for p in rel.of_kind("Pod") if (p.get("spec") or {}).get("nodeName") == host]
             for f in node_findings(nodes[host], expect.api.node_arch, hosted, now, skew,
                                    tuple(environment.checks.node_condition_types),
-                                   environment.checks.node_status_max_age):
+                                   environment.checks.node_status_max_age, environment.checks.node_provider_id):
                 _mismatch(d, f"Node {host}", f)
             for f in deletion_findings("Node", nodes[host], now, environment.checks.clock_skew):  # a drained node
                 _mismatch(d, f"Node {host}", f)

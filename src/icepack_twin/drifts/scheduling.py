@@ -44,6 +44,12 @@ def _node_registered_twice(objs: Objects) -> None:
     objs.append(renamed_copy(node, "ip-10-40-11-23.us-east-1.compute.internal", "node-registered-twice"))
 
 
+def _api_node_uninitialized(objs: Objects) -> None:
+    """An API pod's node joined without the cloud controller initializing it (a hand-joined or stale node
+    object): no spec.providerID, so no load balancer registers it and no EBS volume attaches to it."""
+    objs.get("Node", pods(objs, API)[0]["spec"]["nodeName"])["spec"].pop("providerID")
+
+
 def _finished_pod_shares_an_address(objs: Objects) -> None:
     """A finished health-sync pod (Succeeded) still reports the podIP of an API pod: the address of a
     pod that no longer runs is free for the CNI to hand out; only running pods hold theirs."""
@@ -66,6 +72,8 @@ DRIFTS.add("unknown-webhook-injects-a-proxy", "an API pod has an env var, volume
            objects=_unknown_webhook_injects)
 DRIFTS.add("node-registered-twice", "an API pod's node also registered under a second name (same instance, same address)",
            objects=_node_registered_twice)
+DRIFTS.add("api-node-not-a-cloud-instance", "an API pod's node has no spec.providerID (not initialized by the "
+           "cloud controller)", objects=_api_node_uninitialized)
 DRIFTS.add("api-node-relabelled", "an API pod's node lost its arch label and its os label was emptied",
            objects=_api_node_relabelled)
 PROBES.add("api-selects-nodes-by-ored-terms", "API pods bound by two ORed node affinity terms, one of them unmet",
