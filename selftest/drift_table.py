@@ -267,8 +267,7 @@ DECLARED: list[Declared] = [
     Declared("readyz-slow", {LATENCY: ("GET /readyz latency", "at most 3s")}),  # the framing rules judge every read
     Declared("one-tracked-table-stale", {PER_TABLE: ("sales.refunds newest row", "at most 0:35:00 old",
                                                      "stopped collecting these tables")}),
-    # --- schema: every body against the recorded baseline's full schema, values defined by another (helper
-    # "schema"). On sales.orders, a known table the served spec does not give as its example: only these see it.
+    # --- every body against the recorded baseline's full schema, values defined by another. On sales.orders, a known table the served spec does not give as its example: only these see it.
     Declared("one-table-partition-count-as-string", {SCHEMA: (
         "GET /tables/sales/orders/status", "partitions.partition_count: expected a JSON integer, actual '",
         "OpenAPI baseline tests/contracts/baselines/local.json, GET /tables/{database}/{table}/status 200")}),
@@ -298,7 +297,6 @@ DECLARED: list[Declared] = [
         "sales.orders /maintenance/recommendation status_collected_at: expected the collected_at of a "
         "table_status_snapshots row of sales.orders", "no row of sales.orders collected at that instant",
         "environments.toml [defaults.data]")}),
-    # --- end of the schema block ---
     Declared("snapshots-never-refreshed", {FRESH: ("table_status_snapshots", "table_health_snapshots",
                                                    "never refreshed", "rows from a single run", "at most 0:35:00"),
                                            PER_TABLE: ("analytics.events newest row",)},
@@ -306,7 +304,7 @@ DECLARED: list[Declared] = [
 ]
 
 
-# --- framing: one rule set judges every answer the run read (helper "framing"; drifts/framing.py) ---
+# --- one rule set judges every answer the run read (drifts/framing.py) ---
 DECLARED += [
     Declared("drain-route-served-as-html", {HEADERS: (
         "GET /admin/drain Content-Type", "expected application/json (or application/<x>+json) in UTF-8",
@@ -319,7 +317,6 @@ DECLARED += [
         "GET /tables/sales/orders/status shared cache lifetime", "expected at most 0:00:00",
         "actual 1 day, 0:00:00 (public, max-age=86400)", "checks.shared_cache_max_age")}),
 ]
-# --- end of the framing block ---
 
 TIMESTAMPS = (TYPES, AGREE, AGREES, SPEC, SCHEMA)
 EQUIVALENT: list[Declared] = [
@@ -343,18 +340,16 @@ EQUIVALENT: list[Declared] = [
     Equivalent("timestamps-in-another-offset", *TIMESTAMPS),
     Equivalent("json-with-charset", HEADERS, KEYS),
     Equivalent("errors-as-problem-json", ERRORS),
-    # --- schema: forms the recorded schema admits (helper "schema") ---
+    # --- forms the recorded schema admits ---
     Equivalent("nested-objects-grow-keys", SCHEMA, KEYS, TYPES),
     Equivalent("counts-as-integral-floats", SCHEMA, AGREE),
     Equivalent("policy-numbers-as-floats", SCHEMA, SPEC),
     Equivalent("policy-grows-a-threshold", SCHEMA, SPEC),
     Equivalent("history-with-a-running-job", SCHEMA, AGREE),
     Equivalent("table-refs-name-their-catalog", SCHEMA, TYPES, AGREE),
-    # --- end of the schema block ---
-    # --- framing (helper "framing") ---
+    # --- framing ---
     Equivalent("answers-gzip-compressed", ENCODING, HEADERS, KEYS, READYZ, DRAIN, SERVICE_SCHEMA),
     Equivalent("live-data-private-or-no-store", CACHING, KEYS),
-    # --- end of the framing block ---
 ]
 
 
@@ -498,7 +493,6 @@ EQUIVALENT += [
 DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, REFS_RESOLVE: (
     "Service/icepack-api spec.selector", "its pods belong to 2 workloads", "Pod/icepack-api-debug")})
     if d.drift == "bare-pod-behind-the-api-service" else d for d in DECLARED]
-# --- end of the references block ---
 
 
 def plan(declared: list[Declared]) -> dict[str, str]:
@@ -518,7 +512,7 @@ def plan(declared: list[Declared]) -> dict[str, str]:
             for (env, options, mode, other), _, drifts in groups for drift in drifts}
 
 
-# --- live state and Helm history (helper "status"; tests/infra/test_live_state.py, test_helm_history.py;
+# --- live state and Helm history (tests/infra/test_live_state.py, test_helm_history.py;
 # drifts and probes in drifts/live.py). Every release object's live status by one table of what healthy
 # means, its ownership, recent Warnings that mean wrong now, the Helm revision records. Existing drifts
 # that break live state are seen here too, with these words.
@@ -581,11 +575,10 @@ LIVE_ALSO_JUDGES = {"webhook-injected-sidecar": (LIVE, OWNED), "images-pinned-by
                     "api-arch-by-node-affinity": (LIVE, OWNED)}
 DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, **LIVE_ALSO_FAILS.get(d.drift, {})}) for d in DECLARED]
 EQUIVALENT[:] = [dataclasses.replace(d, judged_by=d.judged_by + LIVE_ALSO_JUDGES.get(d.drift, ())) for d in EQUIVALENT]
-# --- end of the live state block ---
 
-# --- the data generic mechanisms (helper "data"; drifts and probes in drifts/data_generic.py) ----------------
+# --- the data generic mechanisms (drifts and probes in drifts/data_generic.py) ----------------
 ROLE = D + "test_role.py::test_suite_role_can_only_read"
-SHAPES = D + "test_baseline.py::test_relations_keep_their_shape"  # the datasurv block's
+SHAPES = D + "test_baseline.py::test_relations_keep_their_shape"
 ROW_REFS = AGREES  # every newest health row's named status resolves (folded into it, as REFS)
 CADENCE = D + "test_cadence.py::test_runs_arrive_on_the_health_sync_schedule"
 KINDS = D + "test_freshness.py::test_snapshot_tables_hold_what_health_sync_writes"
@@ -653,9 +646,8 @@ DATA_ALSO_FAILS: dict[str, dict[str, tuple[str, ...]]] = {
 DECLARED[:] = [dataclasses.replace(d, fails={t: d.fails.get(t, ()) + DATA_ALSO_FAILS.get(d.drift, {}).get(t, ())
                                              for t in {**d.fails, **DATA_ALSO_FAILS.get(d.drift, {})}})
                for d in DECLARED]
-# --- end of the data block ---
 
-# --- breaking changes as oasdiff judges them (helper "parity", issue 24) -------------------------------
+# --- breaking changes as oasdiff judges them (issue 24) -------------------------------
 # The served /openapi.json against the committed baseline: request-side changes fail (only the baseline
 # test sees them: Schemathesis judges responses to positive cases, which the API still answers), a WARN
 # change warns, and changes oasdiff levels INFO pass.
@@ -674,8 +666,7 @@ EQUIVALENT += [
     Equivalent("openapi-optional-query-parameter-added", BASELINE, SPEC),
     Equivalent("openapi-request-property-made-optional", BASELINE),
 ]
-# --- end of the breaking-changes block ---
-# --- before apply and across environments (helper "preapply", issue 25; drifts and probes in
+# --- before apply and across environments (issue 25; drifts and probes in
 # drifts/promotion.py). Mode "manifests": `python -m icepack_twin render --env stage --drift ...` judged by
 # tests/infra with --manifests, nothing live reachable; the same checks and words as live, each line naming
 # the rendered document. Mode "compare": stage healthy, prod drifted, tests/compare with --compare-with=prod.
@@ -713,7 +704,7 @@ DECLARED += [
     Rendered("render-irsa-role-of-dev", {SA + "test_irsa_role_arn": (
         f"ServiceAccount icepack/icepack ({RENDER} 1)", "expected an IAM role ARN of account 174558682303",
         "arn:aws:iam::411706531007:role/icepack-dev-irsa")}),
-    # (helper "preapply2") a spec field in a check that also reads a status: judged first, the rest not run
+    # a spec field in a check that also reads a status: judged first, the rest not run
     Rendered("render-pvc-gp2", {PG + "test_postgres_pvc": (
         f"PersistentVolumeClaim icepack/icepack-postgres ({RENDER} 10)", "spec.storageClassName",
         "expected 'gp3', actual 'gp2'", "[defaults.expect.postgres]")}, env="dev"),
@@ -757,7 +748,7 @@ DECLARED += [
     Promoted("prod-status-key-renamed", {READS: (
         "GET /tables/analytics/events/status top-level keys", "actual prod missing: stale; unexpected: staleness",
         UNDECLARED)}),
-    # (helper "preapply2") stage and prod are both on RDS: a host differing beyond each one's name is no
+    # stage and prod are both on RDS: a host differing beyond each one's name is no
     # consequence of a declared Postgres mode ([release.follows]), so still a finding
     Promoted("prod-database-on-another-cluster", {
         VALUES: ("values postgres.external.host", "actual prod 'icepack-prod.cluster-zz9q7w.us-east-1.rds.amazonaws.com'",
@@ -771,8 +762,7 @@ EQUIVALENT += [
     Promoted("prod-resources-in-other-units", {}, judged_by=(OBJECT, VALUES)),
     Promoted("prod-env-reordered", {}, judged_by=(OBJECT, VALUES)),
 ]
-# --- end of the before apply and across environments block ---
-# --- the Helm release record as a whole (helper "kubehelm"; tests/infra/test_helm_record.py, drifts and probes in
+# --- the Helm release record as a whole (tests/infra/test_helm_record.py, drifts and probes in
 # drifts/helm_record.py): the released values against the record's manifest and the environment, the chart
 # metadata against the labels it wrote, the history's times, the rollback target. Every existing drift of the
 # values (rendered from them) is also a released value the environment does not expect.
@@ -811,8 +801,7 @@ DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, **RECORD_ALSO_FAILS.get(
 # Probes of the Helm history the rollback-target check judges too (v5 superseded, v6 failed: v5 is the target).
 EQUIVALENT[:] = [dataclasses.replace(d, judged_by=d.judged_by + (ROLLBACK_TARGET, CHART_AND_HISTORY))
                  if d.drift == "helm-history-with-a-failed-upgrade" else d for d in EQUIVALENT]
-# --- end of the Helm record block ---
-# --- what controllers make from the workloads (helper "kubechain"; tests/infra/test_derivation.py; drifts and
+# --- what controllers make from the workloads (tests/infra/test_derivation.py; drifts and
 # probes in drifts/derivation.py). The chains Deployment -> ReplicaSet -> Pod and CronJob / ScaledJob -> Job ->
 # Pod compared link by link, named items listed twice, and the live state's rules of every condition (types,
 # times) and of the nodes hosting release pods. Existing drifts these also see are declared below.
@@ -874,8 +863,7 @@ DERIVATION_ALSO_FAILS: dict[str, dict[str, tuple[str, ...]]] = {
 DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, **DERIVATION_ALSO_FAILS.get(d.drift, {})}) for d in DECLARED]
 EQUIVALENT[:] = [dataclasses.replace(d, judged_by=d.judged_by + DERIVATION_ALSO_JUDGES.get(d.drift, ()))
                  for d in EQUIVALENT]
-# --- end of the derivation block ---
-# --- the recorded value rules, media types and shapes (helper "datasurv"; drifts in drifts/data_invariants.py) ---
+# --- the recorded value rules, media types and shapes (drifts in drifts/data_invariants.py) ---
 VALUES = C + "test_schema.py::test_values_match_the_baseline"
 SERVICE_VALUES = C + "test_schema.py::test_service_values_match_the_baseline"
 MEDIA = C + "test_schema.py::test_media_types_match_the_baseline"
@@ -917,8 +905,7 @@ DATASURV_ALSO_JUDGES = {"timestamps-with-z": (VALUES,), "timestamps-in-another-o
                         "suite-role-with-session-settings": (SHAPES, ROW_VALUES)}
 EQUIVALENT[:] = [dataclasses.replace(d, judged_by=d.judged_by + DATASURV_ALSO_JUDGES.get(d.drift, ()))
                  for d in EQUIVALENT]
-# --- end of the datasurv block ---
-# --- the generic rules over every object the suite reads (helper "kubegen", issue 20; drifts and probes in
+# --- the generic rules over every object the suite reads (issue 20; drifts and probes in
 # drifts/kube_generic.py): no time ahead (an adopted pod older than its owner is healthy), owners named by a served apiVersion (nodes
 # walked too), a ReplicaSet's selector its Deployment's plus the hash, a running pod's kubelet fields, node
 # quantities and pod room, finalizers a known controller handles.
@@ -943,9 +930,8 @@ DECLARED += [
 ]
 EQUIVALENT += [Equivalent("finalizers-of-known-controllers", LIVE, OWNED, REFS_RESOLVE, DERIVE, RELEASE_FIELDS),
                Equivalent("api-pod-adopted-by-a-younger-replicaset", LIVE, OWNED, REFS_RESOLVE, DERIVE)]
-# --- end of the kubegen block ---
-# --- webhooks and templates, node ports, objects being deleted, references in status, ready counts (helper
-# "kubegen2"; drifts in drifts/kube_generic.py). Each is caught by one rule of release vs live, the live state, the
+# --- webhooks and templates, node ports, objects being deleted, references in status, ready counts (drifts in
+# drifts/kube_generic.py). Each is caught by one rule of release vs live, the live state, the
 # Helm record, the references walk or the derivation chain; the probe webhook-injected-sidecar (Pods only) passes.
 DECLARED += [
     Declared("worker-template-env-added-live", {RELEASE_FIELDS: (
@@ -959,7 +945,7 @@ DECLARED += [
     Declared("release-record-being-deleted", {CHART_AND_HISTORY: (
         "Secret sh.helm.release.v1.icepack.v7 metadata.deletionTimestamp", "expected 'absent (not being deleted)'",
         "being deleted", "Helm 3 secrets storage"),
-        # meta4: the finalizer holding it is judged too, as on every release object (a Helm record carries none)
+        # the finalizer holding it is judged too, as on every release object (a Helm record carries none)
         OWNED: ("Secret icepack/sh.helm.release.v1.icepack.v7 metadata.finalizers[cleanup.example.com/hold]",
                 "actual 'cleanup.example.com/hold'")}),
     Declared("orchestrator-active-job-gone", {REFS_RESOLVE: (
@@ -971,8 +957,7 @@ DECLARED += [
         "status.availableReplicas", "Deployment icepack/icepack-postgres status.availableReplicas",
         "the deployment controller sums its ReplicaSets' counts")}),
 ]
-# --- end of the kubegen2 block ---
-# --- bookkeeping of the release's objects (helper "meta4", issue 20; tests/infra/test_bookkeeping.py, release vs
+# --- bookkeeping of the release's objects (issue 20; tests/infra/test_bookkeeping.py, release vs
 # live's metadata domains, finalizers on the Helm records; drifts and probes in drifts/bookkeeping.py) -------------
 BOOK = I + "test_bookkeeping.py::"
 CREATED = BOOK + "test_release_objects_were_created_by_the_release"
@@ -1006,8 +991,7 @@ DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, **BOOK_ALSO_FAILS.get(d.
 EQUIVALENT += [Equivalent("controller-metadata-on-release-objects", RELEASE_FIELDS, OWNED),
                Equivalent("release-objects-created-around-the-apply", CREATED, IDENTITY, RELEASE_FIELDS),
                Equivalent("api-endpoints-in-two-slices", TRAFFIC, OWNED, REFS_RESOLVE, RELEASE_FIELDS)]
-# --- end of the meta4 block ---
-# --- what a CronJob's and a Deployment's spec and status mean (helper "kspec4"; drifts and probes in
+# --- what a CronJob's and a Deployment's spec and status mean (drifts and probes in
 # drifts/kube_spec.py): a field left out live is its Kubernetes default, a schedule is read in its zone (the
 # controller's, checks.controller_time_zone, when it names none; '' is none), lastScheduleTime is a fire instant.
 DECLARED += [
@@ -1028,8 +1012,7 @@ EQUIVALENT += [
 ]
 EQUIVALENT[:] = [dataclasses.replace(d, judged_by=d.judged_by + (DERIVE,))
                  if d.drift in ("health-sync-in-kolkata-time", "cronjobs-without-time-zone") else d for d in EQUIVALENT]
-# --- end of the kspec4 block ---
-# --- the suite's role as a whole, and framing lies as findings (helper "db4"; drifts in drifts/data_generic.py
+# --- the suite's role as a whole, and framing lies as findings (drifts in drifts/data_generic.py
 # and drifts/framing.py). The role: its whole membership closure against data.suite_role_memberships, its
 # VALID UNTIL (past fails, within data.suite_role_expiry_warning warns), its role settings against
 # data.suite_role_settings, and SELECT on the snapshot tables the document names with its login accepted.
@@ -1059,8 +1042,7 @@ DECLARED += [
         test: MISFRAMED for test in (KEYS, TYPES, AGREE, SCHEMA, VALUES, AGREES)}),
 ]
 EQUIVALENT += [Equivalent("suite-role-valid-for-a-year", ROLE_ONLY_READS, ROLE_AGREED, ROLE_READS)]
-# --- end of the db4 block ---
-# --- the recommendation told in its own terms (helper "recbody4"; drifts and probe in drifts/recommendation.py):
+# --- the recommendation told in its own terms (drifts and probe in drifts/recommendation.py):
 # its times and ages against the status it names, its actions a set none of which is skipped, the numbers its
 # reasons quote, no record twice (test_agreement.py), one name one vocabulary (the baseline schema).
 RECOMMENDATION_OF = "read contracts of sales.orders"
@@ -1091,8 +1073,7 @@ DECLARED += [
         "OpenAPI baseline tests/contracts/baselines/local.json", "one name, one vocabulary")}),
 ]
 EQUIVALENT += [Equivalent("recommendation-reasons-in-other-words", AGREE, SCHEMA)]
-# --- end of the recbody4 block ---
-# --- each status row against the run before it (helper "rows5"; tests/data/test_steps.py, drifts and probes in
+# --- each status row against the run before it (tests/data/test_steps.py, drifts and probes in
 # drifts/data_generic.py): the same metadata file holds the same numbers; no amount moves more than data.step_ratio.
 STEPS = D + "test_steps.py::test_status_rows_follow_the_run_before"
 DECLARED += [
@@ -1108,9 +1089,8 @@ DECLARED += [
         "sales.orders at", "issues[0].message", "which neither holds", "data.health_based_on_column")}),
 ]
 EQUIVALENT += [Equivalent("health-message-with-dates-and-versions", QUOTES, ROW_VALUES, AGREES)]
-# --- end of the rows5 block ---
 
-# --- pods against the nodes they run on (helper "pods5"; drifts and probes in drifts/scheduling.py): a node's
+# --- pods against the nodes they run on (drifts and probes in drifts/scheduling.py): a node's
 # kubelet labels (arch, os) against what it reports, every hosted pod's nodeSelector and required node affinity
 # against its node's labels (live_state.node_findings, judged by the live state test).
 DECLARED += [
@@ -1128,21 +1108,18 @@ EQUIVALENT += [Equivalent("api-selects-nodes-by-ored-terms", LIVE, DERIVE, RELEA
 DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, LIVE: (
     "metadata.labels", "nodeSelector kubernetes.io/arch=amd64", "kubernetes.io/arch=arm64")})
     if d.drift == "api-amd64-selector" else d for d in DECLARED]
-# --- end of the pods5 block ---
 # Identities unique across the objects of a kind (tests/infra/test_identities.py, icepack_verify.identities).
 IDENTITIES = I + "test_identities.py::test_identities_are_held_by_one_object_each"
 DECLARED += [Declared("node-registered-twice", {IDENTITIES: (
     "Node spec.providerID aws:///", "Node status.addresses[InternalIP] 10.40.11.23", "expected held by one object",
     "held by 2: ip-10-40-11-23.ec2.internal, ip-10-40-11-23.us-east-1.compute.internal", "the cloud provider")})]
-# --- end of the pods5 identities block ---
 EQUIVALENT += [Equivalent("finished-pod-shares-an-address", IDENTITIES, LIVE, OWNED, DERIVE, TWICE, REFS_RESOLVE)]
 # A Pod differs from its template only by what admission webhooks are known to inject (checks.injected_env,
 # checks.injected_volumes; derivation.Injected).
 DECLARED += [Declared("unknown-webhook-injects-a-proxy", {DERIVE: (
     "Pod icepack/icepack-api-7d9f8c6b5-", "spec.containers[api].env[HTTPS_PROXY]", "spec.volumes: expected absent",
     "spec.containers[api].volumeMounts: expected absent", "'proxy-ca'", "checks.injected_env")})]
-# --- end of the pods5 injected block ---
-# --- status bookkeeping (helper "status5"; tests/infra/test_live_state.py, drifts and probes in drifts/live.py):
+# --- status bookkeeping (tests/infra/test_live_state.py, drifts and probes in drifts/live.py):
 # the times inside an object in causal order (live_state.order_findings), a claim as its controllers leave it
 # settled (live_state._claim_bookkeeping), KEDA's lastActiveTime while Active (live_state.scaledjob_findings).
 DECLARED += [
@@ -1160,4 +1137,3 @@ DECLARED += [
 ]
 EQUIVALENT += [Equivalent("postgres-restarted-once-in-order", LIVE, OWNED, WARNINGS),
                Equivalent("postgres-claim-resized-and-settled", LIVE)]
-# --- end of the status5 block ---

@@ -61,7 +61,7 @@ def test_findings_are_capped_with_a_count():
 
 
 def test_a_name_the_schema_enumerates_holds_that_vocabulary_wherever_it_stands():
-    """history[].action beside recommended_actions[].action (helper "recbody4"): an unenumerated field of a name
+    """history[].action beside recommended_actions[].action: an unenumerated field of a name
     enumerated elsewhere in the same schema takes that enum's values; a name with two enums is left alone."""
     action = {"type": "string", "enum": ["expire", "rewrite"]}
     doc = document({"type": "object", "properties": {

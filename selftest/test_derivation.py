@@ -165,7 +165,7 @@ def test_a_replicaset_selects_by_its_deployments_selector_plus_the_hash():
     assert _run(world) == [("ReplicaSet icepack/api-abc", "spec.selector.matchLabels.pod-template-hash")]
 
 
-# --- kubegen2: ready and available counts ---------------------------------------------------------
+# --- ready and available counts ---------------------------------------------------------
 def _ready_world(min_ready: int = 0, since: timedelta = timedelta(hours=1)) -> dict[str, list[dict]]:
     world = _world()
     for pod in world["Pod"]:
@@ -195,7 +195,7 @@ def test_a_pod_ready_for_less_than_min_ready_seconds_is_ready_not_available():
     assert _run(_ready_world(min_ready=600, since=timedelta(minutes=20))) == []
 
 
-# --- (helper "kspec4") lastScheduleTime is an instant the schedule fires, in its zone ---------------------------
+# --- lastScheduleTime is an instant the schedule fires, in its zone ---------------------------
 
 def _cronjob(schedule: str, scheduled: str, time_zone: str | None = None) -> dict:
     spec = {"schedule": schedule, "jobTemplate": {"spec": {"template": {"spec": _spec()}}}}

@@ -132,7 +132,7 @@ def test_mutation_ids_name_helm_records_by_role():
     assert not any(".icepack.v6:" in i or ".icepack.v7:" in i for i in ids)
 
 
-# --- kubegen2: the deployed record being deleted ---------------------------------------------------
+# --- the deployed record being deleted ---------------------------------------------------
 def test_a_record_being_deleted_is_a_finding_one_that_is_not_is_none():
     from icepack_verify.helm_record import record_deletion_findings
     secret = {"metadata": {"name": "sh.helm.release.v1.icepack.v7"}}

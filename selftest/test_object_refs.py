@@ -65,7 +65,7 @@ def test_an_owner_named_by_no_served_api_is_broken_an_adopting_younger_owner_is_
     assert broken == {("Node/n1", "apiVersion 'karpenter.sh'")}
 
 
-# --- kubegen2: a CronJob's status.active names its running Jobs ------------------------------------
+# --- a CronJob's status.active names its running Jobs ------------------------------------
 def test_a_cronjobs_active_reference_resolves_to_its_job_with_the_same_uid():
     from icepack_verify.object_refs import walk_references
 

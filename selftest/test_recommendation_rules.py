@@ -1,4 +1,4 @@
-"""The recommendation's own rules as units (helper "recbody4"; the drifts of drifts/recommendation.py show each
+"""The recommendation's own rules as units (the drifts of drifts/recommendation.py show each
 failing through the twin): the forms a healthy API may write that the twin does not."""
 from __future__ import annotations
 

@@ -234,7 +234,7 @@ def test_the_healthy_chart_matches_its_release_in_every_environment():
         assert len(manifest) >= 8 and not (found.changed or found.missing or found.extra), (env, found)
 
 
-# --- (helper "kspec4") a field left out live is its Kubernetes default; a CronJob's zone is the controller's ---
+# --- a field left out live is its Kubernetes default; a CronJob's zone is the controller's ---
 
 def _cron_manifest(**spec) -> dict:
     return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "cj"},

@@ -69,7 +69,7 @@ _EXPORTS = {
     "GET_VALUES": "helm_record", "deployed_secret_findings": "helm_record", "chart_label_findings": "helm_record", "inventory_findings": "helm_record",
     "manifest_docs": "helm_record", "rollback_target_findings": "helm_record", "time_findings": "helm_record",
     "unmapped": "helm_record", "values_findings": "helm_record",
-    "record_deletion_findings": "helm_record",  # kubegen2
+    "record_deletion_findings": "helm_record",
     "conclude": "framing", "read_as_json": "framing",
     # equality that means what operators mean
     "allowed_arches": "semantics", "describe_arches": "semantics", "includes": "semantics", "instant": "semantics",

@@ -412,7 +412,7 @@ class Chains:
                          f"{kind} {_name(owner)} spec.template.spec: the pod is made from it (fields the "
                          f"control plane adds aside; {self.injected.source()})")
 
-    # --- kubegen2: ready and available counts -------------------------------------------------
+    # --- ready and available counts -------------------------------------------------
     def ready_counts(self, rs: dict) -> None:
         """A ReplicaSet's readyReplicas are its ready pods, its availableReplicas those ready for
         spec.minReadySeconds (the ReplicaSet controller counts them; a zero count is left out)."""
@@ -445,7 +445,6 @@ def _ready_since(pod: dict) -> datetime | None:
     if cond.get("status") != "True":
         return None
     return _stamp(cond.get("lastTransitionTime")) or datetime.min.replace(tzinfo=timezone.utc)
-# --- end kubegen2 ---------------------------------------------------------------------------------
 
 
 def _with_labels(template: dict, labels: dict) -> dict:

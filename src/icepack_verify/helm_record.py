@@ -259,7 +259,7 @@ def deployed_secret_findings(secret: dict) -> list[Finding]:
     return []
 
 
-# --- kubegen2: a record being deleted -------------------------------------------------------------
+# --- a record being deleted -------------------------------------------------------------
 def record_deletion_findings(secret: dict) -> list[Finding]:
     """The deployed revision's Secret is not being deleted: once gone, Helm knows no deployed release
     (`helm status` fails, the next upgrade installs afresh)."""
@@ -270,7 +270,6 @@ def record_deletion_findings(secret: dict) -> list[Finding]:
     return [Finding(f"Secret {meta.get('name')} metadata.deletionTimestamp", "absent (not being deleted)",
                     f"{meta['deletionTimestamp']}: being deleted{held}",
                     "Helm 3 secrets storage: the release is its record; Kubernetes graceful deletion")]
-# --- end kubegen2 ----------------------------------------------------------------------------------
 
 
 def rollback_target_findings(record: dict, current: dict, names: dict[str, str], internal_postgres: bool,

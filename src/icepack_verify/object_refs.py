@@ -321,7 +321,7 @@ def _scale_target_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use]:
             yield "spec.scaleTargetRef", target, ref["name"], f"an existing {target}", _named(ns, target, ref["name"])
 
 
-# --- kubegen2: references in status ---------------------------------------------------------------
+# --- references in status ---------------------------------------------------------------
 def _active_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use]:
     """A CronJob's status.active: ObjectReferences to the Jobs it runs now (the CronJob controller
     writes kind, name, namespace and uid of each, and drops the Job once it finishes or is gone)."""
@@ -339,7 +339,6 @@ def _active_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use]:
             yield (where, "Job", name, "an existing Job of this CronJob, same uid", _named(ns, "Job", name)
                    if found is None else None if found["metadata"].get("uid") == uid else
                    f"Job {name} is another object now (uid {found['metadata'].get('uid')}, the reference names {uid})")
-# --- end kubegen2 ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -372,7 +371,7 @@ REFERENCES: tuple[Reference, ...] = (
     Reference(("HorizontalPodAutoscaler", "ScaledObject"), "spec.scaleTargetRef", "a workload", "by kind and name",
               "exists", _scale_target_refs),
     Reference(("CronJob",), "status.active[]", "the Jobs it runs now", "by kind, name and uid",
-              "exists with the same uid", _active_refs),  # kubegen2
+              "exists with the same uid", _active_refs),
 )
 
 

@@ -1,5 +1,5 @@
 """Drifts and probes of the bookkeeping of the release's objects and of what the cluster makes from them
-(helper "meta4", issue 20): a label or annotation only live outside the controllers' domains (release vs
+(issue 20): a label or annotation only live outside the controllers' domains (release vs
 live), an object created after the apply its Helm record names, an Event naming another uid than the live
 object's, a pod's IP its Service's EndpointSlice does not send traffic to, a finalizer on the Helm record.
 Caught by tests/infra/test_release_matches_live.py, test_bookkeeping.py and test_live_state.py."""

@@ -97,7 +97,7 @@ DRIFTS.add("a-table-assessed-every-other-run", "health-sync assesses ops.job_run
            "every run)", mutations=(_rows(HEALTH, "ops.job_runs", "thin-every-other"),))
 
 # --- the suite's role: its whole membership closure, its VALID UNTIL, its role settings, what it must read
-# (helper "db4"; tests/data/test_role.py) -----------------------------------------------------------------
+# (tests/data/test_role.py) -----------------------------------------------------------------
 _SOON = (datetime.now(timezone.utc) + timedelta(days=3)).isoformat()  # inside the 14-day warning window
 _IN_A_YEAR = (datetime.now(timezone.utc) + timedelta(days=365)).isoformat()
 DRIFTS.add("suite-role-reads-every-table", "the suite's database role was made a member of pg_read_all_data (it "
@@ -117,7 +117,7 @@ PROBES.add("suite-role-valid-for-a-year", "the suite's database role is VALID UN
            "password with an expiry far outside the warning window)",
            mutations=(_database(kind="valid-until", until=_IN_A_YEAR),))
 
-# --- each status row against the run before it (helper "rows5"; tests/data/test_steps.py) ------------------------
+# --- each status row against the run before it (tests/data/test_steps.py) ------------------------
 DRIFTS.add("partition-count-a-hundredfold", "health-sync writes analytics.events' partition_count a hundred times "
            "what its run before read (a collector counting files as partitions)",
            mutations=(_rows(STATUS, "analytics.events", "scale-x100", path="payload.partitions.partition_count"),))

@@ -1,4 +1,4 @@
-"""Drifts only the recorded value rules and shapes catch (helper "datasurv"):
+"""Drifts only the recorded value rules and shapes catch:
 
 * value rules of the answers, learned into the OpenAPI baseline (tests/contracts/test_schema.py);
 * the media type the baseline documents for each answer (same file);

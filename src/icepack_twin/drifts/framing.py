@@ -31,7 +31,7 @@ DRIFTS.add("readyz-declares-brotli", "a proxy labels /readyz and the drain route
            "compressing them (a client that honours it cannot read them)",
            behaviour=framed([READYZ, DRAIN], op="encoding", value="br", applied=False))
 DRIFTS.add("status-declares-gzip-uncompressed", "a proxy labels /status of sales.orders Content-Encoding gzip "
-           "without compressing it (helper db4: a framing lie is a finding, not a reason not to run)",
+           "without compressing it (a framing lie is a finding, not a reason not to run)",
            behaviour=framed(CONTRACTS[:1], op="encoding", value="gzip", applied=False))
 DRIFTS.add("drain-route-slow", "GET on the drain route takes 3.2 s (past the 3 s budget)",
            behaviour=framed([DRAIN], op="delay", seconds=3.2))

@@ -1,4 +1,4 @@
-"""Drifts and probes of the generic rules over every object the suite reads (helper "kubegen", issue 20):
+"""Drifts and probes of the generic rules over every object the suite reads (issue 20):
 no time in metadata or status lies ahead (an owner younger than what it owns is healthy: adoption), an
 owner is named by a served apiVersion (nodes' owners too), a ReplicaSet selects by its Deployment's selector plus the
 pod-template-hash, a running pod carries what the kubelet always sets, a node's quantities are valid

@@ -1,4 +1,4 @@
-"""Drifts and probes of what a CronJob's and a Deployment's spec and status mean (helper "kspec4"): a field
+"""Drifts and probes of what a CronJob's and a Deployment's spec and status mean: a field
 left out live is its Kubernetes default (release vs live compares that default with the rendered value),
 a CronJob's schedule is read in its zone, the controller's when it names none ('' is none the API server
 admits), and its status.lastScheduleTime is one of the instants its schedule fires.

@@ -185,7 +185,7 @@ PROBES.add("helm-history-with-a-failed-upgrade", "v5 superseded, v6 a failed upg
            objects=_failed_upgrade_between)
 
 
-# --- status bookkeeping (helper "status5"): the times inside an object in causal order, a claim as its
+# --- status bookkeeping: the times inside an object in causal order, a claim as its
 # controllers leave it settled, KEDA's lastActiveTime while Active (live_state.order_findings,
 # _claim_bookkeeping, scaledjob_findings) ----------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The recommendation told in its own terms (tests/contracts/test_agreement.py, test_schema.py; helper "recbody4").
+"""The recommendation told in its own terms (tests/contracts/test_agreement.py, test_schema.py).
 
 Each drift breaks one rule of one recommendation (ONE_TABLE's, a table the served spec does not give as its
 example) and keeps the rest of the body as healthy as the twin serves it; the probes are healthy forms the same

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from icepack_twin.mutate import register
 from icepack_twin.mutate.model import BaseLayer, Mutation
-from icepack_twin.store import JSON_COLUMNS, assess, split_table, status_payload
+from icepack_twin.store import JSON_COLUMNS, assess, status_payload
 
 # The local environment's known_tables (environments.toml [environments.local]): the twin never
 # reads the suite's settings, so they are named here.
