@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from icepack_verify import environments
+from icepack_verify.diagnosis import ABSENT
 from icepack_verify.environments import Environment
 from icepack_verify.semantics import same_quantity
 
@@ -138,12 +139,6 @@ def _matches(path: str, pattern: str) -> bool:
     return re.fullmatch(".*".join(map(re.escape, pattern.split("*"))), path) is not None
 
 
-class _Absent:
-    def __repr__(self) -> str:
-        return "absent"
-
-
-ABSENT = _Absent()
 
 
 def _same_quantity(a: object, b: object) -> bool:

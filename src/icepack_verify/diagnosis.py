@@ -33,6 +33,16 @@ class Said(str):
         return str(self)
 
 
+class _Absent:
+    """A value that is not there (a key missing on one side), shown as `absent`; compared by identity."""
+
+    def __repr__(self) -> str:
+        return "absent"
+
+
+ABSENT = _Absent()
+
+
 @dataclass(frozen=True)
 class Mismatch:
     field: str

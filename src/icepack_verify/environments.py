@@ -415,8 +415,8 @@ class Environment(_Model):
     def _values_fields_known(self) -> "Environment":
         roles = set(Names.model_fields)
         for key, spec in self.release.values_fields.items():
-            for field in spec.fields:
-                if (role := field.split("{", 1)[1].split("}", 1)[0]) not in roles:
+            for target in spec.fields:
+                if (role := target.split("{", 1)[1].split("}", 1)[0]) not in roles:
                     raise ValueError(f"release.values_fields {key!r}: {{{role}}} is no key of [names] "
                                      f"({', '.join(sorted(roles))})")
             if spec.expect is not None:

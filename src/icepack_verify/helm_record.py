@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from icepack_verify.diagnosis import ABSENT as MISSING  # what a step of a path that finds nothing gives
 from icepack_verify.semantics import same_quantity, utc_instant
 
 GET_VALUES = "helm get values {release} -n {namespace} --all"
@@ -40,12 +41,6 @@ INVENTORY_SOURCE = "deployment document, infrastructure inventory (lines 107-115
 ABSENT = "absent"
 
 
-class _Absent:
-    def __repr__(self) -> str:
-        return ABSENT
-
-
-MISSING = _Absent()
 _STEP = re.compile(r"\.?([A-Za-z0-9_\-]+)|\['([^']+)'\]|\[([^\]]+)\]")
 
 

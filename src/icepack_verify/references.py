@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from psycopg import sql
 
 from icepack_verify.database import Database
+from icepack_verify.diagnosis import ABSENT
 from icepack_verify.semantics import utc_instant
 
 PRECISION = timedelta(milliseconds=1)  # an API may render an instant to the millisecond
@@ -101,12 +102,6 @@ def differences(held, served, path: str = "") -> list[tuple[str, object, object]
     return [] if _same_leaf(held, served) else [(path, held, served)]
 
 
-class _Absent:
-    def __repr__(self) -> str:
-        return "absent"
-
-
-ABSENT = _Absent()
 
 
 def dangling_assessments(db: Database, within: timedelta, recent: timedelta = timedelta(0)) -> list[dict]:
