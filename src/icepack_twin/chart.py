@@ -118,6 +118,7 @@ class _Ctx:
 def render(values: dict, now: datetime) -> Objects:
     c = _Ctx(values, now)
     objs = Objects()
+    objs.now = now
     objs += _nodes(c)
     objs.append(_service_account(c))
     objs.append(_db_secret(c))

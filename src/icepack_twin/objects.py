@@ -11,7 +11,10 @@ LOG_ANNOTATION = "twin.icepack.dev/log"  # where a drift leaves the log lines a 
 
 
 class Objects(list):
-    """The rendered objects of one environment, with lookups by kind and name."""
+    """The rendered objects of one environment, with lookups by kind and name; `now` is the instant they were
+    rendered at (the twin's clock for what drifts stamp), None for objects read back from a manifest."""
+
+    now = None
 
     def get(self, kind: str, name: str) -> dict:
         for obj in self:

@@ -32,7 +32,7 @@ def objects(env: str, drift_names: list[str], now: datetime | None = None) -> Ob
     for d in chosen:
         if d.values:
             d.values(values)
-    objs = Objects(chart.render(values, now or datetime.now(timezone.utc)))
+    objs = chart.render(values, now or datetime.now(timezone.utc))
     for d in chosen:
         if d.objects:
             d.objects(objs)

@@ -117,7 +117,7 @@ class Twin:
         for d in chosen:
             if d.values:
                 d.values(values)
-        objects = Objects(chart.render(values, now))
+        objects = chart.render(values, now)
         for d in chosen:
             if d.objects:
                 d.objects(objects)

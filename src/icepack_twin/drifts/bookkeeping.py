@@ -6,20 +6,17 @@ Caught by tests/infra/test_release_matches_live.py, test_bookkeeping.py and test
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from icepack_twin import chart, endpoints
 from icepack_twin.drifts.base import DriftList
+from icepack_twin.drifts.shared import now
 from icepack_twin.mutate.model import Mutation
 from icepack_twin.objects import Objects
 
 DRIFTS = DriftList("infra")
 PROBES = DriftList("equivalent")
 API_POD = f"icepack-api-{chart.POD_TEMPLATE_HASH}-x7k2p"
-
-
-def _now(objs: Objects) -> datetime:
-    return getattr(objs, "now", None) or datetime.now(timezone.utc)
 
 
 def _last_deployed(objs: Objects) -> datetime:
@@ -54,7 +51,7 @@ def _recreated_by_hand(objs: Objects) -> None:
     balancer's controller has reconciled the new one since (the event names the new uid)."""
     svc = objs.get("Service", "icepack-api")
     svc["metadata"]["uid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, "meta4/recreated-service"))
-    svc["metadata"]["creationTimestamp"] = chart.ts(_now(objs) - timedelta(hours=1))
+    svc["metadata"]["creationTimestamp"] = chart.ts(now(objs) - timedelta(hours=1))
     for e in objs.of_kind("Event"):
         if e["involvedObject"]["kind"] == "Service" and e["involvedObject"]["name"] == "icepack-api":
             e["involvedObject"]["uid"] = svc["metadata"]["uid"]
@@ -70,8 +67,8 @@ def _created_around_the_apply(objs: Objects) -> None:
     objs.get("ServiceAccount", "icepack")["metadata"]["creationTimestamp"] = chart.ts(deployed - timedelta(days=140))
     objs.get("CronJob", "icepack-health-sync")["metadata"]["creationTimestamp"] = chart.ts(deployed + timedelta(minutes=2))
     svc = objs.get("Service", "icepack-api")
-    old = chart.event(_now(objs), svc, "Normal", "SuccessfullyReconciled", "Successfully reconciled (earlier)",
-                      "service", age=_now(objs) - deployed + timedelta(days=3))
+    old = chart.event(now(objs), svc, "Normal", "SuccessfullyReconciled", "Successfully reconciled (earlier)",
+                      "service", age=now(objs) - deployed + timedelta(days=3))
     old["involvedObject"]["uid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, "meta4/earlier-service"))
     old["lastTimestamp"] = chart.ts(deployed - timedelta(days=3))
     objs.append(old)

@@ -17,7 +17,7 @@ NEEDS_INTERNAL_PG = "this drift needs the internal Postgres (dev, local); this e
 
 def now(objs: Objects) -> datetime:
     """The moment the objects were rendered at (events and timestamps are relative to it)."""
-    return getattr(objs, "now", None) or datetime.now(timezone.utc)
+    return objs.now or datetime.now(timezone.utc)
 
 
 def pods(objs: Objects, prefix: str) -> list[dict]:
