@@ -465,7 +465,10 @@ def run(opts: Options, twins_from: Twins) -> int:
         after = []
         for w in workers:  # the twin is still healthy after the run: outcomes were not the twin decaying
             w.configure()
-            after.append({"worker": w.name, "verdict": w.run_suite()["verdict"]})
+            healthy = w.run_suite()
+            after.append({"worker": w.name, "verdict": healthy["verdict"], "seconds": healthy["seconds"],
+                          **({"failures": [f"{f['test']}: {f.get('message', '')[:300]}" for f in healthy["failures"]][:5]}
+                             if healthy["verdict"] != "safe" else {})})
     finally:
         for w in workers:
             w.close()
