@@ -296,7 +296,7 @@ class Checks(_Model):
     injected_volumes: tuple[str, ...] = ()
     release_apply_window: Grace = timedelta(minutes=5)  # how long after last_deployed an apply still creates objects
     controller_time_zone: TimeZone = "UTC"  # the kube-controller-manager's zone: a CronJob without spec.timeZone's
-    quoted_numbers: Literal["fail", "warn"] = "fail"  # a text quoting a number its sources lack (quoted_numbers.py)
+    quoted_numbers: Literal["fail", "warn"] = "warn"  # a text quoting a number its sources lack (quoted_numbers.py)
     schemathesis_max_examples: Count = Field(ge=1, le=1000)
 
     @model_validator(mode="after")

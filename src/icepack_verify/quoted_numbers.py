@@ -56,6 +56,6 @@ def report_misquote(d: Diagnosis, mode: str, field: str, expected: str, actual: 
         return
     d.mismatch(field, expected, actual, source)
     hint = (f"if these texts rightly quote numbers of their own (a policy limit, an age), set {SETTING} = \"warn\" "
-            "in environments.toml [defaults.checks]")
+            "for this environment in environments.toml")
     if hint not in d.hints:
         d.hint(hint)

@@ -229,12 +229,14 @@ def check_evidence(d: Diagnosis, recommendation: dict, status: dict, quoted_numb
         where, value = leaves[name][0]
         if not _same_number(quoted, value):
             d.mismatch(f"{RECOMMENDATION}: evidence.{name}", Said(f"{value!r} ({status_said} {where}, the same snapshot)"),
-                       quoted, f"{CONTRACT_SOURCE}: a recommendation is made of the status it names "
-                                f"({BASED_ON} = /status collected_at)")
+                       quoted, _made_of(status_said))
     check_quoted_numbers(d, recommendation, status, quoted_numbers, status_said)
 
 
-# A number standing alone in a text (not part of a word, a version, a date, a time or a path), with its `%`.
+def _made_of(status_said: str) -> str:
+    return f"{CONTRACT_SOURCE}: a recommendation is made of the status it names ({BASED_ON} = {status_said} collected_at)"
+
+
 def check_quoted_numbers(d: Diagnosis, recommendation: dict, status: dict, mode: str,
                          status_said: str = "/status") -> None:
     """A recommended action's reason made of the served status quotes that status's numbers (or the evidence and
@@ -244,10 +246,9 @@ def check_quoted_numbers(d: Diagnosis, recommendation: dict, status: dict, mode:
     for i, item in enumerate(items if isinstance(items, list) else ()):
         for key, text in (item.items() if isinstance(item, dict) else ()):
             for written in unquoted(text, known) if isinstance(text, str) else ():
-                report_misquote(d, mode, f"{RECOMMENDATION}: recommended_actions[{i}].{key}",
-                       Said(f"numbers of the status it names ({status_said}, evidence, policy; {written} is none of them)"),
-                       text, f"{CONTRACT_SOURCE}: a recommendation is made of the status it names "
-                             f"({BASED_ON} = /status collected_at)")
+                report_misquote(d, mode, f"{RECOMMENDATION}: recommended_actions[{i}].{key}", Said(
+                    f"numbers of the status it names ({status_said}, evidence, policy; {written} is none of them)"),
+                    text, _made_of(status_said))
 
 
 def _same_number(a: Any, b: Any) -> bool:

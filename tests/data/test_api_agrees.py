@@ -78,15 +78,16 @@ def _unresolved(database, answers, tables) -> dict[str, datetime]:
     return {t: i for t, i in named.items() if not resolves(i, collected_near(database, t, [i]))}
 
 
-def _named_older(database, answers, rows, tables) -> dict[str, datetime]:
-    """{table: the instant its recommendation names} where that is a status row older than the newest."""
+def _named_older(database, answers, rows, tables) -> dict[str, tuple[datetime, dict]]:
+    """{table: (the instant its recommendation names, that status row)} where it is a row older than the newest
+    (a name no row answers is the unresolved finding's)."""
     s, out = database.settings, {}
     for t in tables:
         instant, newest = _named(answers[endpoint_path(t, RECOMMENDATION)]), rows["status"][t]
         if instant is None or newest is None or abs(newest[s.status_time_column] - instant) <= PRECISION:
             continue
-        if status_row_at(database, t, instant) is not None:
-            out[t] = instant
+        if (row := status_row_at(database, t, instant)) is not None:
+            out[t] = (instant, row)
     return out
 
 
@@ -120,10 +121,9 @@ def test_api_serves_the_newest_rows(environment, api, database, thresholds, diag
     for table, instant in unresolved.items():
         d.mismatch(f"{table} /{RECOMMENDATION} status_collected_at", row_of(table), instant.isoformat(),
                    collected, note=f"no row of {table} collected at that instant")
-    for table, instant in _named_older(database, answers, after, tables).items():
+    for table, (instant, row) in _named_older(database, answers, after, tables).items():
         # made of an older status than /status serves: its evidence and reasons are that row's (the contract
         # tests judge a recommendation of the served status)
-        row = status_row_at(database, table, instant)
         of = Diagnosis(d.env, d.resource, warned=d.warned, strict=d.strict)
         check_evidence(of, _body(answers[endpoint_path(table, RECOMMENDATION)]) or {}, served_values(row, s),
                        environment.checks.quoted_numbers, f"the {s.status_table} row of {instant.isoformat()}")
