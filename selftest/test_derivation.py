@@ -222,3 +222,16 @@ def test_last_schedule_time_is_a_fire_instant_in_the_cronjobs_zone():
     # '@every' fires at any instant; '' is no zone (the spec test and release vs live report it)
     assert _schedule_findings(_cronjob("@every 7m", "2026-11-29T09:03:11Z")) == []
     assert _schedule_findings(_cronjob("0 */2 * * *", "2026-11-29T11:00:00Z", "")) == []
+
+
+def test_a_run_due_before_the_last_apply_is_not_judged_by_the_schedule_that_apply_set():
+    """The apply may have changed the schedule (the chart's every-2h default vs hourly at :30): the run due
+    before it fired on the old one; the next run, after the apply, is judged."""
+    cj = _cronjob("30 * * * *", "2026-11-29T10:00:00Z")  # a fire of '0 */2 * * *', not of the new schedule
+
+    def found(deployed):
+        return [f.field for f in Chains({}, NOW, SKEW, timedelta(hours=2), "UTC", deployed=deployed).run(
+            [("CronJob", cj)], lambda dep: True)]
+    assert found(datetime(2026, 11, 29, 10, 20, tzinfo=timezone.utc)) == []
+    assert found(datetime(2026, 11, 29, 9, 0, tzinfo=timezone.utc)) == ["status.lastScheduleTime"]
+    assert found(None) == ["status.lastScheduleTime"]

@@ -73,6 +73,7 @@ _EXPORTS = {
     "conclude": "framing", "read_as_json": "framing",
     # equality that means what operators mean
     "allowed_arches": "semantics", "describe_arches": "semantics", "includes": "semantics", "instant": "semantics",
+    "utc_instant": "semantics",
     "json_media_type": "semantics", "node_arch": "semantics", "only_arch": "semantics", "tls_ports": "semantics",
     # ... each family after its reference implementation
     "arn_problems": "arns", "parse_arn": "arns",

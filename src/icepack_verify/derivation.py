@@ -231,8 +231,9 @@ class Chains:
     """The release's workloads and what their controllers made, from the snapshot's lists."""
 
     def __init__(self, lists: dict[str, list[dict]], now: datetime, skew: timedelta, max_job_runtime: timedelta,
-                 controller_zone: str = "UTC", injected: Injected = Injected()):
+                 controller_zone: str = "UTC", injected: Injected = Injected(), deployed: datetime | None = None):
         self.lists, self.now, self.skew, self.max_job_runtime = lists, now, skew, max_job_runtime
+        self.deployed = deployed  # the release's last apply (its Helm record), None when not read
         self.injected = injected  # what admission webhooks may add to a Pod
         self.controller_zone = controller_zone  # a CronJob without spec.timeZone fires in it
         self.found: list[Finding] = []
@@ -353,7 +354,8 @@ class Chains:
     def scheduled_at_a_fire(self, cronjob: dict, scheduled: datetime | None) -> None:
         """lastScheduleTime is the instant a run was due, not when it started (cronjob_controllerv2 writes the
         scheduled time): one of the instants its schedule fires in its zone. A zone or schedule that is none
-        is release vs live's and the spec test's to report; '@every' fires at any instant."""
+        is release vs live's and the spec test's to report; '@every' fires at any instant. A run due before
+        the release's last apply is not judged (the apply may have changed the schedule: the next run is)."""
         spec = cronjob.get("spec") or {}
         given = spec.get("timeZone")
         tz = zone(self.controller_zone if given is None else given)
@@ -361,6 +363,8 @@ class Chains:
             return
         if scheduled > self.now + self.skew:  # a time ahead of now is the live state's finding, once
             return
+        if self.deployed is not None and scheduled < self.deployed + self.skew:
+            return  # a run due before the last apply fired on the schedule that apply may have replaced
         fire = previous_fire(spec["schedule"], scheduled, tz)
         if fire is not None and fire != scheduled:  # None: a 'TZ=' schedule with a zone too, the spec test's
             where = f"spec.timeZone {given}" if given else f"no spec.timeZone: the controller's zone {self.controller_zone}"

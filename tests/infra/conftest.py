@@ -2,9 +2,11 @@
 release's live objects (the derivation chains and the live state judge the same ones)."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
-from icepack_verify import BadRelease, Release, decode_release, newest_release, release_values
+from icepack_verify import BadRelease, Problem, Release, decode_release, newest_release, release_values, utc_instant
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +32,19 @@ def release(release_secret, diagnose, release_name) -> dict:
         return decode_release(release_secret)
     except BadRelease as exc:
         diagnose(release_name).cannot(f"could not read: {exc}")
+
+
+@pytest.fixture(scope="session")
+def last_deployed(objects, environment) -> datetime | None:
+    """When the release was last applied (its newest Helm record's info.last_deployed), None when the records
+    are not read or not readable: a check that only narrows by it never depends on them."""
+    if not environment.read_release_secrets:
+        return None
+    try:
+        newest = newest_release(objects.all("Secret"))
+        return utc_instant(((decode_release(newest) if newest else {}).get("info") or {}).get("last_deployed"))
+    except (BadRelease, Problem):
+        return None
 
 
 @pytest.fixture(scope="session")

@@ -25,12 +25,12 @@ def _conclude(d, findings) -> None:
 
 
 @pytest.mark.rollback(tier=0)  # a hand edit of what a controller made, or a controller stuck: no chart to revert
-def test_what_controllers_made_is_what_they_were_made_from(release_objects, environment, diagnose):
+def test_what_controllers_made_is_what_they_were_made_from(release_objects, last_deployed, environment, diagnose):
     rel = release_objects
     lists = {kind: rel.of_kind(kind) for kind in ("ReplicaSet", "Job", "Pod")}
     chains = Chains(lists, datetime.now(timezone.utc), environment.checks.clock_skew,
                     environment.checks.max_job_runtime, environment.checks.controller_time_zone,
-                    Injected(environment.checks.injected_env, environment.checks.injected_volumes))
+                    Injected(environment.checks.injected_env, environment.checks.injected_volumes), last_deployed)
     d = diagnose(f"what the controllers made from Helm release {environment.namespace}/{environment.names.release}")
     d.hint(f"kubectl -n {environment.namespace} get deploy,rs,cronjob,job,pod -o yaml; "
            f"[checks] max_job_runtime is {environment.source('checks.max_job_runtime')}")
