@@ -101,8 +101,9 @@ def _field(path: list) -> str:
 class BodySchemas:
     """The baseline's response schemas, each compiled once, and the findings of a body against one."""
 
-    def __init__(self, baseline: Baseline, where: str):
+    def __init__(self, baseline: Baseline, where: str, shared_vocabulary: tuple[str, ...] = ()):
         self.baseline, self.where = baseline, where  # where: "tests/contracts/baselines/stage.json"
+        self.shared_vocabulary = set(shared_vocabulary)  # names with one vocabulary in a body (api.shared_vocabulary_fields)
         self._compiled: dict[tuple, tuple[dict, Any]] = {}
 
     def _validator(self, route: str, method: str, status: int) -> tuple[dict, Any] | None:
@@ -130,10 +131,11 @@ class BodySchemas:
             _record(d, schema, error, source, grouped)
         if len(errors) > CAP:
             d.hint(f"{len(errors) - CAP} more schema violations in this body beyond the first {CAP}")
-        named = _named_enums(schema)
+        named = {k: v for k, v in _named_enums(schema).items() if k in self.shared_vocabulary}
         for path, name, value in _same_names(schema, body, named, []):
             d.mismatch(_field(path), Said(f"{_words('enum', sorted(named[name]))} (what `{name}` holds where the "
-                                          "schema enumerates it)"), value, f"{source}: one name, one vocabulary")
+                                          "schema enumerates it)"), value,
+                       f"{source}: one name, one vocabulary (api.shared_vocabulary_fields)")
         return True
 
 
@@ -155,7 +157,10 @@ def _record(d: Diagnosis, schema: dict, error, source: str, grouped: bool) -> No
 
 
 def _members(schema: Any) -> list:
-    return [schema, *(schema.get("anyOf") or schema.get("oneOf") or [])] if isinstance(schema, dict) else []
+    """The schema and the subschemas a value may also be judged by (pydantic wraps a described field in allOf)."""
+    if not isinstance(schema, dict):
+        return []
+    return [schema, *(schema.get("anyOf") or schema.get("oneOf") or []), *(schema.get("allOf") or [])]
 
 
 def _enumerates(schema: Any) -> bool:

@@ -350,6 +350,10 @@ class ApiConventions(_Model):
     # of, in seconds, at evaluated_at}).
     recommendation_action_field: str = "action"
     recommendation_age_fields: dict[str, str] = {"evidence.status_age_seconds": "status_collected_at"}
+    # Field names that hold one vocabulary wherever they stand in a body: where the schema enumerates one and not
+    # the other (history[].action beside recommended_actions[].action), the other holds the same words. Generic
+    # names (status, type, source) legitimately hold several: only the names listed are judged.
+    shared_vocabulary_fields: list[Annotated[str, Field(min_length=1)]] = ["action"]
 
     @model_validator(mode="after")
     def _job_target_placed(self) -> "ApiConventions":

@@ -179,7 +179,7 @@ def body_schemas(openapi_baseline_path, environment, pytestconfig) -> BodySchema
         pytest.skip(f"the OpenAPI baseline of {name} at {path} records property names and types only, not the "
                     f"response schemas: record it anew with `{_record(name, pytestconfig)}`, then commit it")
     shown = path.relative_to(pytestconfig.rootpath) if path.is_relative_to(pytestconfig.rootpath) else path
-    return BodySchemas(baseline, str(shown))
+    return BodySchemas(baseline, str(shown), tuple(environment.api.shared_vocabulary_fields))
 
 
 @pytest.fixture(scope="session")
