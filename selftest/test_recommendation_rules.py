@@ -40,12 +40,22 @@ def test_a_reason_quoting_another_number_names_it():
         "document, step 5: a recommendation is made of the status it names (status_collected_at = /status collected_at)]"]
 
 
-def test_a_skip_reason_names_an_action_only_as_a_whole_word():
+def test_a_skip_reason_is_about_the_action_it_starts_with_as_a_whole_word():
     recommendation = {"recommended_actions": [{"action": "rewrite_data_files"}],
-                      "skip_reasons": ["rewrite_data_files_v2: within policy", "expire_snapshots: within policy"]}
+                      "skip_reasons": ["rewrite_data_files_v2: within policy", "expire_snapshots: within policy",
+                                       "rewrite_manifests skipped: rewrite_data_files recommended first"]}
     assert found(check_actions, recommendation, ENV) == []
-    recommendation["skip_reasons"].append("not now: rewrite_data_files ran an hour ago")
-    assert [f.split(":")[1] for f in found(check_actions, recommendation, ENV)] == [" skip_reasons[2]"]
+    recommendation["skip_reasons"].append("rewrite_data_files: ran an hour ago")
+    assert [f.split(":")[1] for f in found(check_actions, recommendation, ENV)] == [" skip_reasons[3]"]
+
+
+def test_one_action_for_two_targets_is_two_recommendations_where_the_target_is_a_setting():
+    def item(**more):
+        return {"action": "rewrite_data_files", "reason": "too many small files", **more}
+    two = {"recommended_actions": [item(partition="dt=2026-11-28"), item(partition="dt=2026-11-29", priority="high")]}
+    assert [f.split(":")[1] for f in found(check_actions, two, ENV)] == [" recommended_actions[action=rewrite_data_files]"]
+    by_partition = ENV.model_copy(update={"api": ENV.api.model_copy(update={"recommendation_target_fields": ["partition"]})})
+    assert found(check_actions, two, by_partition) == []
 
 
 def test_distinct_records_of_one_action_are_no_repeat():

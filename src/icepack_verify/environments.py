@@ -349,6 +349,7 @@ class ApiConventions(_Model):
     # action in recommended_actions, and the ages it states ({dotted field: the timestamp field it is the age
     # of, in seconds, at evaluated_at}).
     recommendation_action_field: str = "action"
+    recommendation_target_fields: list[Annotated[str, Field(min_length=1)]] = []  # what an action applies to
     recommendation_age_fields: dict[str, str] = {"evidence.status_age_seconds": "status_collected_at"}
     # Field names that hold one vocabulary wherever they stand in a body: where the schema enumerates one and not
     # the other (history[].action beside recommended_actions[].action), the other holds the same words. Generic

@@ -169,19 +169,25 @@ def _is_number(v: Any) -> bool:
 
 
 def check_actions(d: Diagnosis, recommendation: dict, env: Environment) -> None:
-    """recommended_actions is a set keyed by its action field, and skip_reasons say why the other actions are not
-    recommended: no action is recommended twice, and no skip reason names a recommended action."""
+    """recommended_actions is a set keyed by its action field (and the fields that name what it applies to,
+    api.recommendation_target_fields), and skip_reasons say why the other actions are not recommended: no action
+    is recommended twice for one target, and no skip reason is about a recommended action (its subject, the words
+    it starts with)."""
     key, source = env.api.recommendation_action_field, env.source("api.recommendation_action_field")
     items = recommendation.get("recommended_actions")
-    actions = [i.get(key) for i in items if isinstance(i, dict)] if isinstance(items, list) else []
-    actions = [a for a in actions if isinstance(a, str) and a]
-    for action in sorted({a for a in actions if actions.count(a) > 1}):
-        d.mismatch(f"{RECOMMENDATION}: recommended_actions[{key}={action}]", Said("once (actions are keyed by "
-                   f"{key})"), Said(f"{actions.count(action)} times"), f"{CONTRACT_SOURCE}; {source}")
+    items = [i for i in items if isinstance(i, dict) and isinstance(i.get(key), str) and i[key]] \
+        if isinstance(items, list) else []
+    targets = env.api.recommendation_target_fields
+    keyed = [(i[key], json.dumps([i.get(t) for t in targets])) for i in items]
+    for action in sorted({a for a, t in keyed if keyed.count((a, t)) > 1}):
+        times = max(keyed.count((a, t)) for a, t in keyed if a == action)
+        keyed_by = ", ".join([key, *targets])
+        d.mismatch(f"{RECOMMENDATION}: recommended_actions[{key}={action}]", Said(f"once (actions are keyed by "
+                   f"{keyed_by})"), Said(f"{times} times"), f"{CONTRACT_SOURCE}; {source}")
+    actions = list(dict.fromkeys(a for a, _ in keyed))
     reasons = recommendation.get("skip_reasons")
     for i, reason in enumerate(reasons if isinstance(reasons, list) else ()):
-        named = [a for a in dict.fromkeys(actions) if isinstance(reason, str) and re.search(
-            rf"(?<![\w-]){re.escape(a)}(?![\w-])", reason)]
+        named = [a for a in actions if isinstance(reason, str) and re.match(rf"\s*{re.escape(a)}(?![\w-])", reason)]
         if named:
             d.mismatch(f"{RECOMMENDATION}: skip_reasons[{i}]", Said(f"no reason for skipping a recommended action "
                        f"({', '.join(named)} is in recommended_actions)"), reason, f"{CONTRACT_SOURCE}; {source}")
