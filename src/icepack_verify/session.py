@@ -306,6 +306,8 @@ class VerifySession:
                         return
             threading.Thread(target=fire, name="icepack-verify deadline", daemon=True).start()
             self.config.add_cleanup(self.finishing.set)
+            # once pytest has caught an interrupt, no second one may land inside its handling of the first
+            self.config.pluginmanager.register(_Caught(self.finishing), "icepack-verify-interrupt-caught")
         if threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))  # a pod stopped
             self.config.add_cleanup(lambda: signal.signal(signal.SIGTERM, previous))
@@ -313,6 +315,16 @@ class VerifySession:
     def failed(self, what: str, exc: BaseException) -> None:
         """The plugin itself failed at `what`: the run says so in one sentence and is inconclusive."""
         self.trouble.append(self.redact(f"the plugin failed while {what}: {cause_of(exc)}"))
+
+
+class _Caught:
+    """A pytest plugin object: sets the event when pytest has caught a KeyboardInterrupt."""
+
+    def __init__(self, event: threading.Event):
+        self.event = event
+
+    def pytest_keyboard_interrupt(self, excinfo) -> None:
+        self.event.set()
 
 
 KEY = pytest.StashKey[VerifySession]()
