@@ -3,8 +3,8 @@
 
 A number standing alone is a quote (`191 snapshots`, `0.22`, `22%`); numbers inside words, versions, dates, times
 and paths are not. It quotes a known number rounded to the decimals written; `42%` quotes 0.42 or 42. The rule is
-a heuristic about texts the document does not fix: `checks.quoted_numbers = "warn"` reports what it finds as a
-warning, for an API whose texts quote numbers of their own (a policy limit, "3 days ago").
+a heuristic about texts the document does not fix (a text may quote numbers of its own: a policy limit, "3 days
+ago"), so what it finds is a warning unless `checks.quoted_numbers = "fail"` (where the texts are known).
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ SETTING = "checks.quoted_numbers"
 
 
 class MisquotedNumber(Warned):
-    """A text quotes a number its sources do not hold, reported as a warning (checks.quoted_numbers = "warn")."""
+    """A text quotes a number its sources do not hold, reported as a warning (checks.quoted_numbers = "warn", the
+    default)."""
 
 
 def walk(value: Any, path: str = ""):
