@@ -168,6 +168,8 @@ def test_only_finalizers_a_known_controller_handles_pass():
     assert finalizer_findings(obj, allowed) == []
     obj["metadata"]["finalizers"].append("backup.example.com/protect")
     assert [f[0] for f in finalizer_findings(obj, allowed)] == ["metadata.finalizers[backup.example.com/protect]"]
+    # an empty allow-list says so, not "one a known controller handles: " and nothing
+    assert [str(f[1]) for f in finalizer_findings(obj, ())] == ["none allowed (checks.allowed_finalizers)"] * 2
 
 
 def test_the_times_inside_an_object_follow_one_another_within_the_clock_skew():

@@ -114,7 +114,11 @@ class Release:
         for kind, items in lists.items():
             if kind in ("Event", "Node", "Secret"):
                 continue  # not workloads: events are judged by what they are about, the records by the history
-            self.objects += [(kind, o) for o in items if self._claimed(o, set())]
+            self.objects += [(kind, o) for o in items if self.claims(o)]
+
+    def claims(self, obj: dict) -> bool:
+        """The object is the release's (a kind left out of `objects`, a Secret, judged apart)."""
+        return self._claimed(obj, set())
 
     def _claimed(self, obj: dict, seen: set) -> bool:
         meta = obj["metadata"]
@@ -619,7 +623,9 @@ def deletion_findings(kind: str, obj: dict, now: datetime, skew: timedelta) -> l
 def finalizer_findings(obj: dict, allowed: tuple[str, ...]) -> list[tuple]:
     """A finalizer no known controller handles holds its object when it is deleted (a rollout's
     history cleanup, helm uninstall) until someone removes it by hand."""
-    return [(f"metadata.finalizers[{f}]", Said(f"one a known controller handles: {', '.join(allowed)}"), f,
+    expected = Said(f"one a known controller handles: {', '.join(allowed)}" if allowed
+                    else "none allowed (checks.allowed_finalizers)")
+    return [(f"metadata.finalizers[{f}]", expected, f,
              "checks.allowed_finalizers (K8s finalizers: an object is deleted once its finalizers are removed)")
             for f in obj["metadata"].get("finalizers") or [] if f not in allowed]
 
