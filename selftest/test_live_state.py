@@ -9,7 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from icepack_verify.live_state import (Release, deletion_findings, finalizer_findings, future_findings, history_findings,
+from icepack_verify import bookkeeping
+from icepack_verify.live_state import (Release, deletion_findings, event_seen, finalizer_findings, future_findings,
+                                       history_findings,
                                        node_findings, order_findings, pod_findings, rollout_complete,
                                        wrong_now)
 
@@ -77,6 +79,22 @@ def test_only_recent_warnings_of_a_wrong_now_reason_about_a_live_object_count():
               _event("FailedMount", recent, type_="Normal")]
     assert [e["lastTimestamp"] for _, _, e in wrong_now(events, rel, NOW, timedelta(minutes=15))] == \
         [events[0]["lastTimestamp"]]
+
+
+def test_an_event_is_seen_at_the_latest_of_its_times_whichever_api_wrote_it():
+    """A recurring events.k8s.io/v1 Event: lastTimestamp frozen at its first report, series.lastObservedTime
+    moving on. One rule for both readers (wrong_now here, bookkeeping's event identity)."""
+    at = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    recurring = {"lastTimestamp": at(NOW - timedelta(hours=2)), "eventTime": at(NOW - timedelta(hours=2)),
+                 "series": {"count": 9, "lastObservedTime": at(NOW - timedelta(minutes=1))}}
+    assert event_seen(recurring) == NOW - timedelta(minutes=1)
+    stale_series = {**recurring, "lastTimestamp": at(NOW), "series": {"lastObservedTime": at(NOW - timedelta(hours=3))}}
+    assert event_seen(stale_series) == NOW  # the latest, not the first one set
+    assert event_seen({"firstTimestamp": at(NOW), "lastTimestamp": None}) == NOW and event_seen({}) is None
+    assert bookkeeping.event_seen is event_seen
+    rel = Release({"Pod": [_pod()]}, "icepack", "icepack")
+    warning = {**_event("FailedMount", NOW - timedelta(hours=2)), **recurring}
+    assert len(wrong_now([warning], rel, NOW, timedelta(minutes=15))) == 1  # recurring now
 
 
 def test_a_container_running_another_image_than_its_spec_is_a_finding_a_qualified_reference_is_not():

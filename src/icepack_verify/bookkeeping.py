@@ -34,15 +34,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from icepack_verify.diagnosis import Said
+from icepack_verify.diagnosis import ABSENT, Said  # ABSENT: a slice's label or an endpoint's nodeName left out
+from icepack_verify.live_state import event_seen
 from icepack_verify.semantics import utc_instant
 
 SERVICE_NAME = "kubernetes.io/service-name"
 # Kubernetes' constants: the label naming a slice's manager, and the EndpointSlice controller's name in it
 # (the mirroring controller's slices serve Services without a selector, which are not judged here)
 MANAGED_BY, CONTROLLER = "endpointslice.kubernetes.io/managed-by", "endpointslice-controller.k8s.io"
-ABSENT = Said("absent")  # the label that ties an EndpointSlice to its Service
-
 
 
 # --- when: created by the release's apply ---------------------------------------------------------
@@ -70,12 +69,6 @@ def created_after_release(manifest: list[dict], live: dict[str, list[dict]], las
 
 
 # --- who: events name the live object --------------------------------------------------------------
-
-def event_seen(e: dict) -> datetime | None:
-    series = e.get("series") if isinstance(e.get("series"), dict) else {}
-    times = [utc_instant(e.get(k)) for k in ("lastTimestamp", "eventTime", "firstTimestamp")] + [utc_instant(series.get("lastObservedTime"))]
-    return max((t for t in times if t), default=None)
-
 
 SAME_NAME_AGAIN = frozenset({"Pod", "Node"})
 

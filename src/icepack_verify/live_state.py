@@ -633,9 +633,11 @@ def finalizer_findings(obj: dict, allowed: tuple[str, ...]) -> list[tuple]:
 # --- events -----------------------------------------------------------------------------------
 
 def event_seen(e: dict) -> datetime | None:
+    """When an Event was last seen: the latest of its times. core/v1 writers set lastTimestamp, events.k8s.io/v1
+    writers eventTime and series.lastObservedTime (lastTimestamp left null or stale), firstTimestamp is the floor."""
     series = e.get("series") if isinstance(e.get("series"), dict) else {}
-    return utc_instant(series.get("lastObservedTime")) or utc_instant(e.get("lastTimestamp")) or utc_instant(e.get("eventTime")) \
-        or utc_instant(e.get("firstTimestamp"))
+    times = [utc_instant(e.get(k)) for k in ("lastTimestamp", "eventTime", "firstTimestamp")]
+    return max((t for t in times + [utc_instant(series.get("lastObservedTime"))] if t), default=None)
 
 
 def wrong_now(events: list[dict], rel: Release, now: datetime, window: timedelta) -> list[tuple[str, dict, dict]]:
