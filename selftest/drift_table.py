@@ -1113,7 +1113,8 @@ IDENTITIES = I + "test_identities.py::test_identities_are_held_by_one_object_eac
 DECLARED += [Declared("node-registered-twice", {IDENTITIES: (
     "Node spec.providerID aws:///", "Node status.addresses[InternalIP] 10.40.11.23", "expected held by one object",
     "held by 2: ip-10-40-11-23.ec2.internal, ip-10-40-11-23.us-east-1.compute.internal", "the cloud provider")})]
-EQUIVALENT += [Equivalent("finished-pod-shares-an-address", IDENTITIES, LIVE, OWNED, DERIVE, TWICE, REFS_RESOLVE)]
+EQUIVALENT += [Equivalent("finished-pod-shares-an-address", IDENTITIES, LIVE, OWNED, DERIVE, TWICE, REFS_RESOLVE),
+               Equivalent("finished-pods-beyond-allocatable", LIVE, OWNED, DERIVE, TWICE, REFS_RESOLVE)]
 # A Pod differs from its template only by what admission webhooks are known to inject (checks.injected_env,
 # checks.injected_volumes; derivation.Injected).
 DECLARED += [Declared("unknown-webhook-injects-a-proxy", {DERIVE: (

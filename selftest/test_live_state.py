@@ -166,6 +166,22 @@ def test_a_nodes_pod_count_is_a_resource_and_every_quantity_valid():
         "status.allocatable.ephemeral-storage"]
 
 
+def test_finished_pods_hold_no_pod_slot_and_no_requests():
+    """KEDA keeps 100 succeeded and 100 failed Jobs by default, their pods with them; the scheduler counts
+    only pods not Succeeded or Failed against allocatable pods, cpu and memory (EKS: 17 pods on a t4g.medium)."""
+    def pod(uid: str, phase: str) -> dict:
+        p = _pod(uid, phase=phase)
+        p["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "500m", "memory": "1Gi"}}
+        return p
+    finished = [pod(f"s{i}", "Succeeded") for i in range(100)] + [pod(f"f{i}", "Failed") for i in range(100)]
+    small = {"pods": "17", "cpu": "1930m", "memory": "3Gi"}
+    assert node_findings(_node(**small), "arm64", [pod("r1", "Running"), *finished]) == []
+    running = [pod(f"r{i}", "Running") for i in range(4)] + [pod("p1", "Pending")]  # a bound Pending pod holds its place
+    assert sorted(f[0] for f in node_findings(_node(**small), "arm64", running + finished)) == [
+        "status.allocatable.cpu", "status.allocatable.memory"]
+    assert [f[0] for f in node_findings(_node(pods="4"), "arm64", running + finished)] == ["status.allocatable.pods"]
+
+
 def test_a_node_still_carries_what_its_pods_select_and_its_kubelet_reports():
     pod = _pod()
     pod["spec"]["nodeSelector"] = {"kubernetes.io/arch": "arm64"}

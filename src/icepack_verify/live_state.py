@@ -530,13 +530,17 @@ def _room(node: dict, pods: list[dict]) -> list[tuple]:
             if bad:
                 out.append((f"status.{where}.{resource}", "a quantity, not negative", quantity,
                             "the kubelet reports how much of each resource its node has (K8s resource quantities)"))
+    # the scheduler counts only pods that hold their place: a Succeeded or Failed pod (a Job's, kept by its
+    # history limits: KEDA keeps 100 of each by default) holds no pod slot and no requests
+    pods = [p for p in pods if _status(p).get("phase") not in ("Succeeded", "Failed")]
     if "pods" in allocatable:
         try:
             room = parse_quantity(allocatable["pods"]) >= len(pods)
         except (ValueError, TypeError):
             room = True  # said above
         if not room:
-            out.append(("status.allocatable.pods", Said(f"at least the release pods it hosts ({len(pods)})"),
+            out.append(("status.allocatable.pods", Said(f"at least the release pods it hosts ({len(pods)}), "
+                        "finished ones not counted"),
                         allocatable["pods"], "the scheduler places no more pods on a node than its allocatable "
                         "pods (K8s scheduling)"))
     for resource in ("cpu", "memory", "pods"):
@@ -559,7 +563,7 @@ def _room(node: dict, pods: list[dict]) -> list[tuple]:
             need, have = 0, None
         if have is None or have <= 0 or have < need:
             out.append((f"status.allocatable.{resource}", Said(f"at least the requests of the release pods it hosts "
-                        f"({need})"), allocatable.get(resource, Said("absent")),
+                        f"({need}), finished ones not counted"), allocatable.get(resource, Said("absent")),
                         "the scheduler placed them by the node's allocatable (K8s scheduling)"))
     return out
 
