@@ -1137,4 +1137,5 @@ DECLARED += [
         "ScaledJob icepack/icepack-worker status.lastActiveTime", "it is Active", "actual absent")}),
 ]
 EQUIVALENT += [Equivalent("postgres-restarted-once-in-order", LIVE, OWNED, WARNINGS),
+               Equivalent("api-restarted-from-a-clock-ahead", LIVE, OWNED, DERIVE, RELEASE_FIELDS, REFS_RESOLVE),
                Equivalent("postgres-claim-resized-and-settled", LIVE)]

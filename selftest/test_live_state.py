@@ -137,6 +137,9 @@ def test_a_time_ahead_anywhere_in_metadata_or_status_is_a_finding_a_deletion_dea
                                                                    "status.lastScheduleTime"]
     pod = _pod(phase="Running", conditions=[{"type": "Ready", "lastTransitionTime": ahead}])  # judged with conditions
     pod["metadata"]["deletionTimestamp"] = ahead  # a grace period's deadline: judged as deletion
+    # a client's clock (kubectl rollout restart on a laptop) and a deadline by design (Karpenter's): not judged
+    pod["metadata"]["annotations"] = {"kubectl.kubernetes.io/restartedAt": ahead,
+                                      "karpenter.sh/nodeclaim-termination-timestamp": ahead}
     assert future_findings(pod, NOW, skew) == []
 
 

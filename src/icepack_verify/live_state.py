@@ -182,9 +182,12 @@ def future_findings(obj: dict, now: datetime, skew: timedelta) -> list[tuple]:
     """Every RFC 3339 time in an object's metadata and status: not later than now + skew, whoever
     wrote it (the API server, a controller, the kubelet stamp what happened, when it happened).
     Conditions are judged with their own times (condition_findings); deletionTimestamp is a deadline,
-    in the future while a pod's grace period runs (deletion_findings)."""
+    in the future while a pod's grace period runs (deletion_findings). Annotations are not judged:
+    clients write them with their own clocks (kubectl rollout restart's kubectl.kubernetes.io/restartedAt
+    from a laptop or CI runner, copied onto the pods) and some hold deadlines by design (Karpenter's
+    karpenter.sh/nodeclaim-termination-timestamp)."""
     out: list[tuple] = []
-    skip = ("status.conditions", "metadata.deletionTimestamp")
+    skip = ("status.conditions", "metadata.deletionTimestamp", "metadata.annotations")
     for root, name in ((obj.get("metadata") or {}, "metadata"), (_status(obj), "status")):
         for path, value in _leaves(root, name, skip, lambda _item, i: i):
             if isinstance(value, str) and RFC3339.fullmatch(value) and (t := utc_instant(value)) and t > now + skew:

@@ -408,6 +408,8 @@ class _Walk:
             return
         if shape[-1] == "targetPort" and live == parent.get("port"):
             return  # a Service port's targetPort defaults to its port
+        if shape[-3:-1] in (("metadata", "labels"), ("metadata", "annotations")) and controller_key(shape[-1], self.domains):
+            return  # a template's key a tool writes (kubectl rollout restart's restartedAt): the object's own rule
         if self.webhook_list(shape) and isinstance(live, list):
             return  # a list of the Pod the manifest leaves out: every item a webhook's
         if self.kind == "Service" and shape in NODE_PORTS and self.allocated_node_port(live):
