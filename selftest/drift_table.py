@@ -969,7 +969,7 @@ DECLARED += [
         "in no controller's domain", HAND)}),
     Declared("api-service-recreated-by-hand", {CREATED: (
         "Service icepack/icepack-api metadata.creationTimestamp", "expected no later than",
-        "+ 0:05:00 (created by the apply of icepack/icepack revision 7)", "info.last_deployed",
+        "+ 0:05:00 (created by the apply of icepack/icepack revision 7, status deployed)", "info.last_deployed",
         "checks.release_apply_window")}),
     Declared("health-sync-uid-not-the-one-events-name", {IDENTITY: (
         "CronJob icepack/icepack-health-sync metadata.uid", "(SawCompletedJob) names",
@@ -990,7 +990,8 @@ BOOK_ALSO_FAILS = {
 DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, **BOOK_ALSO_FAILS.get(d.drift, {})}) for d in DECLARED]
 EQUIVALENT += [Equivalent("controller-metadata-on-release-objects", RELEASE_FIELDS, OWNED),
                Equivalent("release-objects-created-around-the-apply", CREATED, IDENTITY, RELEASE_FIELDS),
-               Equivalent("api-endpoints-in-two-slices", TRAFFIC, OWNED, REFS_RESOLVE, RELEASE_FIELDS)]
+               Equivalent("api-endpoints-in-two-slices", TRAFFIC, OWNED, REFS_RESOLVE, RELEASE_FIELDS),
+               Equivalent("api-pod-ready-seconds-ago-not-yet-listed", TRAFFIC, LIVE, OWNED, REFS_RESOLVE)]
 # --- what a CronJob's and a Deployment's spec and status mean (drifts and probes in
 # drifts/kube_spec.py): a field left out live is its Kubernetes default, a schedule is read in its zone (the
 # controller's, checks.controller_time_zone, when it names none; '' is none), lastScheduleTime is a fire instant.

@@ -98,6 +98,20 @@ SLICES_SPLIT = (
 )
 
 
+def _ready_seconds_ago(objs: Objects) -> None:
+    """An API pod whose readiness probe passed five seconds ago (a rollout's new pod, or one back from a
+    failed probe): Ready and ContainersReady turned True then."""
+    pod = objs.get("Pod", API_POD)
+    for cond in pod["status"]["conditions"]:
+        if cond["type"] in ("Ready", "ContainersReady"):
+            cond["lastTransitionTime"] = chart.ts(now(objs) - timedelta(seconds=5))
+
+
+# ... and the EndpointSlice controller has not written it yet (served after it settled: the slice as it was)
+READY_NOT_YET_LISTED = (_kube(API_SLICE, {"op": "remove", "path": ["endpoints", {"i": 0}]},
+                              "the API pod that turned Ready seconds ago not yet in its Service's slice"),)
+
+
 DRIFTS.add("api-service-annotated-by-hand", "an annotation on the API Service in no controller's domain (kubectl annotate)",
            objects=_annotated_by_hand)
 DRIFTS.add("api-service-recreated-by-hand", "the API Service re-created by hand an hour ago, after the release's apply",
@@ -116,3 +130,5 @@ PROBES.add("api-endpoints-in-two-slices", "the API Service's endpoints split ove
            "ready condition", mutations=SLICES_SPLIT)
 PROBES.add("release-objects-created-around-the-apply", "objects created long before the release's last apply, one "
            "during it, and an event about an earlier incarnation", objects=_created_around_the_apply)
+PROBES.add("api-pod-ready-seconds-ago-not-yet-listed", "an API pod Ready for five seconds, not yet in its Service's "
+           "EndpointSlice (the controller lags)", objects=_ready_seconds_ago, mutations=READY_NOT_YET_LISTED)
