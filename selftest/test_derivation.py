@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
+from icepack_verify import environments
 from icepack_verify.derivation import Chains, Injected, differences, duplicates, pod_spec_differences
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
@@ -88,9 +90,6 @@ def test_what_the_control_plane_adds_to_a_pod_is_not_a_difference_a_field_added_
 def test_the_shipped_defaults_allow_what_irsa_and_eks_pod_identity_inject():
     """IRSA projects the aws-iam-token volume, EKS Pod Identity the eks-pod-identity-token volume, each
     with its env (AWS_ROLE_ARN...; AWS_CONTAINER_*): both are EKS's, a pod may carry either."""
-    from pathlib import Path
-
-    from icepack_verify import environments
     checks = environments.load(Path(__file__).parents[1] / "environments.toml", "local", environ={}).checks
     injected = Injected(checks.injected_env, checks.injected_volumes)
     for volume, env in (("aws-iam-token", "AWS_WEB_IDENTITY_TOKEN_FILE"),

@@ -132,7 +132,8 @@ def expected_conditions(service: dict, pod: dict) -> dict[str, bool]:
     terminating; spec.publishNotReadyAddresses makes it serving and ready whatever its state."""
     publish = (service.get("spec") or {}).get("publishNotReadyAddresses") is True
     serving = publish or _ready(pod)
-    return {"ready": publish or (serving and not _terminating(pod)), "serving": serving, "terminating": _terminating(pod)}
+    terminating = _terminating(pod)
+    return {"ready": publish or (serving and not terminating), "serving": serving, "terminating": terminating}
 
 
 def settling(pod: dict, now: datetime | None, settle: timedelta) -> bool:
@@ -208,9 +209,10 @@ def endpoint_findings(service: dict, pods: list[dict], slices: list[dict], now: 
         got_ports = tuple(sorted(((p.get("name") or ""), p.get("port"), p.get("protocol", "TCP"))
                                  for p in s.get("ports") or [] if isinstance(p, dict)))
         if want_ports and want_ports != {got_ports}:  # a slice with no endpoints is a placeholder
-            out.append((f"{where} ports", Said(" or ".join(str(list(w)) for w in sorted(want_ports))
-                                                + (" (its pods' differ: one mapping a slice)" if len(want_ports) > 1 else "")),
-                        Said(str(list(got_ports))), f"Service {name} spec.ports, targetPort resolved on each endpoint's pod"))
+            want = " or ".join(str(list(w)) for w in sorted(want_ports))
+            mixed = " (its pods' differ: one mapping a slice)" if len(want_ports) > 1 else ""
+            out.append((f"{where} ports", Said(want + mixed), Said(str(list(got_ports))),
+                        f"Service {name} spec.ports, targetPort resolved on each endpoint's pod"))
         for i, ep in enumerate(s.get("endpoints") or []):
             if not isinstance(ep, dict):
                 continue

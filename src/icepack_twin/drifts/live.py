@@ -254,9 +254,9 @@ def _restarted_from_a_clock_ahead(objs: Objects) -> None:
     from it carry it. A client's time, not one the cluster stamped: healthy."""
     stamp = {"kubectl.kubernetes.io/restartedAt": chart.ts(_now(objs) + timedelta(minutes=10))}
     dep = objs.get("Deployment", API)
-    for meta in [dep["spec"]["template"]["metadata"]] + [
-            rs["spec"]["template"]["metadata"] for rs in objs.of_kind("ReplicaSet") if rs["metadata"]["name"].startswith(API)
-    ] + [pod["metadata"] for pod in _pods(objs, API)]:
+    replicasets = [rs for rs in objs.of_kind("ReplicaSet") if rs["metadata"]["name"].startswith(API)]
+    for meta in ([dep["spec"]["template"]["metadata"]] + [rs["spec"]["template"]["metadata"] for rs in replicasets]
+                 + [pod["metadata"] for pod in _pods(objs, API)]):
         meta["annotations"] = {**(meta.get("annotations") or {}), **stamp}
 
 
