@@ -991,7 +991,8 @@ DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, **BOOK_ALSO_FAILS.get(d.
 EQUIVALENT += [Equivalent("controller-metadata-on-release-objects", RELEASE_FIELDS, OWNED),
                Equivalent("release-objects-created-around-the-apply", CREATED, IDENTITY, RELEASE_FIELDS),
                Equivalent("api-endpoints-in-two-slices", TRAFFIC, OWNED, REFS_RESOLVE, RELEASE_FIELDS),
-               Equivalent("api-pod-ready-seconds-ago-not-yet-listed", TRAFFIC, LIVE, OWNED, REFS_RESOLVE)]
+               Equivalent("api-pod-ready-seconds-ago-not-yet-listed", TRAFFIC, LIVE, OWNED, REFS_RESOLVE),
+               Equivalent("foreign-secret-with-a-finalizer", OWNED, CREATED, IDENTITY)]
 # --- what a CronJob's and a Deployment's spec and status mean (drifts and probes in
 # drifts/kube_spec.py): a field left out live is its Kubernetes default, a schedule is read in its zone (the
 # controller's, checks.controller_time_zone, when it names none; '' is none), lastScheduleTime is a fire instant.

@@ -114,11 +114,7 @@ class Release:
         for kind, items in lists.items():
             if kind in ("Event", "Node", "Secret"):
                 continue  # not workloads: events are judged by what they are about, the records by the history
-            self.objects += [(kind, o) for o in items if self.claims(o)]
-
-    def claims(self, obj: dict) -> bool:
-        """The object is the release's (a kind left out of `objects`, a Secret, judged apart)."""
-        return self._claimed(obj, set())
+            self.objects += [(kind, o) for o in items if self._claimed(o, set())]
 
     def _claimed(self, obj: dict, seen: set) -> bool:
         meta = obj["metadata"]
