@@ -969,7 +969,7 @@ DECLARED += [
         "in no controller's domain", HAND)}),
     Declared("api-service-recreated-by-hand", {CREATED: (
         "Service icepack/icepack-api metadata.creationTimestamp", "expected no later than",
-        "+ 0:05:00 (created by the apply of icepack/icepack revision 7)", "info.last_deployed",
+        "+ 0:05:00 (created by the apply of icepack/icepack revision 7, status deployed)", "info.last_deployed",
         "checks.release_apply_window")}),
     Declared("health-sync-uid-not-the-one-events-name", {IDENTITY: (
         "CronJob icepack/icepack-health-sync metadata.uid", "(SawCompletedJob) names",
@@ -990,7 +990,9 @@ BOOK_ALSO_FAILS = {
 DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, **BOOK_ALSO_FAILS.get(d.drift, {})}) for d in DECLARED]
 EQUIVALENT += [Equivalent("controller-metadata-on-release-objects", RELEASE_FIELDS, OWNED),
                Equivalent("release-objects-created-around-the-apply", CREATED, IDENTITY, RELEASE_FIELDS),
-               Equivalent("api-endpoints-in-two-slices", TRAFFIC, OWNED, REFS_RESOLVE, RELEASE_FIELDS)]
+               Equivalent("api-endpoints-in-two-slices", TRAFFIC, OWNED, REFS_RESOLVE, RELEASE_FIELDS),
+               Equivalent("api-pod-ready-seconds-ago-not-yet-listed", TRAFFIC, LIVE, OWNED, REFS_RESOLVE),
+               Equivalent("foreign-secret-with-a-finalizer", OWNED, CREATED, IDENTITY)]
 # --- what a CronJob's and a Deployment's spec and status mean (drifts and probes in
 # drifts/kube_spec.py): a field left out live is its Kubernetes default, a schedule is read in its zone (the
 # controller's, checks.controller_time_zone, when it names none; '' is none), lastScheduleTime is a fire instant.
@@ -1113,7 +1115,8 @@ IDENTITIES = I + "test_identities.py::test_identities_are_held_by_one_object_eac
 DECLARED += [Declared("node-registered-twice", {IDENTITIES: (
     "Node spec.providerID aws:///", "Node status.addresses[InternalIP] 10.40.11.23", "expected held by one object",
     "held by 2: ip-10-40-11-23.ec2.internal, ip-10-40-11-23.us-east-1.compute.internal", "the cloud provider")})]
-EQUIVALENT += [Equivalent("finished-pod-shares-an-address", IDENTITIES, LIVE, OWNED, DERIVE, TWICE, REFS_RESOLVE)]
+EQUIVALENT += [Equivalent("finished-pod-shares-an-address", IDENTITIES, LIVE, OWNED, DERIVE, TWICE, REFS_RESOLVE),
+               Equivalent("finished-pods-beyond-allocatable", LIVE, OWNED, DERIVE, TWICE, REFS_RESOLVE)]
 # A Pod differs from its template only by what admission webhooks are known to inject (checks.injected_env,
 # checks.injected_volumes; derivation.Injected).
 DECLARED += [Declared("unknown-webhook-injects-a-proxy", {DERIVE: (
@@ -1136,4 +1139,5 @@ DECLARED += [
         "ScaledJob icepack/icepack-worker status.lastActiveTime", "it is Active", "actual absent")}),
 ]
 EQUIVALENT += [Equivalent("postgres-restarted-once-in-order", LIVE, OWNED, WARNINGS),
+               Equivalent("api-restarted-from-a-clock-ahead", LIVE, OWNED, DERIVE, RELEASE_FIELDS, REFS_RESOLVE),
                Equivalent("postgres-claim-resized-and-settled", LIVE)]

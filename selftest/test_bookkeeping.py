@@ -4,7 +4,7 @@ The whole suite against the twin is the drift catalogue's (drifts/bookkeeping.py
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from icepack_verify.bookkeeping import created_after_release, endpoint_findings, event_identity_findings
 from icepack_verify.release_diff import controller_key, diff_release
@@ -86,6 +86,77 @@ def test_an_endpoint_of_no_selected_pod_a_stale_uid_wrong_ports_and_owner_are_fo
                       "EndpointSlice api-1 endpoints[api-b] targetRef.uid", "EndpointSlice api-1 endpoints[other]"]
 
 
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
+SETTLE = timedelta(seconds=30) + timedelta(minutes=2)  # checks.endpoint_settle + checks.clock_skew
+
+
+def _ready_since(pod: dict, ago: timedelta, ready: bool = True) -> dict:
+    pod = copy.deepcopy(pod)
+    pod["status"]["conditions"] = [{"type": "Ready", "status": "True" if ready else "False",
+                                    "lastTransitionTime": (NOW - ago).strftime("%Y-%m-%dT%H:%M:%SZ")}]
+    return pod
+
+
+def test_a_pod_whose_ready_just_changed_is_not_judged_yet_one_settled_is():
+    """A rollout: the new pod turned Ready seconds ago and is not in the slice yet; the old one turned not
+    Ready seconds ago and is still listed ready. The controller catches up within the settle window."""
+    new, old = _ready_since(B, timedelta(seconds=5)), _ready_since(A, timedelta(seconds=5), ready=False)
+    slices = [_slice("api-1", _endpoint(A))]
+    assert endpoint_findings(SERVICE, [old, new], slices, NOW, SETTLE) == []
+    late_new, late_old = _ready_since(B, timedelta(minutes=10)), _ready_since(A, timedelta(minutes=10), ready=False)
+    assert [f[0] for f in endpoint_findings(SERVICE, [late_old, late_new], slices, NOW, SETTLE)] == [
+        "EndpointSlice api-1 endpoints[api-a] conditions.ready", "EndpointSlices of Service api endpoint api-b"]
+    # a deletion begun seconds ago (deletionTimestamp: the end of its 30 s grace period), still listed ready
+    leaving = copy.deepcopy(A)
+    leaving["metadata"].update(deletionTimestamp=(NOW + timedelta(seconds=25)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                               deletionGracePeriodSeconds=30)
+    assert endpoint_findings(SERVICE, [leaving, B], [_slice("api-1", _endpoint(A), _endpoint(B))], NOW, SETTLE) == []
+    assert [f[0] for f in endpoint_findings(SERVICE, [leaving, B], [_slice("api-1", _endpoint(A), _endpoint(B))])] == [
+        "EndpointSlice api-1 endpoints[api-a] conditions.ready"]  # no settle window: judged
+
+
+def test_an_endpoint_listed_not_ready_naming_no_listed_pod_is_the_controllers_trail():
+    gone = _pod("api-gone", "10.0.0.8")  # deleted between the two listings: terminating, not ready
+    trail = _endpoint(gone, ready=False)
+    trail["conditions"].update(serving=False, terminating=True)
+    assert endpoint_findings(SERVICE, [A], [_slice("api-1", _endpoint(A), trail)]) == []
+    assert [f[0] for f in endpoint_findings(SERVICE, [A], [_slice("api-1", _endpoint(A), _endpoint(gone))])] == [
+        "EndpointSlice api-1 endpoints[api-gone]"]  # listed ready: traffic goes to a pod nobody selects
+
+
+def test_publish_not_ready_addresses_lists_every_pod_ready_as_the_controller_does():
+    """ready = publishNotReadyAddresses || (podReady && !terminating); serving likewise (podToEndpoint)."""
+    service = copy.deepcopy(SERVICE)
+    service["spec"]["publishNotReadyAddresses"] = True
+    waiting = _pod("api-c", "10.0.0.3", ready=False)
+    published = _endpoint(waiting)
+    published["conditions"].update(serving=True, terminating=False)
+    assert endpoint_findings(service, [A, waiting], [_slice("api-1", _endpoint(A), published)]) == []
+    assert [f[0] for f in endpoint_findings(SERVICE, [A, waiting], [_slice("api-1", _endpoint(A), published)])] == [
+        "EndpointSlice api-1 endpoints[api-c] conditions.serving", "EndpointSlice api-1 endpoints[api-c] conditions.ready"]
+    held_back = _endpoint(waiting, ready=False)  # the controller would list it ready: the Service publishes it
+    found = endpoint_findings(service, [A, waiting], [_slice("api-1", _endpoint(A), held_back)])
+    assert [(f[0], f[2]) for f in found] == [("EndpointSlices of Service api endpoint api-c", "listed not ready")]
+    assert "publishNotReadyAddresses" in found[0][3]
+
+
+def test_a_named_target_port_resolves_on_each_pod_one_mapping_a_slice():
+    """Mid-rollout the name http stands for 8000 on the old pods and 8080 on the new: the controller writes
+    one slice per mapping; a slice mixing them, or naming another number, is found."""
+    moved = copy.deepcopy(B)
+    moved["spec"]["containers"][0]["ports"][0]["containerPort"] = 8080
+    other = _slice("api-2", _endpoint(moved))
+    other["ports"][0]["port"] = 8080
+    assert endpoint_findings(SERVICE, [A, moved], [_slice("api-1", _endpoint(A)), other]) == []
+    mixed = endpoint_findings(SERVICE, [A, moved], [_slice("api-1", _endpoint(A), _endpoint(moved))])
+    assert [f[0] for f in mixed] == ["EndpointSlice api-1 ports"] and "one mapping a slice" in mixed[0][1]
+    unnamed = copy.deepcopy(A)  # a pod without the port's name: the controller leaves that port out
+    unnamed["spec"]["containers"][0]["ports"] = []
+    bare = _slice("api-1", _endpoint(unnamed))
+    bare["ports"] = []
+    assert endpoint_findings(SERVICE, [unnamed], [bare]) == []
+
+
 def test_a_service_selecting_pods_with_no_slice_is_found():
     assert endpoint_findings(SERVICE, [A], [])[0][2] == "none"
 
@@ -98,12 +169,32 @@ def _live(created: str) -> dict:
             "Pod": [{"metadata": {"name": "made-later", "creationTimestamp": "2026-11-29T12:00:00Z"}}]}
 
 
+def _helm_record(status: str = "deployed", last_deployed: str = "2026-11-28T10:00:00Z") -> dict:
+    return {"name": "rel", "namespace": "ns", "version": 7, "info": {"status": status, "last_deployed": last_deployed}}
+
+
 def test_an_object_created_after_the_apply_is_found_older_or_during_it_is_not():
-    window = timedelta(minutes=5)
-    found = created_after_release(MANIFEST, _live("2026-11-28T11:00:00Z"), "2026-11-28T10:00:00Z", window, "ns/rel 7")
+    window, skew = timedelta(minutes=5), timedelta(minutes=2)
+    found = created_after_release(MANIFEST, _live("2026-11-28T11:00:00Z"), _helm_record(), window, skew)
     assert [(r, f[0], f[2]) for r, f in found] == [("CronJob ns/orchestrator", "metadata.creationTimestamp", "2026-11-28T11:00:00Z")]
-    for created in ("2025-01-01T00:00:00Z", "2026-11-28T10:04:00Z"):  # installed long before; during the apply
-        assert created_after_release(MANIFEST, _live(created), "2026-11-28T10:00:00Z", window, "ns/rel 7") == []
+    assert "revision 7, status deployed" in found[0][1][1]
+    # installed long before; during the apply; just past the window by a Helm runner's clock behind the API server's
+    for created in ("2025-01-01T00:00:00Z", "2026-11-28T10:04:00Z", "2026-11-28T10:06:30Z"):
+        assert created_after_release(MANIFEST, _live(created), _helm_record(), window, skew) == []
+    assert created_after_release(MANIFEST, _live("2026-11-28T10:07:30Z"), _helm_record(), window, skew) != []
+
+
+def test_objects_a_failed_or_pending_upgrade_created_are_its_apply_named_by_its_status():
+    """v8 failed (or is still pending): its apply created objects at its own last_deployed, the record the
+    newest whatever its status; judged against it, they are Helm's, and a later one names that status."""
+    window, skew = timedelta(minutes=5), timedelta(minutes=2)
+    for status in ("failed", "pending-upgrade"):
+        upgrade = _helm_record(status, "2026-11-28T10:58:00Z")
+        assert created_after_release(MANIFEST, _live("2026-11-28T11:00:00Z"), upgrade, window, skew) == []
+        later = created_after_release(MANIFEST, _live("2026-11-28T12:00:00Z"), upgrade, window, skew)
+        assert f"status {status}" in later[0][1][1] and f"({status}: the newest" in later[0][1][3]
+    no_time = _helm_record(last_deployed=None)
+    assert created_after_release(MANIFEST, _live("2026-11-28T12:00:00Z"), no_time, window, skew) == []
 
 
 def _event(uid: str, seen: str) -> dict:

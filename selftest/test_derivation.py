@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
+from icepack_verify import environments
 from icepack_verify.derivation import Chains, Injected, differences, duplicates, pod_spec_differences
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
@@ -83,6 +85,21 @@ def test_what_the_control_plane_adds_to_a_pod_is_not_a_difference_a_field_added_
     pod["serviceAccount"] = "someone-else"
     assert sorted(p for p, *_ in pod_spec_differences(_spec(), pod, irsa)) == [
         "containers[api].env[A].valueFrom", "containers[api].env[DD_AGENT_HOST]", "hostIPC", "serviceAccount"]
+
+
+def test_the_shipped_defaults_allow_what_irsa_and_eks_pod_identity_inject():
+    """IRSA projects the aws-iam-token volume, EKS Pod Identity the eks-pod-identity-token volume, each
+    with its env (AWS_ROLE_ARN...; AWS_CONTAINER_*): both are EKS's, a pod may carry either."""
+    checks = environments.load(Path(__file__).parents[1] / "environments.toml", "local", environ={}).checks
+    injected = Injected(checks.injected_env, checks.injected_volumes)
+    for volume, env in (("aws-iam-token", "AWS_WEB_IDENTITY_TOKEN_FILE"),
+                        ("eks-pod-identity-token", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")):
+        pod = copy.deepcopy(_spec())
+        pod["volumes"] = [{"name": volume, "projected": {"sources": []}}]
+        pod["containers"][0]["volumeMounts"] = [{"name": volume, "mountPath": "/var/run/secrets/x"}]
+        pod["containers"][0]["env"].append({"name": env, "value": "/var/run/secrets/x/token"})
+        assert list(pod_spec_differences(_spec(), pod, injected)) == [], volume
+        assert list(pod_spec_differences(_spec(), pod, Injected())) != []  # the check can fail
 
 
 def test_a_healthy_chain_has_no_finding():

@@ -9,7 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from icepack_verify.live_state import (Release, deletion_findings, finalizer_findings, future_findings, history_findings,
+from icepack_verify import bookkeeping
+from icepack_verify.live_state import (Release, deletion_findings, event_seen, finalizer_findings, future_findings,
+                                       history_findings,
                                        node_findings, order_findings, pod_findings, rollout_complete,
                                        wrong_now)
 
@@ -79,6 +81,22 @@ def test_only_recent_warnings_of_a_wrong_now_reason_about_a_live_object_count():
         [events[0]["lastTimestamp"]]
 
 
+def test_an_event_is_seen_at_the_latest_of_its_times_whichever_api_wrote_it():
+    """A recurring events.k8s.io/v1 Event: lastTimestamp frozen at its first report, series.lastObservedTime
+    moving on. One rule for both readers (wrong_now here, bookkeeping's event identity)."""
+    at = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    recurring = {"lastTimestamp": at(NOW - timedelta(hours=2)), "eventTime": at(NOW - timedelta(hours=2)),
+                 "series": {"count": 9, "lastObservedTime": at(NOW - timedelta(minutes=1))}}
+    assert event_seen(recurring) == NOW - timedelta(minutes=1)
+    stale_series = {**recurring, "lastTimestamp": at(NOW), "series": {"lastObservedTime": at(NOW - timedelta(hours=3))}}
+    assert event_seen(stale_series) == NOW  # the latest, not the first one set
+    assert event_seen({"firstTimestamp": at(NOW), "lastTimestamp": None}) == NOW and event_seen({}) is None
+    assert bookkeeping.event_seen is event_seen
+    rel = Release({"Pod": [_pod()]}, "icepack", "icepack")
+    warning = {**_event("FailedMount", NOW - timedelta(hours=2)), **recurring}
+    assert len(wrong_now([warning], rel, NOW, timedelta(minutes=15))) == 1  # recurring now
+
+
 def test_a_container_running_another_image_than_its_spec_is_a_finding_a_qualified_reference_is_not():
     status = {"phase": "Running", "podIP": "10.0.0.9", "hostIP": "10.0.0.1", "startTime": "2026-11-29T11:00:00Z",
               "containerStatuses": [{
@@ -119,6 +137,9 @@ def test_a_time_ahead_anywhere_in_metadata_or_status_is_a_finding_a_deletion_dea
                                                                    "status.lastScheduleTime"]
     pod = _pod(phase="Running", conditions=[{"type": "Ready", "lastTransitionTime": ahead}])  # judged with conditions
     pod["metadata"]["deletionTimestamp"] = ahead  # a grace period's deadline: judged as deletion
+    # a client's clock (kubectl rollout restart on a laptop) and a deadline by design (Karpenter's): not judged
+    pod["metadata"]["annotations"] = {"kubectl.kubernetes.io/restartedAt": ahead,
+                                      "karpenter.sh/nodeclaim-termination-timestamp": ahead}
     assert future_findings(pod, NOW, skew) == []
 
 
@@ -148,6 +169,22 @@ def test_a_nodes_pod_count_is_a_resource_and_every_quantity_valid():
         "status.allocatable.ephemeral-storage"]
 
 
+def test_finished_pods_hold_no_pod_slot_and_no_requests():
+    """KEDA keeps 100 succeeded and 100 failed Jobs by default, their pods with them; the scheduler counts
+    only pods not Succeeded or Failed against allocatable pods, cpu and memory (EKS: 17 pods on a t4g.medium)."""
+    def pod(uid: str, phase: str) -> dict:
+        p = _pod(uid, phase=phase)
+        p["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "500m", "memory": "1Gi"}}
+        return p
+    finished = [pod(f"s{i}", "Succeeded") for i in range(100)] + [pod(f"f{i}", "Failed") for i in range(100)]
+    small = {"pods": "17", "cpu": "1930m", "memory": "3Gi"}
+    assert node_findings(_node(**small), "arm64", [pod("r1", "Running"), *finished]) == []
+    running = [pod(f"r{i}", "Running") for i in range(4)] + [pod("p1", "Pending")]  # a bound Pending pod holds its place
+    assert sorted(f[0] for f in node_findings(_node(**small), "arm64", running + finished)) == [
+        "status.allocatable.cpu", "status.allocatable.memory"]
+    assert [f[0] for f in node_findings(_node(pods="4"), "arm64", running + finished)] == ["status.allocatable.pods"]
+
+
 def test_a_node_still_carries_what_its_pods_select_and_its_kubelet_reports():
     pod = _pod()
     pod["spec"]["nodeSelector"] = {"kubernetes.io/arch": "arm64"}
@@ -168,6 +205,8 @@ def test_only_finalizers_a_known_controller_handles_pass():
     assert finalizer_findings(obj, allowed) == []
     obj["metadata"]["finalizers"].append("backup.example.com/protect")
     assert [f[0] for f in finalizer_findings(obj, allowed)] == ["metadata.finalizers[backup.example.com/protect]"]
+    # an empty allow-list says so, not "one a known controller handles: " and nothing
+    assert [str(f[1]) for f in finalizer_findings(obj, ())] == ["none allowed (checks.allowed_finalizers)"] * 2
 
 
 def test_the_times_inside_an_object_follow_one_another_within_the_clock_skew():

@@ -105,6 +105,24 @@ def test_controller_owned_fields_are_set_aside_and_labels_and_annotations_are_no
         "metadata.annotations.team: 'lake' -> 'ops'"]
 
 
+def test_a_template_key_a_tool_writes_is_not_drift_one_in_no_controllers_domain_is():
+    """`kubectl rollout restart` stamps the template's kubectl.kubernetes.io/restartedAt (Helm's three-way merge
+    keeps it); a key in no controller's domain on the template is a hand edit, as on the object itself."""
+    m = deployment()
+    domains = ("kubernetes.io", "k8s.io")
+
+    def stamped(key):
+        return edited(m, lambda o: o["spec"]["template"]["metadata"].setdefault("annotations", {}).update(
+            {key: "2026-11-29T12:10:00Z"}))
+    by_kind = lambda o: {k: [] for k in SNAPSHOT_KINDS} | {"Deployment": [o]}  # noqa: E731
+    assert diff_release([m], by_kind(stamped("kubectl.kubernetes.io/restartedAt")), "rel", domains).changed == []
+    found = diff_release([m], by_kind(stamped("ops.example.com/restartedAt")), "rel", domains).changed
+    assert [f.path for f in found] == ['spec.template.metadata.annotations["ops.example.com/restartedAt"]']
+    relabelled = edited(m, lambda o: o["spec"]["template"]["metadata"]["labels"].update(team="ops"))
+    assert [f.path for f in diff_release([m], by_kind(relabelled), "rel", domains).changed] == [
+        "spec.template.metadata.labels.team"]
+
+
 def test_replicas_belong_to_an_autoscaler_that_targets_the_object():
     m = deployment()
     three = edited(m, lambda o: o["spec"].update(replicas=3))

@@ -4,7 +4,8 @@ Kubernetes' EndpointSlice controller (pkg/controller/endpointslice) keeps, for e
 selector, slices labelled `kubernetes.io/service-name` and owned by the Service, listing each
 selected pod that has an IP: its address, its targetRef (kind, name, namespace, uid), its node,
 and conditions (ready when the pod is Ready and not being deleted, serving when Ready, terminating
-when being deleted); a Service port's targetPort is resolved to the number (a named one through
+when being deleted; ready and serving whatever the pod's state when the Service sets
+spec.publishNotReadyAddresses); a Service port's targetPort is resolved to the number (a named one through
 the pod's container ports). The slice carries the Service's labels beside its own.
 
 `sync` runs after the drifts (a cluster settles them: a pod made not Ready moves to not ready)
@@ -57,10 +58,12 @@ def _slice(svc: dict, pods: list[dict]) -> dict:
         if not ip:
             continue
         terminating = bool(pod["metadata"].get("deletionTimestamp"))
-        ready = _ready(pod)
+        publish = (svc.get("spec") or {}).get("publishNotReadyAddresses") is True
+        serving = publish or _ready(pod)
         endpoints.append({
             "addresses": [ip],
-            "conditions": {"ready": ready and not terminating, "serving": ready, "terminating": terminating},
+            "conditions": {"ready": publish or (serving and not terminating), "serving": serving,
+                           "terminating": terminating},
             "nodeName": (pod.get("spec") or {}).get("nodeName"),
             "targetRef": {"kind": "Pod", "namespace": pod["metadata"].get("namespace"),
                           "name": pod["metadata"]["name"], "uid": pod["metadata"].get("uid")},

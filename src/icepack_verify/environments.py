@@ -295,6 +295,8 @@ class Checks(_Model):
     injected_env: tuple[str, ...] = ()
     injected_volumes: tuple[str, ...] = ()
     release_apply_window: Grace = timedelta(minutes=5)  # how long after last_deployed an apply still creates objects
+    # how long after a pod's Ready changed (or its deletion began) its Service's EndpointSlices may still lag it
+    endpoint_settle: Grace = timedelta(seconds=30)
     controller_time_zone: TimeZone = "UTC"  # the kube-controller-manager's zone: a CronJob without spec.timeZone's
     quoted_numbers: Literal["fail", "warn"] = "warn"  # a text quoting a number its sources lack (quoted_numbers.py)
     schemathesis_max_examples: Count = Field(ge=1, le=1000)

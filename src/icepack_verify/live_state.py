@@ -178,9 +178,12 @@ def future_findings(obj: dict, now: datetime, skew: timedelta) -> list[tuple]:
     """Every RFC 3339 time in an object's metadata and status: not later than now + skew, whoever
     wrote it (the API server, a controller, the kubelet stamp what happened, when it happened).
     Conditions are judged with their own times (condition_findings); deletionTimestamp is a deadline,
-    in the future while a pod's grace period runs (deletion_findings)."""
+    in the future while a pod's grace period runs (deletion_findings). Annotations are not judged:
+    clients write them with their own clocks (kubectl rollout restart's kubectl.kubernetes.io/restartedAt
+    from a laptop or CI runner, copied onto the pods) and some hold deadlines by design (Karpenter's
+    karpenter.sh/nodeclaim-termination-timestamp)."""
     out: list[tuple] = []
-    skip = ("status.conditions", "metadata.deletionTimestamp")
+    skip = ("status.conditions", "metadata.deletionTimestamp", "metadata.annotations")
     for root, name in ((obj.get("metadata") or {}, "metadata"), (_status(obj), "status")):
         for path, value in _leaves(root, name, skip, lambda _item, i: i):
             if isinstance(value, str) and RFC3339.fullmatch(value) and (t := utc_instant(value)) and t > now + skew:
@@ -526,13 +529,17 @@ def _room(node: dict, pods: list[dict]) -> list[tuple]:
             if bad:
                 out.append((f"status.{where}.{resource}", "a quantity, not negative", quantity,
                             "the kubelet reports how much of each resource its node has (K8s resource quantities)"))
+    # the scheduler counts only pods that hold their place: a Succeeded or Failed pod (a Job's, kept by its
+    # history limits: KEDA keeps 100 of each by default) holds no pod slot and no requests
+    pods = [p for p in pods if _status(p).get("phase") not in ("Succeeded", "Failed")]
     if "pods" in allocatable:
         try:
             room = parse_quantity(allocatable["pods"]) >= len(pods)
         except (ValueError, TypeError):
             room = True  # said above
         if not room:
-            out.append(("status.allocatable.pods", Said(f"at least the release pods it hosts ({len(pods)})"),
+            out.append(("status.allocatable.pods", Said(f"at least the release pods it hosts ({len(pods)}), "
+                        "finished ones not counted"),
                         allocatable["pods"], "the scheduler places no more pods on a node than its allocatable "
                         "pods (K8s scheduling)"))
     for resource in ("cpu", "memory", "pods"):
@@ -555,7 +562,7 @@ def _room(node: dict, pods: list[dict]) -> list[tuple]:
             need, have = 0, None
         if have is None or have <= 0 or have < need:
             out.append((f"status.allocatable.{resource}", Said(f"at least the requests of the release pods it hosts "
-                        f"({need})"), allocatable.get(resource, Said("absent")),
+                        f"({need}), finished ones not counted"), allocatable.get(resource, Said("absent")),
                         "the scheduler placed them by the node's allocatable (K8s scheduling)"))
     return out
 
@@ -619,7 +626,9 @@ def deletion_findings(kind: str, obj: dict, now: datetime, skew: timedelta) -> l
 def finalizer_findings(obj: dict, allowed: tuple[str, ...]) -> list[tuple]:
     """A finalizer no known controller handles holds its object when it is deleted (a rollout's
     history cleanup, helm uninstall) until someone removes it by hand."""
-    return [(f"metadata.finalizers[{f}]", Said(f"one a known controller handles: {', '.join(allowed)}"), f,
+    expected = Said(f"one a known controller handles: {', '.join(allowed)}" if allowed
+                    else "none allowed (checks.allowed_finalizers)")
+    return [(f"metadata.finalizers[{f}]", expected, f,
              "checks.allowed_finalizers (K8s finalizers: an object is deleted once its finalizers are removed)")
             for f in obj["metadata"].get("finalizers") or [] if f not in allowed]
 
@@ -627,9 +636,11 @@ def finalizer_findings(obj: dict, allowed: tuple[str, ...]) -> list[tuple]:
 # --- events -----------------------------------------------------------------------------------
 
 def event_seen(e: dict) -> datetime | None:
+    """When an Event was last seen: the latest of its times. core/v1 writers set lastTimestamp, events.k8s.io/v1
+    writers eventTime and series.lastObservedTime (lastTimestamp left null or stale), firstTimestamp is the floor."""
     series = e.get("series") if isinstance(e.get("series"), dict) else {}
-    return utc_instant(series.get("lastObservedTime")) or utc_instant(e.get("lastTimestamp")) or utc_instant(e.get("eventTime")) \
-        or utc_instant(e.get("firstTimestamp"))
+    times = [utc_instant(e.get(k)) for k in ("lastTimestamp", "eventTime", "firstTimestamp")]
+    return max((t for t in times + [utc_instant(series.get("lastObservedTime"))] if t), default=None)
 
 
 def wrong_now(events: list[dict], rel: Release, now: datetime, window: timedelta) -> list[tuple[str, dict, dict]]:

@@ -82,7 +82,6 @@ OPERATIONAL = frozenset({"spec.suspend", "spec.paused", 'metadata.annotations["a
 _PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
 # Suffixes of a field's path (list items as "[]") -> the value Kubernetes fills in when it is left out.
 DEFAULTS: dict[tuple[str, ...], Any] = {
-    ("containers", "[]", "imagePullPolicy"): "IfNotPresent",
     ("containers", "[]", "terminationMessagePath"): "/dev/termination-log",
     ("containers", "[]", "terminationMessagePolicy"): "File",
     ("ports", "[]", "protocol"): "TCP",
@@ -127,8 +126,8 @@ CONDITIONAL: dict[tuple[str, ...], Callable[[dict], Any]] = {
     # core/v1 SetDefaults_Container: Always for the tag latest (or neither tag nor digest), else IfNotPresent
     **{(c, "[]", "imagePullPolicy"): lambda ctr: "Always" if getattr(parse_image(ctr.get("image")), "tag", None)
        == "latest" else "IfNotPresent" for c in ("containers", "initContainers")},
-    # batch/v1 SetDefaults_Job: completions is 1 only when parallelism is left out too (else a work queue;
-    # (left out with parallelism 1 too, the one pod's success is the Job's: the same Job)
+    # batch/v1 SetDefaults_Job: completions is 1 when parallelism is left out (left out beside a parallelism of 1,
+    # the one pod's success is the Job's: the same Job); beside a larger parallelism it stays unset (a work queue)
     ("completions",): lambda job: 1 if job.get("parallelism") in (None, 1) else None,
 }
 # Fields the API server (or an admission plugin) sets to a value of its own when the manifest leaves
@@ -409,6 +408,8 @@ class _Walk:
             return
         if shape[-1] == "targetPort" and live == parent.get("port"):
             return  # a Service port's targetPort defaults to its port
+        if shape[-3:-1] in (("metadata", "labels"), ("metadata", "annotations")) and controller_key(shape[-1], self.domains):
+            return  # a template's key a tool writes (kubectl rollout restart's restartedAt): the object's own rule
         if self.webhook_list(shape) and isinstance(live, list):
             return  # a list of the Pod the manifest leaves out: every item a webhook's
         if self.kind == "Service" and shape in NODE_PORTS and self.allocated_node_port(live):

@@ -4,14 +4,12 @@ apply, the uid the live object has against the one the events name, and where ea
 traffic (its EndpointSlices) against the ready pods it selects."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 from icepack_verify import BadManifest, comparable_kinds, manifest_objects
 from icepack_verify import created_after_release, endpoint_findings, event_identity_findings
-
-
-def _record(release) -> str:
-    return f"{release.get('namespace')}/{release.get('name')} revision {release.get('version')}"
 
 
 @pytest.mark.rollback(tier=2)  # an object re-created by hand: apply the chart again, so Helm owns it
@@ -22,12 +20,11 @@ def test_release_objects_were_created_by_the_release(release, objects, cluster, 
     except BadManifest as exc:
         d.cannot(f"could not read: {exc}")
     live = {kind: objects.all(kind) for kind in comparable_kinds(cluster)}
-    window = environment.checks.release_apply_window
     for resource, (field, expected, actual, source) in created_after_release(
-            manifest, live, (release.get("info") or {}).get("last_deployed"), window, _record(release)):
-        d.mismatch(f"{resource} {field}", expected, actual, source.replace(
-            "checks.release_apply_window",
-            f"checks.release_apply_window ({environment.source('checks.release_apply_window')})"))
+            manifest, live, release, environment.checks.release_apply_window, environment.checks.clock_skew):
+        for key in ("checks.release_apply_window", "checks.clock_skew"):
+            source = source.replace(key, f"{key} ({environment.source(key)})")
+        d.mismatch(f"{resource} {field}", expected, actual, source)
     d.conclude()
 
 
@@ -45,10 +42,13 @@ def test_events_name_the_live_objects(objects, cluster, environment, diagnose):
 def test_services_send_traffic_to_their_ready_pods(objects, environment, diagnose):
     d = diagnose(f"Services of namespace {environment.namespace} and their EndpointSlices")
     slices, pods = objects.all("EndpointSlice"), objects.all("Pod")
+    # a pod whose Ready changed this recently may not be in its slices yet (the controller lags, the lists are
+    # two moments): checks.endpoint_settle, + checks.clock_skew between the kubelet's clock and ours
+    now, settle = datetime.now(timezone.utc), environment.checks.endpoint_settle + environment.checks.clock_skew
     for svc in objects.all("Service"):
         if not (svc.get("spec") or {}).get("selector"):
             continue  # a Service without a selector keeps hand-made endpoints: no controller writes them
-        for field, expected, actual, source in endpoint_findings(svc, pods, slices):
+        for field, expected, actual, source in endpoint_findings(svc, pods, slices, now, settle):
             d.mismatch(f"Service {environment.namespace}/{svc['metadata']['name']} {field}", expected, actual, source)
     d.hint(f"kubectl -n {environment.namespace} get endpointslices -o wide; kubectl -n {environment.namespace} "
            "get pods -o wide")

@@ -72,7 +72,9 @@ def test_release_objects_are_owned_as_their_controllers_made_them(release_object
         for f in owner_findings(rel, kind, obj) + deletion_findings(
                 kind, obj, now, environment.checks.clock_skew):
             _mismatch(d, rel.resource(kind, obj), f)
-    # finalizers on every object of the release, its Helm records too (Helm sets none on them)
+    # finalizers on every object of the release, its Helm records too (Helm sets none on them): of the Secrets
+    # the snapshot lists it keeps only those (labels owner=helm, name=<release>; cluster._keys_only), and
+    # Release leaves Secrets out of rel.objects, so each is judged once
     records = [("Secret", s) for s in cluster.list("Secret")] if "Secret" in cluster.listings and \
         cluster.readable("Secret") else []
     for kind, obj in rel.objects + records:

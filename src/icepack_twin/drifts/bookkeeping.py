@@ -98,6 +98,32 @@ SLICES_SPLIT = (
 )
 
 
+def _ready_seconds_ago(objs: Objects) -> None:
+    """An API pod whose readiness probe passed five seconds ago (a rollout's new pod, or one back from a
+    failed probe): Ready and ContainersReady turned True then."""
+    pod = objs.get("Pod", API_POD)
+    for cond in pod["status"]["conditions"]:
+        if cond["type"] in ("Ready", "ContainersReady"):
+            cond["lastTransitionTime"] = chart.ts(now(objs) - timedelta(seconds=5))
+
+
+# ... and the EndpointSlice controller has not written it yet (served after it settled: the slice as it was)
+READY_NOT_YET_LISTED = (_kube(API_SLICE, {"op": "remove", "path": ["endpoints", {"i": 0}]},
+                              "the API pod that turned Ready seconds ago not yet in its Service's slice"),)
+
+
+def _foreign_secret_with_a_finalizer(objs: Objects) -> None:
+    """Another application's Secret in the namespace, held by its own operator's finalizer: not the
+    release's (no Helm record label), so not judged by the release's finalizer rule (the suite keeps only
+    the release's Helm records of the Secrets it lists, and the key names of the others)."""
+    objs.append({"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": {
+        "name": "reporting-credentials", "namespace": chart.NAMESPACE, "uid": str(uuid.uuid5(uuid.NAMESPACE_URL,
+                                                                                         "kubefix/foreign-secret")),
+        "resourceVersion": "48250002", "creationTimestamp": chart.ts(now(objs) - timedelta(days=30)),
+        "labels": {"app.kubernetes.io/name": "reporting"}, "finalizers": ["secrets.reporting.example.com/sync"]},
+        "data": {}})
+
+
 DRIFTS.add("api-service-annotated-by-hand", "an annotation on the API Service in no controller's domain (kubectl annotate)",
            objects=_annotated_by_hand)
 DRIFTS.add("api-service-recreated-by-hand", "the API Service re-created by hand an hour ago, after the release's apply",
@@ -116,3 +142,7 @@ PROBES.add("api-endpoints-in-two-slices", "the API Service's endpoints split ove
            "ready condition", mutations=SLICES_SPLIT)
 PROBES.add("release-objects-created-around-the-apply", "objects created long before the release's last apply, one "
            "during it, and an event about an earlier incarnation", objects=_created_around_the_apply)
+PROBES.add("api-pod-ready-seconds-ago-not-yet-listed", "an API pod Ready for five seconds, not yet in its Service's "
+           "EndpointSlice (the controller lags)", objects=_ready_seconds_ago, mutations=READY_NOT_YET_LISTED)
+PROBES.add("foreign-secret-with-a-finalizer", "another application's Secret in the namespace, held by a finalizer "
+           "of its own operator", objects=_foreign_secret_with_a_finalizer)

@@ -248,6 +248,18 @@ def _scaledjob_active_without_last_active_time(objs: Objects) -> None:
             c.update(status="True", reason="ScalerActive", message="Scaling is performed because triggers are active")
 
 
+def _restarted_from_a_clock_ahead(objs: Objects) -> None:
+    """`kubectl rollout restart deployment/icepack-api` from a laptop whose clock runs ten minutes ahead:
+    kubectl stamps kubectl.kubernetes.io/restartedAt with its own clock on the template, and the pods made
+    from it carry it. A client's time, not one the cluster stamped: healthy."""
+    stamp = {"kubectl.kubernetes.io/restartedAt": chart.ts(_now(objs) + timedelta(minutes=10))}
+    dep = objs.get("Deployment", API)
+    replicasets = [rs for rs in objs.of_kind("ReplicaSet") if rs["metadata"]["name"].startswith(API)]
+    for meta in ([dep["spec"]["template"]["metadata"]] + [rs["spec"]["template"]["metadata"] for rs in replicasets]
+                 + [pod["metadata"] for pod in _pods(objs, API)]):
+        meta["annotations"] = {**(meta.get("annotations") or {}), **stamp}
+
+
 DRIFTS.add("api-container-started-before-its-pod", "an API container reports starting 10 minutes before its pod's "
            "status.startTime", objects=_container_started_before_its_pod)
 DRIFTS.add("postgres-claim-resize-infeasible", "the Postgres claim reports a resize the resizer found infeasible",
@@ -260,3 +272,5 @@ PROBES.add("postgres-restarted-once-in-order", "Postgres restarted once, its tim
            objects=_postgres_restarted_once)
 PROBES.add("postgres-claim-resized-and-settled", "the Postgres claim resized once and settled (allocatedResources "
            "equal to its capacity)", objects=_claim_resized_and_settled)
+PROBES.add("api-restarted-from-a-clock-ahead", "the API restarted with kubectl from a clock ten minutes ahead "
+           "(restartedAt ahead, on the template and the pods)", objects=_restarted_from_a_clock_ahead)

@@ -58,6 +58,23 @@ def _finished_pod_shares_an_address(objs: Objects) -> None:
     finished["status"]["podIP"] = pods(objs, API)[0]["status"]["podIP"]
 
 
+def _finished_pods_beyond_allocatable(objs: Objects) -> None:
+    """A finished health-sync pod (Succeeded, kept with its Job by the history limit) on a node whose
+    allocatable pods, cpu and memory are exactly what its running pods hold: a finished pod holds no slot
+    and no requests (the scheduler counts pods not Succeeded or Failed), so the node is full, not over."""
+    from kubernetes.utils import parse_quantity
+
+    _completed_job_pod(objs)
+    finished = next(p for p in objs.of_kind("Pod") if p["status"].get("phase") == "Succeeded")
+    node = objs.get("Node", finished["spec"]["nodeName"])
+    running = [p for p in objs.of_kind("Pod") if (p.get("spec") or {}).get("nodeName") == node["metadata"]["name"]
+               and p["status"].get("phase") not in ("Succeeded", "Failed")]
+    asked = {r: sum(parse_quantity(c.get("resources", {}).get("requests", {}).get(r, "0"))
+                    for p in running for c in p["spec"]["containers"]) for r in ("cpu", "memory")}
+    node["status"]["allocatable"].update(pods=str(len(running)), cpu=f"{int(asked['cpu'] * 1000)}m",
+                                         memory=str(int(asked["memory"])))
+
+
 def _unknown_webhook_injects(objs: Objects) -> None:
     """An unknown mutating webhook (a proxy injector) gave an API pod an env var, a volume and a mount its
     template does not have, none of them what the known webhooks inject: the pod runs through a proxy."""
@@ -80,3 +97,5 @@ PROBES.add("api-selects-nodes-by-ored-terms", "API pods bound by two ORed node a
            objects=released(_api_selects_by_ored_terms))
 PROBES.add("finished-pod-shares-an-address", "a Succeeded health-sync pod reporting a running API pod's podIP",
            objects=_finished_pod_shares_an_address)
+PROBES.add("finished-pods-beyond-allocatable", "a Succeeded health-sync pod on a node whose allocatable pods, cpu and "
+           "memory are exactly its running pods'", objects=_finished_pods_beyond_allocatable)
