@@ -7,7 +7,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from harness import ROOT
 from icepack_verify import environments
 from icepack_verify.database import Database
-from icepack_verify.errors import Unreachable
+from icepack_verify.errors import Unreachable, Unreadable
+from icepack_twin.mutate.model import Mutation
 
 INSERT = sql.SQL("INSERT INTO table_status_snapshots (database_name, table_name, collected_at, payload)"
                  " VALUES ('verify', 'probe', now(), '{}')")
@@ -50,3 +51,40 @@ def test_a_refused_login_says_a_wrong_dsn_and_a_broken_role_look_alike(twin, loc
     said = str(refused.value)
     assert "FATAL" in said and "a wrong DSN and a role that may not log in" in said and "pg_roles" in said, said
     assert "not-this-secret" not in said
+
+
+def _database(**change) -> dict:
+    return Mutation("database", "drift", "", change["kind"], change, "").as_json()
+
+
+@pytest.mark.parametrize("until, expired", [("infinity", False), ("-infinity", True)])
+def test_an_infinite_valid_until_is_read_as_the_server_says(twin, local, until, expired):
+    """psycopg has no datetime for 'infinity' (the Terraform provider's default): the server says whether it passed."""
+    twin.configure("local", mutations=(_database(kind="valid-until", until=until),))
+    try:
+        db = Database.connect(local, twin.state["database_url"])
+        try:
+            assert (db.role["valid_until"], db.role["expired"], db.role["said"]) == (None, expired, until), db.role
+        finally:
+            db.close()
+    finally:
+        twin.configure("local")
+
+
+def test_a_credential_the_catalog_will_not_show_is_its_own_tests_problem(twin, local):
+    """pg_db_role_setting unreadable: the session opens and reads; the credential holds one sentence (Unreadable)."""
+    twin.configure("local")
+    dsn = twin.state["database_url"]
+    with psycopg.connect(_superuser_dsn(dsn), autocommit=True) as admin:
+        admin.execute("REVOKE SELECT ON pg_catalog.pg_db_role_setting FROM PUBLIC")
+        try:
+            db = Database.connect(local, dsn)
+            try:
+                unread = db.role["unread"]
+                assert isinstance(unread, Unreadable) and "\n" not in str(unread), unread
+                assert "could not be read from pg_roles and pg_db_role_setting: permission denied" in str(unread)
+                assert db.one(sql.SQL("SELECT count(*) AS n FROM table_status_snapshots"))["n"] > 0
+            finally:
+                db.close()
+        finally:
+            admin.execute("GRANT SELECT ON pg_catalog.pg_db_role_setting TO PUBLIC")

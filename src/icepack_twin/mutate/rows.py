@@ -30,6 +30,9 @@ UNTRACKED_SUFFIX = "_untracked"
 
 SHIFTS = {"shift+1h": timedelta(hours=1), "shift-1d": timedelta(days=-1)}
 SCALES = {"scale-x0": 0, "scale-x2": 2, "scale-x-1": -1, "scale-x100": 100}
+# Edits a drift names and the engine does not generate: a count maintenance cuts (an integer still), an instant
+# written to the millisecond.
+NAMED = ("divide-by-200", "to-the-millisecond")
 # Row-level operators: what each does to the newest row of its target in every batch written.
 ROW_OPERATORS = {
     "missing": "the newest row is not written",
@@ -44,7 +47,7 @@ ROW_OPERATORS = {
     "thin-last-day": "the runs older than a day before the newest are missing",
 }
 CARRY = {"carry-over-1h": timedelta(hours=1), "carry-over-1d": timedelta(days=1)}
-OPERATORS = {*ROW_OPERATORS, *SCALES, *SHIFTS, "other-string", "other-word", "flip", "null", "set-value", "remove",
+OPERATORS = {*ROW_OPERATORS, *SCALES, *SHIFTS, *NAMED, "other-string", "other-word", "flip", "null", "set-value", "remove",
              "empty", "add-item"}
 
 
@@ -132,6 +135,10 @@ def _edited(value, change: dict):
     op = change["op"]
     if op in SCALES:
         return value * SCALES[op]
+    if op == "divide-by-200":
+        return value // 200
+    if op == "to-the-millisecond":
+        return value.replace(microsecond=value.microsecond // 1000 * 1000)
     if op in SHIFTS:
         if isinstance(value, datetime):
             return value + SHIFTS[op]
