@@ -57,7 +57,7 @@ def step_findings(previous: dict, newest: dict, ratio: float, run_own: list[str]
 
 
 def _quotient(field: str, before: dict[str, float], after: dict[str, float]) -> bool:
-    """Is `field` the same two other numbers' quotient in both runs? (Asked of the few amounts that grew past the ratio.)"""
+    """Is `field` the same two other numbers' quotient in both runs? (Asked of the few amounts grown past the ratio.)"""
     parts = [p for p in after if p != field and p in before]
     return any(_is_quotient(before[field], before[y], before[z]) and _is_quotient(after[field], after[y], after[z])
                for y in parts for z in parts if y != z)

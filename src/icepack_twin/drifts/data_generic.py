@@ -121,7 +121,8 @@ PROBES.add("suite-role-valid-until-infinity", "the suite's database role is VALI
            mutations=(_database(kind="valid-until", until="infinity"),))
 PROBES.add("suite-role-for-rds-iam-and-audited", "the suite's database role logs in with RDS IAM authentication (a "
            "member of rds_iam) and the security team audits it (pgaudit.log and log_statement set on the role)",
-           mutations=(_database(kind="member", role="rds_iam"), _database(kind="setting", name="pgaudit.log", value="all"),
+           mutations=(_database(kind="member", role="rds_iam"),
+                      _database(kind="setting", name="pgaudit.log", value="all"),
                       _database(kind="setting", name="log_statement", value="all")))
 
 # --- each status row against the run before it (tests/data/test_steps.py) ------------------------
@@ -148,7 +149,8 @@ PROBES.add("health-message-with-dates-and-versions", "health-sync words sales.or
            "time, a version and a path, and no count (numbers that are not quotes)",
            mutations=(_rows(HEALTH, "sales.orders", "set-value", path="issues[].message", column="issues",
                             value="retained since 2026-11-22 at 04:00 under policy v2.1 (s3://icepack-warehouse/x1)"),))
-DRIFTS.add("health-message-misquotes-a-status-named-to-the-millisecond", "health-sync names sales.orders' status row "
-           "to the millisecond (as an API renders it) and words its issue messages with other numbers than that row holds",
+DRIFTS.add("health-message-misquotes-a-status-named-to-the-millisecond", "health-sync names sales.orders' status "
+           "row to the millisecond (as an API renders it) and words its issue messages with other numbers than that "
+           "row holds",
            mutations=(_rows(HEALTH, "sales.orders", "to-the-millisecond", path="status_collected_at"),
                       _rows(HEALTH, "sales.orders", "other-string", path="issues[].message", column="issues")))

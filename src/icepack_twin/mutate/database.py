@@ -28,7 +28,8 @@ MEMBERSHIPS = ("pg_write_all_data", "pg_read_all_data", WRITER_ROLE)
 ROLE_SETTINGS = {"default_transaction_read_only": "off", "statement_timeout": "1ms", "timezone": "Pacific/Kiritimati",
                  "search_path": "pg_catalog", "datestyle": "SQL, DMY", "idle_session_timeout": "1s",
                  "default_transaction_isolation": "serializable"}
-# Settings a security team sets on roles (what the server logs): a drift may set them; the engine does not generate them.
+# Settings a security team sets on roles (what the server logs): a drift may set them, the engine does not generate
+# them.
 AUDIT_SETTINGS = ("pgaudit.log", "log_statement")
 SERVER_SETTINGS = ("default_transaction_read_only", "statement_timeout", "TimeZone", "search_path", "DateStyle",
                    "IntervalStyle", "idle_session_timeout", "default_transaction_isolation", "max_connections",

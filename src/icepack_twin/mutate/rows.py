@@ -48,8 +48,8 @@ ROW_OPERATORS = {
     "thin-last-day": "the runs older than a day before the newest are missing",
 }
 CARRY = {"carry-over-1h": timedelta(hours=1), "carry-over-1d": timedelta(days=1)}
-OPERATORS = {*ROW_OPERATORS, *SCALES, *SHIFTS, *NAMED, "other-string", "other-word", "flip", "null", "set-value", "remove",
-             "empty", "add-item"}
+OPERATORS = {*ROW_OPERATORS, *SCALES, *SHIFTS, *NAMED, "other-string", "other-word", "flip", "null", "set-value",
+             "remove", "empty", "add-item"}
 
 
 # --- the world ----------------------------------------------------------------------------------
@@ -215,7 +215,7 @@ def _edit_row(change: dict, row: dict) -> list[dict]:
 
 
 def _rewritten(payload: dict) -> dict:
-    """A status payload after rewrite_data_files: COMPACTION times fewer files, derived numbers as health-sync derives."""
+    """A status payload after rewrite_data_files: COMPACTION times fewer files, derived as health-sync derives."""
     payload = copy.deepcopy(payload)
     files, derived = payload["files"], payload["derived"]
     files["data_file_count"] = max(1, files["data_file_count"] // COMPACTION)
