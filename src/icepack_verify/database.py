@@ -84,8 +84,8 @@ class Database:
         except Unreachable:  # the session itself is gone: every database test is not run
             conn.close()
             raise
-        except Problem as exc:  # the credential alone is unread: only its own test says so
-            db.role = {"unread": exc}
+        except Problem as exc:  # the credential alone is unread: only its own test says so (not the session failing)
+            db.role = {"unread": exc.with_traceback(None)}
         except BaseException:
             conn.close()
             raise
