@@ -218,8 +218,8 @@ def excess_privileges(db: Database) -> list[tuple[str, str]]:
 
 
 def role_credential(db: Database) -> dict:
-    """{"valid_until": datetime | None, "expired": bool, "said": "-infinity", "now": datetime, "settings":
-    {"idle_session_timeout": "1s"}}: when the suite's role stops logging in (VALID UNTIL; None: never, as for
+    """{"valid_until": datetime | None, "expired": bool, "said": "-infinity" (the server's text), "now": datetime,
+    "settings": {"idle_session_timeout": "1s"}}: when the suite's role stops logging in (VALID UNTIL; None: never, as for
     'infinity', the Terraform postgresql provider's default), and its role-level settings (ALTER ROLE ... SET,
     for every database or this one), as the catalog says for current_user. An infinite timestamp has no
     datetime, so the server says whether it passed and how it reads. A catalog that cannot be read raises
