@@ -17,9 +17,16 @@ def test_numeric_leaves_are_numbers_not_booleans_or_strings():
                                          "collection.duration_ms": 300}
 
 
-def test_a_hundredfold_step_either_way_is_found():
+def test_a_hundredfold_growth_is_found():
     assert step_findings(payload(), payload(partitions=9200), **RULES) == [("partitions.partition_count", 92, 9200)]
-    assert step_findings(payload(), payload(data_files=4), **RULES) == [("files.data_file_count", 400, 4)]
+    assert step_findings(payload(data_files=40), payload(data_files=5000), **RULES) == [
+        ("files.data_file_count", 40, 5000)]
+
+
+def test_a_maintenance_fall_of_any_size_passes():
+    """rewrite_data_files takes 5000 files to 40; expire_snapshots and rewrite_manifests cut counts >100x."""
+    assert step_findings(payload(data_files=5000), payload(data_files=40), **RULES) == []
+    assert step_findings(payload(partitions=9200), payload(partitions=1), **RULES) == []
 
 
 def test_growth_within_the_ratio_compaction_to_zero_new_ids_and_run_times_pass():
@@ -29,3 +36,14 @@ def test_growth_within_the_ratio_compaction_to_zero_new_ids_and_run_times_pass()
 
 def test_a_new_field_is_not_a_step():
     assert step_findings({"files": {}}, {"files": {"new_count": 5000}}, **RULES) == []
+
+
+def test_a_quotient_whose_divisor_maintenance_cut_is_judged_through_its_parts():
+    """rewrite_data_files: 5000 files of 1 MiB into 40 of 125 MiB; the average file size rises 125x, as it must."""
+    def files(count, total=5000 * 2 ** 20):
+        return {"files": {"data_file_count": count, "total_data_bytes": total},
+                "derived": {"avg_file_bytes": total // count}}
+    assert step_findings(files(5000), files(40), **RULES) == []
+    # the same rise with no divisor behind it (the bytes grew a hundredfold): the bytes are the finding
+    grown = files(5000, total=500_000 * 2 ** 20)
+    assert [f for f, _, _ in step_findings(files(5000), grown, **RULES)] == ["files.total_data_bytes"]

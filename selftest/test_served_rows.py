@@ -11,7 +11,7 @@ from icepack_verify.references import ABSENT, differences, served_values
 SETTINGS = DataSettings(status_table="s", status_time_column="collected_at", health_table="h",
                         health_time_column="assessed_at", database_column="database_name", table_column="table_name",
                         warn_grace="5m", fail_grace="20m", max_table_drop=0.2, suite_role_memberships=[],
-                        suite_role_settings=[], suite_role_expiry_warning="14d")
+                        suite_role_denied_settings=[], suite_role_expiry_warning="14d")
 AT = datetime(2026, 11, 29, 16, 20, tzinfo=timezone.utc)
 ROW = {"id": 7, "database_name": "sales", "table_name": "orders", "collected_at": AT,
        "payload": {"files": {"data_file_count": 84, "small_file_ratio": 0.25}, "issues": [{"code": "x"}],

@@ -34,7 +34,7 @@ DROPPED_SINCE = timedelta(hours=2)  # how long ago a dropped table last made it 
 
 FLEET_EVERY = timedelta(minutes=1)  # a fleet refreshed every tick would be the twin's whole load
 JSON_COLUMNS = {"payload", "issues"}  # the snapshot tables' jsonb columns
-EXTRA_ROLES = ("icepack_writer",)  # roles a database mutation may create (the reader made a member)
+EXTRA_ROLES = ("icepack_writer", "rds_iam")  # roles a database mutation may create (the reader made a member)
 
 # What Icepack runs on startup (CREATE TABLE IF NOT EXISTS: a fresh database starts cleanly).
 DDL = """

@@ -18,7 +18,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from icepack_verify.environments import DataSettings, Environment
-from icepack_verify.errors import NotFound, Unreachable, Unreadable
+from icepack_verify.errors import NotFound, Problem, Unreachable, Unreadable
 
 
 def where(dsn: str) -> str:
@@ -78,8 +78,17 @@ class Database:
             raise Unreachable(f"database {where(dsn)}", f"unreachable: {reason}") from None
         conn.read_only = True
         db = cls(conn, env.data, f"database {where(dsn)}", timeout)
-        # Read first: a role setting such as idle_session_timeout may end the session before its check runs.
-        db.role = role_credential(db)
+        try:
+            # Read first: a role setting such as idle_session_timeout may end the session before its check runs.
+            db.role = role_credential(db)
+        except Unreachable:  # the session itself is gone: every database test is not run
+            conn.close()
+            raise
+        except Problem as exc:  # the credential alone is unread: only its own test says so (not the session failing)
+            db.role = {"unread": exc.with_traceback(None)}
+        except BaseException:
+            conn.close()
+            raise
         return db
 
     def close(self) -> None:
@@ -209,26 +218,40 @@ def excess_privileges(db: Database) -> list[tuple[str, str]]:
 
 
 def role_credential(db: Database) -> dict:
-    """{"valid_until": datetime | None, "now": datetime, "settings": {"idle_session_timeout": "1s"}}: when the
-    suite's role stops logging in (VALID UNTIL), and its role-level settings (ALTER ROLE ... SET, for every
-    database or this one), as the catalog says for current_user."""
-    row = db.one(sql.SQL("SELECT rolvaliduntil AS valid_until, now() AS now FROM pg_roles WHERE rolname = current_user"))
-    settings: dict[str, str] = {}
-    for r in db.rows(sql.SQL("SELECT unnest(s.setconfig) AS item FROM pg_db_role_setting s WHERE s.setrole ="
-                             " (SELECT oid FROM pg_roles WHERE rolname = current_user) AND s.setdatabase IN"
-                             " (0, (SELECT oid FROM pg_database WHERE datname = current_database()))"
-                             " ORDER BY s.setdatabase")):  # the database's own setting last: it wins
-        name, _, value = r["item"].partition("=")
-        settings[name] = value
-    return {"valid_until": row.get("valid_until"), "now": row.get("now"), "settings": settings}
+    """{"valid_until": datetime | None, "expired": bool, "said": "-infinity" (the server's text), "now": datetime,
+    "settings": {"idle_session_timeout": "1s"}}: when the suite's role stops logging in (VALID UNTIL; None: never, as for
+    'infinity', the Terraform postgresql provider's default), and its role-level settings (ALTER ROLE ... SET,
+    for every database or this one), as the catalog says for current_user. An infinite timestamp has no
+    datetime, so the server says whether it passed and how it reads. A catalog that cannot be read raises
+    Unreadable (the credential test's to report); a session that is gone, Unreachable."""
+    try:
+        row = db.one(sql.SQL(
+            "SELECT CASE WHEN isfinite(rolvaliduntil) THEN rolvaliduntil END AS valid_until,"
+            " coalesce(rolvaliduntil <= now(), false) AS expired, rolvaliduntil::text AS said, now() AS now"
+            " FROM pg_roles WHERE rolname = current_user"))
+        settings: dict[str, str] = {}
+        for r in db.rows(sql.SQL("SELECT unnest(s.setconfig) AS item FROM pg_db_role_setting s WHERE s.setrole ="
+                                 " (SELECT oid FROM pg_roles WHERE rolname = current_user) AND s.setdatabase IN"
+                                 " (0, (SELECT oid FROM pg_database WHERE datname = current_database()))"
+                                 " ORDER BY s.setdatabase")):  # the database's own setting last: it wins
+            name, _, value = r["item"].partition("=")
+            settings[name] = value
+    except (psycopg.Error, NotFound, Unreadable) as exc:
+        server = exc.__context__ if isinstance(exc.__context__, psycopg.Error) else exc  # rows' words are the tables'
+        raise Unreadable(db.subject, f"the suite's role's VALID UNTIL and settings could not be read from "
+                                     f"pg_roles and pg_db_role_setting: {_first_line(server)}") from None
+    return {"valid_until": row.get("valid_until"), "expired": bool(row.get("expired")), "said": row.get("said"),
+            "now": row.get("now"), "settings": settings}
 
 
-def unagreed_settings(settings: dict[str, str], allowed: list[str]) -> dict[str, str]:
-    """The role-level settings that reach the suite's sessions and data.suite_role_settings does not allow:
-    a setting the suite sends itself at connection start overrides the role's (PostgreSQL, 'Parameter
-    Interaction via SQL'), so it never reaches them."""
-    exempt = {name.lower() for name in (*session_settings(timedelta(0)), *allowed)}
-    return {name: value for name, value in settings.items() if name.lower() not in exempt}
+def unagreed_settings(settings: dict[str, str], denied: list[str]) -> dict[str, str]:
+    """The role-level settings that reach the suite's sessions and change what they read or end them
+    (data.suite_role_denied_settings); any other (pgaudit.log, log_statement) passes. A setting the suite
+    sends itself at connection start overrides the role's (PostgreSQL, 'Parameter Interaction via SQL'),
+    so it never reaches them."""
+    own = {name.lower() for name in session_settings(timedelta(0))}
+    deny = {name.lower() for name in denied} - own
+    return {name: value for name, value in settings.items() if name.lower() in deny}
 
 
 def missing_reads(db: Database) -> list[tuple[str, str]]:

@@ -250,9 +250,9 @@ class DataSettings(_Model):
     step_ratio: float = Field(default=50, gt=1)
     run_own_fields: list[Annotated[str, Field(min_length=1)]] = ["collection.*"]
     step_opaque: list[Annotated[str, Field(min_length=1)]] = ["*_id"]
-    # The suite's own role: roles it may be a member of, role-level settings it may carry (tests/data/test_role.py)
+    # The suite's own role: roles it may be a member of, role-level settings it may not carry (tests/data/test_role.py)
     suite_role_memberships: list[Annotated[str, Field(min_length=1)]]
-    suite_role_settings: list[Annotated[str, Field(min_length=1)]]
+    suite_role_denied_settings: list[Annotated[str, Field(min_length=1)]]
     suite_role_expiry_warning: Annotated[Duration, _bounded(timedelta(0), timedelta(days=365))]
 
     @model_validator(mode="after")

@@ -12,6 +12,7 @@ from psycopg import sql
 
 from icepack_verify.database import Database
 from icepack_verify.quoted_numbers import numbers, unquoted, walk
+from icepack_verify.references import PRECISION
 
 @dataclass(frozen=True)
 class Misquote:
@@ -38,17 +39,19 @@ def misquotes(row: dict, status_payload: dict, skip: set[str]) -> list[tuple[str
 
 
 def newest_misquotes(db: Database) -> list[Misquote]:
-    """The misquotes of each table's newest health row, against the status row it names (none named or found: the
-    references check's finding, not this one's)."""
+    """The misquotes of each table's newest health row, against the status row it names, found as
+    references.status_row_at finds it: within PRECISION (none named or found: the references check's finding,
+    not this one's)."""
     s = db.settings
     rows = db.rows(sql.SQL(
         "SELECT h.*, s.payload AS status_payload_ FROM (SELECT DISTINCT ON ({d}, {t}) * FROM {health}"
         " ORDER BY {d}, {t}, {htime} DESC) h CROSS JOIN LATERAL (SELECT {p} AS payload FROM {status}"
-        " WHERE {d} = h.{d} AND {t} = h.{t} AND {stime} = h.{based} LIMIT 1) s ORDER BY h.{d}, h.{t}").format(
+        " WHERE {d} = h.{d} AND {t} = h.{t} AND {stime} BETWEEN h.{based} - %(precision)s AND h.{based} + %(precision)s"
+        " ORDER BY abs(extract(epoch FROM {stime} - h.{based})) LIMIT 1) s ORDER BY h.{d}, h.{t}").format(
         d=sql.Identifier(s.database_column), t=sql.Identifier(s.table_column), p=sql.Identifier(s.status_payload_column),
         health=sql.Identifier(s.health_table), status=sql.Identifier(s.status_table),
         stime=sql.Identifier(s.status_time_column), htime=sql.Identifier(s.health_time_column),
-        based=sql.Identifier(s.health_based_on_column)))
+        based=sql.Identifier(s.health_based_on_column)), {"precision": PRECISION})
     skip = {"id", s.database_column, s.table_column, "status_payload_"}
     out = []
     for r in rows:

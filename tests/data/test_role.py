@@ -32,13 +32,17 @@ def test_suite_role_can_only_read(database, diagnose):
 def test_suite_role_credential_is_as_agreed(database, environment, diagnose):
     """VALID UNTIL in the past: password logins are refused (this run got in another way, or the next will
     not); within data.suite_role_expiry_warning of it: a warning, before the gate breaks. Role-level
-    settings reach every session of the suite (idle_session_timeout ends one mid-run, search_path changes
-    what it reads) unless the suite sends its own at connection start or data.suite_role_settings allows them."""
+    settings reach every session of the suite unless it sends its own at connection start: those of
+    data.suite_role_denied_settings fail (idle_session_timeout ends one mid-run, search_path changes what it
+    reads); any other (pgaudit.log, log_statement: what the server logs) passes."""
     d = diagnose(f"{database.subject}: the suite's own role")
     role = database.role  # read as the session opened (role_credential): this session may not last
+    if "unread" in role:
+        raise role["unread"]  # not run, in its one sentence
     until, now, window = role["valid_until"], role["now"], environment.data.suite_role_expiry_warning
-    if until is not None and until <= now:
-        d.mismatch("VALID UNTIL", Said("in the future (or none)"), until.isoformat(timespec="seconds"),
+    if role["expired"]:
+        d.mismatch("VALID UNTIL", Said("in the future (or none)"),
+                   until.isoformat(timespec="seconds") if until else role["said"],
                    "PostgreSQL CREATE ROLE: after VALID UNTIL the role's password is no longer valid",
                    note="renew it: ALTER ROLE <role> VALID UNTIL '<a later date>' (or 'infinity'), and the DSN's "
                         "secret if the password changes")
@@ -48,11 +52,12 @@ def test_suite_role_credential_is_as_agreed(database, environment, diagnose):
                                    f"in {left.days} days {left.seconds // 3600} hours, within data.suite_role_expiry_"
                                    f"warning ({window.days} days, {environment.source('data.suite_role_expiry_warning')}"
                                    "); renew it before the gate's logins are refused")
-    allowed, where = environment.data.suite_role_settings, environment.source("data.suite_role_settings")
-    for name, value in unagreed_settings(role["settings"], allowed).items():
-        d.mismatch(f"setting {name}", Said(f"not set on the role (data.suite_role_settings allows "
-                                           f"{', '.join(allowed) or 'none'})"), value, f"data.suite_role_settings, {where}",
-                   note=f"remove: ALTER ROLE <role> RESET {name} (or allow it in data.suite_role_settings)")
+    denied, where = environment.data.suite_role_denied_settings, environment.source("data.suite_role_denied_settings")
+    for name, value in unagreed_settings(role["settings"], denied).items():
+        d.mismatch(f"setting {name}", Said("not set on the role (data.suite_role_denied_settings: it changes what "
+                                           "the suite's sessions read or ends them)"), value,
+                   f"data.suite_role_denied_settings, {where}",
+                   note=f"remove: ALTER ROLE <role> RESET {name} (or take it out of data.suite_role_denied_settings)")
     d.conclude()
 
 

@@ -1,5 +1,6 @@
 """Each table's recent status snapshots (the data.cadence_intervals intervals before its newest) against the run before
-each (icepack_verify.row_steps): no amount moves by more than data.step_ratio times in one run."""
+each (icepack_verify.row_steps): no amount grows by more than data.step_ratio times in one run (a fall is
+maintenance's)."""
 from icepack_verify import Said, recent_steps
 
 SHOWN = 20

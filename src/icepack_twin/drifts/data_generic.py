@@ -116,6 +116,14 @@ DRIFTS.add("suite-role-cannot-read-the-health-table", "SELECT on table_health_sn
 PROBES.add("suite-role-valid-for-a-year", "the suite's database role is VALID UNTIL a year from now (a rotated "
            "password with an expiry far outside the warning window)",
            mutations=(_database(kind="valid-until", until=_IN_A_YEAR),))
+PROBES.add("suite-role-valid-until-infinity", "the suite's database role is VALID UNTIL 'infinity' (the Terraform "
+           "postgresql provider's default, and what test_role.py tells operators to set): it never expires",
+           mutations=(_database(kind="valid-until", until="infinity"),))
+PROBES.add("suite-role-for-rds-iam-and-audited", "the suite's database role logs in with RDS IAM authentication (a "
+           "member of rds_iam) and the security team audits it (pgaudit.log and log_statement set on the role)",
+           mutations=(_database(kind="member", role="rds_iam"),
+                      _database(kind="setting", name="pgaudit.log", value="all"),
+                      _database(kind="setting", name="log_statement", value="all")))
 
 # --- each status row against the run before it (tests/data/test_steps.py) ------------------------
 DRIFTS.add("partition-count-a-hundredfold", "health-sync writes analytics.events' partition_count a hundred times "
@@ -129,6 +137,10 @@ PROBES.add("a-table-doubles-and-compacts-in-a-run", "analytics.events doubled it
                "partitions.partition_count")),
                _rows(STATUS, "analytics.events", "set-value", path="payload.files.delete_file_count", value=0),
                _rows(STATUS, "analytics.events", "set-value", path="payload.source.metadata_location", value=_GROWN)))
+PROBES.add("a-table-compacted-in-a-run", "ops.audit_log's data files were rewritten into 200 times fewer, its small "
+           "files with them, its average file 200 times larger (Icepack's own rewrite_data_files: counts fall, and a "
+           "quotient rises, more than data.step_ratio in one run)",
+           mutations=(_rows(STATUS, "ops.audit_log", "rewrite-data-files"),))
 # A health message quotes the numbers of the status it judges (tests/data/test_quotes.py)
 DRIFTS.add("health-message-quotes-another-number", "health-sync writes sales.orders' issue messages with other "
            "numbers than its status row holds (the message of another table's assessment)",
@@ -137,3 +149,8 @@ PROBES.add("health-message-with-dates-and-versions", "health-sync words sales.or
            "time, a version and a path, and no count (numbers that are not quotes)",
            mutations=(_rows(HEALTH, "sales.orders", "set-value", path="issues[].message", column="issues",
                             value="retained since 2026-11-22 at 04:00 under policy v2.1 (s3://icepack-warehouse/x1)"),))
+DRIFTS.add("health-message-misquotes-a-status-named-to-the-millisecond", "health-sync names sales.orders' status "
+           "row to the millisecond (as an API renders it) and words its issue messages with other numbers than that "
+           "row holds",
+           mutations=(_rows(HEALTH, "sales.orders", "to-the-millisecond", path="status_collected_at"),
+                      _rows(HEALTH, "sales.orders", "other-string", path="issues[].message", column="issues")))

@@ -17,7 +17,7 @@ from icepack_twin.mutate import register
 from icepack_twin.mutate.model import BaseLayer, Mutation
 from icepack_twin.store import DATABASE, EXTRA_ROLES, READER_ROLE
 
-WRITER_ROLE = EXTRA_ROLES[0]
+WRITER_ROLE, RDS_IAM_ROLE = EXTRA_ROLES  # RDS's own role for IAM logins: a drift makes it, the reader its member
 # pg_roles column -> the ALTER ROLE keyword that turns it on (NO<keyword> turns it off)
 ROLE_ATTRIBUTES = {"rolsuper": "SUPERUSER", "rolcreaterole": "CREATEROLE", "rolcreatedb": "CREATEDB",
                    "rolbypassrls": "BYPASSRLS", "rolreplication": "REPLICATION", "rolinherit": "INHERIT",
@@ -28,6 +28,9 @@ MEMBERSHIPS = ("pg_write_all_data", "pg_read_all_data", WRITER_ROLE)
 ROLE_SETTINGS = {"default_transaction_read_only": "off", "statement_timeout": "1ms", "timezone": "Pacific/Kiritimati",
                  "search_path": "pg_catalog", "datestyle": "SQL, DMY", "idle_session_timeout": "1s",
                  "default_transaction_isolation": "serializable"}
+# Settings a security team sets on roles (what the server logs): a drift may set them, the engine does not generate
+# them.
+AUDIT_SETTINGS = ("pgaudit.log", "log_statement")
 SERVER_SETTINGS = ("default_transaction_read_only", "statement_timeout", "TimeZone", "search_path", "DateStyle",
                    "IntervalStyle", "idle_session_timeout", "default_transaction_isolation", "max_connections",
                    "password_encryption")
@@ -122,13 +125,15 @@ def _statements(change: dict) -> list[sql.Composable]:
     if kind == "valid-until":
         return [sql.SQL("ALTER ROLE {} VALID UNTIL {}").format(reader, sql.Literal(change["until"]))]
     if kind == "member":
-        if change["role"] not in MEMBERSHIPS:
+        if change["role"] not in (*MEMBERSHIPS, RDS_IAM_ROLE):
             raise ValueError(f"not a role the reader may be made a member of: {change['role']!r}")
         made = []
         if change["role"] == WRITER_ROLE:
             made = [sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(WRITER_ROLE)),
                     sql.SQL("GRANT {} ON ALL TABLES IN SCHEMA public TO {}").format(
                         sql.SQL(", ").join(map(sql.SQL, WRITES)), sql.Identifier(WRITER_ROLE))]
+        if change["role"] == RDS_IAM_ROLE:  # as RDS has it: NOLOGIN, no privileges
+            made = [sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(RDS_IAM_ROLE))]
         return [*made, sql.SQL("GRANT {} TO {}").format(sql.Identifier(change["role"]), reader)]
     if kind in ("grant", "revoke"):
         privilege, on = change["privilege"], change["on"]
@@ -144,9 +149,9 @@ def _statements(change: dict) -> list[sql.Composable]:
     if kind == "owner":
         return [sql.SQL("ALTER TABLE {} OWNER TO {}").format(sql.Identifier(change["table"]), reader)]
     if kind == "setting":
-        if change["name"] not in ROLE_SETTINGS:
+        if change["name"] not in (*ROLE_SETTINGS, *AUDIT_SETTINGS):
             raise ValueError(f"not a role setting a mutation changes: {change['name']!r}")
-        return [sql.SQL("ALTER ROLE {} SET {} = {}").format(reader, sql.Identifier(change["name"]),
+        return [sql.SQL("ALTER ROLE {} SET {} = {}").format(reader, sql.Identifier(*change["name"].split(".")),
                                                             sql.Literal(change["value"]))]
     table = sql.Identifier(change.get("table", ""))
     if kind == "rename-table":

@@ -30,6 +30,10 @@ UNTRACKED_SUFFIX = "_untracked"
 
 SHIFTS = {"shift+1h": timedelta(hours=1), "shift-1d": timedelta(days=-1)}
 SCALES = {"scale-x0": 0, "scale-x2": 2, "scale-x-1": -1, "scale-x100": 100}
+# Edits a drift names and the engine does not generate: a status row after Icepack's rewrite_data_files (200 times
+# fewer data and small files, the same bytes, its derived numbers anew), an instant written to the millisecond.
+NAMED = ("rewrite-data-files", "to-the-millisecond")
+COMPACTION = 200
 # Row-level operators: what each does to the newest row of its target in every batch written.
 ROW_OPERATORS = {
     "missing": "the newest row is not written",
@@ -44,8 +48,8 @@ ROW_OPERATORS = {
     "thin-last-day": "the runs older than a day before the newest are missing",
 }
 CARRY = {"carry-over-1h": timedelta(hours=1), "carry-over-1d": timedelta(days=1)}
-OPERATORS = {*ROW_OPERATORS, *SCALES, *SHIFTS, "other-string", "other-word", "flip", "null", "set-value", "remove",
-             "empty", "add-item"}
+OPERATORS = {*ROW_OPERATORS, *SCALES, *SHIFTS, *NAMED, "other-string", "other-word", "flip", "null", "set-value",
+             "remove", "empty", "add-item"}
 
 
 # --- the world ----------------------------------------------------------------------------------
@@ -132,6 +136,8 @@ def _edited(value, change: dict):
     op = change["op"]
     if op in SCALES:
         return value * SCALES[op]
+    if op == "to-the-millisecond":
+        return value.replace(microsecond=value.microsecond // 1000 * 1000)
     if op in SHIFTS:
         if isinstance(value, datetime):
             return value + SHIFTS[op]
@@ -200,10 +206,23 @@ def _edit_row(change: dict, row: dict) -> list[dict]:
         return [_carried(change["snapshot"], row, CARRY[op])]
     if op == "untracked-copy":
         return [row, {**row, "table_name": row["table_name"] + UNTRACKED_SUFFIX}]
+    if op == "rewrite-data-files":
+        return [{**row, "payload": _rewritten(row["payload"])}]
     column = change["column"]
     if column in JSON_COLUMNS:
         return [{**row, column: _edit_json(row[column], _split(change["path"])[1:], change)}]
     return [{**row, column: _edited(row[column], change)}]
+
+
+def _rewritten(payload: dict) -> dict:
+    """A status payload after rewrite_data_files: COMPACTION times fewer files, derived as health-sync derives."""
+    payload = copy.deepcopy(payload)
+    files, derived = payload["files"], payload["derived"]
+    files["data_file_count"] = max(1, files["data_file_count"] // COMPACTION)
+    files["small_file_count"] //= COMPACTION
+    derived["avg_file_bytes"] = files["total_data_bytes"] // files["data_file_count"]
+    derived["small_file_ratio"] = round(files["small_file_count"] / files["data_file_count"], 4)
+    return payload
 
 
 def _kept(op: str, runs_back: int, age: timedelta) -> bool:
