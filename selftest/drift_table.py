@@ -1149,3 +1149,7 @@ DECLARED += [
 EQUIVALENT += [Equivalent("postgres-restarted-once-in-order", LIVE, OWNED, WARNINGS),
                Equivalent("api-restarted-from-a-clock-ahead", LIVE, OWNED, DERIVE, RELEASE_FIELDS, REFS_RESOLVE),
                Equivalent("postgres-claim-resized-and-settled", LIVE)]
+# No observedGeneration is ahead of the generation it observes (live_state order_findings).
+DECLARED += [Declared("postgres-observed-generation-ahead", {LIVE: (
+    "Deployment icepack/icepack-postgres", "status.observedGeneration: expected not after metadata.generation 1",
+    "actual 2", "a controller reports the one it has acted on")})]

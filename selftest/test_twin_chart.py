@@ -33,7 +33,8 @@ NEEDS_INTERNAL_PG = {"postgres-16", "pvc-pending", "postgres-replicaset-counts-n
                      "postgres-service-node-port", "postgres-rolling-update", "pvc-gp2", "postgres-not-ready", "postgres-data-mount-removed",
                      "postgres-service-deleted", "postgres-pod-orphaned", "postgres-restarting-repeatedly",
                      "postgres-service-selects-no-pod", "postgres-service-target-port-undeclared",
-                     "postgres-claim-resize-infeasible", "postgres-claim-on-a-read-only-volume"}
+                     "postgres-claim-resize-infeasible", "postgres-claim-on-a-read-only-volume",
+                     "postgres-observed-generation-ahead"}
 
 
 def check_objects(objs) -> None:

@@ -218,7 +218,8 @@ def order_findings(kind: str, obj: dict, skew: timedelta) -> list[tuple]:
     not before its creationTimestamp (conditions: _time_order); a pod's containers started no earlier
     than the kubelet acknowledged the pod (status.startTime), a container finished after it started and
     restarted after its last run finished; a Job completed after it started; an Event was first seen no
-    later than last seen; a time-named status field holds a time. `skew` allows for the writers' clocks
+    later than last seen; a time-named status field holds a time; no observedGeneration is ahead of the
+    generation it observes. `skew` allows for the writers' clocks
     (checks.clock_skew). Metadata is not walked: an EndpointSlice's last-change-trigger-time annotation is
     the pod change that made the controller write it, and the controller re-creates slices freely."""
     out: list[tuple] = []
@@ -266,7 +267,22 @@ def order_findings(kind: str, obj: dict, skew: timedelta) -> list[tuple]:
     if kind == "Event":
         after("lastTimestamp", obj.get("lastTimestamp"), "firstTimestamp", obj.get("firstTimestamp"),
               "an event is last seen no earlier than first seen (K8s Event)")
-    return out
+    return out + _generation_findings(obj)
+
+
+def _generation_findings(obj: dict) -> list[tuple]:
+    """A controller observes a generation of the spec after the API server wrote it: no observedGeneration (of
+    the status, or of a condition) is ahead of metadata.generation."""
+    generation, st = obj["metadata"].get("generation"), _status(obj)
+    if not isinstance(generation, int):
+        return []
+    seen = [("status.observedGeneration", st.get("observedGeneration"))] + [
+        (f"status.conditions[{c.get('type')}].observedGeneration", c.get("observedGeneration"))
+        for c in st.get("conditions") or [] if isinstance(c, dict)]
+    return [(where, Said(f"not after metadata.generation {generation}"), value,
+             f"the API server increments metadata.generation on every spec change; a controller reports the one it "
+             f"has acted on ({K8S})") for where, value in seen
+            if isinstance(value, int) and not isinstance(value, bool) and value > generation]
 
 
 def _item_name(item, i: int):

@@ -51,6 +51,7 @@ def _old_replicaset_scaled(objs: Objects) -> None:
     for labels in (meta["labels"], rs["spec"]["selector"]["matchLabels"], rs["spec"]["template"]["metadata"]["labels"]):
         labels["pod-template-hash"] = old_hash
     rs["spec"]["replicas"] = 1
+    meta["generation"] = 2  # the scale is a spec change, observed
     rs["status"] = {"replicas": 0, "fullyLabeledReplicas": 0, "readyReplicas": 0, "availableReplicas": 0,
                     "observedGeneration": 2}
     objs.append(rs)

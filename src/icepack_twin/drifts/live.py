@@ -260,6 +260,15 @@ def _restarted_from_a_clock_ahead(objs: Objects) -> None:
         meta["annotations"] = {**(meta.get("annotations") or {}), **stamp}
 
 
+def _postgres_observed_generation_ahead(objs: Objects) -> None:
+    """The Postgres Deployment's status says it observed a generation its spec never had (a status written
+    back from a backup, or by hand)."""
+    dep = internal_postgres(objs)
+    dep["status"]["observedGeneration"] = dep["metadata"]["generation"] + 1
+
+
+DRIFTS.add("postgres-observed-generation-ahead", "the Postgres Deployment reports observing generation 2 of a spec "
+           "at generation 1", objects=_postgres_observed_generation_ahead)
 DRIFTS.add("api-container-started-before-its-pod", "an API container reports starting 10 minutes before its pod's "
            "status.startTime", objects=_container_started_before_its_pod)
 DRIFTS.add("postgres-claim-resize-infeasible", "the Postgres claim reports a resize the resizer found infeasible",
