@@ -68,8 +68,9 @@ def _slice(svc: dict, pods: list[dict]) -> dict:
             "targetRef": {"kind": "Pod", "namespace": pod["metadata"].get("namespace"),
                           "name": pod["metadata"]["name"], "uid": pod["metadata"].get("uid")},
         })
-    ports = [{"name": p.get("name", ""), "port": _port(p, pods), "protocol": p.get("protocol", "TCP")}
-             for p in (svc.get("spec") or {}).get("ports") or []]
+    # a named targetPort no pod declares is left out, as the controller leaves out a port it cannot resolve
+    ports = [{"name": p.get("name", ""), "port": number, "protocol": p.get("protocol", "TCP")}
+             for p in (svc.get("spec") or {}).get("ports") or [] if (number := _port(p, pods)) is not None]
     return {
         "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
         "metadata": {
