@@ -112,9 +112,12 @@ def check_agreement(d: Diagnosis, table: str, bodies: dict[str, dict], env: Envi
         d.expect(f"{endpoint}: {BASED_ON}", f"not newer than /status collected_at {collected.isoformat()}",
                  based_on.isoformat(), f"{CONTRACT_SOURCE}: assessments are made of a status snapshot",
                  same=lambda _e, _a, b=based_on: b <= collected)
-        d.expect(f"{endpoint}: {BASED_ON}", f"within {sync} of /status collected_at {collected.isoformat()}",
+        # one interval between two runs' collections, give or take how long each collection took
+        d.expect(f"{endpoint}: {BASED_ON}", f"within {sync} (+ {tolerance}) of /status collected_at "
+                 f"{collected.isoformat()}",
                  f"{based_on.isoformat()} ({_seconds(collected - based_on)} older: an assessment of an older status)",
-                 sync_source, same=lambda _e, _a, b=based_on: collected - b <= sync)
+                 f"{sync_source}; {env.source('checks.assessment_tolerance')}",
+                 same=lambda _e, _a, b=based_on: collected - b <= sync + tolerance)
         skew = env.checks.clock_skew  # the assessing pod's clock against the collecting one's
         d.expect(f"{endpoint}: {own_key}", f"not before its {BASED_ON} {based_on.isoformat()} (less clock skew {skew})",
                  f"{own.isoformat()} ({_seconds(based_on - own) if own < based_on else 0} before the status it assessed)",
