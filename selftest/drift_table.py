@@ -616,6 +616,9 @@ DECLARED += [
         "sales.orders status_collected_at of the assessment of", "no row of sales.orders collected then; nor for",
         "earlier assessment(s) of the last", "status rows pruned or lost behind them",
         "expected the collected_at of a table_status_snapshots row of sales.orders")}),
+    Declared("health-row-carried-over-from-an-hour-before", {ROW_REFS: (
+        "sales.refunds status_collected_at of the assessment of", "the newest table_status_snapshots row of sales.refunds "
+        "collected by then", "an assessment of an older run under a fresh time", "checks.assessment_tolerance")}),
     Declared("a-table-collected-every-other-run", {CADENCE: (
         "sales.refunds runs", "expected one at least every 0:20:00", "(0:30:00)", "this table was skipped",
         "data.cadence_intervals"), ROW_REFS: ("sales.refunds status_collected_at of the assessment of",

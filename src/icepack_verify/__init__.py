@@ -87,7 +87,7 @@ _EXPORTS = {
     "Outcome": "freshness", "Thresholds": "freshness", "newest_row": "freshness",
     "newest_per_table": "freshness", "TRACKED_WITHIN": "freshness", "event_line": "inventory", "newest_status": "freshness", "table_counts": "freshness",
     "excess_privileges": "database", "relation_kinds": "database",
-    "unagreed_settings": "database", "missing_reads": "database", "run_gaps": "freshness", "recent_steps": "row_steps", "newest_misquotes": "row_quotes", "report_misquote": "quoted_numbers", "dangling_assessments": "references",
+    "unagreed_settings": "database", "missing_reads": "database", "run_gaps": "freshness", "recent_steps": "row_steps", "newest_misquotes": "row_quotes", "report_misquote": "quoted_numbers", "dangling_assessments": "references", "stale_assessments": "references",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -124,3 +124,22 @@ def dangling_assessments(db: Database, within: timedelta, recent: timedelta = ti
         status=sql.Identifier(s.status_table), col=sql.Identifier(s.status_time_column)),
         {"within": within, "recent": recent, "precision": PRECISION})
     return rows
+
+
+def stale_assessments(db: Database, within: timedelta, lag: timedelta, skew: timedelta) -> list[dict]:
+    """The newest health row of each table assessed within `within` whose named status is older than the newest
+    status of that table collected by then (its assessed_at + `skew`) by more than `lag` (one health-sync interval
+    and a tolerance): an assessment of an older run written under a fresh time. {"table", "assessed_at",
+    "based_on", "newest_status"}."""
+    s = db.settings
+    return db.rows(sql.SQL(
+        "SELECT h.d || '.' || h.t AS table, h.assessed AS assessed_at, h.based AS based_on, n.newest AS newest_status"
+        " FROM (SELECT DISTINCT ON ({d}, {t}) {d} AS d, {t} AS t, {at} AS assessed, {based} AS based FROM {health}"
+        "       WHERE {at} > now() - %(within)s ORDER BY {d}, {t}, {at} DESC) h"
+        " CROSS JOIN LATERAL (SELECT max({col}) AS newest FROM {status} s WHERE s.{d} = h.d AND s.{t} = h.t"
+        "                     AND s.{col} <= h.assessed + %(skew)s) n"
+        " WHERE n.newest > h.based + %(lag)s ORDER BY 1").format(
+        d=sql.Identifier(s.database_column), t=sql.Identifier(s.table_column), at=sql.Identifier(s.health_time_column),
+        based=sql.Identifier(s.health_based_on_column), health=sql.Identifier(s.health_table),
+        status=sql.Identifier(s.status_table), col=sql.Identifier(s.status_time_column)),
+        {"within": within, "lag": lag, "skew": skew})

@@ -15,7 +15,7 @@ import pytest
 
 from icepack_verify import (PRECISION, TRACKED_WITHIN, Diagnosis, Problem, Said, aware_timestamp, check_evidence, collected_near,
                             dangling_assessments, describe, differences, endpoint_path, newest_rows, resolves,
-                            served_values, status_row_at)
+                            served_values, stale_assessments, status_row_at)
 
 SERVED = ("status", "health")  # the read contracts that serve a snapshot table's newest row as it is
 RECOMMENDATION = "maintenance/recommendation"  # names the status it was made of, serves no row as it is
@@ -130,6 +130,13 @@ def test_api_serves_the_newest_rows(environment, api, database, thresholds, diag
         for m in of.mismatches:
             d.mismatch(f"{table} /{m.field}", m.expected, m.actual, m.source, m.note)
         d.hints += [h for h in of.hints if h not in d.hints]
+    lag = thresholds.interval + environment.checks.assessment_tolerance
+    for row in stale_assessments(database, TRACKED_WITHIN, lag, environment.checks.clock_skew):
+        d.mismatch(f"{row['table']} {s.health_based_on_column} of the assessment of {row['assessed_at'].isoformat()}",
+                   Said(f"within {lag} of {row['newest_status'].isoformat()}, the newest {s.status_table} row of "
+                        f"{row['table']} collected by then"), row["based_on"].isoformat(),
+                   f"{thresholds.source}; checks.assessment_tolerance [{environment.source('checks.assessment_tolerance')}]",
+                   note="an assessment of an older run under a fresh time: health-sync carried an old assessment over?")
     for table, rows in itertools.groupby(dangling, key=lambda r: r["table"]):  # newest first per table
         newest, *older = rows
         more = (f"; nor for {len(older)} earlier assessment(s) of the last {recent}, back to "

@@ -77,6 +77,9 @@ PROBES.add("recommendation-of-the-run-before", "the recommendation of analytics.
 # Not the known tables: their read contracts stay right; only the tables' rows show it.
 DRIFTS.add("health-row-for-an-untracked-table", "health-sync writes a health row for analytics.sessions_untracked, "
            "a table it never collects", mutations=(_rows(HEALTH, "analytics.sessions", "untracked-copy"),))
+DRIFTS.add("health-row-carried-over-from-an-hour-before", "health-sync writes sales.refunds' assessment of the run "
+           "an hour before under a fresh time (its named status exists, an hour older than the newest)",
+           mutations=(_rows(HEALTH, "sales.refunds", "carry-over-1h"),))
 DRIFTS.add("a-table-collected-every-other-run", "health-sync collects sales.refunds every other run only",
            mutations=(_rows(STATUS, "sales.refunds", "thin-every-other"),))
 DRIFTS.add("status-history-lost-behind-its-assessments", "the status rows behind each table's newest run are gone "
