@@ -104,26 +104,33 @@ def differences(held, served, path: str = "") -> list[tuple[str, object, object]
 
 
 
+def _assessment_names(s) -> dict:
+    """The identifiers the assessment queries use, from the [data] settings."""
+    return dict(d=sql.Identifier(s.database_column), t=sql.Identifier(s.table_column),
+                at=sql.Identifier(s.health_time_column), based=sql.Identifier(s.health_based_on_column),
+                health=sql.Identifier(s.health_table), status=sql.Identifier(s.status_table),
+                col=sql.Identifier(s.status_time_column))
+
+
+# each table's newest health row assessed within %(within)s: (d, t, assessed, based)
+NEWEST_ASSESSMENTS = ("SELECT DISTINCT ON ({d}, {t}) {d} AS d, {t} AS t, {at} AS assessed, {based} AS based FROM {health}"
+                      " WHERE {at} > now() - %(within)s ORDER BY {d}, {t}, {at} DESC")
+
+
 def dangling_assessments(db: Database, within: timedelta, recent: timedelta = timedelta(0)) -> list[dict]:
     """The health rows whose named status (the health table's based-on column) is no status row of that table:
     the newest of each table assessed within `within`, and every one assessed within `recent` (the history the
     cadence judges: status rows pruned or lost behind assessments that remain). {"table", "assessed_at",
     "based_on"}, newest first per table. A health row of a table with no status at all (a table nobody collects)
     is one of them."""
-    s = db.settings
-    rows = db.rows(sql.SQL(
+    return db.rows(sql.SQL(
         "SELECT h.d || '.' || h.t AS table, h.assessed AS assessed_at, h.based AS based_on FROM"
-        " ((SELECT DISTINCT ON ({d}, {t}) {d} AS d, {t} AS t, {at} AS assessed, {based} AS based FROM {health}"
-        "   WHERE {at} > now() - %(within)s ORDER BY {d}, {t}, {at} DESC)"
+        f" (({NEWEST_ASSESSMENTS})"
         "  UNION SELECT {d}, {t}, {at}, {based} FROM {health} WHERE {at} > now() - %(recent)s) h"
         " WHERE NOT EXISTS (SELECT 1 FROM {status} s WHERE s.{d} = h.d AND s.{t} = h.t"
         "                   AND s.{col} BETWEEN h.based - %(precision)s AND h.based + %(precision)s)"
-        " ORDER BY 1, 2 DESC").format(
-        d=sql.Identifier(s.database_column), t=sql.Identifier(s.table_column), at=sql.Identifier(s.health_time_column),
-        based=sql.Identifier(s.health_based_on_column), health=sql.Identifier(s.health_table),
-        status=sql.Identifier(s.status_table), col=sql.Identifier(s.status_time_column)),
+        " ORDER BY 1, 2 DESC").format(**_assessment_names(db.settings)),
         {"within": within, "recent": recent, "precision": PRECISION})
-    return rows
 
 
 def stale_assessments(db: Database, within: timedelta, lag: timedelta, skew: timedelta) -> list[dict]:
@@ -131,15 +138,10 @@ def stale_assessments(db: Database, within: timedelta, lag: timedelta, skew: tim
     status of that table collected by then (its assessed_at + `skew`) by more than `lag` (one health-sync interval
     and a tolerance): an assessment of an older run written under a fresh time. {"table", "assessed_at",
     "based_on", "newest_status"}."""
-    s = db.settings
     return db.rows(sql.SQL(
         "SELECT h.d || '.' || h.t AS table, h.assessed AS assessed_at, h.based AS based_on, n.newest AS newest_status"
-        " FROM (SELECT DISTINCT ON ({d}, {t}) {d} AS d, {t} AS t, {at} AS assessed, {based} AS based FROM {health}"
-        "       WHERE {at} > now() - %(within)s ORDER BY {d}, {t}, {at} DESC) h"
+        f" FROM ({NEWEST_ASSESSMENTS}) h"
         " CROSS JOIN LATERAL (SELECT max({col}) AS newest FROM {status} s WHERE s.{d} = h.d AND s.{t} = h.t"
         "                     AND s.{col} <= h.assessed + %(skew)s) n"
-        " WHERE n.newest > h.based + %(lag)s ORDER BY 1").format(
-        d=sql.Identifier(s.database_column), t=sql.Identifier(s.table_column), at=sql.Identifier(s.health_time_column),
-        based=sql.Identifier(s.health_based_on_column), health=sql.Identifier(s.health_table),
-        status=sql.Identifier(s.status_table), col=sql.Identifier(s.status_time_column)),
+        " WHERE n.newest > h.based + %(lag)s ORDER BY 1").format(**_assessment_names(db.settings)),
         {"within": within, "lag": lag, "skew": skew})
