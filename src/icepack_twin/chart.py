@@ -495,7 +495,7 @@ def _postgres(c: _Ctx) -> list[dict]:
 
 def encode_release(release: dict) -> str:
     """Secret ``data.release`` as Helm 3 stores it: base64(base64(gzip(json)))."""
-    helm_blob = base64.b64encode(gzip.compress(json.dumps(release).encode())).decode()
+    helm_blob = base64.b64encode(gzip.compress(json.dumps(release).encode(), mtime=0)).decode()
     return base64.b64encode(helm_blob.encode()).decode()
 
 
