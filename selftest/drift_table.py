@@ -1117,6 +1117,21 @@ DECLARED += [Declared("api-node-not-a-cloud-instance", {LIVE: (
     "checks.node_provider_id")})]
 EQUIVALENT += [Equivalent("api-selects-nodes-by-ored-terms", LIVE, DERIVE, RELEASE_FIELDS,
                           NS + "test_workloads_select_the_expected_arch", API + "test_api_deployment_spec")]
+# A node hosting release pods closed to them since they were placed: cordoned, or tainted by what they do not tolerate.
+DECLARED += [
+    Declared("api-node-cordoned", {LIVE: (
+        "Node ip-10-40-11-23.ec2.internal spec.unschedulable", "expected false: it hosts icepack-api-", "actual True",
+        "kubectl uncordon")}),
+    Declared("api-node-disrupted-by-karpenter", {LIVE: (
+        "Node ip-10-40-11-23.ec2.internal spec.taints[karpenter.sh/disrupted:NoSchedule]",
+        "a taint Pod icepack-api-", "not tolerated (added 20", "NoSchedule keeps a restarted or replacement pod away",
+        "kubectl taint node ip-10-40-11-23.ec2.internal karpenter.sh/disrupted:NoSchedule-")}),
+    Declared("api-node-out-of-service", {LIVE: (
+        "spec.taints[node.kubernetes.io/out-of-service=nodeshutdown:NoExecute]",
+        "NoExecute evicts every pod that does not tolerate it")}),
+]
+EQUIVALENT += [Equivalent("api-node-taints-its-pods-tolerate", LIVE, DERIVE, RELEASE_FIELDS,
+                          API + "test_api_deployment_spec")]
 # A pod selecting amd64 on an arm64 node no longer matches the node it runs on.
 DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, LIVE: (
     "metadata.labels", "nodeSelector kubernetes.io/arch=amd64", "kubernetes.io/arch=arm64")})

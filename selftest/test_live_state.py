@@ -185,6 +185,35 @@ def test_finished_pods_hold_no_pod_slot_and_no_requests():
     assert [f[0] for f in node_findings(_node(pods="4"), "arm64", running + finished)] == ["status.allocatable.pods"]
 
 
+def test_a_hosting_node_closed_to_its_pods_is_a_finding_taints_they_tolerate_are_not():
+    """K8s ToleratesTaint: an empty key with Exists tolerates every taint, an effect only its own, Equal one
+    value; a NoExecute toleration with tolerationSeconds evicts when they run out (the default not-ready one)."""
+    def tainted(*taints, unschedulable=False):
+        node = _node()
+        node.setdefault("spec", {}).update(taints=[dict(zip(("key", "effect", "value"), t)) for t in taints],
+                            **({"unschedulable": True} if unschedulable else {}))
+        return node
+
+    def fields(node, tolerations=(), phase="Running"):
+        pod = _pod(phase=phase)
+        pod["spec"]["tolerations"] = list(tolerations)
+        return [f[0] for f in node_findings(node, "arm64", [pod])]
+
+    cordoned = tainted(("node.kubernetes.io/unschedulable", "NoSchedule"), unschedulable=True)
+    assert fields(cordoned) == ["spec.unschedulable"]  # one line for kubectl cordon, not two
+    assert fields(cordoned, phase="Succeeded") == []  # a finished pod is not held there
+    assert fields(tainted(("spot", "PreferNoSchedule"))) == []
+    gone = tainted(("node.kubernetes.io/out-of-service", "NoExecute", "nodeshutdown"))
+    assert fields(gone) == ["spec.taints[node.kubernetes.io/out-of-service=nodeshutdown:NoExecute]"]
+    assert fields(gone, [{"operator": "Exists"}]) == []
+    assert fields(gone, [{"operator": "Exists", "effect": "NoSchedule"}]) != []
+    assert fields(gone, [{"key": "node.kubernetes.io/out-of-service", "operator": "Exists", "effect": "NoExecute",
+                          "tolerationSeconds": 300}]) != []
+    dedicated = tainted(("dedicated", "NoSchedule", "icepack"))
+    assert fields(dedicated, [{"key": "dedicated", "value": "icepack"}]) == []
+    assert fields(dedicated, [{"key": "dedicated", "operator": "Equal", "value": "other"}]) != []
+
+
 def test_a_node_still_carries_what_its_pods_select_and_its_kubelet_reports():
     pod = _pod()
     pod["spec"]["nodeSelector"] = {"kubernetes.io/arch": "arm64"}

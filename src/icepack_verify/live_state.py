@@ -477,8 +477,9 @@ def node_findings(node: dict, want_arch: str, pods: list[dict] = (), now: dateti
     names (its labels and what its kubelet reports agreeing, KUBELET_LABELS), labels that still satisfy
     every hosted pod's nodeSelector and required node affinity, what its kubelet reports of itself (its
     system info, the address its pods carry as hostIP), an instance of the cloud (spec.providerID of the
-    form `provider_id`, an fnmatch pattern; "" judges none), and room for the requests of the release
-    pods it hosts (the scheduler placed them by its allocatable, no more than its capacity)."""
+    form `provider_id`, an fnmatch pattern; "" judges none), room for the requests of the release
+    pods it hosts (the scheduler placed them by its allocatable, no more than its capacity), and still open to
+    them (not cordoned, no NoSchedule or NoExecute taint they do not tolerate)."""
     out = condition_findings("Node", node, HEALTHY_CONDITIONS["Node"], now, skew, more_types)
     given = (node.get("spec") or {}).get("providerID")
     if provider_id and not (isinstance(given, str) and fnmatch.fnmatchcase(given, provider_id)):
@@ -525,8 +526,61 @@ def node_findings(node: dict, want_arch: str, pods: list[dict] = (), now: dateti
                         "the kubelet posts every condition of its node at least every 5 minutes "
                         "(nodeStatusReportFrequency); checks.node_status_max_age"))
     out += _room(node, pods)
+    out += _closed_to(node, pods)
     if now is not None:
         out += future_findings(node, now, skew)
+    return out
+
+
+CORDON_TAINT = "node.kubernetes.io/unschedulable"  # what the node controller adds beside spec.unschedulable
+
+
+def _tolerates(toleration: dict, taint: dict) -> bool:
+    """K8s ToleratesTaint: the effect and key match (empty matches any), Exists any value, Equal the one."""
+    if not isinstance(toleration, dict) or toleration.get("effect") not in (None, "", taint.get("effect")):
+        return False
+    if toleration.get("key") not in (None, "", taint.get("key")):
+        return False
+    if toleration.get("operator") == "Exists":
+        return True
+    return toleration.get("operator") in (None, "", "Equal") and (toleration.get("value") or "") == (
+        taint.get("value") or "")
+
+
+def _closed_to(node: dict, pods: list[dict]) -> list[tuple]:
+    """A node hosting running release pods that is cordoned (spec.unschedulable) or tainted NoSchedule or
+    NoExecute by a taint one of them does not tolerate without a time limit: the scheduler placed them before
+    it, so it was added since: a drain, an upgrade or a consolidation under way or left half-done. NoExecute
+    evicts them now (or when their tolerationSeconds run out); NoSchedule keeps any replacement away."""
+    spec = node.get("spec") if isinstance(node.get("spec"), dict) else {}
+    running = [p for p in pods if _status(p).get("phase") not in ("Succeeded", "Failed")]
+    if not running:
+        return []
+    names = ", ".join(sorted(p["metadata"]["name"] for p in running))
+    out = []
+    if spec.get("unschedulable"):
+        out.append(("spec.unschedulable", Said(f"false: it hosts {names}"), True,
+                    "cordoned (kubectl cordon or drain, a node upgrade, an autoscaler's scale-down): no pod is "
+                    "placed here, a restarted one lands elsewhere or stays Pending. If a drain or upgrade is under "
+                    "way, re-run after it; if it was left behind, `kubectl uncordon` (K8s node cordon)"))
+    for taint in (t for t in spec.get("taints") or [] if isinstance(t, dict)):
+        effect = taint.get("effect")
+        if effect not in ("NoSchedule", "NoExecute") or (taint.get("key") == CORDON_TAINT and spec.get("unschedulable")):
+            continue
+        for pod in running:
+            held = [t for t in (pod.get("spec") or {}).get("tolerations") or [] if _tolerates(t, taint)]
+            if effect == "NoSchedule" and held or any("tolerationSeconds" not in t for t in held):
+                continue
+            shown = f"{taint.get('key')}{'=' + taint['value'] if taint.get('value') else ''}:{effect}"
+            out.append((f"spec.taints[{shown}]", Said(
+                f"a taint Pod {pod['metadata']['name']} tolerates, as it runs there"),
+                Said(f"not tolerated{' beyond tolerationSeconds' if held else ''} (added "
+                     f"{taint.get('timeAdded') or 'at an unknown time'})"),
+                "a taint added after its pods were placed: " + (
+                    "NoExecute evicts every pod that does not tolerate it" if effect == "NoExecute" else
+                    "NoSchedule keeps a restarted or replacement pod away") + " (K8s taints and tolerations). "
+                "If a drain, upgrade or consolidation is under way, re-run after it; otherwise remove the taint "
+                f"(`kubectl taint node {node['metadata'].get('name')} {taint.get('key')}:{effect}-`)"))
     return out
 
 

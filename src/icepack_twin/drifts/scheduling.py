@@ -6,9 +6,11 @@ required node affinity against its node's labels; and of identities unique acros
 kind (tests/infra/test_identities.py)."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from icepack_twin.drifts.base import DriftList, released
 from icepack_twin.drifts.live import _completed_job_pod
-from icepack_twin.drifts.shared import pods, renamed_copy
+from icepack_twin.drifts.shared import now, pods, renamed_copy
 from icepack_twin.objects import Objects
 
 DRIFTS = DriftList("infra")
@@ -47,7 +49,41 @@ def _node_registered_twice(objs: Objects) -> None:
 def _api_node_uninitialized(objs: Objects) -> None:
     """An API pod's node joined without the cloud controller initializing it (a hand-joined or stale node
     object): no spec.providerID, so no load balancer registers it and no EBS volume attaches to it."""
-    objs.get("Node", pods(objs, API)[0]["spec"]["nodeName"])["spec"].pop("providerID")
+    _api_node(objs)["spec"].pop("providerID")
+
+
+def _api_node(objs: Objects) -> dict:
+    return objs.get("Node", pods(objs, API)[0]["spec"]["nodeName"])
+
+
+def _tainted(key: str, effect: str, value: str | None = None):
+    def edit(objs: Objects) -> None:
+        added = now(objs) - timedelta(minutes=10)
+        taint = {"key": key, "effect": effect, "timeAdded": added.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        _api_node(objs)["spec"].setdefault("taints", []).append({**taint, **({"value": value} if value else {})})
+    return edit
+
+
+def _api_node_cordoned(objs: Objects) -> None:
+    """`kubectl cordon` of an API pod's node, left behind after maintenance: spec.unschedulable and the
+    node controller's node.kubernetes.io/unschedulable:NoSchedule taint; the pod runs on, a restart lands elsewhere."""
+    _api_node(objs)["spec"]["unschedulable"] = True
+    _tainted("node.kubernetes.io/unschedulable", "NoSchedule")(objs)
+
+
+def _api_node_taints_tolerated(objs: Objects) -> None:
+    """Taints an API pod's node may carry: PreferNoSchedule (a preference), and a dedicated-node NoSchedule
+    and NoExecute taint the API pods tolerate by key (any value) and by value, with no time limit."""
+    for key, effect, value in (("spot", "PreferNoSchedule", None), ("dedicated", "NoSchedule", "icepack"),
+                               ("team", "NoExecute", "data")):
+        _tainted(key, effect, value)(objs)
+    released(_api_tolerations)(objs)
+
+
+def _api_tolerations(objs: Objects) -> None:
+    for spec in objs.pod_specs("api"):  # the chart's tolerations: templates and live pods alike
+        spec["tolerations"] = [{"key": "dedicated", "operator": "Exists"},
+                               {"key": "team", "operator": "Equal", "value": "data", "effect": "NoExecute"}]
 
 
 def _finished_pod_shares_an_address(objs: Objects) -> None:
@@ -93,6 +129,15 @@ DRIFTS.add("api-node-not-a-cloud-instance", "an API pod's node has no spec.provi
            "cloud controller)", objects=_api_node_uninitialized)
 DRIFTS.add("api-node-relabelled", "an API pod's node lost its arch label and its os label was emptied",
            objects=_api_node_relabelled)
+DRIFTS.add("api-node-cordoned", "an API pod's node cordoned (spec.unschedulable and its NoSchedule taint)",
+           objects=_api_node_cordoned)
+DRIFTS.add("api-node-disrupted-by-karpenter", "an API pod's node tainted karpenter.sh/disrupted:NoSchedule "
+           "(a consolidation draining it)", objects=_tainted("karpenter.sh/disrupted", "NoSchedule"))
+DRIFTS.add("api-node-out-of-service", "an API pod's node tainted node.kubernetes.io/out-of-service=nodeshutdown:"
+           "NoExecute, which the pod does not tolerate", objects=_tainted(
+               "node.kubernetes.io/out-of-service", "NoExecute", "nodeshutdown"))
+PROBES.add("api-node-taints-its-pods-tolerate", "an API pod's node tainted PreferNoSchedule, and NoSchedule and "
+           "NoExecute by taints the API pods tolerate", objects=_api_node_taints_tolerated)
 PROBES.add("api-selects-nodes-by-ored-terms", "API pods bound by two ORed node affinity terms, one of them unmet",
            objects=released(_api_selects_by_ored_terms))
 PROBES.add("finished-pod-shares-an-address", "a Succeeded health-sync pod reporting a running API pod's podIP",
