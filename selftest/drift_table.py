@@ -1129,6 +1129,9 @@ DECLARED += [
     Declared("api-node-out-of-service", {LIVE: (
         "spec.taints[node.kubernetes.io/out-of-service=nodeshutdown:NoExecute]",
         "NoExecute evicts every pod that does not tolerate it")}),
+    Declared("api-node-hostname-address-empty", {LIVE: (
+        "Node ip-10-40-11-23.ec2.internal status.addresses[Hostname]", "a non-empty address of a known type",
+        "actual ''")}),
 ]
 EQUIVALENT += [Equivalent("api-node-taints-its-pods-tolerate", LIVE, DERIVE, RELEASE_FIELDS,
                           API + "test_api_deployment_spec")]

@@ -214,6 +214,14 @@ def test_a_hosting_node_closed_to_its_pods_is_a_finding_taints_they_tolerate_are
     assert fields(dedicated, [{"key": "dedicated", "operator": "Equal", "value": "other"}]) != []
 
 
+def test_every_node_address_is_one_of_a_known_type():
+    node = _node()
+    node["status"]["addresses"] = [{"type": "InternalIP", "address": "10.0.0.1"}, {"type": "Hostname", "address": ""},
+                                   {"type": "Mgmt", "address": "10.0.0.2"}, {"type": "InternalDNS"}]
+    assert [f[0] for f in node_findings(node, "arm64", [_pod()])] == [
+        "status.addresses[Hostname]", "status.addresses[Mgmt]", "status.addresses[InternalDNS]"]
+
+
 def test_a_node_still_carries_what_its_pods_select_and_its_kubelet_reports():
     pod = _pod()
     pod["spec"]["nodeSelector"] = {"kubernetes.io/arch": "arm64"}

@@ -509,8 +509,15 @@ def node_findings(node: dict, want_arch: str, pods: list[dict] = (), now: dateti
         if not isinstance(info.get(key), str) or not info[key]:
             out.append((f"status.nodeInfo.{key}", Said("what the kubelet reports"), info.get(key, Said("absent")),
                         f"a running kubelet reports its node's system info ({K8S})"))
-    internal = {a.get("address") for a in _status(node).get("addresses") or [] if isinstance(a, dict)
-                and a.get("type") == "InternalIP"}
+    addresses = [a for a in _status(node).get("addresses") or [] if isinstance(a, dict)]
+    for a in addresses:
+        if a.get("type") not in NODE_ADDRESS_TYPES or not isinstance(a.get("address"), str) or not a["address"]:
+            out.append((f"status.addresses[{a.get('type')}]", Said(
+                        f"a non-empty address of a known type ({', '.join(NODE_ADDRESS_TYPES)})"),
+                        a.get("address", Said("absent")), "the kubelet and the cloud controller report each address "
+                        "the node is reached by; the API server dials one of them for logs, exec and port-forward "
+                        f"({K8S}, NodeAddress)"))
+    internal = {a.get("address") for a in addresses if a.get("type") == "InternalIP"}
     for pod in pods:
         host_ip = _status(pod).get("hostIP")
         if host_ip and host_ip not in internal:
@@ -532,6 +539,7 @@ def node_findings(node: dict, want_arch: str, pods: list[dict] = (), now: dateti
     return out
 
 
+NODE_ADDRESS_TYPES = ("Hostname", "InternalIP", "ExternalIP", "InternalDNS", "ExternalDNS")
 CORDON_TAINT = "node.kubernetes.io/unschedulable"  # what the node controller adds beside spec.unschedulable
 
 

@@ -86,6 +86,13 @@ def _api_tolerations(objs: Objects) -> None:
                                {"key": "team", "operator": "Equal", "value": "data", "effect": "NoExecute"}]
 
 
+def _api_node_hostname_emptied(objs: Objects) -> None:
+    """An API pod's node reports an empty Hostname address (a broken hostname-override in its user data): the API
+    server, which dials the Hostname first for logs and exec by default, reaches nothing."""
+    node = _api_node(objs)
+    next(a for a in node["status"]["addresses"] if a["type"] == "Hostname")["address"] = ""
+
+
 def _finished_pod_shares_an_address(objs: Objects) -> None:
     """A finished health-sync pod (Succeeded) still reports the podIP of an API pod: the address of a
     pod that no longer runs is free for the CNI to hand out; only running pods hold theirs."""
@@ -136,6 +143,8 @@ DRIFTS.add("api-node-disrupted-by-karpenter", "an API pod's node tainted karpent
 DRIFTS.add("api-node-out-of-service", "an API pod's node tainted node.kubernetes.io/out-of-service=nodeshutdown:"
            "NoExecute, which the pod does not tolerate", objects=_tainted(
                "node.kubernetes.io/out-of-service", "NoExecute", "nodeshutdown"))
+DRIFTS.add("api-node-hostname-address-empty", "an API pod's node reports an empty Hostname address",
+           objects=_api_node_hostname_emptied)
 PROBES.add("api-node-taints-its-pods-tolerate", "an API pod's node tainted PreferNoSchedule, and NoSchedule and "
            "NoExecute by taints the API pods tolerate", objects=_api_node_taints_tolerated)
 PROBES.add("api-selects-nodes-by-ored-terms", "API pods bound by two ORed node affinity terms, one of them unmet",
