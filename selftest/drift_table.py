@@ -545,6 +545,7 @@ DECLARED += [
 ]
 EQUIVALENT += [
     Equivalent("job-pod-completed", LIVE, OWNED),
+    Equivalent("job-retried-after-a-failed-pod", LIVE, OWNED),
     Equivalent("past-and-benign-warnings", WARNINGS),
     Equivalent("helm-history-with-a-failed-upgrade", HISTORY, HELM + "test_newest_release_is_deployed"),
 ]
@@ -837,7 +838,8 @@ EQUIVALENT += [
     Equivalent("pods-as-the-control-plane-made-them", DERIVE, TWICE, LIVE, OWNED, REFS_RESOLVE),
     Equivalent("jobs-of-the-cronjobs-and-the-worker", DERIVE, TWICE, LIVE, OWNED, REFS_RESOLVE, WARNINGS),
 ]
-DERIVATION_ALSO_JUDGES = {"job-pod-completed": (DERIVE, TWICE, REFS_RESOLVE), "webhook-injected-sidecar": (DERIVE, TWICE),
+DERIVATION_ALSO_JUDGES = {"job-pod-completed": (DERIVE, TWICE, REFS_RESOLVE),
+                          "job-retried-after-a-failed-pod": (DERIVE, TWICE, REFS_RESOLVE), "webhook-injected-sidecar": (DERIVE, TWICE),
                           "apiserver-defaults-filled-live": (DERIVE,), "env-reordered": (DERIVE, TWICE)}
 # The owner references are the references walk's alone, a pod against its template the chains' alone (they
 # were judged by the ownership check too): these drifts of the live state block are seen here.

@@ -54,6 +54,7 @@ _EXPORTS = {
     "condition_findings": "live_state",
     "deletion_findings": "live_state",
     "finalizer_findings": "live_state",
+    "finished_pod": "live_state",
     "future_findings": "live_state",
     "order_findings": "live_state",
     "scaledjob_findings": "live_state",

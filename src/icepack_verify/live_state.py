@@ -417,12 +417,20 @@ def _same_reference(spec_image, status_image) -> bool:
     return (a.registry, a.repository) == (b.registry, b.repository) and (a.tag is None or b.tag is None or a.tag == b.tag)
 
 
+def finished_pod(pod: dict) -> bool:
+    """A pod that ran to its end: Succeeded, or Failed under a Job. A Job retries a failed pod with a new one
+    and keeps the failed one (backoffLimit), and KEDA and CronJobs keep failed Jobs with their pods: whether a
+    run failed is judged on the newest Job of each owner (derivation.Chains), not on the pods it left."""
+    phase = _status(pod).get("phase")
+    return phase == "Succeeded" or phase == "Failed" and any(r.get("kind") == "Job" for r in controllers(pod))
+
+
 def pod_findings(pod: dict, max_restarts: int) -> list[tuple]:
     st = _status(pod)
     phase = st.get("phase")
-    completed = phase == "Succeeded"
+    completed = finished_pod(pod)
     out = []
-    if phase not in ("Running", "Succeeded"):
+    if phase not in ("Running", "Succeeded") and not completed:
         out.append(("status.phase", "Running (or Succeeded, a finished job's pod)", phase,
                     "a healthy pod (K8s pod lifecycle)"))
     spec = {c.get("name"): c for c in (pod.get("spec") or {}).get("containers") or [] if isinstance(c, dict)}
@@ -447,7 +455,7 @@ def pod_findings(pod: dict, max_restarts: int) -> list[tuple]:
             continue
         if completed:
             code = (state.get("terminated") or {}).get("exitCode")
-            if code != 0:
+            if code != 0 and phase == "Succeeded":
                 out.append((f"{where}.state.terminated.exitCode", 0, code, "a finished job's pod exited cleanly"))
             continue
         if "running" not in state:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from icepack_verify import (COMPLETED_POD_CONDITIONS, HEALTHY_CONDITIONS, WRONG_NOW, condition_findings,
-                            deletion_findings, deployment_findings, event_line, finalizer_findings, future_findings,
-                            node_findings, order_findings, owner_findings,
+                            deletion_findings, deployment_findings, event_line, finalizer_findings, finished_pod,
+                            future_findings, node_findings, order_findings, owner_findings,
                             pod_findings, pvc_findings, scaledjob_findings, wrong_now)
 
 KIND_RULES = {"Deployment": deployment_findings, "PersistentVolumeClaim": pvc_findings, "ScaledJob": scaledjob_findings}
@@ -27,7 +27,7 @@ def test_release_objects_are_healthy(release_objects, cluster, environment, expe
     for kind, obj in rel.objects:
         findings = []
         if kind == "Pod":
-            completed = (obj.get("status") or {}).get("phase") == "Succeeded"
+            completed = finished_pod(obj)  # a Job's pod, Succeeded or Failed: the run is judged on the newest Job
             findings += condition_findings(kind, obj, COMPLETED_POD_CONDITIONS if completed else HEALTHY_CONDITIONS[kind],
                                            now, skew)
             findings += [(f, e, a, environment.source("checks.max_restarts") if s == "checks.max_restarts" else s)

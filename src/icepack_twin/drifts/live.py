@@ -125,6 +125,20 @@ def _completed_job_pod(objs: Objects) -> None:
                    "conditions": [{"type": "Complete", "status": "True", "lastTransitionTime": finished}]}})
 
 
+def _job_retried_after_a_failed_pod(objs: Objects) -> None:
+    """That health-sync run's first pod failed (exit 1) and the Job retried it (backoffLimit): the Job completed
+    with one failure and keeps the failed pod beside the one that succeeded, as Kubernetes does."""
+    _completed_job_pod(objs)
+    done = next(p for p in objs.of_kind("Pod") if p["status"].get("phase") == "Succeeded")
+    failed = copy.deepcopy(done)
+    failed["metadata"].update(name=done["metadata"]["name"][:-5] + "f8j2n", uid=uid(done["metadata"]["name"] + "-1st"))
+    failed["status"]["phase"] = "Failed"
+    failed["status"]["containerStatuses"][0]["state"] = {"terminated": {"exitCode": 1, "reason": "Error"}}
+    objs.append(failed)
+    job = objs.get("Job", done["metadata"]["ownerReferences"][0]["name"])
+    job["status"]["failed"] = 1
+
+
 def _past_warnings(objs: Objects) -> None:
     """Warnings that mean nothing now: a back-off two hours ago, a failed mount of a pod since replaced
     (same name, another uid), and a readiness probe failing during a start."""
@@ -139,6 +153,8 @@ def _past_warnings(objs: Objects) -> None:
 
 PROBES.add("job-pod-completed", "a finished health-sync pod: Succeeded, Ready False (PodCompleted), owned by its Job",
            objects=_completed_job_pod)
+PROBES.add("job-retried-after-a-failed-pod", "a health-sync run completed on its second pod; the first, Failed "
+           "(exit 1), kept beside it", objects=_job_retried_after_a_failed_pod)
 PROBES.add("past-and-benign-warnings", "Warnings of two hours ago, about a pod since replaced, and a start's "
            "readiness failure", objects=_past_warnings)
 
