@@ -990,7 +990,9 @@ BOOK_ALSO_FAILS = {
     "namespace-empty": {CREATED: ("not found",)},  # no release record in the namespace: nothing to judge the times against
     # KEDA's pause annotation only live: a key outside the controllers' domains (an operational one: tier 0 there)
     "worker-scaledjob-paused": {RELEASE_FIELDS: (
-        'ScaledJob icepack-worker metadata.annotations["autoscaling.keda.sh/paused"]', "expected absent", "'true'")},
+        'ScaledJob icepack-worker metadata.annotations["autoscaling.keda.sh/paused"]', "expected absent", "'true'"),
+        LIVE: ("ScaledJob icepack/icepack-worker status.conditions[Paused].status", "expected 'False' or 'Unknown'",
+               "actual 'True' (ScaledJobPaused ScaledJob is paused)")},
 }
 DECLARED[:] = [dataclasses.replace(d, fails={**d.fails, **BOOK_ALSO_FAILS.get(d.drift, {})}) for d in DECLARED]
 EQUIVALENT += [Equivalent("controller-metadata-on-release-objects", RELEASE_FIELDS, OWNED),
@@ -1176,3 +1178,7 @@ EQUIVALENT += [Equivalent("postgres-restarted-once-in-order", LIVE, OWNED, WARNI
 DECLARED += [Declared("postgres-observed-generation-ahead", {LIVE: (
     "Deployment icepack/icepack-postgres", "status.observedGeneration: expected not after metadata.generation 1",
     "actual 2", "a controller reports the one it has acted on")})]
+# KEDA's conditions that apply only when something is wrong: a trigger falling back (Paused: worker-scaledjob-paused).
+DECLARED += [Declared("worker-scaledjob-in-fallback", {LIVE: (
+    "ScaledJob icepack/icepack-worker status.conditions[Fallback].status", "expected 'False' or 'Unknown'",
+    "actual 'True' (FallbackExists At least one trigger is falling back")})]

@@ -27,14 +27,17 @@ INSTANCE = "app.kubernetes.io/instance"
 RELEASE_NAME = "meta.helm.sh/release-name"
 K8S = "Kubernetes API conventions"
 
-# kind -> condition type -> the status a healthy object reports. `required`: a healthy object of
-# that kind always reports it (a Pod or Deployment without it is not settled); others are judged
-# only when present (a KEDA that predates a condition does not report it).
-HEALTHY_CONDITIONS: dict[str, dict[str, tuple[str, bool]]] = {
+# kind -> condition type -> the status a healthy object reports (or the statuses, any of them). `required`:
+# a healthy object of that kind always reports it (a Pod or Deployment without it is not settled); others
+# are judged only when present (a KEDA that predates a condition does not report it).
+HEALTHY_CONDITIONS: dict[str, dict[str, tuple[str | tuple[str, ...], bool]]] = {
     "Pod": {"PodScheduled": ("True", True), "Initialized": ("True", True),
             "ContainersReady": ("True", True), "Ready": ("True", True)},
     "Deployment": {"Available": ("True", True), "Progressing": ("True", True), "ReplicaFailure": ("False", False)},
-    "ScaledJob": {"Ready": ("True", False)},
+    # KEDA leaves Fallback and Paused Unknown until they apply: Paused True is the autoscaling.keda.sh/paused
+    # annotation (no Job starts), Fallback True a scaler failing and its fallback in use
+    "ScaledJob": {"Ready": ("True", False), "Fallback": (("False", "Unknown"), False),
+                  "Paused": (("False", "Unknown"), False)},
     "Node": {"Ready": ("True", True), "MemoryPressure": ("False", False), "DiskPressure": ("False", False),
              "PIDPressure": ("False", False), "NetworkUnavailable": ("False", False)},
     "ReplicaSet": {"ReplicaFailure": ("False", False)},
@@ -167,9 +170,10 @@ def condition_findings(kind: str, obj: dict, table: dict[str, tuple[str, bool]],
             if required:
                 out.append((f"status.conditions[{type_}]", healthy, "absent",
                             f"a settled {kind} reports {type_} ({K8S})"))
-        elif cond.get("status") != healthy:
+        elif cond.get("status") not in ((healthy,) if isinstance(healthy, str) else healthy):
             why = " ".join(str(cond.get(k)) for k in ("reason", "message") if cond.get(k))
-            out.append((f"status.conditions[{type_}].status", healthy,
+            out.append((f"status.conditions[{type_}].status", healthy if isinstance(healthy, str) else
+                        Said(" or ".join(map(repr, healthy))),
                         Said(f"{cond.get('status')!r}" + (f" ({why})" if why else "")), f"a healthy {kind} ({K8S})"))
     return out
 

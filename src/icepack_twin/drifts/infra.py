@@ -238,6 +238,12 @@ def _scaledjob_paused(objs: Objects) -> None:
     set_conditions(sj, "Paused", status="True", reason="ScaledJobPaused", message="ScaledJob is paused")
 
 
+def _scaledjob_in_fallback(objs: Objects) -> None:
+    """KEDA reports a trigger of the worker failing and its fallback in use: Fallback True, all else as healthy."""
+    set_conditions(objs.get("ScaledJob", WORKER), "Fallback", status="True", reason="FallbackExists",
+                   message="At least one trigger is falling back on this scaled object")
+
+
 def _rollout_paused(objs: Objects) -> None:
     dep = objs.get("Deployment", API)
     dep["spec"]["paused"] = True
@@ -267,5 +273,7 @@ DRIFTS.add("load-balancer-sync-failing", "the NLB keeps its old hostname; the co
            objects=_lb_sync_failing)
 DRIFTS.add("worker-scaledjob-paused", "the ScaledJob is Ready and right, and paused (autoscaling.keda.sh/paused)",
            objects=_scaledjob_paused)
+DRIFTS.add("worker-scaledjob-in-fallback", "KEDA reports the worker's trigger failing, its fallback in use "
+           "(Fallback True)", objects=_scaledjob_in_fallback)
 DRIFTS.add("api-rollout-paused", "the API Deployment is paused: the applied template never rolls out",
            objects=_rollout_paused)
