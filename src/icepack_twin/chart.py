@@ -554,6 +554,16 @@ def edit_manifests(objs, edit) -> None:
         edit_release(secret, in_manifest)
 
 
+def _labelled_by(manifest: str, chart_version: str) -> str:
+    """A revision's manifest as its own chart version rendered it: helm.sh/chart names that version."""
+    docs = manifest_docs({"manifest": manifest})
+    for d in docs:
+        labels = d["metadata"].get("labels") or {}
+        if "helm.sh/chart" in labels:
+            labels["helm.sh/chart"] = f"{CHART_NAME}-{chart_version}"
+    return dump_manifest(docs)
+
+
 def _release_secrets(c: _Ctx, objs: list[dict]) -> list[dict]:
     manifest = _manifest(objs)
     out = []
@@ -570,7 +580,7 @@ def _release_secrets(c: _Ctx, objs: list[dict]) -> list[dict]:
                                    "description": "Iceberg table maintenance service"},
                       "templates": [], "values": {}},
             "config": c.v,
-            "manifest": manifest,
+            "manifest": manifest if chart_version == CHART_VERSION else _labelled_by(manifest, chart_version),
         }
         name = f"sh.helm.release.v1.{RELEASE}.v{version}"
         labels = {"owner": "helm", "name": RELEASE, "status": status, "version": str(version),

@@ -268,8 +268,9 @@ def record_deletion_findings(secret: dict) -> list[Finding]:
 
 
 def rollback_target_findings(record: dict, current: dict, names: dict[str, str], internal_postgres: bool,
-                             what: str) -> list[Finding]:
-    """The previous revision as Tier 2 returns to it: its chart named and versioned, its manifest whole."""
+                             what: str, version_label: str = "", chart_label: str = "") -> list[Finding]:
+    """The previous revision as Tier 2 returns to it: its chart named and versioned, its manifest whole and
+    labelled from that chart (as the deployed revision's is: chart_label_findings)."""
     source = "deployment document, Tier 2 (lines 131-136): Terraform rolls back to the previous chart version"
     meta = (record.get("chart") or {}).get("metadata") or {}
     want_name = ((current.get("chart") or {}).get("metadata") or {}).get("name")
@@ -283,4 +284,5 @@ def rollback_target_findings(record: dict, current: dict, names: dict[str, str],
         out.append(Finding(f"{what} manifest", "the objects it applied", docs, source))
     else:
         out += inventory_findings(docs, names, internal_postgres, what)
+        out += chart_label_findings(record, docs, version_label, chart_label, what)
     return out

@@ -81,4 +81,5 @@ def test_previous_revision_is_a_whole_rollback_target(history, release, environm
     d = diagnose(f"{release_name} rollback target (Secret {name})")
     d.hint(f"helm get manifest {environment.names.release} -n {environment.namespace} "
            f"--revision {previous['version']}")
-    _conclude(d, rollback_target_findings(previous, release, names, environment.expect.postgres.internal, "previous"))
+    _conclude(d, rollback_target_findings(previous, release, names, environment.expect.postgres.internal, "previous",
+                                          environment.release.version_label, environment.release.chart_label))

@@ -8,7 +8,7 @@ from typing import Callable
 from icepack_twin import chart
 from icepack_twin.drifts.base import DriftList
 from icepack_twin.objects import Objects
-from icepack_twin.values import ACCOUNTS, CHART_DEFAULTS, CHART_NAME, PREVIOUS_CHART_VERSION
+from icepack_twin.values import ACCOUNTS, CHART_DEFAULTS
 
 DRIFTS = DriftList("infra")
 PROBES = DriftList("equivalent")
@@ -64,14 +64,10 @@ def _other_forms(record: dict) -> None:
                                                                                          resources["memory"])
 
 
-def _previous_by_its_chart(record: dict) -> None:
-    """The revision before was rendered by its own chart version: its manifest says so in helm.sh/chart."""
-    docs = chart.manifest_docs(record)
-    for d in docs:
-        labels = d["metadata"].get("labels") or {}
-        if "helm.sh/chart" in labels:
-            labels["helm.sh/chart"] = f"{CHART_NAME}-{PREVIOUS_CHART_VERSION}"
-    record["manifest"] = chart.dump_manifest(docs)
+def _previous_app_version_unrendered(record: dict) -> None:
+    """The revision before's record names an appVersion its manifest's objects do not carry: the record's chart
+    is not the one that rendered what a rollback would apply (a record rewritten by hand or by a tool)."""
+    record["chart"]["metadata"]["appVersion"] = "1a2b3c4"
 
 
 DRIFTS.add("release-values-from-another-account", "the deployed revision's values carry dev's global.accountId",
@@ -84,5 +80,5 @@ PROBES.add("release-values-defaults-in-the-chart", "the chart's defaults in char
            objects=_record(0, _defaults_in_the_chart))
 PROBES.add("release-values-in-other-forms", "api.port a string, CPU and memory in other units",
            objects=_record(0, _other_forms))
-PROBES.add("helm-previous-revision-by-its-chart", "the revision before labelled by its own chart version",
-           objects=_record(1, _previous_by_its_chart))
+DRIFTS.add("helm-previous-record-names-another-app-version", "the revision before's chart appVersion is not the "
+           "one its manifest's objects are labelled with", objects=_record(1, _previous_app_version_unrendered))
