@@ -198,6 +198,27 @@ def test_a_mutation_that_never_landed_is_not_applied_not_survived(twin, tmp_path
     assert engine.score(Counter(r["outcome"] for r in results)) is None
 
 
+def test_no_observation_is_a_catch_only_while_the_healthy_twin_is_safe(twin, generated):
+    """A run that observes nothing (inconclusive) catches a mutation only if the healthy twin, run again at once,
+    is safe: revoking CONNECT is caught so; under a machine too loaded for the twin to answer (here: every run
+    inconclusive) the mutation is left unjudged, out of the report, for --resume (the full run of be82264 recorded
+    144 such false catches while a self-test ran beside it)."""
+    _, by_layer = generated
+    revoke = next(m for m in by_layer["database"] if m.id == "database:database icepack:grants:revoke-connect")
+    opts = engine.Options(suite_dir=ROOT, preload=False)
+    judged = engine._Worker(twin, opts, "selftest").judge(revoke, [])
+    assert (judged["outcome"], judged["details"]["verdict"]) == ("caught", "inconclusive"), judged
+
+    class Starved(engine._Worker):
+        def run_suite(self, reads=()):
+            return {"verdict": "inconclusive", "exit_code": 75, "seconds": 9.9, "failures": [], "not_run": [],
+                    "output": "the cluster did not answer in time"}
+
+    results = engine._judge_all([Starved(twin, opts, "starved")], [revoke], [])
+    twin.configure("local")
+    assert results == []
+
+
 def test_the_summary_tells_catches_by_verdict():
     """A catch only as inconclusive (a dependency failed, nothing observed) is listed on its own."""
     def caught(i, verdict):

@@ -54,6 +54,9 @@ from icepack_twin.mutate.model import Mutation
 from icepack_twin.values import CHART_VERSION, IMAGE_TAG
 
 OUTCOMES = ("caught", "survived", "harmless", "unobservable", "not-applied", "invalid")
+# A mutation whose suite run made no observation (inconclusive, a timeout) while the healthy twin made none
+# either: not an outcome; it stays out of the report, which stays unfinished for --resume.
+UNJUDGED = "unjudged"
 # Why an edit can fail to land, per layer (the not-applied outcome's explanation).
 NOT_LANDED = {
     "body": "the suite never read the route, or every body it read lacked the path",
@@ -239,6 +242,14 @@ class _Worker:
                 why += f" (the suite requested {route} {seen['requests']} times)"
             return {**entry, "outcome": "not-applied",
                     "details": {"verdict": run["verdict"], "seconds": run["seconds"], "why": why}}
+        if run["verdict"] not in ("safe", "unsafe"):  # no observation: is the twin itself still fit to judge?
+            self.configure()
+            control = self.run_suite(READS.get(m.layer, ()) if self.opts.select else ())
+            if control["verdict"] != "safe":
+                return {**entry, "outcome": UNJUDGED, "details": {
+                    "verdict": run["verdict"], "healthy_verdict": control["verdict"], "seconds": run["seconds"],
+                    "why": "the healthy twin was not safe either (a loaded machine or a decayed twin): the "
+                           "mutation's run says nothing; left out of the report, --resume judges it again"}}
         ledgered = ledger_mod.verdict(entries, m.id)
         if run["verdict"] != "safe":
             failures = run["failures"]
@@ -283,7 +294,8 @@ class _Progress:
         bar = "#" * int(width * self.done / max(self.total, 1))
         line = (f"[{bar:<{width}}] {self.done}/{self.total}  caught {self.counts['caught']}  "
                 f"survived {self.counts['survived']}  ledgered {self.counts['harmless'] + self.counts['unobservable']}  "
-                f"not applied {self.counts['not-applied']}  invalid {self.counts['invalid']}  {rate:.1f} s/mutation  eta {rate * (self.total - self.done) / 60:.0f} min")
+                f"not applied {self.counts['not-applied']}  invalid {self.counts['invalid']}"
+                + (f"  unjudged {self.counts[UNJUDGED]}" if self.counts[UNJUDGED] else "") + f"  {rate:.1f} s/mutation  eta {rate * (self.total - self.done) / 60:.0f} min")
         print(("\r" + line) if self.tty else line, end="" if self.tty and self.done < self.total else "\n",
               file=sys.stderr, flush=True)
 
@@ -479,6 +491,9 @@ def run(opts: Options, twins_from: Twins) -> int:
     report = write(results, final=True)
     print(summary(report), file=sys.stderr)
     print(f"report: {opts.report}", file=sys.stderr)
+    if report["run"]["judged"] < report["run"]["sampled"]:
+        print(f"{report['run']['sampled'] - report['run']['judged']} mutation(s) not judged (interrupted, or the healthy "
+              "twin was not safe either): continue with --resume", file=sys.stderr)
     if any(a["verdict"] != "safe" for a in after):
         print("warning: a twin was no longer safe to the suite when healthy after the run; outcomes may be unreliable",
               file=sys.stderr)
@@ -504,11 +519,13 @@ def _judge_all(workers: list[_Worker], picked: list[Mutation], entries,
             except queue.Empty:
                 return
             try:
-                results[i] = w.judge(m, entries)
+                judged = w.judge(m, entries)
             except BaseException as exc:  # noqa: BLE001  (stops every worker; re-raised below)
                 errors.append(exc)
                 return
-            if progress.add(results[i]["outcome"]) % every == 0:
+            if judged["outcome"] != UNJUDGED:
+                results[i] = judged
+            if progress.add(judged["outcome"]) % every == 0:
                 with lock:
                     checkpoint([r for r in results if r is not None])
 
