@@ -9,7 +9,10 @@ reaching its private object store. On a kmock upgrade, re-check each method name
   ``kind``/``apiVersion``, and are filtered by ``filter_list`` (selectors);
 * ``_serve_version``: core discovery says ``v1``, not kmock's ``/v1``;
 * ``_serve_apis`` / ``_serve_api``: discovery for the client's ``/apis/`` and ``/api/`` spellings;
-* ``_objects``: swapped whole by ``replace_objects``, read by ``live_objects``.
+* ``_objects``: swapped whole by ``replace_objects``, read by ``live_objects``;
+* ``_requests`` (the emulator's and each reaction's): kmock keeps every request for assertions and
+  scans the emulator's whole history to dispatch each new one, so a twin serving thousands of suite
+  runs slowed down request by request (the mutation engine's "decay"); ``replace_objects`` trims them.
 """
 from __future__ import annotations
 
@@ -43,6 +46,14 @@ class Emulator(kmock.KubernetesEmulator):
         for key, obj in objects.items():
             fresh[key] = obj
         self._objects = fresh
+        self.forget_requests()
+
+    def forget_requests(self, keep: int = 256) -> None:
+        """Drop all but the newest `keep` requests kmock remembers (no assertion here reads them; requests in
+        flight are the newest, and one slice deletion is atomic under the GIL)."""
+        del self._requests[:-keep]
+        for payload in self._payloads:
+            del payload._requests[:-keep]
 
     def live_objects(self) -> Iterator[tuple[kmock.resource, str | None, str, dict]]:
         for (res, ns, name), obj in list(self._objects.items()):
