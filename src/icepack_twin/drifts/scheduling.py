@@ -21,7 +21,7 @@ API = "icepack-api"
 def _api_node_relabelled(objs: Objects) -> None:
     """`kubectl label node <n> kubernetes.io/arch- kubernetes.io/os=` on an API pod's node: the pod runs
     on, but no longer matches its own nodeSelector; its next restart or reschedule does not land."""
-    labels = objs.get("Node", pods(objs, API)[0]["spec"]["nodeName"])["metadata"]["labels"]
+    labels = _api_node(objs)["metadata"]["labels"]
     labels.pop("kubernetes.io/arch")
     labels["kubernetes.io/os"] = ""
 
@@ -42,7 +42,7 @@ def _api_selects_by_ored_terms(objs: Objects) -> None:
 def _node_registered_twice(objs: Objects) -> None:
     """An API pod's node registered a second time under another name (a stale Node object of the same
     instance): one providerID and one InternalIP for two nodes."""
-    node = objs.get("Node", pods(objs, API)[0]["spec"]["nodeName"])
+    node = _api_node(objs)
     objs.append(renamed_copy(node, "ip-10-40-11-23.us-east-1.compute.internal", "node-registered-twice"))
 
 
