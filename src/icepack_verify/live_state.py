@@ -555,6 +555,11 @@ NODE_ADDRESS_TYPES = ("Hostname", "InternalIP", "ExternalIP", "InternalDNS", "Ex
 CORDON_TAINT = "node.kubernetes.io/unschedulable"  # what the node controller adds beside spec.unschedulable
 
 
+def _holding_their_place(pods: list[dict]) -> list[dict]:
+    """The pods a node still holds: not Succeeded or Failed (a finished pod holds no slot, no requests)."""
+    return [p for p in pods if _status(p).get("phase") not in ("Succeeded", "Failed")]
+
+
 def _tolerates(toleration: dict, taint: dict) -> bool:
     """K8s ToleratesTaint: the effect and key match (empty matches any), Exists any value, Equal the one."""
     if not isinstance(toleration, dict) or toleration.get("effect") not in (None, "", taint.get("effect")):
@@ -573,7 +578,7 @@ def _closed_to(node: dict, pods: list[dict]) -> list[tuple]:
     it, so it was added since: a drain, an upgrade or a consolidation under way or left half-done. NoExecute
     evicts them now (or when their tolerationSeconds run out); NoSchedule keeps any replacement away."""
     spec = node.get("spec") if isinstance(node.get("spec"), dict) else {}
-    running = [p for p in pods if _status(p).get("phase") not in ("Succeeded", "Failed")]
+    running = _holding_their_place(pods)
     if not running:
         return []
     names = ", ".join(sorted(p["metadata"]["name"] for p in running))
@@ -621,7 +626,7 @@ def _room(node: dict, pods: list[dict]) -> list[tuple]:
                             "the kubelet reports how much of each resource its node has (K8s resource quantities)"))
     # the scheduler counts only pods that hold their place: a Succeeded or Failed pod (a Job's, kept by its
     # history limits: KEDA keeps 100 of each by default) holds no pod slot and no requests
-    pods = [p for p in pods if _status(p).get("phase") not in ("Succeeded", "Failed")]
+    pods = _holding_their_place(pods)
     if "pods" in allocatable:
         try:
             room = parse_quantity(allocatable["pods"]) >= len(pods)
