@@ -9,7 +9,8 @@ import pytest
 
 from icepack_verify.diagnosis import Diagnosis
 from icepack_verify.environments import load
-from icepack_verify.table_contract import check_actions, check_ages, check_quoted_numbers, check_repeats
+from icepack_verify.table_contract import (RECOMMENDATION, check_actions, check_agreement, check_ages,
+                                           check_quoted_numbers, check_repeats)
 
 ENV = load(Path(__file__).parent.parent / "environments.toml", "stage")
 NOW = datetime(2026, 11, 29, 23, 0, tzinfo=timezone.utc)
@@ -69,3 +70,24 @@ def test_a_stated_age_is_its_timestamps_difference_to_the_second(age, ok):
     recommendation = {"evidence": {"status_age_seconds": age},
                       "status_collected_at": (NOW - timedelta(seconds=600.4)).isoformat()}
     assert (found(check_ages, recommendation, NOW, ENV) == []) is ok
+
+
+def _contracts(collected: datetime, named: datetime, ratio: float) -> dict[str, dict]:
+    status = {"table": "sales.orders", "collected_at": collected.isoformat(), "derived": {"small_file_ratio": 0.42}}
+    health = {"table": "sales.orders", "status_collected_at": named.isoformat(), "assessed_at": named.isoformat()}
+    recommendation = {"table": "sales.orders", "status_collected_at": named.isoformat(),
+                      "evaluated_at": named.isoformat(), "evidence": {"small_file_ratio": ratio, "status_age_seconds": 0},
+                      "recommended_actions": []}
+    return {"status": status, "health": health, RECOMMENDATION: recommendation}
+
+
+@pytest.mark.parametrize("ratio, findings", [(0.42, []), (0.0, [" evidence.small_file_ratio"])])
+def test_a_recommendation_of_a_status_collected_between_the_reads_quotes_the_status_read_again(ratio, findings):
+    """A health-sync run committed between the concurrent reads: the recommendation names the newer status,
+    which the second read of /status serves; its evidence is judged against that one, not left unjudged."""
+    newer = NOW - timedelta(minutes=1)
+    bodies = _contracts(NOW - timedelta(minutes=16), newer, ratio)
+    status_again = {**bodies["status"], "collected_at": newer.isoformat()}
+    d = Diagnosis("stage", "read contracts of sales.orders")
+    assert check_agreement(d, "sales.orders", bodies, ENV, lambda e: status_again if e == "status" else None) is None
+    assert [str(m).split(":")[1] for m in d.mismatches] == findings

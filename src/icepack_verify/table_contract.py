@@ -85,11 +85,18 @@ def check_agreement(d: Diagnosis, table: str, bodies: dict[str, dict], env: Envi
 
     sync = interval(env.expect.health_sync.schedule)
     sync_source = f"{env.source('expect.health_sync.schedule')}: health-sync every {sync}"
-    collected = times[("status", "collected_at")]
+    status, collected = bodies["status"], times[("status", "collected_at")]
+
+    def read_status_again():  # the newest /status, or the one read before if this one is unreadable
+        nonlocal status, collected
+        again = reread("status") or {}
+        if (when := _when(again, "collected_at")) is not None:
+            status, collected = again, when
+
     assessments = [e for e in ENDPOINTS if (e, BASED_ON) in times]
     if any(times[(e, BASED_ON)] > collected for e in assessments):
         # A health-sync ran between the concurrent reads: read /status once more, after the assessments.
-        collected = _when(reread("status") or {}, "collected_at") or collected
+        read_status_again()
     tolerance = env.checks.assessment_tolerance
     for endpoint in assessments:
         based_on = times[(endpoint, BASED_ON)]
@@ -103,7 +110,7 @@ def check_agreement(d: Diagnosis, table: str, bodies: dict[str, dict], env: Envi
             fresh = reread(endpoint) or {}
             based_on, own = _when(fresh, BASED_ON) or based_on, _when(fresh, own_key) or own
             if based_on > collected:  # yet another run committed meanwhile: its status, read after
-                collected = _when(reread("status") or {}, "collected_at") or collected
+                read_status_again()
         d.expect(f"{endpoint}: {BASED_ON}", f"within {tolerance} of /status collected_at {collected.isoformat()} "
                  f"(it was {own_key} {own.isoformat()}, after that status existed)",
                  f"{based_on.isoformat()} ({_seconds(collected - based_on)} older: assessed from stale input)",
@@ -131,8 +138,8 @@ def check_agreement(d: Diagnosis, table: str, bodies: dict[str, dict], env: Envi
 
     check_stale(d, bodies["status"], times[("status", "collected_at")], sync, sync_source, env)
     check_ages(d, bodies[RECOMMENDATION], times[(RECOMMENDATION, "evaluated_at")], env)
-    if times.get((RECOMMENDATION, BASED_ON)) == times[("status", "collected_at")]:
-        check_evidence(d, bodies[RECOMMENDATION], bodies["status"], env.checks.quoted_numbers)
+    if times.get((RECOMMENDATION, BASED_ON)) == collected:  # made of the /status read (again, if a health-sync ran between the reads)
+        check_evidence(d, bodies[RECOMMENDATION], status, env.checks.quoted_numbers)
     return None
 
 

@@ -7,13 +7,14 @@ rescales: each serves a leaf the row does not hold. The status an assessment nam
 is a row of the status table, of its table: the recommendation's (it serves no row as it is), the newest
 health row's of every table (health-sync assessing a status it never collected, or a table nobody collects), and
 every health row's of the history the cadence judges (status rows pruned or lost behind their assessments).
+A recommendation quotes the row it names (its evidence, the numbers of its reasons), whichever row that is.
 """
 import itertools
 from datetime import datetime
 
 import pytest
 
-from icepack_verify import (PRECISION, TRACKED_WITHIN, Diagnosis, Problem, Said, aware_timestamp, check_evidence, collected_near,
+from icepack_verify import (TRACKED_WITHIN, Diagnosis, Problem, Said, aware_timestamp, check_evidence, collected_near,
                             dangling_assessments, describe, differences, endpoint_path, newest_rows, resolves,
                             served_values, stale_assessments, status_row_at)
 
@@ -78,15 +79,13 @@ def _unresolved(database, answers, tables) -> dict[str, datetime]:
     return {t: i for t, i in named.items() if not resolves(i, collected_near(database, t, [i]))}
 
 
-def _named_older(database, answers, rows, tables) -> dict[str, tuple[datetime, dict]]:
-    """{table: (the instant its recommendation names, that status row)} where it is a row older than the newest
-    (a name no row answers is the unresolved finding's)."""
-    s, out = database.settings, {}
+def _named_rows(database, answers, tables) -> dict[str, tuple[datetime, dict]]:
+    """{table: (the instant its recommendation names, that status row)}, newest or older (a name no row answers
+    is the unresolved finding's)."""
+    out = {}
     for t in tables:
-        instant, newest = _named(answers[endpoint_path(t, RECOMMENDATION)]), rows["status"][t]
-        if instant is None or newest is None or abs(newest[s.status_time_column] - instant) <= PRECISION:
-            continue
-        if (row := status_row_at(database, t, instant)) is not None:
+        instant = _named(answers[endpoint_path(t, RECOMMENDATION)])
+        if instant is not None and (row := status_row_at(database, t, instant)) is not None:
             out[t] = (instant, row)
     return out
 
@@ -121,9 +120,10 @@ def test_api_serves_the_newest_rows(environment, api, database, thresholds, diag
     for table, instant in unresolved.items():
         d.mismatch(f"{table} /{RECOMMENDATION} status_collected_at", row_of(table), instant.isoformat(),
                    collected, note=f"no row of {table} collected at that instant")
-    for table, (instant, row) in _named_older(database, answers, after, tables).items():
-        # made of an older status than /status serves: its evidence and reasons are that row's (the contract
-        # tests judge a recommendation of the served status)
+    for table, (instant, row) in _named_rows(database, answers, tables).items():
+        # its evidence and reasons are the named row's, newest or older: the contract tests judge only a
+        # recommendation of the /status they read, and a health-sync run between their reads and these
+        # leaves a recommendation neither read judges
         of = Diagnosis(d.env, d.resource, warned=d.warned, strict=d.strict)
         check_evidence(of, _body(answers[endpoint_path(table, RECOMMENDATION)]) or {}, served_values(row, s),
                        environment.checks.quoted_numbers, f"the {s.status_table} row of {instant.isoformat()}")
