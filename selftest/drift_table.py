@@ -1145,6 +1145,36 @@ DECLARED += [
         "Node ip-10-40-11-23.ec2.internal status.addresses[Hostname]", "a non-empty address of a known type",
         "actual ''")}),
 ]
+# --- what a kubelet reports of its pods and its node, against their specs and each other (pod_status.py)
+POD_X7 = "Pod icepack/icepack-api-7d9f8c6b5-x7k2p "
+NODE_11 = "Node ip-10-40-11-23.ec2.internal "
+DECLARED += [
+    Declared("api-tag-pushed-again-between-pulls", {LIVE: (
+        "ReplicaSet icepack-api-7d9f8c6b5 in icepack pods' containers[api] imageID", "expected one digest for "
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/icepack:2f9c1e7", "sha256:5e5e", "(icepack-api-7d9f8c6b5-m4q9w)",
+        "pushed again between the pulls")}),
+    Declared("api-pod-marked-node-lost", {LIVE: (
+        POD_X7 + "status.reason: expected none on a running pod, actual 'NodeLost'", POD_X7 + "status.message")}),
+    Declared("api-pod-qos-class-of-other-resources", {LIVE: (
+        POD_X7 + "status.qosClass: expected Burstable (derived from its containers' requests and limits)",
+        "actual 'BestEffort'")}),
+    Declared("api-container-started-after-ready", {LIVE: (
+        POD_X7 + "status.containerStatuses[api].state.running.startedAt: expected not after "
+        "conditions[ContainersReady].lastTransitionTime", "a container is ready after it starts")}),
+    Declared("api-pod-init-container-unreported", {LIVE: (
+        POD_X7 + "status.initContainerStatuses: expected one per container of spec.initContainers: ['istio-init']",
+        "actual []")}),
+    Declared("api-container-running-and-waiting", {LIVE: (
+        POD_X7 + "status.containerStatuses[api].state: expected one of running, terminated, waiting",
+        "actual running, waiting"), API + "test_api_pods_healthy": ("CrashLoopBackOff",)}),
+    Declared("api-pod-ips-disagree", {LIVE: (
+        POD_X7 + "status.podIPs: expected addresses, the first its podIP '10.40.12.101'", "{'ip': '10.40.99.7'}")}),
+    Declared("api-node-without-pressure-conditions", {LIVE: (
+        NODE_11 + "status.conditions[MemoryPressure]: expected 'False', actual 'absent'",
+        NODE_11 + "status.conditions[DiskPressure]", NODE_11 + "status.conditions[PIDPressure]")}),
+    Declared("api-node-allocates-no-pods", {LIVE: (
+        NODE_11 + "status.allocatable.pods: expected at least the release pods it hosts (1)", "actual absent")}),
+]
 EQUIVALENT += [Equivalent("api-node-taints-its-pods-tolerate", LIVE, DERIVE, RELEASE_FIELDS,
                           API + "test_api_deployment_spec")]
 # A pod selecting amd64 on an arm64 node no longer matches the node it runs on.

@@ -155,7 +155,8 @@ def _node(**allocatable) -> dict:
             "status": {"nodeInfo": {k: "x" for k in ("machineID", "systemUUID", "bootID", "kernelVersion", "osImage",
                                                      "containerRuntimeVersion", "kubeletVersion")}
                        | {"architecture": "arm64", "operatingSystem": "linux"},
-                       "conditions": [{"type": "Ready", "status": "True"}],
+                       "conditions": [{"type": t, "status": "True" if t == "Ready" else "False"}
+                                      for t in ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")],
                        "capacity": {"cpu": "4", "memory": "16Gi", "pods": "58", "ephemeral-storage": "80Gi"},
                        "allocatable": {"cpu": "3920m", "memory": "15Gi", "pods": "58", **allocatable}}}
 
@@ -164,6 +165,9 @@ def test_a_nodes_pod_count_is_a_resource_and_every_quantity_valid():
     pods = [_pod(), _pod("u2")]
     assert node_findings(_node(), "arm64", pods) == []
     assert [f[0] for f in node_findings(_node(pods="1"), "arm64", pods)] == ["status.allocatable.pods"]
+    no_pods = _node()
+    del no_pods["status"]["allocatable"]["pods"]  # read by the scheduler as 0
+    assert [f[0] for f in node_findings(no_pods, "arm64", pods)] == ["status.allocatable.pods"]
     assert sorted(f[0] for f in node_findings(_node(pods="-1"), "arm64", pods)) == ["status.allocatable.pods"] * 2
     assert [f[0] for f in node_findings(_node(**{"ephemeral-storage": "lots"}), "arm64", pods)] == [
         "status.allocatable.ephemeral-storage"]

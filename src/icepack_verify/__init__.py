@@ -62,6 +62,7 @@ _EXPORTS = {
     "node_findings": "live_state",
     "owner_findings": "live_state",
     "pod_findings": "live_state",
+    "container_status_findings": "pod_status", "digest_findings": "pod_status",
     "pvc_findings": "live_state",
     "rollout_complete": "live_state",
     "wrong_now": "live_state",

@@ -38,8 +38,10 @@ HEALTHY_CONDITIONS: dict[str, dict[str, tuple[str | tuple[str, ...], bool]]] = {
     # annotation (no Job starts), Fallback True a scaler failing and its fallback in use
     "ScaledJob": {"Ready": ("True", False), "Fallback": (("False", "Unknown"), False),
                   "Paused": (("False", "Unknown"), False)},
-    "Node": {"Ready": ("True", True), "MemoryPressure": ("False", False), "DiskPressure": ("False", False),
-             "PIDPressure": ("False", False), "NetworkUnavailable": ("False", False)},
+    # the kubelet sets Ready and the three pressures at every status update (its node status setters); a
+    # network plugin or the cloud's route controller sets NetworkUnavailable, if anything does
+    "Node": {"Ready": ("True", True), "MemoryPressure": ("False", True), "DiskPressure": ("False", True),
+             "PIDPressure": ("False", True), "NetworkUnavailable": ("False", False)},
     "ReplicaSet": {"ReplicaFailure": ("False", False)},
     "Job": {"Suspended": ("False", False)},  # a failed run: the newest Job only (derivation.Chains)
     # written while a resize or a volume modification runs or has failed, removed when it is done
@@ -627,15 +629,15 @@ def _room(node: dict, pods: list[dict]) -> list[tuple]:
     # the scheduler counts only pods that hold their place: a Succeeded or Failed pod (a Job's, kept by its
     # history limits: KEDA keeps 100 of each by default) holds no pod slot and no requests
     pods = _holding_their_place(pods)
-    if "pods" in allocatable:
+    if pods:  # a node that reports no allocatable pods admits none (the scheduler reads it as 0)
         try:
-            room = parse_quantity(allocatable["pods"]) >= len(pods)
+            room = parse_quantity(allocatable.get("pods", "0")) >= len(pods)
         except (ValueError, TypeError):
             room = True  # said above
         if not room:
             out.append(("status.allocatable.pods", Said(f"at least the release pods it hosts ({len(pods)}), "
                         "finished ones not counted"),
-                        allocatable["pods"], "the scheduler places no more pods on a node than its allocatable "
+                        allocatable.get("pods", Said("absent")), "the scheduler places no more pods on a node than its allocatable "
                         "pods (K8s scheduling)"))
     for resource in ("cpu", "memory", "pods"):
         try:

@@ -14,6 +14,7 @@ from icepack_verify.database import Database
 from icepack_verify.quoted_numbers import numbers, unquoted, walk
 from icepack_verify.references import PRECISION
 
+
 @dataclass(frozen=True)
 class Misquote:
     table: str

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from icepack_verify import (COMPLETED_POD_CONDITIONS, HEALTHY_CONDITIONS, WRONG_NOW, condition_findings,
-                            deletion_findings, deployment_findings, event_line, finalizer_findings, finished_pod,
+                            container_status_findings, deletion_findings, deployment_findings, digest_findings, event_line, finalizer_findings, finished_pod,
                             future_findings, node_findings, order_findings, owner_findings,
                             pod_findings, pvc_findings, scaledjob_findings, wrong_now)
 
@@ -32,6 +32,7 @@ def test_release_objects_are_healthy(release_objects, cluster, environment, expe
                                            now, skew)
             findings += [(f, e, a, environment.source("checks.max_restarts") if s == "checks.max_restarts" else s)
                          for f, e, a, s in pod_findings(obj, max_restarts)]
+            findings += container_status_findings(obj, skew)
         elif kind in HEALTHY_CONDITIONS:
             findings += condition_findings(kind, obj, HEALTHY_CONDITIONS[kind], now, skew)
         findings += KIND_RULES.get(kind, lambda _: [])(obj) + future_findings(obj, now, skew)
@@ -40,6 +41,8 @@ def test_release_objects_are_healthy(release_objects, cluster, environment, expe
             _mismatch(d, rel.resource(kind, obj), f)
         if findings:
             troubled.append((kind, obj))
+    for owner, f in digest_findings(rel.of_kind("Pod")):
+        _mismatch(d, f"{owner} in {environment.namespace}", f)
     if cluster.readable("Node"):  # cluster-scoped, listed through an optional ClusterRole
         nodes = {n["metadata"]["name"]: n for n in cluster.list("Node")}
         hosts = sorted({(p.get("spec") or {}).get("nodeName") for p in rel.of_kind("Pod")} - {None})

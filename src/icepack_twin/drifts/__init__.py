@@ -22,12 +22,13 @@ object the suite reads (times, owners, finalizers, node quantities, webhooks and
 objects being deleted, references in status, ready counts), `bookkeeping` those of the objects' metadata
 against a second description (labels and annotations, creation times, uids, EndpointSlices), `recommendation`
 those of the recommendation told in its own terms (its times, ages, actions, quoted numbers, records and
-vocabulary), `scheduling` those of pods against the nodes they run on (labels, selectors).
+vocabulary), `scheduling` those of pods against the nodes they run on (labels, selectors), `kubelet_reports`
+those of what a kubelet reports of its pods and its node (a status per container, QoS, digests, pressures).
 """
 from __future__ import annotations
 
 from icepack_twin.drifts import (bookkeeping, contracts, data, data_generic, data_invariants, derivation, equivalent,
-                                   framing, generic, helm_record, infra, kube_generic, kube_spec, live, openapi_rules,
+                                   framing, generic, helm_record, infra, kube_generic, kubelet_reports, kube_spec, live, openapi_rules,
                                    promotion, recommendation, references, scheduling, smoke)
 from icepack_twin.drifts.base import Drift
 
@@ -48,7 +49,8 @@ CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS
                        promotion.PROMOTED, promotion.PROMOTED_PROBES, helm_record.DRIFTS, helm_record.PROBES,
                        derivation.DRIFTS, derivation.PROBES, data_invariants.DRIFTS, kube_generic.DRIFTS,
                        kube_generic.PROBES, bookkeeping.DRIFTS, bookkeeping.PROBES, kube_spec.DRIFTS, kube_spec.PROBES,
-                       recommendation.DRIFTS, recommendation.PROBES, scheduling.DRIFTS, scheduling.PROBES)
+                       recommendation.DRIFTS, recommendation.PROBES, scheduling.DRIFTS, scheduling.PROBES,
+                       kubelet_reports.DRIFTS)
 
 
 def lookup(names: list[str]) -> list[Drift]:
