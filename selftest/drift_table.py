@@ -1175,6 +1175,20 @@ DECLARED += [
     Declared("api-node-allocates-no-pods", {LIVE: (
         NODE_11 + "status.allocatable.pods: expected at least the release pods it hosts (1)", "actual absent")}),
 ]
+RS_API = "ReplicaSet icepack/icepack-api-7d9f8c6b5 "
+DECLARED += [  # what the deployment and ReplicaSet controllers copy and count (derivation.py), owner kinds (object_refs.py)
+    Declared("api-pod-owner-kind-misspelled", {REFS_RESOLVE: (
+        "Pod/icepack-api-7d9f8c6b5-m4q9w metadata.ownerReferences[Replicaset/icepack-api-7d9f8c6b5]: expected an "
+        "owner of a kind apps/v1 serves", "actual kind 'Replicaset'")}),
+    Declared("api-replicaset-controller-stalled", {DERIVE: (
+        RS_API + "status.observedGeneration: expected 2 (metadata.generation", "actual 1")}),
+    Declared("api-replicaset-edited", {DERIVE: (
+        RS_API + "metadata.labels: expected", "'pod-template-hash': '7d9f8c6b5'", "'pod-template-hash': '5f7c9d8b6'",
+        RS_API + "spec.minReadySeconds: expected 0, actual 30", "Deployment icepack-api spec.minReadySeconds")}),
+    Declared("api-replicaset-counts-stale", {DERIVE: (
+        RS_API + "metadata.annotations['deployment.kubernetes.io/desired-replicas']: expected '2', actual '3'",
+        RS_API + "status.fullyLabeledReplicas: expected the number of its fullyLabeled pods (2", "actual 0")}),
+]
 EQUIVALENT += [Equivalent("api-node-taints-its-pods-tolerate", LIVE, DERIVE, RELEASE_FIELDS,
                           API + "test_api_deployment_spec")]
 # A pod selecting amd64 on an arm64 node no longer matches the node it runs on.

@@ -38,11 +38,13 @@ def _world(replicas: int = 2) -> dict[str, list[dict]]:
            "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
                     "template": {"metadata": {"labels": labels}, "spec": _spec()}},
            "status": {"replicas": replicas, "updatedReplicas": replicas, "observedGeneration": 1}}
-    rs = {"kind": "ReplicaSet", "metadata": _meta("api-abc", "r1", dep, **{"deployment.kubernetes.io/revision": "4"}),
+    rs = {"kind": "ReplicaSet", "metadata": {**_meta("api-abc", "r1", dep, **{"deployment.kubernetes.io/revision": "4",
+                                                  "deployment.kubernetes.io/desired-replicas": str(replicas)}),
+                                             "labels": {**labels, "pod-template-hash": "abc"}},
           "spec": {"replicas": replicas, "selector": {"matchLabels": {**labels, "pod-template-hash": "abc"}},
                    "template": {"metadata": {"labels": {**labels, "pod-template-hash": "abc"}},
                                                       "spec": _spec()}},
-          "status": {"replicas": replicas}}
+          "status": {"replicas": replicas, "fullyLabeledReplicas": replicas}}
     pods = [{"kind": "Pod", "metadata": {**_meta(f"api-abc-{i}", f"p{i}", rs), "labels": {**labels, "pod-template-hash": "abc"}},
              "spec": {**_spec(), "nodeName": "n1"}, "status": {"phase": "Running"}} for i in range(replicas)]
     return {"Deployment": [dep], "ReplicaSet": [rs], "Pod": pods}
@@ -123,7 +125,7 @@ def test_a_second_replicaset_scaled_up_and_a_missing_revision_are_findings():
     assert ("ReplicaSet icepack/api-old", "spec.replicas, status.replicas") in found
     assert ("ReplicaSet icepack/api-old", "metadata.annotations['deployment.kubernetes.io/revision']") in found
     old["metadata"]["annotations"] = {"deployment.kubernetes.io/revision": "3"}
-    old["spec"]["replicas"], old["status"]["replicas"] = 0, 0
+    old["spec"]["replicas"], old["status"] = 0, {"replicas": 0}  # no pods: no fully labeled ones (a zero count left out)
     assert _run(world) == []  # history kept by revisionHistoryLimit
     del world["Deployment"][0]["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
     assert ("Deployment icepack/api", "metadata.annotations['deployment.kubernetes.io/revision']") in _run(world)
@@ -134,7 +136,8 @@ def test_a_pod_its_replicaset_does_not_count_is_a_finding():
     copy_ = copy.deepcopy(world["Pod"][0])
     copy_["metadata"].update(name="api-abc-0-copy", uid="p9")
     world["Pod"].append(copy_)
-    assert _run(world) == [("ReplicaSet icepack/api-abc", "status.replicas")]
+    assert _run(world) == [("ReplicaSet icepack/api-abc", "status.replicas"),
+                           ("ReplicaSet icepack/api-abc", "status.fullyLabeledReplicas")]
 
 
 def _job_world(started: datetime, deadline: int | None) -> dict[str, list[dict]]:
@@ -187,7 +190,8 @@ def _ready_world(min_ready: int = 0, since: timedelta = timedelta(hours=1)) -> d
     world = _world()
     for pod in world["Pod"]:
         pod["status"]["conditions"] = [{"type": "Ready", "status": "True", "lastTransitionTime": _ts(NOW - since)}]
-    world["ReplicaSet"][0]["spec"]["minReadySeconds"] = min_ready
+    for workload in (world["ReplicaSet"][0], world["Deployment"][0]):  # the controller copies it onto the ReplicaSet
+        workload["spec"]["minReadySeconds"] = min_ready
     counts = {"readyReplicas": 2, "availableReplicas": 2}
     world["ReplicaSet"][0]["status"].update(counts)
     world["Deployment"][0]["status"].update(counts)

@@ -41,6 +41,7 @@ from icepack_verify.semantics import utc_instant
 ABSENT = Said("absent")
 REVISION = "deployment.kubernetes.io/revision"
 HASH = "pod-template-hash"
+DESIRED = "deployment.kubernetes.io/desired-replicas"
 K8S_DEFAULTS = "Kubernetes API defaulting (pkg/apis/core/v1/defaults.go, apps/v1, batch/v1 defaults.go)"
 DEPLOYMENT_CONTROLLER = "the Kubernetes deployment controller (the current ReplicaSet's template is the Deployment's)"
 # Lists keyed by a field other than "name" (the API's listMapKey / patchMergeKey).
@@ -304,6 +305,18 @@ class Chains:
                                                 "spec.selector"):
             self.add("ReplicaSet", rs, path, wanted, got, f"Deployment {_name(dep)} spec.selector plus {HASH}: "
                      f"{DEPLOYMENT_CONTROLLER}")
+        # what else the controller copies onto the ReplicaSet: its template's labels (hash and all), the
+        # Deployment's minReadySeconds, and its replicas as the desired-replicas annotation
+        copies = {"metadata.labels": (labels, _meta(rs).get("labels") or {}, "its spec.template.metadata.labels"),
+                  "spec.minReadySeconds": ((dep.get("spec") or {}).get("minReadySeconds", 0),
+                                           (rs.get("spec") or {}).get("minReadySeconds", 0),
+                                           f"Deployment {_name(dep)} spec.minReadySeconds"),
+                  f"metadata.annotations['{DESIRED}']": (str((dep.get("spec") or {}).get("replicas", 1)),
+                                                         (_meta(rs).get("annotations") or {}).get(DESIRED, ABSENT),
+                                                         f"Deployment {_name(dep)} spec.replicas")}
+        for field, (wanted, got, source) in copies.items():
+            if wanted != got:
+                self.add("ReplicaSet", rs, field, wanted, got, f"{source}: {DEPLOYMENT_CONTROLLER} copies it")
         for path, _, wanted, got in differences(want, rs_template, "spec.template"):
             self.add("ReplicaSet", rs, path, wanted, got, f"Deployment {_name(dep)} spec.template "
                      f"(revision {(_meta(rs).get('annotations') or {}).get(REVISION)}): {DEPLOYMENT_CONTROLLER}")
@@ -424,11 +437,20 @@ class Chains:
         ready = {_name(p): _ready_since(p) for p in pods if _ready_since(p) is not None}
         hold = timedelta(seconds=(rs.get("spec") or {}).get("minReadySeconds") or 0)
         available = [n for n, since in ready.items() if since + hold <= self.now + self.skew]
-        for key, names in (("readyReplicas", sorted(ready)), ("availableReplicas", sorted(available))):
+        labels = (((rs.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}
+        fully = sorted(_name(p) for p in pods if labels.items() <= (_meta(p).get("labels") or {}).items())
+        for key, names in (("readyReplicas", sorted(ready)), ("availableReplicas", sorted(available)),
+                           ("fullyLabeledReplicas", fully)):
             if _status(rs).get(key, 0) != len(names):
                 self.add("ReplicaSet", rs, f"status.{key}", Said(f"the number of its {key[:-8]} pods ({len(names)}: "
                          f"{', '.join(names) or 'none'})"), _status(rs).get(key, ABSENT),
-                         "the ReplicaSet controller counts the ready pods it controls")
+                         "the ReplicaSet controller counts the pods it controls: ready, available, and carrying "
+                         "every label of its template (fullyLabeled)")
+        generation, seen = _meta(rs).get("generation"), _status(rs).get("observedGeneration")
+        if isinstance(generation, int) and seen != generation:
+            self.add("ReplicaSet", rs, "status.observedGeneration", Said(f"{generation} (metadata.generation: the "
+                     "controller has acted on its spec)"), ABSENT if seen is None else seen,
+                     "the ReplicaSet controller records the generation it last synced (K8s ReplicaSetStatus)")
 
     def deployment_counts(self, dep: dict) -> None:
         """A Deployment's replicas, readyReplicas and availableReplicas are the sums of its

@@ -262,6 +262,18 @@ API_VERSION = re.compile(r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+((alpha|beta
 
 
 
+# The kinds of the API groups that own the release's objects (Kubernetes API reference; KEDA's CRDs): a kind outside
+# its group's is a resource no API server serves.
+SERVED_KINDS = {
+    "v1": frozenset({"Binding", "ConfigMap", "Endpoints", "Event", "LimitRange", "Namespace", "Node", "PersistentVolume",
+                     "PersistentVolumeClaim", "Pod", "PodTemplate", "ReplicationController", "ResourceQuota", "Secret",
+                     "Service", "ServiceAccount"}),
+    "apps/v1": frozenset({"ControllerRevision", "DaemonSet", "Deployment", "ReplicaSet", "StatefulSet"}),
+    "batch/v1": frozenset({"CronJob", "Job"}),
+    "keda.sh/v1alpha1": frozenset({"ClusterTriggerAuthentication", "ScaledJob", "ScaledObject", "TriggerAuthentication"}),
+}
+
+
 def _owner_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use]:
     for r in _items(obj["metadata"].get("ownerReferences")):
         owner_kind, owner = r.get("kind"), r.get("name")
@@ -277,6 +289,11 @@ def _owner_refs(ns: Namespace, kind: str, obj: dict) -> Iterator[Use]:
         if owner_kind in ns.api_versions and r["apiVersion"] != ns.api_versions[owner_kind]:
             yield (f"metadata.ownerReferences[{owner_kind}/{owner}]", owner_kind, owner,
                    f"its owner, served as {ns.api_versions[owner_kind]}", f"apiVersion {r['apiVersion']!r}")
+            continue
+        served = SERVED_KINDS.get(r["apiVersion"])
+        if served is not None and owner_kind not in served:  # no such resource: the collector cannot look it up
+            yield (f"metadata.ownerReferences[{owner_kind}/{owner}]", owner_kind, owner,
+                   f"an owner of a kind {r['apiVersion']} serves ({', '.join(sorted(served))})", f"kind {owner_kind!r}")
             continue
         if owner_kind not in ns.live:
             yield "metadata.ownerReferences", owner_kind, owner, "", "unchecked"

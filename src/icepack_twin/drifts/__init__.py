@@ -22,14 +22,15 @@ object the suite reads (times, owners, finalizers, node quantities, webhooks and
 objects being deleted, references in status, ready counts), `bookkeeping` those of the objects' metadata
 against a second description (labels and annotations, creation times, uids, EndpointSlices), `recommendation`
 those of the recommendation told in its own terms (its times, ages, actions, quoted numbers, records and
-vocabulary), `scheduling` those of pods against the nodes they run on (labels, selectors), `kubelet_reports`
-those of what a kubelet reports of its pods and its node (a status per container, QoS, digests, pressures).
+vocabulary), `scheduling` those of pods against the nodes they run on (labels, selectors), `controller_reports`
+those of what kubelets and controllers report (a status per container, QoS, digests, pressures; a ReplicaSet's
+copies of its Deployment and its counts; owner kinds).
 """
 from __future__ import annotations
 
-from icepack_twin.drifts import (bookkeeping, contracts, data, data_generic, data_invariants, derivation, equivalent,
-                                   framing, generic, helm_record, infra, kube_generic, kubelet_reports, kube_spec, live, openapi_rules,
-                                   promotion, recommendation, references, scheduling, smoke)
+from icepack_twin.drifts import (bookkeeping, contracts, controller_reports, data, data_generic, data_invariants,
+                                   derivation, equivalent, framing, generic, helm_record, infra, kube_generic, kube_spec,
+                                   live, openapi_rules, promotion, recommendation, references, scheduling, smoke)
 from icepack_twin.drifts.base import Drift
 
 
@@ -50,7 +51,7 @@ CATALOGUE = _catalogue(contracts.DRIFTS, infra.DRIFTS, smoke.DRIFTS, data.DRIFTS
                        derivation.DRIFTS, derivation.PROBES, data_invariants.DRIFTS, kube_generic.DRIFTS,
                        kube_generic.PROBES, bookkeeping.DRIFTS, bookkeeping.PROBES, kube_spec.DRIFTS, kube_spec.PROBES,
                        recommendation.DRIFTS, recommendation.PROBES, scheduling.DRIFTS, scheduling.PROBES,
-                       kubelet_reports.DRIFTS)
+                       controller_reports.DRIFTS)
 
 
 def lookup(names: list[str]) -> list[Drift]:

@@ -1,5 +1,8 @@
-"""Drifts of what a kubelet reports of the pods it runs and of its node, against the pods' specs and each
-other (icepack_verify.pod_status, the node rules of icepack_verify.live_state; tests/infra/test_live_state.py)."""
+"""Drifts of what kubelets and controllers report: a kubelet of the pods it runs and of its node, against the pods'
+specs and each other (icepack_verify.pod_status, the node rules of icepack_verify.live_state;
+tests/infra/test_live_state.py); the deployment and ReplicaSet controllers of a ReplicaSet, its copies of its
+Deployment and its counts (icepack_verify.derivation; tests/infra/test_derivation.py); an owner reference's kind
+(icepack_verify.object_refs)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -99,3 +102,45 @@ DRIFTS.add("api-node-without-pressure-conditions", "an API pod's node reports no
            "conditions", objects=_node_without_pressures)
 DRIFTS.add("api-node-allocates-no-pods", "an API pod's node reports allocatable without pods",
            objects=_node_allocates_no_pods)
+
+
+def _api_replicaset(objs: Objects) -> dict:
+    return next(rs for rs in objs.of_kind("ReplicaSet") if rs["metadata"]["name"].startswith(API + "-"))
+
+
+def _owner_kind_misspelled(objs: Objects) -> None:
+    """An API pod owned by a "Replicaset" (a hand-made manifest's typo): apps/v1 serves no such kind, so the
+    garbage collector cannot find the owner and the pod outlives its ReplicaSet."""
+    pods(objs, API)[0]["metadata"]["ownerReferences"][0]["kind"] = "Replicaset"
+
+
+def _replicaset_controller_stalled(objs: Objects) -> None:
+    """The API ReplicaSet's spec changed (generation 2) and the ReplicaSet controller never synced it (a stalled
+    kube-controller-manager): its status still reports generation 1."""
+    _api_replicaset(objs)["metadata"]["generation"] = 2
+
+
+def _replicaset_edited(objs: Objects) -> None:
+    """`kubectl edit` of the API ReplicaSet: minReadySeconds 30 and another pod-template-hash label on the
+    ReplicaSet itself; the Deployment says neither (the controller overwrites neither)."""
+    rs = _api_replicaset(objs)
+    rs["spec"]["minReadySeconds"] = 30
+    rs["metadata"]["labels"] = {**rs["metadata"]["labels"], "pod-template-hash": "5f7c9d8b6"}
+
+
+def _replicaset_counts_stale(objs: Objects) -> None:
+    """The API ReplicaSet says it wants 3 (desired-replicas) and that none of its pods carries its template's
+    labels (fullyLabeledReplicas 0): a scale and a relabel the controllers have not caught up with."""
+    rs = _api_replicaset(objs)
+    rs["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] = "3"
+    rs["status"]["fullyLabeledReplicas"] = 0
+
+
+DRIFTS.add("api-pod-owner-kind-misspelled", "an API pod's owner reference names kind Replicaset",
+           objects=_owner_kind_misspelled)
+DRIFTS.add("api-replicaset-controller-stalled", "the API ReplicaSet at generation 2, its status observing 1",
+           objects=_replicaset_controller_stalled)
+DRIFTS.add("api-replicaset-edited", "the API ReplicaSet edited by hand: minReadySeconds 30, another "
+           "pod-template-hash label", objects=_replicaset_edited)
+DRIFTS.add("api-replicaset-counts-stale", "the API ReplicaSet's desired-replicas 3 and fullyLabeledReplicas 0",
+           objects=_replicaset_counts_stale)
