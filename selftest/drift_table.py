@@ -224,7 +224,9 @@ DECLARED: list[Declared] = [
                                      PER_TABLE: ("analytics.events newest row", "sales.refunds newest row")}, alone=True),
     Declared("health-sync-late", {}, warns=("SnapshotsLate", "past the warn threshold 0:20:00"), alone=True),
     Declared("health-snapshots-missing", {COVERAGE: ("analytics.sessions assessed_at", "ops.job_runs assessed_at",
-                                                     "at most 0:35:00 old", "no row")}),
+                                                     "at most 0:35:00 old", "no row"),
+                                          AGREES: ("analytics.sessions status collected at 20",
+                                                   "ops.job_runs status collected at 20", "actual none names it")}),
     Declared("empty-snapshot-tables", {FRESH: ("table_status_snapshots", "empty", "no rows", "0:35:00"),
                                        KEYS: NO_SNAPSHOT, TYPES: NO_SNAPSHOT, AGREE: NO_SNAPSHOT, SCHEMA: NO_SNAPSHOT},
              alone=True),
@@ -614,7 +616,9 @@ DECLARED += [
         DRY_RUN: ("state within", "'pending'"),
         SHAPES: ("relation public.table_status_snapshots kind", "expected table", "actual materialized view")}),
     Declared("a-table-assessed-every-other-run", {CADENCE: (
-        "table table_health_snapshots, column assessed_at", "ops.job_runs runs", "this table was skipped")}),
+        "table table_health_snapshots, column assessed_at", "ops.job_runs runs", "this table was skipped"),
+        AGREES: ("ops.job_runs status collected at 20", "expected named by a table_health_snapshots row of ops.job_runs "
+                 "(its assessment), actual none names it")}),
     Declared("status-history-lost-behind-its-assessments", {ROW_REFS: (
         "sales.orders status_collected_at of the assessment of", "no row of sales.orders collected then; nor for",
         "earlier assessment(s) of the last", "status rows pruned or lost behind them",
@@ -1188,6 +1192,25 @@ DECLARED += [  # what the deployment and ReplicaSet controllers copy and count (
     Declared("api-replicaset-counts-stale", {DERIVE: (
         RS_API + "metadata.annotations['deployment.kubernetes.io/desired-replicas']: expected '2', actual '3'",
         RS_API + "status.fullyLabeledReplicas: expected the number of its fullyLabeled pods (2", "actual 0")}),
+]
+DECLARED += [  # Secrets compared redacted (redaction.redacted_secret); any kind's conditions judged as conditions
+    Declared("db-secret-copied-with-release-labels", {RELEASE_OBJECTS: (
+        "Secret icepack-db-backup: expected not in the manifest, actual present, labelled app.kubernetes.io/instance=icepack",)}),
+    Declared("db-secret-made-immutable", {RELEASE_FIELDS: ("Secret icepack-db immutable: expected absent, actual True",)}),
+    Declared("api-service-condition-malformed", {LIVE: (
+        "Service icepack/icepack-api status.conditions[LoadBalancerPortsError].status: expected True, False or Unknown",
+        "actual 'Error'")}),
+]
+DECLARED += [  # every status row of the judged history assessed; no time in a status payload after its collection
+    Declared("a-run-left-one-table-unassessed", {AGREES: (
+        "sales.refunds status collected at 20", "expected named by a table_health_snapshots row of sales.refunds "
+        "(its assessment), actual none names it", "health-sync writes a status and its assessment in one run")}),
+    Declared("assessments-lost-behind-the-newest-run", {AGREES: (
+        "analytics.events status collected at 20", "expected named by a table_health_snapshots row of analytics.events",
+        "ops.job_runs status collected at 20")}),
+    Declared("status-snapshot-time-ahead-of-its-collection", {D + "test_steps.py::test_status_rows_hold_no_time_after_their_collection": (
+        "ops.audit_log at 20", "payload.snapshot.current_snapshot_at: expected not after",
+        "(what a collection reads had happened by then)")}),
 ]
 EQUIVALENT += [Equivalent("api-node-taints-its-pods-tolerate", LIVE, DERIVE, RELEASE_FIELDS,
                           API + "test_api_deployment_spec")]

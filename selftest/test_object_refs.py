@@ -84,3 +84,18 @@ def test_a_cronjobs_active_reference_resolves_to_its_job_with_the_same_uid():
         "Job orch-1 is another object now (uid j2, the reference names j1)"]
     assert [f.actual for f in walk_references(world([{**ref, "name": "orch-0"}]), None, "rel").broken] == [
         "no Job orch-0 (the Jobs in the namespace: orch-1)"]
+
+
+def test_a_secret_is_held_redacted_its_values_and_last_applied_copy_never():
+    from icepack_verify.redaction import REDACTED, redacted_secret
+
+    secret = {"metadata": {"name": "db", "labels": {"app": "x"}, "managedFields": [{"manager": "kubectl"}],
+                           "annotations": {"kubectl.kubernetes.io/last-applied-configuration": '{"data": {"pw": "c2VjcmV0"}}',
+                                           "team": "data"}},
+              "data": {"pw": "c2VjcmV0"}, "stringData": {"user": "icepack"}, "immutable": True}
+    held = redacted_secret(secret)
+    assert held == {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "immutable": True,
+                    "metadata": {"name": "db", "labels": {"app": "x"}, "annotations": {
+                        "kubectl.kubernetes.io/last-applied-configuration": REDACTED, "team": "data"}},
+                    "data": {"pw": REDACTED, "user": REDACTED}}
+    assert "c2VjcmV0" not in repr(held) and "icepack" not in repr(held)

@@ -197,11 +197,16 @@ def test_missing_and_extra_objects_but_not_the_controllers_children():
         "ServiceAccount sa: present, annotated meta.helm.sh/release-name=rel"]
 
 
-def test_secrets_are_never_compared_nor_shown():
+def test_secrets_are_compared_redacted_and_no_value_is_ever_shown():
+    from icepack_verify.redaction import redacted_secret
+
     secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"}, "data": {"password": "c2VjcmV0"}}
-    found = diff([secret], [])
-    assert not (found.changed or found.missing or found.extra)
-    assert found.not_compared == ["Secret db (Secrets are not compared: their data is never read or printed)"]
+    assert diff([secret], []).not_compared == ["Secret db (its kind is not listed)"]  # read_release_secrets = false
+    live = redacted_secret({**secret, "data": {"password": "b3RoZXI=", "user": "aWNl"}, "immutable": True})
+    found = diff([secret], [live])
+    assert sorted(f"{f.path}: {f.desired} -> {f.live}" for f in found.changed) == [
+        "data.user: absent -> (a value, not read)", "immutable: absent -> True"]  # the password's value differs unseen
+    assert "c2VjcmV0" not in repr(found) and "b3RoZXI" not in repr(found)
 
 
 def test_a_manifest_that_is_not_yaml_is_one_sentence():

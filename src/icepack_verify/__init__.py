@@ -38,7 +38,7 @@ _EXPORTS = {
     "ROWS": "inventory", "INVENTORY": "inventory", "KINDS": "cluster", "ClusterSnapshot": "cluster",
     "BadRelease": "helm", "chart_version": "helm", "chart_yaml_version": "helm", "decode_release": "helm", "newest_release": "helm",
     "release_status": "helm", "release_values": "helm", "value_at": "helm",
-    "BadManifest": "release_diff", "comparable_kinds": "release_diff", "diff_release": "release_diff",
+    "BadManifest": "release_diff", "comparable_kinds": "release_diff", "comparable_live": "release_diff", "diff_release": "release_diff",
     "manifest_objects": "release_diff", "walk_references": "object_refs",
     # two environments side by side (--compare-with)
     "DECLARED_BY": "compare", "Declarations": "compare", "Difference": "compare", "leaves": "compare",
@@ -89,7 +89,7 @@ _EXPORTS = {
     "Outcome": "freshness", "Thresholds": "freshness", "newest_row": "freshness",
     "newest_per_table": "freshness", "TRACKED_WITHIN": "freshness", "event_line": "inventory", "newest_status": "freshness", "table_counts": "freshness",
     "excess_privileges": "database", "relation_kinds": "database",
-    "unagreed_settings": "database", "missing_reads": "database", "run_gaps": "freshness", "recent_steps": "row_steps", "newest_misquotes": "row_quotes", "report_misquote": "quoted_numbers", "dangling_assessments": "references", "stale_assessments": "references",
+    "unagreed_settings": "database", "missing_reads": "database", "run_gaps": "freshness", "recent_steps": "row_steps", "times_ahead": "row_steps", "unassessed_statuses": "references", "newest_misquotes": "row_quotes", "report_misquote": "quoted_numbers", "dangling_assessments": "references", "stale_assessments": "references",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -22,6 +22,7 @@ from icepack_verify import bounded_json
 from icepack_verify.environments import Environment
 from icepack_verify.errors import ConfigError, NotFound, Unreachable, Unreadable
 from icepack_verify.inventory import event_line, rows
+from icepack_verify.redaction import redacted_secret
 
 
 LOG_CAP = 256 * 1024  # a log tail of 20 lines: anything longer is not a tail
@@ -230,13 +231,14 @@ def parse_list(body: bytes, max_depth: int = bounded_json.MAX_DEPTH) -> list[dic
     return items or []
 
 
-def _keys_only(listings: dict[str, Listing], release: str) -> dict[str, list[str]] | None:
-    """Keeps the Helm release records as listed and, of every other Secret, only the names of its
-    keys: their values are dropped as soon as they are read, never kept, compared or printed."""
+def _keys_only(listings: dict[str, Listing], release: str) -> tuple[dict[str, list[str]], list[dict]] | None:
+    """Keeps the Helm release records as listed and, of every other Secret, the names of its keys and the
+    Secret redacted (redacted_secret): their values are dropped as soon as they are read, never kept,
+    compared or printed."""
     listing = listings["Secret"]
     if listing.error:
         return None
-    keys, records = {}, []
+    keys, records, redacted = {}, [], []
     for item in listing.items:
         labels = item["metadata"].get("labels") or {}
         if labels.get("owner") == "helm" and labels.get("name") == release:
@@ -244,8 +246,9 @@ def _keys_only(listings: dict[str, Listing], release: str) -> dict[str, list[str
         else:
             data = item.get("data") or {}
             keys[item["metadata"]["name"]] = sorted(data) if isinstance(data, dict) else []
+            redacted.append(redacted_secret(item))
     listing.items[:] = records
-    return keys
+    return keys, redacted
 
 
 def named(objs: list[dict], kind: str, name: str, namespace: str, among: str, looked_in: str = "") -> dict:
@@ -262,12 +265,13 @@ class ClusterSnapshot:
     """Everything the infra suite looks at, read once."""
 
     def __init__(self, env: Environment, listings: dict[str, Listing], client: kubernetes.client.ApiClient,
-                 secret_keys: dict[str, list[str]] | None = None):
+                 secrets: tuple[dict[str, list[str]], list[dict]] | None = None):
         self.env = env
         self.listings = listings
         self._client = client
-        # every Secret but the release records, by name -> the names of its keys (None: not read)
-        self.secret_keys = secret_keys
+        # every Secret but the release records, by name -> the names of its keys, and each redacted
+        # (redacted_secret); None: not read
+        self.secret_keys, self.redacted_secrets = secrets if secrets is not None else (None, None)
 
     @classmethod
     def collect(cls, env: Environment, timeout: float = 10.0) -> "ClusterSnapshot":
@@ -294,14 +298,14 @@ class ClusterSnapshot:
 
         with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
             listings = dict(zip(wanted, pool.map(one, wanted)))
-        secret_keys = _keys_only(listings, env.names.release) if "Secret" in listings else None
+        secrets = _keys_only(listings, env.names.release) if "Secret" in listings else None
         errors = {l.error for l in listings.values()}
         if None not in errors:  # nothing could be read: the API is down or refuses us, not the deploy
             what = ("unreachable" if all(e.startswith("unreachable") for e in errors)
                     else f"refused every list: {', '.join(sorted(errors))}" if all(e[:1].isdigit() for e in errors)
                     else f"could not read any list: {'; '.join(sorted(errors))}")
             raise Unreachable(f"Kubernetes API {client.configuration.host}", f"{what} (context {env.kube_context!r})")
-        return cls(env, listings, client, secret_keys)
+        return cls(env, listings, client, secrets)
 
     def list(self, kind: str) -> list[dict]:
         listing = self.listings[kind]

@@ -307,7 +307,9 @@ class Chains:
                      f"{DEPLOYMENT_CONTROLLER}")
         # what else the controller copies onto the ReplicaSet: its template's labels (hash and all), the
         # Deployment's minReadySeconds, and its replicas as the desired-replicas annotation
-        copies = {"metadata.labels": (labels, _meta(rs).get("labels") or {}, "its spec.template.metadata.labels"),
+        held = _meta(rs).get("labels") or {}  # labels others add (a policy engine's) aside: the template's are copied
+        copies = {"metadata.labels": (labels, {k: held[k] for k in labels if k in held},
+                                      "its spec.template.metadata.labels"),
                   "spec.minReadySeconds": ((dep.get("spec") or {}).get("minReadySeconds", 0),
                                            (rs.get("spec") or {}).get("minReadySeconds", 0),
                                            f"Deployment {_name(dep)} spec.minReadySeconds"),

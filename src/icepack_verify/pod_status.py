@@ -32,7 +32,7 @@ def container_status_findings(pod: dict, skew: timedelta) -> list[tuple]:
         if sorted(map(str, want)) != sorted(map(str, got)):
             out.append((f"status.{status_key}", Said(f"one per container of spec.{spec_key}: {want}"), got,
                         f"the kubelet reports every container of a pod it has started, and no other ({POD_STATUS})"))
-    for status_key in ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses"):
+    for status_key in REPORTED.values():  # the pod's own containers (a debug container's status is kubectl debug's)
         for cs in (c for c in st.get(status_key) or [] if isinstance(c, dict)):
             for key in ("state", "lastState"):
                 held = [s for s in STATES if isinstance(cs.get(key), dict) and s in cs[key]]
@@ -53,10 +53,10 @@ def container_status_findings(pod: dict, skew: timedelta) -> list[tuple]:
             out.append(("status.podIPs", Said(f"addresses, the first its podIP {st.get('podIP')!r}"), st.get("podIPs"),
                         f"podIPs lists the pod's addresses, podIP its first ({POD_STATUS})"))
     derived = qos_class(spec)
-    if derived is not None and st.get("qosClass") != derived:
+    if derived is not None and st.get("qosClass") and st["qosClass"] != derived:  # none: the kubelet derives it
         out.append(("status.qosClass", Said(f"{derived} (derived from its containers' requests and limits)"),
-                    st.get("qosClass", Said("absent")), "the API server sets the QoS class from the resources when "
-                    "it admits the pod; the kubelet evicts and OOM-scores by it (K8s pod QoS classes)"))
+                    st["qosClass"], "the API server sets the QoS class from the resources when it admits the pod; "
+                    "the kubelet evicts and OOM-scores by it, derived again only where none is set (K8s pod QoS classes)"))
     return out
 
 

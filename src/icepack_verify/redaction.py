@@ -10,6 +10,9 @@ Two kinds of secret:
   whole tokens, never inside another word, so a short password such as `ice` leaves
   `/srv/icepack` and "service" intact.
 
+And a Kubernetes Secret's values: the suite holds a Secret only redacted (redacted_secret), its
+values dropped as they are read, so it can be compared like any object without ever holding one.
+
 Secrets arrive from the background threads that open the connections, so adding one is
 thread safe; a redaction reads one immutable pattern.
 """
@@ -96,3 +99,25 @@ class Redactor:
         if isinstance(data, (list, tuple)):
             return [self.scrub(v) for v in data]
         return data
+
+
+REDACTED = "(a value, not read)"
+# annotations that hold a whole object, its data with it (kubectl apply's last applied configuration)
+WHOLE_OBJECT_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
+
+
+def redacted_secret(item: dict) -> dict:
+    """A Secret as the suite may hold it: its metadata, type and immutable flag, and its keys (data and
+    stringData alike, as the API server merges them), every value replaced by REDACTED. A Secret left
+    without a type is Opaque, as the API server stores it."""
+    meta = dict(item.get("metadata") or {})
+    annotations = meta.get("annotations")
+    if isinstance(annotations, dict):
+        meta["annotations"] = {k: REDACTED if k in WHOLE_OBJECT_ANNOTATIONS else v for k, v in annotations.items()}
+    meta.pop("managedFields", None)
+    keys = [k for field in ("data", "stringData") if isinstance(item.get(field), dict) for k in item[field]]
+    out = {"apiVersion": item.get("apiVersion", "v1"), "kind": "Secret", "metadata": meta,
+           "type": item.get("type") or "Opaque", "data": dict.fromkeys(keys, REDACTED)}
+    if "immutable" in item:
+        out["immutable"] = item["immutable"]
+    return out

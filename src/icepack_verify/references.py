@@ -133,6 +133,19 @@ def dangling_assessments(db: Database, within: timedelta, recent: timedelta = ti
         {"within": within, "recent": recent, "precision": PRECISION})
 
 
+def unassessed_statuses(db: Database, recent: timedelta, settle: timedelta) -> list[dict]:
+    """The status rows collected within `recent` (and longer ago than `settle`: health-sync assesses a run's statuses
+    after it collects them) that no health row of their table names: health-sync writes a status and its assessment
+    in one run, so an assessment is missing. {"table", "collected_at"}, newest first per table."""
+    return db.rows(sql.SQL(
+        "SELECT s.{d} || '.' || s.{t} AS table, s.{col} AS collected_at FROM {status} s"
+        " WHERE s.{col} > (SELECT max({col}) FROM {status}) - %(recent)s AND s.{col} < now() - %(settle)s"
+        " AND NOT EXISTS (SELECT 1 FROM {health} h WHERE h.{d} = s.{d} AND h.{t} = s.{t}"
+        "                 AND h.{based} BETWEEN s.{col} - %(precision)s AND s.{col} + %(precision)s)"
+        " ORDER BY 1, 2 DESC").format(**_assessment_names(db.settings)),
+        {"recent": recent, "settle": settle, "precision": PRECISION})
+
+
 def stale_assessments(db: Database, within: timedelta, lag: timedelta, skew: timedelta) -> list[dict]:
     """The newest health row of each table assessed within `within` whose named status is older than the newest
     status of that table collected by then (its assessed_at + `skew`) by more than `lag` (one health-sync interval

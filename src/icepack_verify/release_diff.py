@@ -48,8 +48,9 @@ Not findings, each for a reason:
   as a strategic merge patch does), except env order where a value expands an earlier
   variable: `$(VAR)` only sees the variables listed before it.
 
-Not compared: Secrets (their data is never read or printed) and kinds the snapshot does not
-list (`not_compared` names them).
+Secrets are compared redacted, on both sides (redaction.redacted_secret): their metadata, type,
+immutable flag and key names, never a value. Not compared: kinds the snapshot does not list
+(`not_compared` names them), Secrets among them when the suite may not list them.
 """
 from __future__ import annotations
 
@@ -62,13 +63,13 @@ from typing import Any, Callable
 import yaml
 
 from icepack_verify.diagnosis import Said
+from icepack_verify.redaction import redacted_secret
 from icepack_verify.semantics import (fire_times, next_fires, parse_image, same_image, same_quantity, same_schedule,
                                       valid_schedule, zone)
 
 ABSENT = Said("absent")
 NONE = Said("no default")  # a field Kubernetes leaves unset when it is left out
-NEVER_COMPARED = {"Secret": "Secrets are not compared: their data is never read or printed",
-                  "Event": "", "Node": ""}  # Events and Nodes are no release's objects
+NEVER_COMPARED = {"Event": "", "Node": ""}  # Events and Nodes are no release's objects
 OWNED_ANNOTATIONS = frozenset({
     "deployment.kubernetes.io/revision", "deployment.kubernetes.io/desired-replicas",
     "deployment.kubernetes.io/max-replicas", "kubectl.kubernetes.io/last-applied-configuration",
@@ -104,6 +105,9 @@ DEFAULTS: dict[tuple[str, ...], Any] = {
 _JOB = {("backoffLimit",): 6, ("parallelism",): 1}
 # Whole paths from the object's root, per kind.
 KIND_DEFAULTS: dict[str, dict[tuple[str, ...], Any]] = {
+    # an unset automountServiceAccountToken mounts the token (the ServiceAccount admission plugin)
+    "ServiceAccount": {("automountServiceAccountToken",): True},
+    "Secret": {("immutable",): False},
     "Deployment": {("spec", "revisionHistoryLimit"): 10, ("spec", "progressDeadlineSeconds"): 600, ("spec", "paused"): False,
                    ("spec", "strategy", "type"): "RollingUpdate",
                    ("spec", "strategy", "rollingUpdate", "maxSurge"): "25%",
@@ -190,7 +194,16 @@ class ReleaseDiff:
 
 def comparable_kinds(cluster) -> list[str]:
     """The kinds the snapshot lists in full (a Secret listing holds only the release records)."""
-    return [kind for kind in cluster.listings if kind not in NEVER_COMPARED]
+    return [kind for kind in cluster.listings if kind not in NEVER_COMPARED and kind != "Secret"]
+
+
+def comparable_live(cluster, objects) -> dict[str, list[dict]]:
+    """kind -> every live object of that kind the release is compared with: the kinds listed in full, and
+    the Secrets redacted, when the suite may list them (read_release_secrets)."""
+    live = {kind: objects.all(kind) for kind in comparable_kinds(cluster)}
+    if getattr(cluster, "redacted_secrets", None) is not None:
+        live["Secret"] = cluster.redacted_secrets
+    return live
 
 
 def manifest_objects(release: dict) -> list[dict]:
@@ -223,6 +236,7 @@ def diff_release(manifest: list[dict], live: dict[str, list[dict]], release: str
     out = ReleaseDiff()
     index = {(kind, o["metadata"]["name"]): o for kind, objs in live.items() for o in objs}
     scaled = _autoscaled(manifest, live)
+    manifest = [redacted_secret(m) if m["kind"] == "Secret" else m for m in manifest]  # values never compared
     for m in manifest:
         kind, name = m["kind"], m["metadata"]["name"]
         if kind in NEVER_COMPARED or kind not in live:
@@ -329,6 +343,8 @@ class _Walk:
                     got.pop("schedule", None)
                     got.pop("timeZone", None)
             self.walk(value, got, key, (key,))
+        for key in live.keys() - m.keys() - {"apiVersion", "kind", "metadata", "status"}:
+            self.extra(live[key], key, (key,), live)  # set live, left out of the manifest (a Secret made immutable)
         return self.found
 
     def schedule(self, schedule: Any, time_zone: Any, live: dict) -> None:

@@ -16,6 +16,7 @@ from fnmatch import fnmatch
 from psycopg import sql
 
 from icepack_verify.database import Database
+from icepack_verify.semantics import instant
 from icepack_verify.value_profile import _is_quotient
 
 
@@ -83,3 +84,35 @@ def recent_steps(db: Database, window: timedelta, ratio: float, run_own: list[st
             out += [Step(f"{r['d']}.{r['t']}", r["at"], r["before"], field, old, value) for field, old, value
                     in step_findings(r["previous"], r["payload"], ratio, run_own, opaque)]
     return out
+
+
+@dataclass(frozen=True)
+class Ahead:
+    table: str
+    at: datetime    # the row's collection time
+    field: str      # dotted payload path
+    value: str      # the time it holds
+
+
+def _times(value, prefix: str = ""):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _times(item, f"{prefix}{key}.")
+    elif isinstance(value, str) and (when := instant(value)) is not None:
+        yield prefix.rstrip("."), value, when
+
+
+def times_ahead(db: Database, window: timedelta, skew: timedelta, run_own: list[str]) -> list[Ahead]:
+    """Times a status row's payload holds later than the row was collected (+ `skew`): what a collection reads
+    (a table's current snapshot, its last commit) had happened by then. Health-sync's measurement of its own run
+    (`data.run_own_fields`) may end after it stamps the row, and is not judged. The rows of the `window` before
+    the newest."""
+    s = db.settings
+    rows = db.rows(sql.SQL(
+        "SELECT {d} AS d, {t} AS t, {time} AS at, {p} AS payload FROM {table}"
+        " WHERE {time} > (SELECT max({time}) FROM {table}) - %(window)s ORDER BY 1, 2, 3").format(
+        d=sql.Identifier(s.database_column), t=sql.Identifier(s.table_column), time=sql.Identifier(s.status_time_column),
+        p=sql.Identifier(s.status_payload_column), table=sql.Identifier(s.status_table)), {"window": window})
+    return [Ahead(f"{r['d']}.{r['t']}", r["at"], field, text) for r in rows
+            for field, text, when in _times(r["payload"]) if when > r["at"] + skew
+            and not any(fnmatch(field, p) for p in run_own)]

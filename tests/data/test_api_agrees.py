@@ -7,7 +7,8 @@ rescales: each serves a leaf the row does not hold. The status an assessment nam
 is a row of the status table, of its table: the recommendation's (it serves no row as it is), the newest
 health row's of every table (health-sync assessing a status it never collected, or a table nobody collects), and
 every health row's of the history the cadence judges (status rows pruned or lost behind their assessments).
-A recommendation quotes the row it names (its evidence, the numbers of its reasons), whichever row that is.
+A recommendation quotes the row it names (its evidence, the numbers of its reasons), whichever row that is. And
+every status row of that history is assessed: health-sync writes a status and its assessment in one run.
 """
 import itertools
 from datetime import datetime
@@ -16,7 +17,7 @@ import pytest
 
 from icepack_verify import (TRACKED_WITHIN, Diagnosis, Problem, Said, aware_timestamp, check_evidence, collected_near,
                             dangling_assessments, describe, differences, endpoint_path, newest_rows, resolves,
-                            served_values, stale_assessments, status_row_at)
+                            served_values, stale_assessments, status_row_at, unassessed_statuses)
 
 SERVED = ("status", "health")  # the read contracts that serve a snapshot table's newest row as it is
 RECOMMENDATION = "maintenance/recommendation"  # names the status it was made of, serves no row as it is
@@ -144,6 +145,11 @@ def test_api_serves_the_newest_rows(environment, api, database, thresholds, diag
         d.mismatch(f"{table} {s.health_based_on_column} of the assessment of {newest['assessed_at'].isoformat()}",
                    row_of(table), newest["based_on"].isoformat(), collected,
                    note=f"no row of {table} collected then{more}")
+    for row in unassessed_statuses(database, recent, environment.checks.assessment_tolerance):
+        d.mismatch(f"{row['table']} status collected at {row['collected_at'].isoformat()}",
+                   Said(f"named by a {s.health_table} row of {row['table']} (its assessment)"), Said("none names it"),
+                   f"{environment.source('data.health_based_on_column')}: health-sync writes a status and its "
+                   "assessment in one run", note="health-sync skipped or lost the assessment of this run")
     for k in SERVED:
         snapshot = s.status_table if k == "status" else s.health_table
         source = (f"the newest {snapshot} row, read-only session "

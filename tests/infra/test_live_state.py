@@ -33,8 +33,8 @@ def test_release_objects_are_healthy(release_objects, cluster, environment, expe
             findings += [(f, e, a, environment.source("checks.max_restarts") if s == "checks.max_restarts" else s)
                          for f, e, a, s in pod_findings(obj, max_restarts)]
             findings += container_status_findings(obj, skew)
-        elif kind in HEALTHY_CONDITIONS:
-            findings += condition_findings(kind, obj, HEALTHY_CONDITIONS[kind], now, skew)
+        else:  # every kind's conditions are conditions (a status, its times); some kinds' types are judged too
+            findings += condition_findings(kind, obj, HEALTHY_CONDITIONS.get(kind, {}), now, skew)
         findings += KIND_RULES.get(kind, lambda _: [])(obj) + future_findings(obj, now, skew)
         findings += order_findings(kind, obj, skew)
         for f in findings:

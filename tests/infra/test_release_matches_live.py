@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from icepack_verify import BadManifest, comparable_kinds, diff_release, manifest_objects
+from icepack_verify import BadManifest, comparable_live, diff_release, manifest_objects
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def release_vs_live(release, objects, cluster, environment, release_name, diagno
         manifest = manifest_objects(release)
     except BadManifest as exc:
         diagnose(release_name).cannot(f"could not read: {exc}")
-    live = {kind: objects.all(kind) for kind in comparable_kinds(cluster)}
+    live = comparable_live(cluster, objects)
     return diff_release(manifest, live, release.get("name") or environment.names.release,
                         environment.checks.controller_metadata_domains,
                         controller_zone=environment.checks.controller_time_zone)

@@ -2,14 +2,15 @@
 specs and each other (icepack_verify.pod_status, the node rules of icepack_verify.live_state;
 tests/infra/test_live_state.py); the deployment and ReplicaSet controllers of a ReplicaSet, its copies of its
 Deployment and its counts (icepack_verify.derivation; tests/infra/test_derivation.py); an owner reference's kind
-(icepack_verify.object_refs)."""
+(icepack_verify.object_refs); and of Secrets as the suite holds them, redacted (release vs live: their metadata,
+type, immutable flag and keys); and any kind's conditions as conditions (a Service's)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from icepack_twin.drifts.base import DriftList
 from icepack_twin.drifts.scheduling import _api_node
-from icepack_twin.drifts.shared import pods
+from icepack_twin.drifts.shared import pods, renamed_copy
 from icepack_twin.objects import Objects
 
 DRIFTS = DriftList("infra")
@@ -144,3 +145,29 @@ DRIFTS.add("api-replicaset-edited", "the API ReplicaSet edited by hand: minReady
            "pod-template-hash label", objects=_replicaset_edited)
 DRIFTS.add("api-replicaset-counts-stale", "the API ReplicaSet's desired-replicas 3 and fullyLabeledReplicas 0",
            objects=_replicaset_counts_stale)
+
+
+def _db_secret_copied(objs: Objects) -> None:
+    """The database Secret copied by hand under another name, the release's labels and all (a backup taken
+    with kubectl get -o yaml | sed): a credential the release does not manage, claiming to be the release's."""
+    objs.append(renamed_copy(objs.get("Secret", "icepack-db"), "icepack-db-backup", "db-secret-copied"))
+
+
+def _db_secret_immutable(objs: Objects) -> None:
+    """The database Secret made immutable by hand: the next apply that rotates the password fails."""
+    objs.get("Secret", "icepack-db")["immutable"] = True
+
+
+def _service_condition_malformed(objs: Objects) -> None:
+    """A controller writes a condition on the API Service whose status is none of True, False, Unknown."""
+    service = objs.get("Service", API)
+    service["status"]["conditions"] = [
+        {"type": "LoadBalancerPortsError", "status": "Error", "reason": "PortsError", "message": "listener 443 conflicts",
+         "lastTransitionTime": _later(service["metadata"]["creationTimestamp"], timedelta(hours=1))}]
+
+
+DRIFTS.add("db-secret-copied-with-release-labels", "the database Secret copied as icepack-db-backup, the release's "
+           "labels kept", objects=_db_secret_copied)
+DRIFTS.add("db-secret-made-immutable", "the database Secret set immutable by hand", objects=_db_secret_immutable)
+DRIFTS.add("api-service-condition-malformed", "the API Service carries a condition of status Error",
+           objects=_service_condition_malformed)

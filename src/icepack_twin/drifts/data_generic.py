@@ -85,6 +85,13 @@ DRIFTS.add("a-table-collected-every-other-run", "health-sync collects sales.refu
 DRIFTS.add("status-history-lost-behind-its-assessments", "the status rows behind each table's newest run are gone "
            "(pruned, or lost in a restore) while the assessments made of them remain",
            mutations=(_rows(STATUS, None, "thin-newest-only"),))
+DRIFTS.add("a-run-left-one-table-unassessed", "health-sync's newest run collected sales.refunds but wrote no "
+           "assessment of it", mutations=(_rows(HEALTH, "sales.refunds", "missing"),))
+DRIFTS.add("assessments-lost-behind-the-newest-run", "the health rows behind each table's newest run are gone while "
+           "the statuses they assessed remain", mutations=(_rows(HEALTH, None, "thin-newest-only"),))
+DRIFTS.add("status-snapshot-time-ahead-of-its-collection", "health-sync writes ops.audit_log's current snapshot time "
+           "an hour after the row's collection (a collector clock ahead)",
+           mutations=(_rows(STATUS, "ops.audit_log", "shift+1h", "payload.snapshot.current_snapshot_at"),))
 PROBES.add("a-newly-tracked-table", "sales.refunds was first collected by the newest run (no history behind it)",
            mutations=(_rows(STATUS, "sales.refunds", "thin-newest-only"), _rows(HEALTH, "sales.refunds",
                                                                                   "thin-newest-only")))

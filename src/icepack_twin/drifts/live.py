@@ -229,6 +229,9 @@ def _postgres_restarted_once(objs: Objects) -> None:
               lastState={"terminated": {"exitCode": 0, "reason": "Completed",
                                         "startedAt": cs["state"]["running"]["startedAt"],
                                         "finishedAt": chart.ts(mid)}})
+    for cond in pod["status"]["conditions"]:  # not ready while it restarted, ready again after
+        if cond["type"] in ("ContainersReady", "Ready"):
+            cond["lastTransitionTime"] = chart.ts(mid + timedelta(seconds=12))
 
 
 def _claim(objs: Objects) -> dict:
