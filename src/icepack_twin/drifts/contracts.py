@@ -62,10 +62,10 @@ DRIFTS.add("health-assessed-from-stale-status", "/health and the recommendation,
 ONE_TABLE = "sales.orders"
 
 
-def one_table(endpoint: str, edit: Callable[[dict], dict], still: bool = False) -> Callable[[Behaviour], None]:
+def one_table(endpoint: str, edit: Callable[[dict], dict], still: bool = True) -> Callable[[Behaviour], None]:
     """A behaviour edit overriding top-level keys of ONE_TABLE's endpoint with edit(its healthy status payload).
-    `still`: health-sync paused while it is judged, so that every read sees the recommendation made of the
-    /status served (a run between two tests' reads leaves one of them nothing of it to judge)."""
+    `still`: health-sync paused while it is judged, so that every test reads the rows the bodies were edited
+    against (a run between two tests' reads leaves one of them another row to compare, or nothing to judge)."""
     def apply(b: Behaviour) -> None:
         payload = status_payload(*split_table(ONE_TABLE), datetime.now(timezone.utc))
         b.table_overrides.setdefault(ONE_TABLE, {}).setdefault(endpoint, {}).update(edit(payload))
@@ -106,7 +106,7 @@ DRIFTS.add("one-table-evidence-of-another-status", f"the recommendation of {ONE_
            "but quotes evidence of an empty one (an evidence cache not refreshed)",
            behaviour=one_table("recommendation", lambda p: {"evidence": {
                "snapshot_count": 0, "small_file_ratio": 0.0, "manifest_count": 0, "data_file_count": 0,
-               "status_age_seconds": 0}}, still=True))
+               "status_age_seconds": 0}}))
 DRIFTS.add("one-table-stale-while-fresh", f"/status of {ONE_TABLE} says stale: true of the status health-sync "
            "just collected", behaviour=one_table("status", lambda p: {"stale": True}))
 DRIFTS.add("assessments-stamp-their-own-clock", "/health and the recommendation name a status_collected_at half a "

@@ -66,7 +66,7 @@ DRIFTS.add("one-table-skips-a-recommended-action", f"the recommendation of {ONE_
 DRIFTS.add("one-table-reason-quotes-another-snapshot", f"the recommendation of {ONE_TABLE} gives the reason of "
            "another table's snapshot ('9973 snapshots retained': no number of the status it names)",
            behaviour=one_table("recommendation", lambda p: {"recommended_actions": [
-               {**a, "reason": "9973 snapshots retained"} for a in _actions(p)]}, still=True))
+               {**a, "reason": "9973 snapshots retained"} for a in _actions(p)]}))
 DRIFTS.add("one-table-history-lists-a-job-twice", f"the recommendation of {ONE_TABLE} lists its one job twice "
            "(a history joined with a retried append)",
            behaviour=one_table("recommendation", lambda p: {"history": [_job(1, "expire_snapshots", 30)] * 2}))
